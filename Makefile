@@ -1,0 +1,36 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a step of those.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: run test check setup browser web bench clean
+
+run: setup
+	$(VENV)/bin/crowdfill serve --demo
+
+test: setup browser
+	scripts/check
+
+check:
+	scripts/check
+
+setup: $(VENV)/.installed web/node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser:
+	scripts/install-browser
+
+bench: setup
+	for b in bench/*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
+
+clean:
+	rm -rf $(VENV) web/node_modules .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,89 @@
+"""The pure CrowdFill domain model: schema, operations, votes, statuses, the final table.
+
+Standard library only, deterministic, no I/O: state + operation -> new state + events.
+"""
+
+from __future__ import annotations
+
+from crowdfill.model.errors import (
+    CellAlreadyFilled,
+    CrowdFillError,
+    DuplicateRowId,
+    DuplicateVote,
+    EmptyRowDownvoted,
+    IncompleteRowUpvoted,
+    InvalidDefinition,
+    InvalidOperation,
+    InvalidSchema,
+    InvalidScoring,
+    MalformedMessage,
+    OutsideDomain,
+    TableClosed,
+    TemplateProtected,
+    UnknownColumn,
+    UnknownRow,
+    UnsatisfiableTemplate,
+    ValueMismatch,
+    WrongType,
+)
+from crowdfill.model.events import (
+    Event,
+    GroupRescored,
+    RowInserted,
+    RowReplaced,
+    VoteRecorded,
+)
+from crowdfill.model.operations import CENTRAL_CLIENT, Downvote, Fill, Insert, Operation, Upvote
+from crowdfill.model.row import Row
+from crowdfill.model.schema import Column, ColumnType, Schema
+from crowdfill.model.scoring import Scoring
+from crowdfill.model.status import Status
+from crowdfill.model.table import CandidateTable, GroupKey
+from crowdfill.model.template import Template
+from crowdfill.model.values import Value, Values, values_from_mapping, values_to_dict
+
+__all__ = [
+    "CENTRAL_CLIENT",
+    "CandidateTable",
+    "CellAlreadyFilled",
+    "Column",
+    "ColumnType",
+    "CrowdFillError",
+    "Downvote",
+    "DuplicateRowId",
+    "DuplicateVote",
+    "EmptyRowDownvoted",
+    "Event",
+    "Fill",
+    "GroupKey",
+    "GroupRescored",
+    "IncompleteRowUpvoted",
+    "Insert",
+    "InvalidDefinition",
+    "InvalidOperation",
+    "InvalidSchema",
+    "InvalidScoring",
+    "MalformedMessage",
+    "Operation",
+    "OutsideDomain",
+    "Row",
+    "RowInserted",
+    "RowReplaced",
+    "Schema",
+    "Scoring",
+    "Status",
+    "TableClosed",
+    "Template",
+    "TemplateProtected",
+    "UnknownColumn",
+    "UnknownRow",
+    "UnsatisfiableTemplate",
+    "Upvote",
+    "Value",
+    "ValueMismatch",
+    "Values",
+    "VoteRecorded",
+    "WrongType",
+    "values_from_mapping",
+    "values_to_dict",
+]

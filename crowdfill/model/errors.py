@@ -1,0 +1,94 @@
+"""The domain's errors: one small hierarchy, each with a stable code and a message a person can act on.
+
+They become HTTP or socket errors only at the edge (the server maps ``code``).
+"""
+
+from __future__ import annotations
+
+
+class CrowdFillError(Exception):
+    """Base of every error the model raises. A rejected operation changes nothing."""
+
+    code = "crowdfill_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class MalformedMessage(CrowdFillError):
+    """A payload that does not have the shape of an operation, event or definition."""
+
+    code = "malformed"
+
+
+class InvalidDefinition(CrowdFillError):
+    """A schema, scoring or template the requester gave cannot be used."""
+
+    code = "invalid_definition"
+
+
+class InvalidSchema(InvalidDefinition):
+    code = "invalid_schema"
+
+
+class InvalidScoring(InvalidDefinition):
+    code = "invalid_scoring"
+
+
+class UnsatisfiableTemplate(InvalidDefinition):
+    code = "unsatisfiable_template"
+
+
+class InvalidOperation(CrowdFillError):
+    """An operation that the current table refuses."""
+
+    code = "invalid_operation"
+
+
+class UnknownRow(InvalidOperation):
+    code = "unknown_row"
+
+
+class UnknownColumn(InvalidOperation):
+    code = "unknown_column"
+
+
+class CellAlreadyFilled(InvalidOperation):
+    code = "cell_already_filled"
+
+
+class OutsideDomain(InvalidOperation):
+    code = "outside_domain"
+
+
+class WrongType(InvalidOperation):
+    code = "wrong_type"
+
+
+class IncompleteRowUpvoted(InvalidOperation):
+    code = "incomplete_row_upvoted"
+
+
+class EmptyRowDownvoted(InvalidOperation):
+    code = "empty_row_downvoted"
+
+
+class DuplicateVote(InvalidOperation):
+    code = "duplicate_vote"
+
+
+class TemplateProtected(InvalidOperation):
+    code = "template_protected"
+
+
+class DuplicateRowId(InvalidOperation):
+    code = "duplicate_row_id"
+
+
+class ValueMismatch(InvalidOperation):
+    code = "value_mismatch"
+
+
+class TableClosed(InvalidOperation):
+    code = "table_closed"

@@ -1,0 +1,54 @@
+"""The primitive operations of the candidate table (DESIGN §2), as frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crowdfill.model.values import Value, Values
+
+CENTRAL_CLIENT = "central"
+
+
+@dataclass(frozen=True)
+class Insert:
+    """A new row with a template row's values; only the central client inserts."""
+
+    row_id: str
+    values: Values
+    worker: str = CENTRAL_CLIENT
+
+
+@dataclass(frozen=True)
+class Fill:
+    """Fill the empty cell ``column`` of ``row_id``, realised as a replace by ``new_row_id``.
+
+    ``values`` are the new row's full values, so a replica that already lost ``row_id`` to a
+    concurrent fill can still add the new row. ``upvote`` is whether the fill also upvotes the row it
+    completes for the filler; the server decides it when it sequences the operation.
+    """
+
+    worker: str
+    row_id: str
+    new_row_id: str
+    column: str
+    value: Value
+    values: Values
+    upvote: bool = False
+
+
+@dataclass(frozen=True)
+class Upvote:
+    worker: str
+    row_id: str
+    values: Values
+
+
+@dataclass(frozen=True)
+class Downvote:
+    worker: str
+    row_id: str
+    values: Values
+
+
+Operation = Insert | Fill | Upvote | Downvote
+Vote = Upvote | Downvote

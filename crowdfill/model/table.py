@@ -1,0 +1,337 @@
+"""The candidate table: rows, vote records, scores, statuses and the final table (DESIGN §2).
+
+``validate`` checks an operation against the current state and returns its canonical form;
+``integrate`` applies an already-validated operation. Integration is idempotent and its result
+depends only on the set of operations applied, not their order: that is what lets replicas
+converge. ``apply`` is both, and a refused operation changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from crowdfill.model.errors import (
+    CellAlreadyFilled,
+    DuplicateRowId,
+    DuplicateVote,
+    EmptyRowDownvoted,
+    IncompleteRowUpvoted,
+    TableClosed,
+    TemplateProtected,
+    UnknownRow,
+    ValueMismatch,
+)
+from crowdfill.model.events import (
+    Event,
+    GroupKey,
+    GroupRescored,
+    RowInserted,
+    RowReplaced,
+    VoteRecorded,
+)
+from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Upvote
+from crowdfill.model.row import Row
+from crowdfill.model.schema import Schema
+from crowdfill.model.scoring import DEFAULT_SCORING, Score, Scoring
+from crowdfill.model.status import Status, status_of
+from crowdfill.model.tally import Tally
+from crowdfill.model.template import Template
+from crowdfill.model.values import Values, sort_key
+
+MAX_ROW_ID_LENGTH = 64
+
+__all__ = ["CandidateTable", "GroupKey"]
+
+
+class CandidateTable:
+    def __init__(
+        self,
+        schema: Schema,
+        scoring: Scoring = DEFAULT_SCORING,
+        template: Template | None = None,
+    ) -> None:
+        self.schema = schema
+        self.scoring = scoring
+        self.template = template if template is not None else Template(())
+        self.closed = False
+        self._rows: dict[str, Row] = {}
+        self._live: set[str] = set()
+        self._removed: set[str] = set()
+        self._by_values: dict[Values, set[str]] = {}
+        self._groups: dict[GroupKey, set[str]] = {}
+        self._best: dict[GroupKey, Score] = {}
+        self._final: dict[GroupKey, str] = {}
+        self._tally = Tally()
+        self._order: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ reading
+    def __contains__(self, row_id: object) -> bool:
+        return row_id in self._live
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def rows(self) -> list[Row]:
+        """Live rows in the order this replica added them."""
+        return sorted((self._rows[r] for r in self._live), key=lambda row: self._order[row.row_id])
+
+    def row(self, row_id: str) -> Row:
+        row = self._rows.get(row_id)
+        if row is None or row_id not in self._live:
+            raise UnknownRow(f"row {row_id!r} is not in the table")
+        return row
+
+    def known(self, row_id: str) -> bool:
+        """Whether the row exists or existed (a replaced row is still known)."""
+        return row_id in self._rows
+
+    def up(self, row_id: str) -> int:
+        return self._tally.up(self.row(row_id).values)
+
+    def down(self, row_id: str) -> int:
+        return self._tally.down(self.row(row_id).values)
+
+    def upvoters(self, row_id: str) -> frozenset[str]:
+        return self._tally.upvoters(self.row(row_id).values)
+
+    def downvoters(self, row_id: str) -> frozenset[str]:
+        return self._tally.downvoters(self.row(row_id).values)
+
+    def score(self, row_id: str) -> Score:
+        values = self.row(row_id).values
+        return self.scoring.score(self._tally.up(values), self._tally.down(values))
+
+    def group_of(self, row_id: str) -> GroupKey:
+        return self._group_key(self.row(row_id))
+
+    def group_rows(self, group: GroupKey) -> list[Row]:
+        return [self._rows[r] for r in sorted(self._groups.get(group, ()), key=self._order.__getitem__)]
+
+    def groups(self) -> Iterator[GroupKey]:
+        return iter(list(self._groups))
+
+    def status(self, row_id: str) -> Status:
+        row = self.row(row_id)
+        group = self._group_key(row)
+        return status_of(self.score(row_id), self._best[group], self.schema.is_complete(row.values))
+
+    def probable_rows(self, group: GroupKey) -> list[Row]:
+        return [row for row in self.group_rows(group) if self.status(row.row_id).probable]
+
+    def final_row(self, group: GroupKey) -> Row | None:
+        row_id = self._final.get(group)
+        return self._rows[row_id] if row_id is not None else None
+
+    def final_table(self) -> list[Row]:
+        """One complete row of positive, group-highest score per key group (DESIGN §2).
+
+        Ties break on the row values' canonical order, then the row id: the same on every replica.
+        """
+        return sorted((self._rows[r] for r in self._final.values()), key=lambda row: self._order[row.row_id])
+
+    def worker_counted(self, worker: str, values: Values) -> bool:
+        return self._tally.counts_worker(worker, values)
+
+    def vote_records(self) -> list[tuple[str, str, Values]]:
+        return sorted(self._tally.records(), key=lambda rec: (rec[0], rec[1], sort_key(rec[2])))
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """Everything that must agree between converged replicas, in a comparable form."""
+        rows = sorted((r, sort_key(self._rows[r].values), self.up(r), self.down(r)) for r in self._live)
+        removed = sorted(self._removed | (set(self._rows) - self._live))
+        votes = [(w, k, sort_key(v)) for w, k, v in self.vote_records()]
+        final = sorted(row.row_id for row in self.final_table())
+        return (tuple(rows), tuple(removed), tuple(votes), tuple(final))
+
+    # ------------------------------------------------------------------ changing
+    def apply(self, operation: Operation) -> list[Event]:
+        return self.integrate(self.validate(operation))
+
+    def validate(self, operation: Operation) -> Operation:
+        """Return the canonical form of ``operation`` or raise a domain error; changes nothing."""
+        if self.closed:
+            raise TableClosed("the table is complete and accepts no more operations")
+        if isinstance(operation, Insert):
+            return self._validate_insert(operation)
+        if isinstance(operation, Fill):
+            return self._validate_fill(operation)
+        if isinstance(operation, Upvote):
+            return self._validate_upvote(operation)
+        return self._validate_downvote(operation)
+
+    def integrate(self, operation: Operation) -> list[Event]:
+        """Apply an operation the server accepted. Idempotent; order of arrival does not matter."""
+        if isinstance(operation, Insert):
+            return self._integrate_insert(operation)
+        if isinstance(operation, Fill):
+            return self._integrate_fill(operation)
+        kind = "up" if isinstance(operation, Upvote) else "down"
+        return self._integrate_vote(operation, kind)
+
+    def close(self) -> None:
+        self.closed = True
+
+    # ------------------------------------------------------------------ validation
+    def _check_new_id(self, row_id: str) -> None:
+        if not isinstance(row_id, str) or not row_id or len(row_id) > MAX_ROW_ID_LENGTH:
+            raise DuplicateRowId(f"row ids are 1 to {MAX_ROW_ID_LENGTH} characters, got {row_id!r}")
+        if row_id in self._rows or row_id in self._removed:
+            raise DuplicateRowId(f"row id {row_id!r} is already taken; pick a fresh id")
+
+    def _validate_insert(self, op: Insert) -> Insert:
+        self._check_new_id(op.row_id)
+        values = self.schema.normalise_values(dict(op.values))
+        return Insert(op.row_id, values, op.worker)
+
+    def _validate_fill(self, op: Fill) -> Fill:
+        old = self._rows.get(op.row_id)
+        if old is None:
+            raise UnknownRow(f"row {op.row_id!r} is not in the table")
+        self._check_new_id(op.new_row_id)
+        column = self.schema.column(op.column)
+        present = dict(old.values)
+        if column.name in present:
+            raise CellAlreadyFilled(
+                f"column {column.name!r} of row {op.row_id!r} is already filled with {present[column.name]!r}"
+            )
+        value = column.normalise(op.value)
+        values = old.values | {(column.name, value)}
+        if op.values and self.schema.normalise_values(dict(op.values)) != values:
+            raise ValueMismatch(
+                f"the new row's values must be row {op.row_id!r}'s values plus {column.name}={value!r}"
+            )
+        upvote = self.schema.is_complete(values) and not self._tally.counts_worker(op.worker, values)
+        return Fill(op.worker, op.row_id, op.new_row_id, column.name, value, values, upvote)
+
+    def _validate_upvote(self, op: Upvote) -> Upvote:
+        row = self.row(op.row_id)
+        self._check_same_values(op.values, row)
+        if not self.schema.is_complete(row.values):
+            missing = [n for n in self.schema.names if n not in dict(row.values)]
+            raise IncompleteRowUpvoted(
+                f"row {op.row_id!r} is incomplete (missing {missing}); only complete rows can be upvoted"
+            )
+        if self._tally.counts_worker(op.worker, row.values):
+            raise DuplicateVote(f"you have already voted on row {op.row_id!r} (or on a part of it)")
+        return Upvote(op.worker, row.row_id, row.values)
+
+    def _validate_downvote(self, op: Downvote) -> Downvote:
+        row = self._rows.get(op.row_id)
+        if row is None:
+            raise UnknownRow(f"row {op.row_id!r} is not in the table")
+        self._check_same_values(op.values, row)
+        if not row.values:
+            raise EmptyRowDownvoted(f"row {op.row_id!r} is empty; only non-empty rows can be downvoted")
+        if self.template.protects(row.values):
+            raise TemplateProtected(
+                f"row {op.row_id!r} holds only values the requester's template asks for; "
+                "fill it instead of downvoting it"
+            )
+        for superset in self._tally.tracked_supersets(row.values):
+            if self._tally.counts_worker(op.worker, superset):
+                raise DuplicateVote(
+                    f"you have already voted on row {op.row_id!r} or on a row containing its values"
+                )
+        return Downvote(op.worker, row.row_id, row.values)
+
+    def _check_same_values(self, values: Values, row: Row) -> None:
+        if values and values != row.values:
+            raise ValueMismatch(f"the vote's values do not match row {row.row_id!r}")
+
+    # ------------------------------------------------------------------ integration
+    def _integrate_insert(self, op: Insert) -> list[Event]:
+        if op.row_id in self._rows:
+            return []
+        row = Row(op.row_id, op.values)
+        touched = self._add_row(row)
+        return [RowInserted(row), *self._rescore(touched)]
+
+    def _integrate_fill(self, op: Fill) -> list[Event]:
+        if op.new_row_id in self._rows:
+            return []
+        row = Row(op.new_row_id, op.values)
+        touched = self._add_row(row)
+        removed = op.row_id in self._live
+        if removed:
+            touched |= self._remove_row(op.row_id)
+        else:
+            self._removed.add(op.row_id)
+        events: list[Event] = [RowReplaced(op.row_id, row, removed)]
+        if op.upvote and self._tally.record_up(op.worker, op.values):
+            events.append(VoteRecorded(op.worker, "up", op.values, op.new_row_id))
+            touched |= self._groups_holding(op.values)
+        return events + self._rescore(touched)
+
+    def _integrate_vote(self, op: Upvote | Downvote, kind: str) -> list[Event]:
+        if kind == "up":
+            if not self._tally.record_up(op.worker, op.values):
+                return []
+            touched = self._groups_holding(op.values)
+            event = VoteRecorded(op.worker, "up", op.values, op.row_id)
+        else:
+            grown = self._tally.record_down(op.worker, op.values)
+            touched = set().union(*(self._groups_holding(v) for v in grown)) if grown else set()
+            event = VoteRecorded(op.worker, "down", op.values, op.row_id)
+        return [event, *self._rescore(touched)]
+
+    def _add_row(self, row: Row) -> set[GroupKey]:
+        self._rows[row.row_id] = row
+        self._order[row.row_id] = len(self._order)
+        if row.row_id in self._removed:
+            return set()
+        self._live.add(row.row_id)
+        holders = self._by_values.setdefault(row.values, set())
+        if not holders:
+            self._tally.track(row.values)
+        holders.add(row.row_id)
+        group = self._group_key(row)
+        self._groups.setdefault(group, set()).add(row.row_id)
+        return {group}
+
+    def _remove_row(self, row_id: str) -> set[GroupKey]:
+        row = self._rows[row_id]
+        self._live.discard(row_id)
+        self._removed.add(row_id)
+        holders = self._by_values[row.values]
+        holders.discard(row_id)
+        if not holders:
+            del self._by_values[row.values]
+            self._tally.untrack(row.values)
+        group = self._group_key(row)
+        members = self._groups[group]
+        members.discard(row_id)
+        if not members:
+            del self._groups[group]
+        return {group}
+
+    def _groups_holding(self, values: Values) -> set[GroupKey]:
+        return {self._group_key(self._rows[r]) for r in self._by_values.get(values, ())}
+
+    def _group_key(self, row: Row) -> GroupKey:
+        key = self.schema.key_of(row.values)
+        if key is None:
+            return ("row", row.row_id)
+        return ("key", key)
+
+    def _rescore(self, groups: Iterable[GroupKey]) -> list[Event]:
+        events: list[Event] = []
+        for group in sorted(groups, key=repr):
+            members = self._groups.get(group)
+            if not members:
+                self._best.pop(group, None)
+                self._final.pop(group, None)
+            else:
+                self._rescore_group(group, members)
+            events.append(GroupRescored(group))
+        return events
+
+    def _rescore_group(self, group: GroupKey, members: set[str]) -> None:
+        scored = [(self.score(r), self._rows[r]) for r in members]
+        best = max(score for score, _ in scored)
+        self._best[group] = best
+        winners = [row for score, row in scored if score == best and self.schema.is_complete(row.values)]
+        if best > 0 and winners:
+            chosen = min(winners, key=lambda row: (sort_key(row.values), row.row_id))
+            self._final[group] = chosen.row_id
+        else:
+            self._final.pop(group, None)

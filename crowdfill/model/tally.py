@@ -1,0 +1,121 @@
+"""Vote records and the counts derived from them.
+
+u(V) = distinct workers who upvoted exactly V; d(V) = distinct workers who downvoted some p ⊆ V.
+Counts are kept only for value sets that some live row holds, and follow from the records alone,
+so they do not depend on the order in which votes and rows arrived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import combinations
+
+from crowdfill.model.values import EMPTY, Item, Values
+
+
+class Tally:
+    def __init__(self) -> None:
+        self._up: dict[Values, set[str]] = {}
+        self._down_records: dict[Values, set[str]] = {}
+        self._down: dict[Values, set[str]] = {}
+        self._by_item: dict[Item, set[Values]] = {}
+
+    # --- value sets held by live rows -------------------------------------------------------
+    def track(self, values: Values) -> None:
+        """Start counting for ``values`` (a live row now holds it)."""
+        if values in self._down:
+            return
+        self._down[values] = self._downvoters_of(values)
+        for item in values:
+            self._by_item.setdefault(item, set()).add(values)
+
+    def untrack(self, values: Values) -> None:
+        """Stop counting for ``values`` (no live row holds it any more)."""
+        self._down.pop(values, None)
+        for item in values:
+            holders = self._by_item.get(item)
+            if holders is not None:
+                holders.discard(values)
+                if not holders:
+                    del self._by_item[item]
+
+    def tracked_supersets(self, values: Values) -> Iterator[Values]:
+        """Tracked value sets that contain ``values``."""
+        if not values:
+            yield from list(self._down)
+            return
+        postings = [self._by_item.get(item, set()) for item in values]
+        smallest = min(postings, key=len)
+        for candidate in list(smallest):
+            if values <= candidate:
+                yield candidate
+
+    # --- records ------------------------------------------------------------------------------
+    def record_up(self, worker: str, values: Values) -> bool:
+        voters = self._up.setdefault(values, set())
+        if worker in voters:
+            return False
+        voters.add(worker)
+        return True
+
+    def record_down(self, worker: str, values: Values) -> list[Values]:
+        """Record the downvote; return the tracked value sets whose d grew."""
+        voters = self._down_records.setdefault(values, set())
+        if worker in voters:
+            return []
+        voters.add(worker)
+        grown = []
+        for superset in self.tracked_supersets(values):
+            counted = self._down[superset]
+            if worker not in counted:
+                counted.add(worker)
+                grown.append(superset)
+        return grown
+
+    # --- counts -------------------------------------------------------------------------------
+    def up(self, values: Values) -> int:
+        return len(self._up.get(values, ()))
+
+    def down(self, values: Values) -> int:
+        counted = self._down.get(values)
+        return len(counted) if counted is not None else len(self._downvoters_of(values))
+
+    def upvoters(self, values: Values) -> frozenset[str]:
+        return frozenset(self._up.get(values, ()))
+
+    def downvoters(self, values: Values) -> frozenset[str]:
+        counted = self._down.get(values)
+        return frozenset(counted if counted is not None else self._downvoters_of(values))
+
+    def counts_worker(self, worker: str, values: Values) -> bool:
+        """Whether ``worker`` is already counted in u or d of ``values``."""
+        if worker in self._up.get(values, ()):
+            return True
+        counted = self._down.get(values)
+        if counted is not None:
+            return worker in counted
+        return worker in self._downvoters_of(values)
+
+    def records(self) -> Iterator[tuple[str, str, Values]]:
+        """Every vote record as (worker, kind, values)."""
+        for values, workers in self._up.items():
+            for worker in workers:
+                yield worker, "up", values
+        for values, workers in self._down_records.items():
+            for worker in workers:
+                yield worker, "down", values
+
+    def _downvoters_of(self, values: Values) -> set[str]:
+        found: set[str] = set()
+        size = len(values)
+        # Enumerate whichever is smaller: the subsets of ``values`` or the downvoted value sets.
+        if size <= 16 and (1 << size) <= len(self._down_records):
+            items = sorted(values)
+            for length in range(1, size + 1):
+                for subset in combinations(items, length):
+                    found |= self._down_records.get(frozenset(subset), set())
+        else:
+            for downvoted, workers in self._down_records.items():
+                if downvoted <= values and downvoted != EMPTY:
+                    found |= workers
+        return found

@@ -1,0 +1,3 @@
+"""CrowdFill simulation (see DESIGN.md §7)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""CrowdFill store (see DESIGN.md §7)."""
+
+from __future__ import annotations
