@@ -81,6 +81,14 @@ class CandidateTable:
             raise UnknownRow(f"row {row_id!r} is not in the table")
         return row
 
+    def all_rows(self) -> list[Row]:
+        """Every row ever added, live or replaced, in the order this replica added them."""
+        return sorted(self._rows.values(), key=lambda row: self._order[row.row_id])
+
+    def removed_ids(self) -> frozenset[str]:
+        """Ids of rows that a fill replaced (including ones this replica has not seen added)."""
+        return frozenset(self._removed)
+
     def known(self, row_id: str) -> bool:
         """Whether the row exists or existed (a replaced row is still known)."""
         return row_id in self._rows
@@ -170,6 +178,12 @@ class CandidateTable:
 
     def close(self) -> None:
         self.closed = True
+
+    def tombstone(self, row_id: str) -> None:
+        """Record that ``row_id`` was replaced, before it is added (used when restoring a snapshot)."""
+        if row_id in self._live:
+            self._rescore(self._remove_row(row_id))
+        self._removed.add(row_id)
 
     # ------------------------------------------------------------------ validation
     def _check_new_id(self, row_id: str) -> None:

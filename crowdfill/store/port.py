@@ -1,0 +1,89 @@
+"""The storage port: tables, their durable operation logs, snapshots and small keyed records.
+
+Operations are stored in their wire form (``crowdfill.model.codec``), so adapters know nothing of
+the model's classes. Every adapter passes the same contract suite (``tests/store/``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+JSON = dict[str, Any]
+
+
+class StoreError(Exception):
+    """A storage failure the server reports as unavailable, not as the caller's fault."""
+
+
+class StoreConflict(StoreError):
+    """A write that contradicts what is stored (an existing table id, a sequence gap or repeat)."""
+
+
+class UnknownTable(StoreError):
+    """No table with this id is stored."""
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    seq: int
+    operation: JSON
+    at: float
+
+
+@dataclass(frozen=True)
+class TableRecord:
+    table_id: str
+    definition: JSON
+    status: str
+    created_at: float
+    updated_at: float
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Connect and create what is missing (files, tables, indexes). Idempotent."""
+
+    async def close(self) -> None: ...
+
+    async def create_table(self, record: TableRecord) -> None:
+        """Store a new table; StoreConflict if the id exists."""
+
+    async def update_table(
+        self, table_id: str, *, definition: JSON | None = None, status: str | None = None, at: float
+    ) -> TableRecord:
+        """Replace the definition and/or status; UnknownTable if missing."""
+
+    async def get_table(self, table_id: str) -> TableRecord | None: ...
+
+    async def list_tables(self) -> list[TableRecord]:
+        """Every table, oldest first."""
+
+    async def append(self, table_id: str, records: Sequence[LogRecord]) -> None:
+        """Append a batch atomically and durably: all or nothing, on disk when this returns.
+
+        Sequence numbers must continue the log exactly (last_seq + 1, + 2, ...): StoreConflict if not.
+        """
+
+    async def read_log(self, table_id: str, after_seq: int = 0, limit: int | None = None) -> list[LogRecord]:
+        """Records with seq > after_seq in order, at most ``limit``."""
+
+    async def last_seq(self, table_id: str) -> int:
+        """The highest stored seq, 0 for an empty log."""
+
+    async def save_snapshot(self, table_id: str, seq: int, state: JSON) -> None:
+        """Keep ``state`` as the table's state after ``seq`` (replacing an older snapshot)."""
+
+    async def load_snapshot(self, table_id: str) -> tuple[int, JSON] | None: ...
+
+    async def put_item(self, table_id: str, kind: str, key: str, value: JSON) -> None:
+        """Upsert a small keyed record (worker links, blocks, HIT ids, payments, ...)."""
+
+    async def get_item(self, table_id: str, kind: str, key: str) -> JSON | None: ...
+
+    async def list_items(self, table_id: str, kind: str) -> list[tuple[str, JSON]]:
+        """Every record of ``kind`` for the table, ordered by key."""
+
+    async def delete_item(self, table_id: str, kind: str, key: str) -> bool:
+        """Remove a record; whether it existed."""
