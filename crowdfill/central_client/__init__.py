@@ -1,3 +1,7 @@
-"""CrowdFill central_client (see DESIGN.md §7)."""
+"""The central client: the only inserter of rows; keeps the Probable Rows Invariant (DESIGN §3)."""
 
 from __future__ import annotations
+
+from crowdfill.central_client.client import CentralClient
+
+__all__ = ["CentralClient"]

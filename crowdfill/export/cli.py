@@ -1,10 +1,145 @@
-"""Subcommands of this area for the ``crowdfill`` command."""
+"""``crowdfill export TABLE``: the final or candidate table as CSV, JSONL, Parquet or a HF dataset.
+
+With ``--every SECONDS`` it keeps the export (and the optional Hub push) up to date while the
+table is being collected, and stops when the table is complete.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import datasets
+from tqdm import tqdm
+
+from crowdfill.export.fields import ExportError, ExportFields
+from crowdfill.export.formats import FORMATS, to_dataset, write
+from crowdfill.export.hub import HubNotConfigured, Pusher, hub_token, push_dataset
+from crowdfill.export.living import Round, fingerprint, keep_exporting
+from crowdfill.export.remote import DEFAULT_SERVER, ExportApi, ServerError
+
+EXTENSIONS = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet", "hf": ""}
+DEFAULT_MAX_ROUNDS = 10_000
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add this area's subcommands to ``commands``; each sets ``handler`` to a function of args."""
-    del commands
+    """Add ``export``."""
+    parser = commands.add_parser("export", help="export the final or candidate table of a table")
+    parser.add_argument("table", help="table id")
+    parser.add_argument("--format", choices=FORMATS, default="csv", help="file format (hf: save_to_disk)")
+    parser.add_argument("--what", choices=("final", "candidates"), default="final")
+    parser.add_argument(
+        "--out", default=None, help="file (or directory for hf); default ./crowdfill-data/exports/..."
+    )
+    parser.add_argument("--server", default=None, help=f"server URL (env CROWDFILL_SERVER; {DEFAULT_SERVER})")
+    parser.add_argument("--token", default=None, help="requester token (env CROWDFILL_REQUESTER_TOKEN)")
+    parser.add_argument("--every", type=float, default=None, help="re-export every SECONDS until complete")
+    parser.add_argument(
+        "--max-rounds", type=int, default=DEFAULT_MAX_ROUNDS, help="upper bound on rounds with --every"
+    )
+    parser.add_argument(
+        "--push-to-hub",
+        metavar="REPO_ID",
+        default=None,
+        help="also push to this Hub dataset (needs HF_TOKEN)",
+    )
+    parser.add_argument("--private", action="store_true", help="create the Hub dataset as private")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=handle_export)
+
+
+@contextmanager
+def _datasets_progress(shown: bool) -> Iterator[None]:
+    """Hide the ``datasets`` library's own progress bars for ``--no-progress``, and restore them after."""
+    before = datasets.is_progress_bar_enabled()
+    if not shown:
+        datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if before:
+            datasets.enable_progress_bars()
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    if args.out:
+        return Path(args.out)
+    name = f"{args.table}-{args.what}{EXTENSIONS[args.format]}"
+    return Path("crowdfill-data") / "exports" / name
+
+
+def handle_export(args: argparse.Namespace) -> int:
+    server = args.server or os.environ.get("CROWDFILL_SERVER") or DEFAULT_SERVER
+    token = args.token or os.environ.get("CROWDFILL_REQUESTER_TOKEN")
+    with ExportApi(server, token) as api:
+        return run_export(args, api, push_dataset)
+
+
+def run_export(
+    args: argparse.Namespace,
+    api: ExportApi,
+    pusher: Pusher,
+    sleep: Callable[[float], None] | None = None,
+    environ: dict[str, str] | None = None,
+) -> int:
+    out = output_path(args)
+    try:
+        hf_token = hub_token(environ) if args.push_to_hub else None
+    except HubNotConfigured as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    last: list[str] = []
+    known: list[ExportFields] = []
+
+    def export_once() -> Round:
+        if not known:
+            known.append(api.fields(args.table))
+        snapshot = api.snapshot(args.table, args.what, known[0])
+        records = snapshot.records
+        digest = fingerprint(records)
+        if last and last[-1] == digest:
+            return Round(snapshot.finished, False, len(records))
+        fields = known[0].fields
+        with tqdm(
+            total=len(records),
+            unit="row",
+            desc=f"{args.what} -> {args.format}",
+            disable=True if args.no_progress else None,
+            file=sys.stderr,
+        ) as bar:
+
+            def advance(count: int) -> None:
+                bar.update(count)
+
+            write(args.format, records, fields, out, advance)
+        if hf_token is not None:
+            pusher(to_dataset(records, fields), args.push_to_hub, hf_token, args.private)
+        last.append(digest)
+        return Round(snapshot.finished, True, len(records))
+
+    def report(number: int, result: Round) -> None:
+        what = f"wrote {result.rows} row(s) to {out}" if result.changed else "unchanged"
+        pushed = f" and pushed to {args.push_to_hub}" if result.changed and hf_token else ""
+        state = "; the table is complete" if result.finished else ""
+        print(f"round {number}: {what}{pushed}{state}")
+
+    try:
+        with _datasets_progress(not args.no_progress):
+            if args.every is None:
+                report(1, export_once())
+                return 0
+            keep_exporting(
+                export_once, args.every, args.max_rounds, report, sleep if sleep is not None else time.sleep
+            )
+    except (ServerError, ExportError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"stopped; {out} holds the last complete export", file=sys.stderr)
+        return 130
+    return 0

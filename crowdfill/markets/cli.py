@@ -1,10 +1,327 @@
-"""Subcommands of this area for the ``crowdfill`` command."""
+"""``crowdfill mturk ...`` and ``crowdfill prolific ...``: recruit workers and pay them.
+
+Each command talks to a running CrowdFill server over its requester REST API and keeps its own
+records (HIT ids, approvals, bonuses) in a JSON file under ``--state-dir``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from crowdfill.markets.identity import MarketIdentityError
+from crowdfill.markets.money import amount_to_cents
+from crowdfill.markets.mturk_block import block_worker
+from crowdfill.markets.mturk_client import WORKER_SITES, environment, make_client
+from crowdfill.markets.mturk_hits import HitSettings, PublishError, publish, worker_page_url
+from crowdfill.markets.mturk_pay import PayError, execute_plan, plan_payments
+from crowdfill.markets.mturk_records import bonus_cents_by_worker, list_assignments, list_bonuses
+from crowdfill.markets.mturk_status import market_status
+from crowdfill.markets.prolific import bonus_lines, write_bonus_file
+from crowdfill.markets.remote import DEFAULT_SERVER, RequesterApi, ServerError
+from crowdfill.markets.state import MarketState, StateError
+
+if TYPE_CHECKING:
+    from mypy_boto3_mturk import MTurkClient
+
+ApiFactory = Callable[[argparse.Namespace], RequesterApi]
+STATE_FILE = "mturk.json"
+_DURATION = re.compile(r"^(\d+)([smhd]?)$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str) -> int:
+    """``90``, ``45s``, ``30m``, ``2h`` or ``3d`` -> seconds."""
+    match = _DURATION.match(text.strip().lower())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"a duration looks like 90, 45s, 30m, 2h or 3d; got {text!r}")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def dollars(text: str) -> int:
+    try:
+        return amount_to_cents(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add this area's subcommands to ``commands``; each sets ``handler`` to a function of args."""
-    del commands
+    """Add ``mturk`` and ``prolific`` with their subcommands."""
+    mturk = commands.add_parser("mturk", help="publish a table on Amazon Mechanical Turk and pay workers")
+    actions = mturk.add_subparsers(dest="mturk_command", metavar="ACTION", required=True)
+
+    publish_cmd = actions.add_parser("publish", help="create HITs that open the table's worker page")
+    _common(publish_cmd)
+    publish_cmd.add_argument("--title", default=None, help="HIT title (default: from the table's name)")
+    publish_cmd.add_argument(
+        "--description",
+        default="Fill in and vote on rows of a shared table, live with other workers.",
+        help="HIT description",
+    )
+    publish_cmd.add_argument("--keywords", default="data collection, table, crowdfill")
+    publish_cmd.add_argument("--reward", type=dollars, default=50, help="base reward in USD, e.g. 0.50")
+    publish_cmd.add_argument("--assignments", type=int, default=10, help="workers per HIT")
+    publish_cmd.add_argument("--hits", type=int, default=1, help="how many HITs to create")
+    publish_cmd.add_argument("--lifetime", type=duration, default=3 * 86400, help="e.g. 3d")
+    publish_cmd.add_argument("--duration", type=duration, default=3600, help="time per assignment, e.g. 1h")
+    publish_cmd.add_argument("--auto-approve", type=duration, default=3 * 86400, help="e.g. 3d")
+    publish_cmd.add_argument("--min-approval", type=int, default=95, help="percent; 0 for no requirement")
+    publish_cmd.add_argument("--min-approved-hits", type=int, default=None)
+    publish_cmd.add_argument(
+        "--locale", action="append", default=[], help="country (US) or subdivision (US-NY); repeatable"
+    )
+    publish_cmd.add_argument(
+        "--public-url",
+        default=None,
+        help="https base URL workers reach the server at (env CROWDFILL_PUBLIC_URL; default --server)",
+    )
+    publish_cmd.set_defaults(handler=handle_publish)
+
+    pay_cmd = actions.add_parser("pay", help="approve submissions and send each worker's bonus, once")
+    _common(pay_cmd)
+    pay_cmd.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
+    pay_cmd.set_defaults(handler=handle_pay)
+
+    status_cmd = actions.add_parser("status", help="HITs, assignments, submissions and payments")
+    _common(status_cmd)
+    status_cmd.set_defaults(handler=handle_status)
+
+    block_cmd = actions.add_parser("block", help="block a worker in CrowdFill and on MTurk")
+    _common(block_cmd)
+    block_cmd.add_argument("worker", help="our worker id, mturk:<WorkerId>")
+    block_cmd.add_argument("--reason", required=True, help="shown to the worker by MTurk")
+    block_cmd.add_argument("--mturk-only", action="store_true", help="skip the CrowdFill server block")
+    block_cmd.set_defaults(handler=handle_block)
+
+    prolific = commands.add_parser("prolific", help="Prolific study links and bonus files")
+    prolific_actions = prolific.add_subparsers(dest="prolific_command", metavar="ACTION", required=True)
+    bonuses_cmd = prolific_actions.add_parser("bonuses", help="write the bulk bonus file for a table")
+    _server_options(bonuses_cmd)
+    bonuses_cmd.add_argument("table", help="table id")
+    bonuses_cmd.add_argument("--out", default=None, help="file to write, '-' for stdout")
+    bonuses_cmd.add_argument("--state-dir", default=None, help="default ./crowdfill-data/markets/<table>")
+    bonuses_cmd.set_defaults(handler=handle_prolific_bonuses)
+    url_cmd = prolific_actions.add_parser("study-url", help="print the study URL to give Prolific")
+    url_cmd.add_argument("table", help="table id")
+    url_cmd.add_argument("--public-url", default=None, help="base URL (env CROWDFILL_PUBLIC_URL)")
+    url_cmd.add_argument("--server", default=None, help=argparse.SUPPRESS)
+    url_cmd.set_defaults(handler=handle_prolific_url)
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--server", default=None, help=f"server URL (env CROWDFILL_SERVER; {DEFAULT_SERVER})")
+    parser.add_argument("--token", default=None, help="requester token (env CROWDFILL_REQUESTER_TOKEN)")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("table", help="table id")
+    _server_options(parser)
+    parser.add_argument("--state-dir", default=None, help="default ./crowdfill-data/markets/<table>")
+    parser.add_argument("--live", action="store_true", help="use the live marketplace (real money)")
+    parser.add_argument("--profile", default=None, help="AWS profile for credentials")
+
+
+def server_url(args: argparse.Namespace) -> str:
+    return str(args.server or os.environ.get("CROWDFILL_SERVER") or DEFAULT_SERVER)
+
+
+def requester_api(args: argparse.Namespace) -> RequesterApi:
+    token = args.token or os.environ.get("CROWDFILL_REQUESTER_TOKEN")
+    return RequesterApi(server_url(args), token)
+
+
+def state_dir(args: argparse.Namespace) -> Path:
+    if args.state_dir:
+        return Path(args.state_dir)
+    return Path("crowdfill-data") / "markets" / str(args.table)
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _mturk_client(args: argparse.Namespace) -> MTurkClient:
+    return make_client(environment(args.live), args.profile)
+
+
+def handle_publish(args: argparse.Namespace) -> int:
+    return run_publish(args, _mturk_client, requester_api)
+
+
+def handle_pay(args: argparse.Namespace) -> int:
+    return run_pay(args, _mturk_client, requester_api)
+
+
+def handle_status(args: argparse.Namespace) -> int:
+    return run_status(args, _mturk_client)
+
+
+def handle_block(args: argparse.Namespace) -> int:
+    return run_block(args, _mturk_client, requester_api)
+
+
+def handle_prolific_bonuses(args: argparse.Namespace) -> int:
+    return run_prolific_bonuses(args, requester_api)
+
+
+def run_publish(
+    args: argparse.Namespace,
+    client_for: Callable[[argparse.Namespace], MTurkClient],
+    api_for: ApiFactory,
+) -> int:
+    env = environment(args.live)
+    try:
+        state = MarketState.load(state_dir(args) / STATE_FILE, args.table)
+        state.use_environment(env)
+        with api_for(args) as api:
+            table = api.table(args.table)
+        if str(table.get("status", "")) == "draft":
+            return _fail(f"table {args.table!r} is a draft; launch it before recruiting workers")
+        public = args.public_url or os.environ.get("CROWDFILL_PUBLIC_URL") or server_url(args)
+        settings = HitSettings(
+            title=args.title or f"Fill in a shared table: {_table_name(table, args.table)}"[:128],
+            description=args.description,
+            reward_cents=args.reward,
+            max_assignments=args.assignments,
+            lifetime_seconds=args.lifetime,
+            assignment_duration_seconds=args.duration,
+            auto_approval_delay_seconds=args.auto_approve,
+            keywords=args.keywords,
+            min_approval_percent=args.min_approval or None,
+            min_approved_hits=args.min_approved_hits,
+            locales=tuple(args.locale),
+        )
+        created = publish(
+            client_for(args), state, args.table, worker_page_url(public, args.table), settings, args.hits
+        )
+    except (StateError, ServerError, PublishError) as error:
+        return _fail(str(error))
+    except (ClientError, BotoCoreError) as error:
+        return _fail(f"MTurk refused to create the HIT: {error}")
+    print(f"published {len(created)} HIT(s) on the MTurk {env} for table {args.table}")
+    for record in created:
+        link = f"{WORKER_SITES[env]}/projects/{record.hit_group_id}/tasks" if record.hit_group_id else ""
+        print(f"  {record.hit_id} {link}".rstrip())
+    print(f"recorded in {state.path}")
+    return 0
+
+
+def _table_name(table: dict[str, object], fallback: str) -> str:
+    definition = table.get("definition")
+    name = definition.get("name") if isinstance(definition, dict) else None
+    return name if isinstance(name, str) and name else fallback
+
+
+def run_pay(
+    args: argparse.Namespace,
+    client_for: Callable[[argparse.Namespace], MTurkClient],
+    api_for: ApiFactory,
+) -> int:
+    env = environment(args.live)
+    try:
+        state = MarketState.load(state_dir(args) / STATE_FILE, args.table)
+        if not state.hits:
+            return _fail(f"no HITs recorded for table {args.table!r} in {state.path}; publish first")
+        state.use_environment(env)
+        with api_for(args) as api:
+            settlement = api.settlement(args.table)
+        if not settlement.finished and not args.dry_run:
+            return _fail(
+                f"table {args.table!r} is {settlement.status or 'not finished'}; pay after it completes "
+                "(--dry-run shows the plan now)"
+            )
+        client = client_for(args)
+        hit_ids = [hit.hit_id for hit in state.hits]
+        assignments = list_assignments(client, hit_ids)
+        paid = bonus_cents_by_worker(list_bonuses(client, hit_ids))
+        plan = plan_payments(
+            args.table, settlement.payments, settlement.budget_cents, assignments, paid, state
+        )
+    except (StateError, ServerError, PayError) as error:
+        return _fail(str(error))
+    except (ClientError, BotoCoreError) as error:
+        return _fail(f"cannot read the HITs' assignments or bonuses from MTurk: {error}")
+    if not settlement.finished:
+        print(f"note: table {args.table} is {settlement.status or 'not finished'}; amounts may change")
+    print("\n".join(plan.lines()))
+    if args.dry_run:
+        print("dry run: nothing approved, nothing paid")
+        return 0
+    report = execute_plan(client, state, plan)
+    print("\n".join(report.lines()))
+    return 0 if report.ok else 1
+
+
+def run_status(args: argparse.Namespace, client_for: Callable[[argparse.Namespace], MTurkClient]) -> int:
+    try:
+        state = MarketState.load(state_dir(args) / STATE_FILE, args.table)
+        if not state.hits:
+            print(f"no HITs recorded for table {args.table} in {state.path}")
+            return 0
+        state.use_environment(environment(args.live))
+        status = market_status(client_for(args), state)
+    except StateError as error:
+        return _fail(str(error))
+    except (ClientError, BotoCoreError) as error:
+        return _fail(f"cannot read the HITs from MTurk: {error}")
+    print("\n".join(status.lines()))
+    return 0
+
+
+def run_block(
+    args: argparse.Namespace,
+    client_for: Callable[[argparse.Namespace], MTurkClient],
+    api_for: ApiFactory,
+) -> int:
+    try:
+        state = MarketState.load(state_dir(args) / STATE_FILE, args.table)
+        if not args.mturk_only:
+            with api_for(args) as api:
+                api.block(args.table, args.worker)
+            print(f"blocked {args.worker} in CrowdFill table {args.table}")
+        block_worker(client_for(args), state, args.worker, args.reason)
+    except (StateError, ServerError, MarketIdentityError, ValueError) as error:
+        return _fail(str(error))
+    except (ClientError, BotoCoreError) as error:
+        return _fail(f"MTurk refused the block: {error}")
+    print(f"blocked {args.worker} on the MTurk {environment(args.live)}")
+    return 0
+
+
+def run_prolific_bonuses(args: argparse.Namespace, api_for: ApiFactory) -> int:
+    try:
+        with api_for(args) as api:
+            settlement = api.settlement(args.table)
+    except ServerError as error:
+        return _fail(str(error))
+    if not settlement.finished:
+        print(f"note: table {args.table} is {settlement.status or 'not finished'}; amounts may change")
+    total = sum(settlement.payments.values())
+    if total > settlement.budget_cents:
+        return _fail("the settlement pays more than the budget; refusing to write a bonus file")
+    try:
+        if args.out == "-":
+            lines = bonus_lines(settlement.payments)
+            sys.stdout.write("".join(line + "\n" for line in lines))
+            return 0
+        out = Path(args.out) if args.out else state_dir(args) / "prolific-bonuses.csv"
+        lines = write_bonus_file(out, settlement.payments)
+    except (MarketIdentityError, ValueError, OSError) as error:
+        return _fail(str(error))
+    print(f"wrote {len(lines)} bonus line(s) to {out}; paste them into Prolific's bulk bonus dialog")
+    return 0
+
+
+def handle_prolific_url(args: argparse.Namespace) -> int:
+    public = args.public_url or os.environ.get("CROWDFILL_PUBLIC_URL") or server_url(args)
+    query = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
+    print(f"{worker_page_url(public, args.table)}?{query}")
+    return 0

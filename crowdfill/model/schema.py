@@ -15,6 +15,7 @@ ColumnType = Literal["text", "integer", "number", "boolean", "date"]
 COLUMN_TYPES: tuple[str, ...] = get_args(ColumnType)
 MAX_TEXT_LENGTH = 1000
 MAX_COLUMNS = 64
+MAX_INTEGER_DIGITS = 18
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
 
@@ -134,23 +135,32 @@ def _text(raw: object) -> Value | None:
 def _integer(raw: object) -> Value | None:
     if isinstance(raw, bool):
         return None
+    number: int | None = None
     if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float) and raw.is_integer():
-        return int(raw)
-    if isinstance(raw, str):
+        number = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        number = int(raw)
+    elif isinstance(raw, str):
         text = raw.strip()
         body = text[1:] if text[:1] in "+-" else text
-        if body.isascii() and body.isdigit() and len(body) <= 18:
-            return int(text)
-    return None
+        if body.isascii() and body.isdigit() and len(body) <= MAX_INTEGER_DIGITS:
+            number = int(text)
+    # The same bound whatever the input's form, so 10**30 is refused as an int as it is as text.
+    if number is None or abs(number) >= 10**MAX_INTEGER_DIGITS:
+        return None
+    return number
 
 
 def _number(raw: object) -> Value | None:
     if isinstance(raw, bool):
         return None
-    if isinstance(raw, int | float):
+    if isinstance(raw, int):
+        # float() of a huge int raises OverflowError; such a number is not finite for our purposes.
+        if abs(raw) >= 10**308:
+            return None
         number = float(raw)
+    elif isinstance(raw, float):
+        number = raw
     elif isinstance(raw, str) and len(raw) <= 40:
         try:
             number = float(raw.strip())
@@ -158,7 +168,8 @@ def _number(raw: object) -> Value | None:
             return None
     else:
         return None
-    return number if math.isfinite(number) else None
+    # + 0.0 turns -0.0 into 0.0: equal values must also print (and sort) the same on every replica.
+    return number + 0.0 if math.isfinite(number) else None
 
 
 def _boolean(raw: object) -> Value | None:
@@ -191,7 +202,7 @@ _CONVERTERS = {
 }
 _DESCRIPTIONS = {
     "text": f"non-empty text of at most {MAX_TEXT_LENGTH} characters",
-    "integer": "a whole number",
+    "integer": f"a whole number of at most {MAX_INTEGER_DIGITS} digits",
     "number": "a finite number",
     "boolean": "true or false",
     "date": "a date written YYYY-MM-DD",

@@ -17,6 +17,9 @@ Score = int | float
 class Scoring:
     """f(u, d) with f(0, 0) = 0, non-decreasing in u and non-increasing in d.
 
+    Known gap (open decision): with the threshold written as u + d >= min_votes, that monotonicity
+    holds only for min_votes <= 2 (and equal weights at 2); e.g. f(2, 0) = 0 < f(2, 1) = 1 at 3.
+
     - ``threshold`` (default, the paper's): u - d when u + d >= min_votes, else 0.
     - ``difference``: u - d.
     - ``majority``: +1 / -1 / 0 by the majority once u + d >= min_votes, else 0.

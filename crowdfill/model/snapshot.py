@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from crowdfill.model.errors import MalformedMessage
+from crowdfill.model.errors import CrowdFillError, MalformedMessage
 from crowdfill.model.operations import Downvote, Insert, Upvote
 from crowdfill.model.schema import Schema
 from crowdfill.model.scoring import Scoring
 from crowdfill.model.table import CandidateTable
 from crowdfill.model.template import Template
-from crowdfill.model.values import values_from_mapping, values_to_dict
+from crowdfill.model.values import Values, values_from_mapping, values_to_dict
 
 FORMAT = 1
 
@@ -37,17 +37,48 @@ def snapshot(table: CandidateTable) -> dict[str, Any]:
 
 
 def restore(schema: Schema, scoring: Scoring, template: Template, state: dict[str, Any]) -> CandidateTable:
-    if state.get("format") != FORMAT:
-        raise MalformedMessage(f"unknown snapshot format {state.get('format')!r}")
+    """The table ``snapshot`` saved; a snapshot of the wrong shape raises MalformedMessage."""
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        found = state.get("format") if isinstance(state, dict) else state
+        raise MalformedMessage(f"unknown snapshot format {found!r}; expected format {FORMAT}")
     table = CandidateTable(schema, scoring, template)
-    for row_id in state["removed"]:
+    for row_id in _list(state, "removed"):
+        if not isinstance(row_id, str) or not row_id:
+            raise MalformedMessage(f"snapshot: removed row ids must be non-empty strings, got {row_id!r}")
         table.tombstone(row_id)
-    for row in state["rows"]:
-        table.integrate(Insert(row["row_id"], values_from_mapping(row["values"])))
-    for vote in state["votes"]:
-        values = values_from_mapping(vote["values"])
-        op = Upvote if vote["kind"] == "up" else Downvote
-        table.integrate(op(vote["worker"], "", values))
-    if state["closed"]:
+    for row in _list(state, "rows"):
+        row_id = row.get("row_id") if isinstance(row, dict) else None
+        if not isinstance(row_id, str) or not row_id:
+            raise MalformedMessage(f"snapshot: a row needs a non-empty string row_id, got {row!r}")
+        table.integrate(Insert(row_id, _values(schema, row)))
+    for vote in _list(state, "votes"):
+        kind = vote.get("kind") if isinstance(vote, dict) else None
+        worker = vote.get("worker") if isinstance(vote, dict) else None
+        if kind not in ("up", "down") or not isinstance(worker, str) or not worker:
+            raise MalformedMessage(f"snapshot: a vote needs a worker and kind 'up' or 'down', got {vote!r}")
+        op = Upvote if kind == "up" else Downvote
+        table.integrate(op(worker, "", _values(schema, vote)))
+    if state.get("closed") is True:
         table.close()
     return table
+
+
+def _list(state: dict[str, Any], name: str) -> list[Any]:
+    value = state.get(name)
+    if not isinstance(value, list):
+        raise MalformedMessage(f"snapshot: field {name!r} must be a list")
+    return value
+
+
+def _values(schema: Schema, entry: dict[str, Any]) -> Values:
+    raw = entry.get("values")
+    if not isinstance(raw, dict):
+        raise MalformedMessage(f"snapshot: values must be an object of column -> value, got {raw!r}")
+    try:
+        values = schema.normalise_values(raw)
+    except CrowdFillError as error:
+        raise MalformedMessage(f"snapshot does not fit the schema: {error.message}") from error
+    # Canonical values normalise to themselves; anything else means the snapshot was altered.
+    if values != values_from_mapping(raw):
+        raise MalformedMessage(f"snapshot: values {raw!r} are not in canonical form")
+    return values

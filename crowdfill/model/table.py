@@ -16,6 +16,7 @@ from crowdfill.model.errors import (
     DuplicateVote,
     EmptyRowDownvoted,
     IncompleteRowUpvoted,
+    MalformedMessage,
     TableClosed,
     TemplateProtected,
     UnknownRow,
@@ -39,6 +40,7 @@ from crowdfill.model.template import Template
 from crowdfill.model.values import Values, sort_key
 
 MAX_ROW_ID_LENGTH = 64
+MAX_WORKER_LENGTH = 200
 
 __all__ = ["CandidateTable", "GroupKey"]
 
@@ -55,10 +57,12 @@ class CandidateTable:
         self.template = template if template is not None else Template(())
         self.closed = False
         self._rows: dict[str, Row] = {}
-        self._live: set[str] = set()
+        # Live row ids as an insertion-ordered dict: rows() lists them in arrival order without sorting.
+        self._live: dict[str, None] = {}
         self._removed: set[str] = set()
         self._by_values: dict[Values, set[str]] = {}
         self._groups: dict[GroupKey, set[str]] = {}
+        self._group_of: dict[str, GroupKey] = {}  # for live rows; computing a key is not free
         self._best: dict[GroupKey, Score] = {}
         self._final: dict[GroupKey, str] = {}
         self._tally = Tally()
@@ -73,7 +77,7 @@ class CandidateTable:
 
     def rows(self) -> list[Row]:
         """Live rows in the order this replica added them."""
-        return sorted((self._rows[r] for r in self._live), key=lambda row: self._order[row.row_id])
+        return [self._rows[r] for r in self._live]
 
     def row(self, row_id: str) -> Row:
         row = self._rows.get(row_id)
@@ -83,7 +87,7 @@ class CandidateTable:
 
     def all_rows(self) -> list[Row]:
         """Every row ever added, live or replaced, in the order this replica added them."""
-        return sorted(self._rows.values(), key=lambda row: self._order[row.row_id])
+        return list(self._rows.values())  # dicts keep insertion order
 
     def removed_ids(self) -> frozenset[str]:
         """Ids of rows that a fill replaced (including ones this replica has not seen added)."""
@@ -110,7 +114,8 @@ class CandidateTable:
         return self.scoring.score(self._tally.up(values), self._tally.down(values))
 
     def group_of(self, row_id: str) -> GroupKey:
-        return self._group_key(self.row(row_id))
+        self.row(row_id)  # raises for a row that is not live
+        return self._group_of[row_id]
 
     def group_rows(self, group: GroupKey) -> list[Row]:
         return [self._rows[r] for r in sorted(self._groups.get(group, ()), key=self._order.__getitem__)]
@@ -120,7 +125,7 @@ class CandidateTable:
 
     def status(self, row_id: str) -> Status:
         row = self.row(row_id)
-        group = self._group_key(row)
+        group = self._group_of[row_id]
         return status_of(self.score(row_id), self._best[group], self.schema.is_complete(row.values))
 
     def probable_rows(self, group: GroupKey) -> list[Row]:
@@ -135,7 +140,8 @@ class CandidateTable:
 
         Ties break on the row values' canonical order, then the row id: the same on every replica.
         """
-        return sorted((self._rows[r] for r in self._final.values()), key=lambda row: self._order[row.row_id])
+        rows = self._rows
+        return [rows[r] for r in sorted(self._final.values(), key=self._order.__getitem__)]
 
     def worker_counted(self, worker: str, values: Values) -> bool:
         return self._tally.counts_worker(worker, values)
@@ -144,12 +150,17 @@ class CandidateTable:
         return sorted(self._tally.records(), key=lambda rec: (rec[0], rec[1], sort_key(rec[2])))
 
     def fingerprint(self) -> tuple[object, ...]:
-        """Everything that must agree between converged replicas, in a comparable form."""
+        """Everything that must agree between converged replicas, in a comparable form.
+
+        Live rows with their values and counts, the ids of replaced rows, the vote records, the
+        final table, and (last) the values of the replaced rows this replica has seen.
+        """
         rows = sorted((r, sort_key(self._rows[r].values), self.up(r), self.down(r)) for r in self._live)
-        removed = sorted(self._removed | (set(self._rows) - self._live))
+        removed = sorted(self._removed | (self._rows.keys() - self._live.keys()))
         votes = [(w, k, sort_key(v)) for w, k, v in self.vote_records()]
         final = sorted(row.row_id for row in self.final_table())
-        return (tuple(rows), tuple(removed), tuple(votes), tuple(final))
+        replaced = sorted((r, sort_key(row.values)) for r, row in self._rows.items() if r not in self._live)
+        return (tuple(rows), tuple(removed), tuple(votes), tuple(final), tuple(replaced))
 
     # ------------------------------------------------------------------ changing
     def apply(self, operation: Operation) -> list[Event]:
@@ -159,6 +170,8 @@ class CandidateTable:
         """Return the canonical form of ``operation`` or raise a domain error; changes nothing."""
         if self.closed:
             raise TableClosed("the table is complete and accepts no more operations")
+        _check_identifier("worker", operation.worker, MAX_WORKER_LENGTH)
+        _check_identifier("row_id", operation.row_id, MAX_ROW_ID_LENGTH)
         if isinstance(operation, Insert):
             return self._validate_insert(operation)
         if isinstance(operation, Fill):
@@ -187,8 +200,7 @@ class CandidateTable:
 
     # ------------------------------------------------------------------ validation
     def _check_new_id(self, row_id: str) -> None:
-        if not isinstance(row_id, str) or not row_id or len(row_id) > MAX_ROW_ID_LENGTH:
-            raise DuplicateRowId(f"row ids are 1 to {MAX_ROW_ID_LENGTH} characters, got {row_id!r}")
+        _check_identifier("new row id", row_id, MAX_ROW_ID_LENGTH)
         if row_id in self._rows or row_id in self._removed:
             raise DuplicateRowId(f"row id {row_id!r} is already taken; pick a fresh id")
 
@@ -284,6 +296,8 @@ class CandidateTable:
             event = VoteRecorded(op.worker, "up", op.values, op.row_id)
         else:
             grown = self._tally.record_down(op.worker, op.values)
+            if grown is None:
+                return []
             touched = set().union(*(self._groups_holding(v) for v in grown)) if grown else set()
             event = VoteRecorded(op.worker, "down", op.values, op.row_id)
         return [event, *self._rescore(touched)]
@@ -293,25 +307,26 @@ class CandidateTable:
         self._order[row.row_id] = len(self._order)
         if row.row_id in self._removed:
             return set()
-        self._live.add(row.row_id)
+        self._live[row.row_id] = None
         holders = self._by_values.setdefault(row.values, set())
         if not holders:
             self._tally.track(row.values)
         holders.add(row.row_id)
         group = self._group_key(row)
+        self._group_of[row.row_id] = group
         self._groups.setdefault(group, set()).add(row.row_id)
         return {group}
 
     def _remove_row(self, row_id: str) -> set[GroupKey]:
         row = self._rows[row_id]
-        self._live.discard(row_id)
+        self._live.pop(row_id, None)
         self._removed.add(row_id)
         holders = self._by_values[row.values]
         holders.discard(row_id)
         if not holders:
             del self._by_values[row.values]
             self._tally.untrack(row.values)
-        group = self._group_key(row)
+        group = self._group_of.pop(row_id)
         members = self._groups[group]
         members.discard(row_id)
         if not members:
@@ -319,7 +334,8 @@ class CandidateTable:
         return {group}
 
     def _groups_holding(self, values: Values) -> set[GroupKey]:
-        return {self._group_key(self._rows[r]) for r in self._by_values.get(values, ())}
+        group_of = self._group_of
+        return {group_of[r] for r in self._by_values.get(values, ())}
 
     def _group_key(self, row: Row) -> GroupKey:
         key = self.schema.key_of(row.values)
@@ -340,12 +356,37 @@ class CandidateTable:
         return events
 
     def _rescore_group(self, group: GroupKey, members: set[str]) -> None:
-        scored = [(self.score(r), self._rows[r]) for r in members]
-        best = max(score for score, _ in scored)
+        tally, scoring = self._tally, self.scoring
+        if len(members) == 1:
+            # Most groups hold one row (every row with an incomplete key is its own group).
+            (row_id,) = members
+            values = self._rows[row_id].values
+            score = scoring.score(tally.up(values), tally.down(values))
+            self._best[group] = score
+            if score > 0 and self.schema.is_complete(values):
+                self._final[group] = row_id
+            else:
+                self._final.pop(group, None)
+            return
+        # Rows with identical values share their counts, so score each distinct value set once.
+        holders: dict[Values, list[str]] = {}
+        for row_id in members:
+            holders.setdefault(self._rows[row_id].values, []).append(row_id)
+        scores = {values: scoring.score(tally.up(values), tally.down(values)) for values in holders}
+        best = max(scores.values())
         self._best[group] = best
-        winners = [row for score, row in scored if score == best and self.schema.is_complete(row.values)]
-        if best > 0 and winners:
-            chosen = min(winners, key=lambda row: (sort_key(row.values), row.row_id))
-            self._final[group] = chosen.row_id
-        else:
+        if best <= 0:
             self._final.pop(group, None)
+            return
+        winners = [v for v, score in scores.items() if score == best and self.schema.is_complete(v)]
+        if not winners:
+            self._final.pop(group, None)
+            return
+        chosen = min(winners, key=sort_key) if len(winners) > 1 else winners[0]
+        self._final[group] = min(holders[chosen])
+
+
+def _check_identifier(name: str, value: object, limit: int) -> None:
+    # Ids come from clients; a non-string would otherwise fail later as a TypeError, not a clear error.
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise MalformedMessage(f"{name} must be a string of 1 to {limit} characters, got {value!r}")

@@ -10,13 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import combinations
 
-from crowdfill.model.values import EMPTY, Item, Values
+from crowdfill.model.values import Item, Values, item_order
 
 
 class Tally:
     def __init__(self) -> None:
         self._up: dict[Values, set[str]] = {}
         self._down_records: dict[Values, set[str]] = {}
+        # Each downvoted value set filed under one of its items (its "anchor"), so finding the
+        # records p ⊆ V only looks at records anchored at an item of V, not at every record.
+        self._down_by_anchor: dict[Item, set[Values]] = {}
+        # Per worker, the value sets they downvoted: a worker has few, so "is w counted in d(V)"
+        # is answered without computing all of d(V).
+        self._down_by_worker: dict[str, set[Values]] = {}
         self._down: dict[Values, set[str]] = {}
         self._by_item: dict[Item, set[Values]] = {}
 
@@ -31,7 +37,8 @@ class Tally:
 
     def untrack(self, values: Values) -> None:
         """Stop counting for ``values`` (no live row holds it any more)."""
-        self._down.pop(values, None)
+        if self._down.pop(values, None) is None:
+            return
         for item in values:
             holders = self._by_item.get(item)
             if holders is not None:
@@ -39,12 +46,20 @@ class Tally:
                 if not holders:
                     del self._by_item[item]
 
+    def tracked(self, values: Values) -> bool:
+        return values in self._down
+
     def tracked_supersets(self, values: Values) -> Iterator[Values]:
         """Tracked value sets that contain ``values``."""
         if not values:
             yield from list(self._down)
             return
-        postings = [self._by_item.get(item, set()) for item in values]
+        postings = []
+        for item in values:
+            posting = self._by_item.get(item)
+            if posting is None:
+                return
+            postings.append(posting)
         smallest = min(postings, key=len)
         for candidate in list(smallest):
             if values <= candidate:
@@ -52,18 +67,29 @@ class Tally:
 
     # --- records ------------------------------------------------------------------------------
     def record_up(self, worker: str, values: Values) -> bool:
+        """Record the upvote; False when this exact record already exists."""
         voters = self._up.setdefault(values, set())
         if worker in voters:
             return False
         voters.add(worker)
         return True
 
-    def record_down(self, worker: str, values: Values) -> list[Values]:
-        """Record the downvote; return the tracked value sets whose d grew."""
-        voters = self._down_records.setdefault(values, set())
+    def record_down(self, worker: str, values: Values) -> list[Values] | None:
+        """Record the downvote; return the tracked value sets whose d grew, None for a repeat record.
+
+        A downvote on no values at all is ignored: the table refuses it, and counting it would put
+        the worker against every row.
+        """
+        if not values:
+            return None
+        voters = self._down_records.get(values)
+        if voters is None:
+            voters = self._down_records[values] = set()
+            self._down_by_anchor.setdefault(_anchor(values), set()).add(values)
         if worker in voters:
-            return []
+            return None
         voters.add(worker)
+        self._down_by_worker.setdefault(worker, set()).add(values)
         grown = []
         for superset in self.tracked_supersets(values):
             counted = self._down[superset]
@@ -94,7 +120,7 @@ class Tally:
         counted = self._down.get(values)
         if counted is not None:
             return worker in counted
-        return worker in self._downvoters_of(values)
+        return any(downvoted <= values for downvoted in self._down_by_worker.get(worker, ()))
 
     def records(self) -> Iterator[tuple[str, str, Values]]:
         """Every vote record as (worker, kind, values)."""
@@ -107,15 +133,24 @@ class Tally:
 
     def _downvoters_of(self, values: Values) -> set[str]:
         found: set[str] = set()
+        if not values:
+            return found
+        anchored = [self._down_by_anchor.get(item, ()) for item in values]
+        candidates = sum(len(records) for records in anchored)
         size = len(values)
-        # Enumerate whichever is smaller: the subsets of ``values`` or the downvoted value sets.
-        if size <= 16 and (1 << size) <= len(self._down_records):
-            items = sorted(values)
+        # Enumerate whichever is smaller: the subsets of ``values`` or the records anchored in it.
+        if size < 20 and (1 << size) < candidates:
+            items = sorted(values, key=item_order)
             for length in range(1, size + 1):
                 for subset in combinations(items, length):
                     found |= self._down_records.get(frozenset(subset), set())
         else:
-            for downvoted, workers in self._down_records.items():
-                if downvoted <= values and downvoted != EMPTY:
-                    found |= workers
+            for records in anchored:
+                for downvoted in records:
+                    if downvoted <= values:
+                        found |= self._down_records[downvoted]
         return found
+
+
+def _anchor(values: Values) -> Item:
+    return min(values, key=item_order)

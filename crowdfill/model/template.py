@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from crowdfill.model.errors import CrowdFillError, UnsatisfiableTemplate
@@ -31,6 +31,10 @@ class Template:
             raise UnsatisfiableTemplate(f"a template has at most {MAX_TEMPLATE_ROWS} rows")
         normalised = []
         for position, raw in enumerate(rows):
+            if not isinstance(raw, Mapping):
+                raise UnsatisfiableTemplate(
+                    f"template row {position + 1} must be an object of column -> value, got {raw!r}"
+                )
             try:
                 normalised.append(schema.normalise_values(raw))
             except CrowdFillError as error:
@@ -56,26 +60,55 @@ class Template:
         return schema.key_of(self.rows[position])
 
     def matching(self, rows: Iterable[tuple[str, Values]]) -> dict[int, str] | None:
-        """A matching of every template row to a distinct row ⊇ it, or None when there is none."""
+        """A matching of every template row to a distinct row ⊇ it, or None when there is none.
+
+        Augmenting paths (Kuhn's algorithm) over candidate lists found through an item index, with
+        an explicit stack: a template of many rows must not hit Python's recursion limit.
+        """
         candidates = list(rows)
-        match_of_row: dict[str, int] = {}
-
-        def augment(position: int, seen: set[str]) -> bool:
-            wanted = self.rows[position]
-            for row_id, values in candidates:
-                if row_id in seen or not wanted <= values:
-                    continue
-                seen.add(row_id)
-                holder = match_of_row.get(row_id)
-                if holder is None or augment(holder, seen):
-                    match_of_row[row_id] = position
-                    return True
-            return False
-
-        for position in range(len(self.rows)):
-            if not augment(position, set()):
+        by_item: dict[Item, list[int]] = {}
+        for index, (_, values) in enumerate(candidates):
+            for item in values:
+                by_item.setdefault(item, []).append(index)
+        everyone = range(len(candidates))
+        adjacency: list[Sequence[int]] = []
+        for wanted in self.rows:
+            if not wanted:
+                adjacency.append(everyone)
+                continue
+            postings = [by_item.get(item, []) for item in wanted]
+            adjacency.append([i for i in min(postings, key=len) if wanted <= candidates[i][1]])
+        holder_of: dict[int, int] = {}  # candidate index -> template position
+        for start in range(len(self.rows)):
+            if not _augment(start, adjacency, holder_of):
                 return None
-        return {position: row_id for row_id, position in match_of_row.items()}
+        return {position: candidates[index][0] for index, position in sorted(holder_of.items())}
+
+
+def _augment(start: int, adjacency: list[Sequence[int]], holder_of: dict[int, int]) -> bool:
+    """Find an augmenting path from template position ``start`` and flip it; False if there is none."""
+    seen: set[int] = set()
+    positions = [start]
+    edges: list[Iterator[int]] = [iter(adjacency[start])]
+    chosen: list[int] = []  # chosen[k]: the candidate position ``positions[k]`` would take
+    while positions:
+        candidate = next((c for c in edges[-1] if c not in seen), None)
+        if candidate is None:
+            positions.pop()
+            edges.pop()
+            if chosen:
+                chosen.pop()
+            continue
+        seen.add(candidate)
+        chosen.append(candidate)
+        holder = holder_of.get(candidate)
+        if holder is None:
+            for position, taken in zip(positions, chosen, strict=True):
+                holder_of[taken] = position
+            return True
+        positions.append(holder)
+        edges.append(iter(adjacency[holder]))
+    return False
 
 
 def _refuse_repeated_keys(schema: Schema, rows: list[Values]) -> None:

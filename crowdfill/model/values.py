@@ -16,7 +16,7 @@ def values_from_mapping(mapping: Mapping[str, Value]) -> Values:
 
 
 def values_to_dict(values: Iterable[Item]) -> dict[str, Value]:
-    return dict(sorted(values))
+    return dict(sorted(values, key=item_order))
 
 
 def columns_of(values: Values) -> frozenset[str]:
@@ -26,9 +26,10 @@ def columns_of(values: Values) -> frozenset[str]:
 def sort_key(values: Values) -> tuple[tuple[str, str, str], ...]:
     """A total order over row values that does not depend on Python's mixed-type comparisons."""
     return tuple(
-        (column, type(value).__name__, repr(value)) for column, value in sorted(values, key=_item_key)
+        (column, type(value).__name__, repr(value)) for column, value in sorted(values, key=item_order)
     )
 
 
-def _item_key(item: Item) -> tuple[str, str]:
+def item_order(item: Item) -> tuple[str, str]:
+    """A total order over items (column first) that never compares values of different types."""
     return item[0], repr(item[1])

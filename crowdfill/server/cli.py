@@ -1,10 +1,113 @@
-"""Subcommands of this area for the ``crowdfill`` command."""
+"""``crowdfill serve``: run the server (REST, pages and Socket.IO) under uvicorn."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from crowdfill.server.settings import Settings
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands to ``commands``; each sets ``handler`` to a function of args."""
-    del commands
+    serve = commands.add_parser(
+        "serve",
+        help="run the CrowdFill server",
+        description=(
+            "Run the CrowdFill server. Options override the environment variables CROWDFILL_HOST, "
+            "CROWDFILL_PORT, CROWDFILL_DATA_DIR, CROWDFILL_STORE_URL, CROWDFILL_REQUESTER_TOKEN, "
+            "CROWDFILL_SECRET and CROWDFILL_PUBLIC_URL."
+        ),
+    )
+    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument("--data-dir", type=Path, help="data directory (default ./crowdfill-data)")
+    serve.add_argument(
+        "--store-url",
+        help="store: sqlite:///path, mongodb://..., memory:// (default: SQLite in the data directory)",
+    )
+    serve.add_argument("--requester-token", help="the requester's API token (default: generated and kept)")
+    serve.add_argument("--secret", help="secret that signs worker links (default: generated and kept)")
+    serve.add_argument("--public-url", help="base URL printed in links, when behind a proxy")
+    serve.add_argument("--web-dir", type=Path, help="folder with the web pages (default: the repo's web/)")
+    serve.add_argument("--demo", action="store_true", help="create and launch the SoccerPlayer demo table")
+    serve.add_argument("--snapshot-every", type=int, help="save a snapshot every N operations (default 1000)")
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings, notes = Settings.from_env(
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir,
+            store_url=args.store_url,
+            requester_token=args.requester_token,
+            secret=args.secret,
+            public_url=args.public_url,
+            web_dir=args.web_dir,
+            snapshot_every=args.snapshot_every,
+        )
+    except ValueError as error:
+        print(f"crowdfill serve: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for note in notes:
+        print(note, flush=True)
+    try:
+        asyncio.run(_serve(settings, demo=args.demo, log_level=args.log_level))
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+async def _serve(settings: Settings, *, demo: bool, log_level: str) -> None:
+    import uvicorn  # imported when serving only: the CLI's --help stays fast
+
+    from crowdfill.server.app import create_app  # same reason
+    from crowdfill.server.demo import ensure_demo  # same reason
+
+    if not settings.store_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level=log_level, timeout_graceful_shutdown=3
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.05)
+    if server.started:
+        base = settings.public_url or f"http://{_display_host(settings.host)}:{_bound_port(server, settings)}"
+        print(f"CrowdFill is running at {base}", flush=True)
+        print(f"  requester token: {settings.requester_token}", flush=True)
+        print(f"  requester page:  {base}/", flush=True)
+        print(f"  API docs:        {base}/docs", flush=True)
+        if demo:
+            table_id, link = await ensure_demo(app.tables, app.roster)
+            print(f"  demo table:      {table_id}", flush=True)
+            print(f"  worker link:     {base}/w/{table_id}?token={link.token}", flush=True)
+            print(f"  monitor:         {base}/tables/{table_id}/monitor", flush=True)
+    await serving
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104  # only names the wildcard
+
+
+def _bound_port(server: object, settings: Settings) -> int:
+    servers = getattr(server, "servers", None) or []
+    for listener in servers:
+        for sock in getattr(listener, "sockets", ()):
+            name = sock.getsockname()
+            if isinstance(name, tuple) and len(name) >= 2:
+                return int(name[1])
+    return settings.port

@@ -2,6 +2,18 @@
 
 Operations are stored in their wire form (``crowdfill.model.codec``), so adapters know nothing of
 the model's classes. Every adapter passes the same contract suite (``tests/store/``).
+
+Behaviour every adapter shares (the contract suite checks it):
+- JSON payloads (definitions, operations, snapshot states, item values) read back equal to what was
+  written, as after a ``json`` round trip: tuples come back as lists, NaN and infinities are refused
+  with ``ValueError`` and non-JSON values with ``TypeError``.
+- Writes that need an existing table (``update_table``, ``append``, ``save_snapshot``) raise
+  ``UnknownTable`` for a missing one. Reads of a missing table return nothing (``None``, ``[]``, 0).
+  Items are keyed by ``table_id`` as a plain namespace: it need not name a stored table.
+- ``list_tables`` orders by ``created_at`` and then ``table_id``; ``list_items`` by key (code point
+  order). ``append`` of an empty batch does nothing. ``save_snapshot`` needs 0 <= seq <= last_seq
+  (``StoreConflict`` otherwise) and always replaces the stored snapshot.
+- A method called before ``open`` (or after ``close``) raises ``StoreError``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,296 @@
+"""Live estimates while a table fills: what a fill in each column and an agreeing vote are worth
+now, and each worker's running total as if the current probable rows became final.
+
+The estimator keeps, per key group, a *probable representative*: the group's final row, or else
+its first complete probable (blue) row. These rows play the final table. Each one gets a rank when
+it becomes probable (how many probable rows have an earlier key at that moment) and keeps it while
+it stays probable, so one operation changes only the groups it touches: an update costs the
+touched group's rows and votes plus O(log n), never a pass over the table. Because ranks are not
+shifted afterwards, the running totals are an approximation of the settlement's formula; the
+normaliser counts at least as many rows as the template asks for, so early totals are not
+inflated. Once the table is closed, every estimate is the exact settlement.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass
+from typing import TypedDict, TypeVar
+
+from crowdfill.compensation.credit import credit
+from crowdfill.compensation.fenwick import Fenwick
+from crowdfill.compensation.ledger import Key, Ledger
+from crowdfill.compensation.settings import CompensationSettings
+from crowdfill.compensation.settlement import Settlement, settle_ledger
+from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Upvote
+from crowdfill.model.row import Row
+from crowdfill.model.scoring import Scoring
+from crowdfill.model.table import CandidateTable, GroupKey
+from crowdfill.model.values import Item, Values, sort_key
+
+T = TypeVar("T")
+
+# Estimates are floored to cents; this absorbs floating-point noise such as 12.999999999997.
+_NOISE = 1e-7
+
+
+@dataclass(frozen=True)
+class _Entry:
+    row_id: str
+    values: Values
+    rank: int
+    shares: tuple[tuple[str, float], ...]  # worker -> fraction of the row's share
+    voters: int
+
+
+class Estimate(TypedDict):
+    fill: dict[str, int]
+    vote: int
+    total: int
+
+
+class _Scaled:
+    """A sum of terms amount * g**rank, held as value * g**base so it neither overflows nor drifts."""
+
+    __slots__ = ("base", "value")
+
+    def __init__(self) -> None:
+        self.value = 0.0
+        self.base = 0
+
+    def add(self, growth: float, rank: int, amount: float) -> None:
+        if rank > self.base:
+            self.value *= growth ** (self.base - rank)
+            self.base = rank
+        self.value += amount * growth ** (rank - self.base)
+
+    def remove(self, growth: float, rank: int, amount: float) -> None:
+        self.value = max(0.0, self.value - amount * growth ** (rank - self.base))
+
+    def at(self, growth: float, base: int) -> float:
+        """The sum divided by g**base (base >= self.base)."""
+        return self.value * growth ** (self.base - base)
+
+
+class Estimator:
+    """Observe every applied operation; ask ``estimate(worker)`` at any time.
+
+    ``history`` is the operations the table had already applied when the estimator was made (for
+    example after a restart), so that the work in them is attributed.
+    """
+
+    def __init__(
+        self, table: CandidateTable, settings: CompensationSettings, history: Iterable[Operation] = ()
+    ) -> None:
+        self._table = table
+        self._settings = settings
+        self._schema = table.schema
+        self._ledger = Ledger.of(table.schema, history, strict=False)
+        self._parts = {column: float(part) for column, part in settings.column_parts(table.schema).items()}
+        self._vote = float(settings.vote_fraction)
+        self._growth = float(settings.growth_fraction)
+        self._budget = float(settings.budget_cents)
+        self._template_rows = len(table.template)
+        self._entries: dict[Key, _Entry] = {}
+        self._ranks = Fenwick()
+        self._norm = _Scaled()
+        self._sums: dict[str, _Scaled] = {}
+        self._voter_slots = 0
+        self._by_item: dict[Item, set[Key]] = {}
+        # With a scoring that a downvote can raise (see ``_downvotes_only_lower``), a downvote can
+        # change the group's representative through a row that is not the representative, so every
+        # value set with a complete key is indexed; otherwise only the representatives are.
+        self._all_by_item: dict[Item, set[Values]] | None = (
+            None if _downvotes_only_lower(table.scoring) else {}
+        )
+        self._settled: tuple[int, Settlement] | None = None
+        keys = sorted(
+            (g[1] for g in table.groups() if g[0] == "key"), key=lambda k: (self._ledger.ordinal(k), repr(k))
+        )
+        for key in keys:
+            for row in table.group_rows(("key", key)):
+                self._index_values(row.values)
+            self._refresh(key)
+
+    # ------------------------------------------------------------------ updating
+    def observe(self, op: Operation) -> None:
+        """Take an operation the table has just applied (in sequence order)."""
+        self._ledger.record(op)
+        if isinstance(op, Insert | Fill):
+            self._index_values(
+                self._ledger.values.get(op.new_row_id if isinstance(op, Fill) else op.row_id, op.values)
+            )
+        for key in self._touched(op):
+            self._refresh(key)
+
+    def _touched(self, op: Operation) -> list[Key]:
+        if isinstance(op, Fill):
+            values = self._ledger.values.get(op.new_row_id, op.values)
+        elif isinstance(op, Insert | Upvote):
+            values = op.values
+        elif isinstance(op, Downvote):
+            return self._downvote_touches(op.values)
+        else:  # pragma: no cover - the Operation union is closed
+            return []
+        key = self._schema.key_of(values)
+        return [] if key is None else [key]
+
+    def _downvote_touches(self, values: Values) -> list[Key]:
+        key = self._schema.key_of(values)
+        if key is not None:  # every row containing these values has this key
+            return [key]
+        if self._all_by_item is not None:
+            holders = _smallest(self._all_by_item, values)
+            keys = {self._schema.key_of(held) for held in holders if values <= held}
+            return sorted((k for k in keys if k is not None), key=self._ledger.ordinal)
+        represented = _smallest(self._by_item, values)
+        return sorted((k for k in represented if values <= self._entries[k].values), key=self._ledger.ordinal)
+
+    def _index_values(self, values: Values) -> None:
+        if self._all_by_item is not None and self._schema.key_of(values) is not None:
+            for item in values:
+                self._all_by_item.setdefault(item, set()).add(values)
+
+    def _refresh(self, key: Key) -> None:
+        row = self._representative(key)
+        old = self._entries.get(key)
+        if row is None:
+            if old is not None:
+                self._unregister(key, old)
+                self._leave(key, old)
+            return
+        row_credit = credit(self._ledger, self._table, row)
+        shares: dict[str, float] = {}
+        for column, worker in row_credit.fillers:
+            if worker is not None:
+                shares[worker] = shares.get(worker, 0.0) + self._parts[column]
+        for worker in row_credit.voters:
+            shares[worker] = shares.get(worker, 0.0) + self._vote / len(row_credit.voters)
+        new_shares = tuple(sorted(shares.items()))
+        if old is not None and old.row_id == row.row_id and old.shares == new_shares:
+            return
+        if old is not None:
+            self._unregister(key, old)
+            rank = old.rank
+        else:
+            rank = self._enter(key)
+        entry = _Entry(row.row_id, row.values, rank, new_shares, len(row_credit.voters))
+        self._entries[key] = entry
+        self._register(key, entry)
+
+    def _representative(self, key: Key) -> Row | None:
+        group: GroupKey = ("key", key)
+        final = self._table.final_row(group)
+        if final is not None:
+            return final
+        probable = [
+            row
+            for row in self._table.group_rows(group)
+            if self._schema.is_complete(row.values) and self._table.status(row.row_id).probable
+        ]
+        return min(probable, key=lambda row: (sort_key(row.values), row.row_id)) if probable else None
+
+    def _enter(self, key: Key) -> int:
+        ordinal = self._ledger.ordinal(key)
+        rank = self._ranks.below(ordinal)
+        self._ranks.add(ordinal, 1)
+        self._norm.add(self._growth, rank, 1.0)
+        return rank
+
+    def _leave(self, key: Key, entry: _Entry) -> None:
+        del self._entries[key]
+        self._ranks.add(self._ledger.ordinal(key), -1)
+        self._norm.remove(self._growth, entry.rank, 1.0)
+
+    def _register(self, key: Key, entry: _Entry) -> None:
+        for worker, share in entry.shares:
+            self._sums.setdefault(worker, _Scaled()).add(self._growth, entry.rank, share)
+        self._voter_slots += entry.voters
+        for item in entry.values:
+            self._by_item.setdefault(item, set()).add(key)
+
+    def _unregister(self, key: Key, entry: _Entry) -> None:
+        for worker, share in entry.shares:
+            self._sums[worker].remove(self._growth, entry.rank, share)
+        self._voter_slots -= entry.voters
+        for item in entry.values:
+            holders = self._by_item[item]
+            holders.discard(key)
+            if not holders:
+                del self._by_item[item]
+
+    # ------------------------------------------------------------------ reading
+    def estimate(self, worker: str) -> Estimate:
+        """``{"fill": {column: cents}, "vote": cents, "total": cents}`` for ``worker``.
+
+        ``fill`` and ``vote`` are what one more value in that column, or one more agreeing vote, would
+        earn in the next row to become final; ``total`` is the worker's running estimate. Once the
+        table is closed no action is possible (``fill`` and ``vote`` are 0) and ``total`` is the
+        worker's payment in the settlement.
+        """
+        if self._table.closed:
+            payment = self.settlement().payments.get(worker, 0)
+            return {"fill": dict.fromkeys(self._parts, 0), "vote": 0, "total": payment}
+        growth = self._growth
+        count = len(self._entries)
+        needed = max(count, self._template_rows)
+        needed_next = max(count + 1, self._template_rows)
+        base = max(self._norm.base, needed_next)
+        probable = self._norm.at(growth, base)
+        weight = probable + self._phantom(count, needed, base)
+        weight_next = probable + self._phantom(count, needed_next, base)
+        next_row = growth ** (count - base)
+        own = self._sums.get(worker)
+        total = self._budget * own.at(growth, base) / weight if own is not None and weight > 0 else 0.0
+        row_next = self._budget * next_row / weight_next
+        voters = max(1.0, self._voter_slots / count) if count else 1.0
+        return {
+            "fill": {column: _cents(row_next * part) for column, part in self._parts.items()},
+            "vote": _cents(row_next * self._vote / voters),
+            "total": _cents(total),
+        }
+
+    def _phantom(self, start: int, stop: int, base: int) -> float:
+        """sum(g**(j - base) for j in range(start, stop)): rows the template still needs."""
+        if stop <= start:
+            return 0.0
+        growth = self._growth
+        if growth == 1.0:
+            return float(stop - start)
+        return (growth ** (stop - base) - growth ** (start - base)) / (growth - 1.0)
+
+    def probable_rows(self) -> dict[Key, str]:
+        """Key -> the row that plays the final row in the estimates."""
+        return {key: entry.row_id for key, entry in self._entries.items()}
+
+    def settlement(self) -> Settlement:
+        """The exact settlement of the current final table (linear in the table; cached)."""
+        stamp = self._ledger.operations
+        if self._settled is None or self._settled[0] != stamp:
+            final = self._table.final_table()
+            self._settled = (stamp, settle_ledger(self._ledger, self._table, final, self._settings))
+        return self._settled[1]
+
+
+def _smallest(index: Mapping[Item, Set[T]], values: Values) -> Set[T]:
+    """The shortest posting list among the items of ``values`` (empty when an item has none)."""
+    postings = [index.get(item) for item in values]
+    present = [p for p in postings if p is not None]
+    if not postings or len(present) < len(postings):
+        return frozenset()
+    return min(present, key=len)
+
+
+def _downvotes_only_lower(scoring: Scoring) -> bool:
+    """Whether f(u, d + 1) <= f(u, d) everywhere. Past the vote threshold every family is linear, so
+    checking counts up to the threshold plus one decides it. Families with a threshold above 2
+    (or a heavier upvote at 2) fail: f(2, 0) = 0 < f(2, 1) = 1 under "u - d when u + d >= 3"."""
+    limit = scoring.min_votes + 2
+    return all(
+        scoring.score(up, down + 1) <= scoring.score(up, down) for up in range(limit) for down in range(limit)
+    )
+
+
+def _cents(amount: float) -> int:
+    return max(0, math.floor(amount + _NOISE))

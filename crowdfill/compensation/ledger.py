@@ -1,0 +1,160 @@
+"""The ledger: what compensation needs from the operation log, gathered in one pass.
+
+For every row it keeps how the row was made (inserted, or a fill of a parent row by a worker in a
+column), so the worker behind each value of a final row can be found by walking its chain of
+replaced rows. It also keeps when each complete key first appeared, the first row that held each
+complete row value, and the vote records grouped by key. Building it is linear in the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from crowdfill.compensation.errors import LogMismatch
+from crowdfill.model.operations import CENTRAL_CLIENT, Downvote, Fill, Insert, Operation, Upvote
+from crowdfill.model.schema import Schema
+from crowdfill.model.values import Value, Values
+
+Key = tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """How a row was made: ``parent is None`` for an insert (or a fill of a row the log never showed)."""
+
+    parent: str | None
+    column: str | None
+    worker: str | None
+
+
+@dataclass(frozen=True)
+class Vote:
+    worker: str
+    values: Values
+    automatic: bool
+
+
+class Ledger:
+    def __init__(self, schema: Schema, *, strict: bool = True) -> None:
+        self.schema = schema
+        self.strict = strict
+        self.operations = 0
+        self.origins: dict[str, Origin] = {}
+        self.values: dict[str, Values] = {}
+        self.key_order: dict[Key, int] = {}
+        self.first_row: dict[Values, str] = {}
+        self.explicit_up: dict[Values, set[str]] = {}
+        self.ups: dict[Key, list[Vote]] = {}
+        self.downs: dict[Key, list[Vote]] = {}
+        self.workers: dict[str, None] = {}
+        self.live = 0
+        self.orphans = 0
+        self._replaced: set[str] = set()
+
+    @classmethod
+    def of(cls, schema: Schema, log: Iterable[Operation], *, strict: bool = True) -> Ledger:
+        ledger = cls(schema, strict=strict)
+        for op in log:
+            ledger.record(op)
+        return ledger
+
+    # ------------------------------------------------------------------ recording
+    def record(self, op: Operation) -> None:
+        """Take one accepted operation, in sequence order."""
+        position = self.operations
+        self.operations += 1
+        if isinstance(op, Insert):
+            self._add_row(op.row_id, op.values, Origin(None, None, None), position)
+        elif isinstance(op, Fill):
+            self._record_fill(op, position)
+        elif isinstance(op, Upvote):
+            self._see(op.worker)
+            self._record_up(op.worker, op.values, automatic=False)
+        elif isinstance(op, Downvote):
+            self._see(op.worker)
+            key = self.schema.key_of(op.values)
+            if key is not None:
+                self.downs.setdefault(key, []).append(Vote(op.worker, op.values, automatic=False))
+        else:  # pragma: no cover - the Operation union is closed
+            raise LogMismatch(f"not an operation: {op!r}")
+
+    def _record_fill(self, op: Fill, position: int) -> None:
+        self._see(op.worker)
+        parent = self.values.get(op.row_id)
+        expected = None if parent is None else parent | {(op.column, op.value)}
+        values = op.values or expected
+        if parent is None:
+            self.orphans += 1
+            if self.strict:
+                raise LogMismatch(
+                    f"operation {position + 1} fills row {op.row_id!r}, which no earlier operation made"
+                )
+        elif self.strict and values != expected:
+            raise LogMismatch(
+                f"operation {position + 1} gives new row values that do not extend row {op.row_id!r}"
+            )
+        if values is None:  # an orphan fill that does not carry its values: only the new cell is known
+            values = frozenset({(op.column, op.value)})
+        origin = Origin(op.row_id if parent is not None else None, op.column, op.worker)
+        self._add_row(op.new_row_id, values, origin, position)
+        if parent is not None and op.row_id not in self._replaced:
+            self._replaced.add(op.row_id)
+            self.live -= 1
+        if op.upvote:
+            self._record_up(op.worker, values, automatic=True)
+
+    def _add_row(self, row_id: str, values: Values, origin: Origin, position: int) -> None:
+        if row_id in self.values:
+            if self.strict:
+                raise LogMismatch(f"operation {position + 1} makes row {row_id!r} a second time")
+            return
+        self.values[row_id] = values
+        self.origins[row_id] = origin
+        self.live += 1
+        key = self.schema.key_of(values)
+        if key is not None and key not in self.key_order:
+            self.key_order[key] = len(self.key_order)
+        if self.schema.is_complete(values) and values not in self.first_row:
+            self.first_row[values] = row_id
+
+    def _record_up(self, worker: str, values: Values, *, automatic: bool) -> None:
+        key = self.schema.key_of(values)
+        if key is None:
+            return
+        if not automatic:
+            voters = self.explicit_up.setdefault(values, set())
+            if worker in voters:
+                return
+            voters.add(worker)
+        self.ups.setdefault(key, []).append(Vote(worker, values, automatic))
+
+    def _see(self, worker: str) -> None:
+        if worker != CENTRAL_CLIENT and worker not in self.workers:
+            self.workers[worker] = None
+
+    # ------------------------------------------------------------------ reading
+    def ordinal(self, key: Key) -> int:
+        """The order in which ``key`` first appeared (keys the log never showed come after all others)."""
+        order = self.key_order.get(key)
+        if order is None:
+            order = self.key_order[key] = len(self.key_order)
+        return order
+
+    def knows(self, row_id: str) -> bool:
+        return row_id in self.values
+
+    def fillers(self, row_id: str) -> dict[str, str | None]:
+        """Column -> the worker who entered that value of the row (None: template or unknown)."""
+        entered: dict[str, str | None] = {column: None for column, _ in self.values[row_id]}
+        current: str | None = row_id
+        while current is not None:
+            origin = self.origins[current]
+            if origin.column in entered and origin.worker != CENTRAL_CLIENT:
+                entered[origin.column] = origin.worker
+            current = origin.parent
+        return entered
+
+    def paid_row(self, values: Values) -> str:
+        """The row whose chain is paid for a final value set: the first row in the log that held it."""
+        return self.first_row[values]

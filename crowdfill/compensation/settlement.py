@@ -1,0 +1,215 @@
+"""Final compensation: split the budget over the final table, exactly, in whole cents.
+
+The pipeline (docs/compensation.md has the formulas and a worked example):
+
+1. Order the final rows by when their key first appeared in the log; rank r = 0, 1, ..., n - 1.
+2. Row r's share of the budget B is B * w_r / sum(w), with w_r = g**-(n - 1 - r) (fixed point).
+3. Of a row's share, (1 - s) * w_c / sum(w_c) goes to the worker who entered column c's value, and
+   s is split equally among the row's agreeing voters (see ``credit``); unearned parts stay unpaid.
+4. Each worker's exact total is rounded to cents by largest remainder; what is paid is the floor of
+   the exact earned total, so it never exceeds B, and the rest stays with the requester.
+
+Everything after the ledger is integer arithmetic over one common denominator: exact and the same
+on every machine, whatever the order of dictionaries.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from crowdfill.compensation.credit import RowCredit, credit
+from crowdfill.compensation.errors import LogMismatch
+from crowdfill.compensation.ledger import Ledger
+from crowdfill.compensation.rounding import largest_remainder
+from crowdfill.compensation.settings import CompensationSettings
+from crowdfill.compensation.weights import Decay
+from crowdfill.model.operations import Operation
+from crowdfill.model.row import Row
+from crowdfill.model.table import CandidateTable
+from crowdfill.model.values import Value
+
+VOTE = "vote"
+
+
+@dataclass(frozen=True)
+class RowShare:
+    """One final row's part of the settlement; amounts are read through ``Settlement``."""
+
+    row_id: str
+    paid_row_id: str
+    key: tuple[Value, ...]
+    rank: int
+    weight: int
+    fillers: tuple[tuple[str, str | None], ...]
+    voters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Settlement:
+    budget_cents: int
+    paid_cents: int
+    unpaid_cents: int
+    payments: dict[str, int]
+    rows: tuple[RowShare, ...]
+    settings: CompensationSettings
+    _column_units: dict[str, int]
+    _vote_units: dict[int, int]
+    _earned_units: dict[str, dict[str, int]]
+    _units: int
+    _total_weight: int
+
+    # ------------------------------------------------------------------ exact amounts (cents)
+    def exact_cents(self, worker: str) -> Fraction:
+        """The worker's exact earnings before rounding."""
+        return sum(self.earned(worker).values(), Fraction(0))
+
+    def earned(self, worker: str) -> dict[str, Fraction]:
+        """Exact earnings by kind: one entry per column the worker is paid for, and ``"vote"``."""
+        units = self._earned_units.get(worker, {})
+        return {kind: self._cents(amount) for kind, amount in units.items()}
+
+    def row_cents(self, row: RowShare) -> Fraction:
+        return self._cents(row.weight * self._units)
+
+    def fill_cents(self, row: RowShare, column: str) -> Fraction:
+        return self._cents(row.weight * self._column_units[column])
+
+    def vote_cents_each(self, row: RowShare) -> Fraction:
+        return (
+            self._cents(row.weight * self._vote_units.get(len(row.voters), 0)) if row.voters else Fraction(0)
+        )
+
+    def _cents(self, units: int) -> Fraction:
+        if self._total_weight == 0:
+            return Fraction(0)
+        return Fraction(self.budget_cents * units, self._total_weight * self._units)
+
+    def _float(self, units: int) -> float:
+        if self._total_weight == 0:
+            return 0.0
+        return round(self.budget_cents * units / (self._total_weight * self._units), 6)
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: cents as integers; exact amounts as floats rounded to 1e-6 cent, for display."""
+        rows = []
+        for row in self.rows:
+            vote_each = self._vote_units.get(len(row.voters), 0) if row.voters else 0
+            earned = sum(self._column_units[c] for c, w in row.fillers if w is not None)
+            earned += vote_each * len(row.voters)
+            rows.append(
+                {
+                    "row_id": row.row_id,
+                    "paid_row_id": row.paid_row_id,
+                    "key": list(row.key),
+                    "rank": row.rank,
+                    "share_cents": self._float(row.weight * self._units),
+                    "fills": [
+                        {"column": c, "worker": w, "cents": self._float(row.weight * self._column_units[c])}
+                        for c, w in row.fillers
+                    ],
+                    "voters": list(row.voters),
+                    "vote_cents_each": self._float(row.weight * vote_each),
+                    "unpaid_cents": self._float(row.weight * (self._units - earned)),
+                }
+            )
+        return {
+            "budget_cents": self.budget_cents,
+            "paid_cents": self.paid_cents,
+            "unpaid_cents": self.unpaid_cents,
+            "payments": dict(self.payments),
+            "earned": {
+                worker: {
+                    kind: self._float(kinds[kind]) for kind in [*self._column_units, VOTE] if kind in kinds
+                }
+                for worker, kinds in sorted(self._earned_units.items())
+            },
+            "rows": rows,
+            "settings": self.settings.to_dict(),
+        }
+
+
+def settle(table: CandidateTable, log: Iterable[Operation], settings: CompensationSettings) -> Settlement:
+    """The final payments for ``table``, whose history is ``log`` (accepted operations in sequence order).
+
+    A pure function of the log and the settings: the table only supplies the schema and the final
+    table that the log produced (checked against the log, which raises ``LogMismatch`` otherwise).
+    """
+    settings.column_parts(table.schema)  # refuse weights for unknown columns before any work
+    ledger = Ledger.of(table.schema, log, strict=True)
+    if ledger.live != len(table):
+        raise LogMismatch(f"the log leaves {ledger.live} live rows but the table has {len(table)}")
+    for row in table.final_table():
+        if not ledger.knows(row.row_id):
+            raise LogMismatch(f"final row {row.row_id!r} is not made by any operation of the log")
+    return settle_ledger(ledger, table, table.final_table(), settings)
+
+
+def settle_ledger(
+    ledger: Ledger, table: CandidateTable, final_rows: Iterable[Row], settings: CompensationSettings
+) -> Settlement:
+    """The settlement for ``final_rows`` given an already-built ledger (shared with the estimator)."""
+    column_parts = settings.column_parts(ledger.schema)
+    vote = settings.vote_fraction
+    credits = sorted(
+        (credit(ledger, table, row) for row in final_rows),
+        key=lambda c: (ledger.key_order.get(c.key, len(ledger.key_order)), repr(c.key)),
+    )
+    decay = Decay(settings.growth_fraction)
+    count = len(credits)
+    weights = [decay[count - 1 - rank] for rank in range(count)]
+
+    voter_counts = sorted({len(c.voters) for c in credits if c.voters})
+    vote_parts = {k: vote / k for k in voter_counts}
+    units = math.lcm(*(p.denominator for p in [*column_parts.values(), *vote_parts.values()]))
+    column_units = {c: int(p * units) for c, p in column_parts.items()}
+    vote_units = {k: int(p * units) for k, p in vote_parts.items()}
+
+    earned: dict[str, dict[str, int]] = {}
+    rows = []
+    for rank, (row_credit, weight) in enumerate(zip(credits, weights, strict=True)):
+        rows.append(_row_share(row_credit, rank, weight))
+        for column, worker in row_credit.fillers:
+            if worker is not None:
+                kinds = earned.setdefault(worker, {})
+                kinds[column] = kinds.get(column, 0) + weight * column_units[column]
+        if row_credit.voters:
+            each = weight * vote_units[len(row_credit.voters)]
+            for worker in row_credit.voters:
+                kinds = earned.setdefault(worker, {})
+                kinds[VOTE] = kinds.get(VOTE, 0) + each
+
+    workers = sorted(set(ledger.workers) | set(earned))
+    totals = {worker: sum(earned.get(worker, {}).values()) for worker in workers}
+    total_weight = sum(weights)
+    payments = largest_remainder(totals, settings.budget_cents, total_weight * units)
+    paid = sum(payments.values())
+    return Settlement(
+        budget_cents=settings.budget_cents,
+        paid_cents=paid,
+        unpaid_cents=settings.budget_cents - paid,
+        payments=payments,
+        rows=tuple(rows),
+        settings=settings,
+        _column_units=column_units,
+        _vote_units=vote_units,
+        _earned_units=earned,
+        _units=units,
+        _total_weight=total_weight,
+    )
+
+
+def _row_share(row_credit: RowCredit, rank: int, weight: int) -> RowShare:
+    return RowShare(
+        row_id=row_credit.row_id,
+        paid_row_id=row_credit.paid_row_id,
+        key=row_credit.key,
+        rank=rank,
+        weight=weight,
+        fillers=row_credit.fillers,
+        voters=row_credit.voters,
+    )

@@ -1,0 +1,30 @@
+"""The optional push of an export to the Hugging Face Hub: only with a token, never implicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+
+import datasets
+
+HUB_TOKEN_VARIABLE = "HF_TOKEN"  # noqa: S105  # the variable's name, not a secret
+Pusher = Callable[[datasets.Dataset, str, str, bool], None]
+
+
+class HubNotConfigured(RuntimeError):
+    """A push was asked for but no Hub token is configured."""
+
+
+def hub_token(environ: Mapping[str, str] | None = None) -> str:
+    """The Hub token from ``HF_TOKEN``; refuses to go on without one."""
+    token = (os.environ if environ is None else environ).get(HUB_TOKEN_VARIABLE, "").strip()
+    if not token:
+        raise HubNotConfigured(f"pushing to the Hub needs a token: set {HUB_TOKEN_VARIABLE}")
+    return token
+
+
+def push_dataset(dataset: datasets.Dataset, repo_id: str, token: str, private: bool) -> None:
+    """Upload ``dataset`` to the Hub dataset repository ``repo_id`` (created if needed)."""
+    dataset.push_to_hub(
+        repo_id, token=token, private=private, commit_message="CrowdFill export (living dataset)"
+    )

@@ -1,0 +1,218 @@
+"""The requester REST API under ``/api`` (requester token required), see docs/protocol.md."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from crowdfill.model import CENTRAL_CLIENT
+from crowdfill.server import exports
+from crowdfill.server.definition import DefinitionModel, DefinitionPatch
+from crowdfill.server.failures import Failure
+from crowdfill.server.http import bearer_ok
+from crowdfill.server.owner import TableOwner
+from crowdfill.server.services import Services
+from crowdfill.server.views import candidate_rows, matching, plain_rows, table_json, workers
+from crowdfill.store.port import TableRecord
+
+
+class LinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    worker_id: StrictStr | None = Field(default=None, min_length=1, max_length=64)
+    expires_in_seconds: StrictInt | None = Field(default=None, gt=0, le=10 * 365 * 24 * 3600)
+
+
+def requester_router(services: Services) -> APIRouter:
+    settings = services.settings
+    tables = services.tables
+    roster = services.roster
+    sockets = services.sockets
+
+    def require_requester(authorization: Annotated[str | None, Header()] = None) -> None:
+        if not bearer_ok(authorization, settings.requester_token):
+            raise Failure("unauthorized", "send the requester token as 'Authorization: Bearer <token>'")
+
+    router = APIRouter(prefix="/api", dependencies=[Depends(require_requester)], tags=["requester"])
+
+    async def describe(request: Request, record: TableRecord) -> dict[str, Any]:
+        owner = await tables.owner(record.table_id)
+        online = sockets.presence.online(record.table_id)
+        if owner is None:
+            return table_json(record, None, online, services.base_url(request))
+        async with owner.lock:
+            return table_json(record, owner, online, services.base_url(request))
+
+    async def owner_of(table_id: str) -> TableOwner | None:
+        await tables.record(table_id)
+        return await tables.owner(table_id)
+
+    @router.post("/tables", status_code=201, summary="Create a draft table")
+    async def create_table(request: Request, definition: DefinitionModel) -> dict[str, Any]:
+        return await describe(request, await tables.create(definition))
+
+    @router.get("/tables", summary="List tables")
+    async def list_tables(request: Request) -> dict[str, Any]:
+        return {"tables": [await describe(request, record) for record in await tables.list()]}
+
+    @router.get("/tables/{table_id}", summary="Read a table")
+    async def get_table(request: Request, table_id: str) -> dict[str, Any]:
+        return await describe(request, await tables.record(table_id))
+
+    @router.patch("/tables/{table_id}", summary="Edit a draft table")
+    async def patch_table(request: Request, table_id: str, patch: DefinitionPatch) -> dict[str, Any]:
+        return await describe(request, await tables.patch(table_id, patch))
+
+    @router.post("/tables/{table_id}/launch", summary="Launch a draft table")
+    async def launch(request: Request, table_id: str) -> dict[str, Any]:
+        return await describe(request, await tables.launch(table_id))
+
+    @router.post("/tables/{table_id}/close", summary="Stop collection and settle")
+    async def close(request: Request, table_id: str) -> dict[str, Any]:
+        return await describe(request, await tables.close(table_id))
+
+    @router.get("/tables/{table_id}/candidates", summary="Candidate rows with counts, scores, statuses")
+    async def candidates(table_id: str) -> dict[str, Any]:
+        owner = await owner_of(table_id)
+        if owner is None:
+            return {"seq": 0, "status": "draft", "rows": []}
+        async with owner.lock:
+            return {"seq": owner.seq, "status": owner.status, "rows": candidate_rows(owner.table)}
+
+    @router.get("/tables/{table_id}/final", summary="The final table")
+    async def final(table_id: str) -> dict[str, Any]:
+        owner = await owner_of(table_id)
+        if owner is None:
+            return {"seq": 0, "status": "draft", "satisfied": False, "rows": []}
+        async with owner.lock:
+            return {
+                "seq": owner.seq,
+                "status": owner.status,
+                "satisfied": bool(owner.central.satisfied),
+                "rows": plain_rows(owner.table, final=True),
+            }
+
+    @router.get("/tables/{table_id}/matching", summary="Template rows matched to candidate rows")
+    async def template_matching(table_id: str) -> dict[str, Any]:
+        owner = await owner_of(table_id)
+        if owner is None:
+            return {"seq": 0, "satisfied": False, "template": []}
+        async with owner.lock:
+            return {"seq": owner.seq, "satisfied": bool(owner.central.satisfied), "template": matching(owner)}
+
+    @router.get("/tables/{table_id}/compensation", summary="Settlement, or live estimates")
+    async def compensation(table_id: str) -> dict[str, Any]:
+        record = await tables.record(table_id)
+        budget = int(record.definition["budget_cents"])
+        owner = await tables.owner(table_id)
+        if owner is None:
+            return {"settled": False, "budget_cents": budget, "estimated_total_cents": 0, "workers": {}}
+        async with owner.lock:
+            if owner.settlement is not None:
+                return {"settled": True, "budget_cents": budget, "settlement": owner.settlement.to_dict()}
+            estimates = {
+                worker: owner.estimator.estimate(worker)
+                for worker in owner.ops_by_worker
+                if worker != CENTRAL_CLIENT
+            }
+            total = sum(int(e["total"]) for e in estimates.values())
+            return {
+                "settled": False,
+                "budget_cents": budget,
+                "estimated_total_cents": min(total, budget),
+                "workers": estimates,
+            }
+
+    @router.get(
+        "/tables/{table_id}/export/{name}",
+        summary="Export final.csv, final.jsonl, candidates.csv or candidates.jsonl (streamed)",
+    )
+    async def export(table_id: str, name: str) -> StreamingResponse:
+        which, _, fmt = name.partition(".")
+        if which not in ("final", "candidates") or fmt not in ("csv", "jsonl"):
+            raise Failure("not_found", "exports: final.csv, final.jsonl, candidates.csv, candidates.jsonl")
+        owner = await owner_of(table_id)
+        record = await tables.record(table_id)
+        columns = [c["name"] for c in record.definition["schema"]["columns"]]
+        rows: list[dict[str, Any]] = []
+        if owner is not None:
+            async with owner.lock:
+                rows = (
+                    plain_rows(owner.table, final=True) if which == "final" else candidate_rows(owner.table)
+                )
+        body = exports.csv_lines(rows, columns, which) if fmt == "csv" else exports.jsonl_lines(rows)
+        media = "text/csv" if fmt == "csv" else "application/x-ndjson"
+        filename = f"{table_id}-{which}.{fmt}"
+        return StreamingResponse(
+            body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
+
+    @router.get("/tables/{table_id}/log", summary="The accepted operation log")
+    async def log(
+        table_id: str,
+        after_seq: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    ) -> dict[str, Any]:
+        await tables.record(table_id)
+        records = await tables.store.read_log(table_id, after_seq, limit)
+        last = await tables.store.last_seq(table_id)
+        return {
+            "ops": [{"seq": r.seq, "at": r.at, "op": r.operation} for r in records],
+            "last_seq": last,
+        }
+
+    @router.post("/tables/{table_id}/links", status_code=201, summary="Create a signed worker link")
+    async def create_link(request: Request, table_id: str, body: LinkRequest | None = None) -> dict[str, Any]:
+        wanted = body or LinkRequest()
+        issued = await roster.create_link(table_id, wanted.worker_id, wanted.expires_in_seconds)
+        # A replaced link stops working now, including sessions opened with it.
+        await sockets.kick(
+            table_id,
+            issued.worker_id,
+            "link_revoked",
+            "the requester replaced your link",
+            keep_link=issued.link_id,
+        )
+        return {
+            "worker_id": issued.worker_id,
+            "link_id": issued.link_id,
+            "token": issued.token,
+            "expires_at": issued.expires_at,
+            "url": f"{services.base_url(request)}/w/{table_id}?token={issued.token}",
+        }
+
+    @router.get("/tables/{table_id}/links", summary="List worker links")
+    async def list_links(request: Request, table_id: str) -> dict[str, Any]:
+        base = services.base_url(request)
+        links = []
+        for link in await roster.links(table_id):
+            token = roster.token_for(table_id, link["worker_id"], link)
+            links.append({**link, "url": None if link["revoked"] else f"{base}/w/{table_id}?token={token}"})
+        return {"links": links}
+
+    @router.delete("/tables/{table_id}/links/{worker_id}", summary="Revoke a worker's link")
+    async def revoke_link(table_id: str, worker_id: str) -> dict[str, Any]:
+        await roster.revoke(table_id, worker_id)
+        await sockets.kick(table_id, worker_id, "link_revoked", "the requester revoked your link")
+        return {"worker_id": worker_id, "revoked": True}
+
+    @router.post("/tables/{table_id}/workers/{worker_id}/block", summary="Block a worker")
+    async def block(table_id: str, worker_id: str) -> dict[str, Any]:
+        await roster.block(table_id, worker_id)
+        await sockets.kick(table_id, worker_id, "worker_blocked", "the requester blocked you from this table")
+        return {"worker_id": worker_id, "blocked": True}
+
+    @router.get("/tables/{table_id}/workers", summary="Workers: online, operations, estimated pay")
+    async def list_workers(table_id: str) -> dict[str, Any]:
+        owner = await owner_of(table_id)
+        blocked = await roster.blocked(table_id)
+        online = sockets.presence.online(table_id)
+        if owner is None:
+            return {"workers": workers(None, online, blocked)}
+        async with owner.lock:
+            return {"workers": workers(owner, online, blocked)}
+
+    return router

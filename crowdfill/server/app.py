@@ -1,0 +1,84 @@
+"""The composition root: ``create_app(settings, store=...)`` builds the whole server as one ASGI app.
+
+FastAPI (REST, OpenAPI at /docs, pages) and python-socketio (``/socket.io/``) share one uvicorn
+process. Nothing here reads the environment or connects at import time; the store is opened and
+live tables are recovered in the lifespan startup.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import socketio
+from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
+
+from crowdfill import __version__
+from crowdfill.server.api import requester_router
+from crowdfill.server.http import BodyLimit, install_error_handlers
+from crowdfill.server.pages import mount_static, page_router
+from crowdfill.server.public import public_router
+from crowdfill.server.roster import Roster
+from crowdfill.server.services import Services
+from crowdfill.server.settings import Settings
+from crowdfill.server.sockets import SocketApp
+from crowdfill.server.tables import Tables
+from crowdfill.server.tokens import TokenSigner
+from crowdfill.store import Store, open_store
+
+logger = logging.getLogger(__name__)
+
+
+class CrowdFillApp:
+    """The ASGI application, with its parts reachable for the CLI and tests."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self.sockets = SocketApp(settings)
+        self.tables = Tables(store, settings, self.sockets.fanout)
+        self.roster = Roster(self.tables, TokenSigner(settings.secret))
+        self.sockets.bind(self.tables, self.roster)
+        self.services = Services(settings, self.tables, self.roster, self.sockets)
+        self.api = FastAPI(
+            title="CrowdFill",
+            version=__version__,
+            description="Requester REST API. Workers and the monitor use Socket.IO: see docs/protocol.md.",
+            lifespan=self._lifespan,
+        )
+        install_error_handlers(self.api)
+        self.api.include_router(public_router(self.services))
+        self.api.include_router(requester_router(self.services))
+        self.api.include_router(page_router(settings.web_dir))
+        mount_static(self.api, settings.web_dir)
+        self._asgi = socketio.ASGIApp(
+            self.sockets.sio, other_asgi_app=BodyLimit(self.api, settings.max_payload_bytes)
+        )
+        self.ready = False
+
+    @asynccontextmanager
+    async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        await self.store.open()
+        try:
+            recovered = await self.tables.recover()
+            if recovered:
+                logger.info("recovered %d live table(s) from storage", recovered)
+            self.sockets.start()
+            self.ready = True
+            yield
+        finally:
+            self.ready = False
+            await self.sockets.stop()
+            await self.tables.shutdown()
+            await self.store.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._asgi(scope, receive, send)
+
+
+def create_app(settings: Settings, store: Store | None = None) -> CrowdFillApp:
+    """The server for ``settings``; ``store`` defaults to the one ``settings.store_url`` names."""
+    chosen = store if store is not None else open_store(settings.store_url, settings.data_dir)
+    return CrowdFillApp(settings, chosen)

@@ -1,0 +1,358 @@
+"""``TableOwner``: the one asyncio task that changes a live table (DESIGN §5).
+
+Operations from every session queue here. The loop takes everything queued (one batch) and, for
+each operation in order, validates it against the candidate table (a refusal is answered at once)
+and applies it in memory so the next one is validated against it; then the central client adds
+the inserts the batch calls for. The whole batch, inserts included, is persisted with ONE
+``store.append``; only then is it published (forwarded to the other clients), fed to the
+compensation estimator, and acknowledged. If the append fails, the in-memory state is rebuilt
+from storage and the batch is refused: nothing is half-applied and nothing unacknowledged is shown.
+
+Readers (snapshots for joining clients, REST reads, the monitor) hold ``owner.lock`` so they see
+only published state; the loop holds it while it processes a batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from crowdfill.central_client import CentralClient
+from crowdfill.compensation import Estimator, Settlement, settle
+from crowdfill.model import CandidateTable, CrowdFillError, Event, Insert, Operation
+from crowdfill.model.codec import operation_from_wire, operation_to_wire
+from crowdfill.model.snapshot import restore, snapshot
+from crowdfill.server.definition import TableSpec
+from crowdfill.server.failures import Failure
+from crowdfill.server.settings import Settings
+from crowdfill.store.port import LogRecord, Store, StoreError
+
+logger = logging.getLogger(__name__)
+
+LIVE = "live"
+COMPLETE = "complete"
+CLOSED = "closed"
+DRAFT = "draft"
+SETTLEMENT_KIND = "settlement"
+
+
+@dataclass(frozen=True)
+class Published:
+    """An accepted, durable operation as it goes out: its seq, wire form and the session it came from."""
+
+    seq: int
+    op: dict[str, Any]
+    origin: str | None
+    worker: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to one submission: either ``published`` or ``failure``."""
+
+    published: Published | None = None
+    failure: Failure | None = None
+
+
+@dataclass
+class _Submission:
+    op: Operation
+    origin: str | None
+    future: asyncio.Future[Outcome] = field(repr=False)
+
+
+class OwnerListener(Protocol):
+    """What the owner tells the outside world (the socket layer implements it)."""
+
+    async def published(self, owner: TableOwner, entries: Sequence[Published]) -> None: ...
+
+    async def completed(self, owner: TableOwner) -> None: ...
+
+    def changed(self, owner: TableOwner) -> None: ...
+
+
+class TableOwner:
+    def __init__(
+        self,
+        table_id: str,
+        spec: TableSpec,
+        status: str,
+        store: Store,
+        settings: Settings,
+        listener: OwnerListener,
+    ) -> None:
+        self.table_id = table_id
+        self.spec = spec
+        self.status = status
+        self.lock = asyncio.Lock()
+        self.blocked: set[str] = set()
+        self.settlement: Settlement | None = None
+        self._store = store
+        self._settings = settings
+        self._listener = listener
+        self._queue: asyncio.Queue[_Submission] = asyncio.Queue(maxsize=settings.queue_limit)
+        self._task: asyncio.Task[None] | None = None
+        self._stale = False
+        self._reset(CandidateTable(spec.schema, spec.scoring, spec.template))
+
+    # ------------------------------------------------------------------ state
+    def _reset(self, table: CandidateTable, history: Sequence[Operation] = ()) -> None:
+        self.table = table
+        # The owner closes the table itself (in _finish), after the batch that satisfied it is durable.
+        self.central = CentralClient(table, self._new_row_id, close_when_satisfied=False)
+        self._seeds: list[Insert] = []
+        # The estimator attributes the work of ``history`` (operations the table already holds).
+        self.estimator = Estimator(table, self.spec.compensation, history)
+        self.seq = 0
+        self.snapshot_seq = 0
+        self.ops_by_worker: collections.Counter[str] = collections.Counter()
+        self._recent: collections.deque[tuple[int, dict[str, Any]]] = collections.deque(
+            maxlen=max(1, self._settings.replay_window)
+        )
+
+    def _new_row_id(self) -> str:
+        while True:
+            row_id = "c" + secrets.token_hex(6)
+            if not self.table.known(row_id):
+                return row_id
+
+    @property
+    def live(self) -> bool:
+        return self.status == LIVE
+
+    def ops_since(self, seq: int) -> list[tuple[int, dict[str, Any]]] | None:
+        """Published ops after ``seq`` from memory, or None when they are older than the replay window."""
+        if seq > self.seq:
+            return None  # the client knows a future this server never had (e.g. memory:// restarted)
+        if seq == self.seq:
+            return []
+        if seq < 0 or not self._recent or self._recent[0][0] > seq + 1:
+            return None
+        return [(s, op) for s, op in self._recent if s > seq]
+
+    # ------------------------------------------------------------------ lifecycle
+    async def load(self) -> None:
+        """Rebuild the table from storage (latest snapshot, then the log tail) and start if live."""
+        await self._recover()
+        if self.live:
+            self._task = asyncio.create_task(self._run(), name=f"owner:{self.table_id}")
+            if self._seeds:
+                async with self.lock:
+                    await self._process([])
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            # The loop ends by our cancellation; that CancelledError is the expected outcome.
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        while not self._queue.empty():
+            pending = self._queue.get_nowait()
+            _answer(pending, failure=Failure("store_unavailable", "the server is shutting down"))
+
+    async def _recover(self) -> None:
+        spec = self.spec
+        saved = await self._store.load_snapshot(self.table_id)
+        if saved is not None:
+            base, state = saved
+            table = restore(spec.schema, spec.scoring, spec.template, state)
+        else:
+            base, table = 0, CandidateTable(spec.schema, spec.scoring, spec.template)
+        # The whole log is read: the estimator and the per-worker counts are functions of it.
+        log = await self._store.read_log(self.table_id)
+        operations = [operation_from_wire(record.operation) for record in log]
+        for record, op in zip(log, operations, strict=True):
+            if record.seq > base:
+                table.integrate(op)
+        self._reset(table, operations)
+        self._stale = False
+        for record, op in zip(log, operations, strict=True):
+            self.ops_by_worker[op.worker] += 1
+            self._recent.append((record.seq, record.operation))
+        self.seq = log[-1].seq if log else 0
+        self.snapshot_seq = base
+        # After a launch or a restart the central client may need rows now (e.g. inserts that
+        # were computed but not persisted before a crash); _commit persists them with the next batch.
+        self._seeds = self.central.start()
+        if self.status != LIVE:
+            self._seeds = []
+            self.table.close()
+            if self.status in (COMPLETE, CLOSED):
+                self.settlement = await self._load_settlement()
+        elif self.central.satisfied:
+            # The table was complete before a crash cut its closing short: finish it now.
+            self._seeds = []
+            await self._finish(COMPLETE)
+
+    # ------------------------------------------------------------------ submitting
+    async def submit(self, op: Operation, origin: str | None = None) -> Outcome:
+        """Queue ``op`` and wait until it is refused, or durable and published."""
+        if self._task is None or self._task.done():
+            return Outcome(failure=_not_live(self.status))
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        try:
+            self._queue.put_nowait(_Submission(op, origin, future))
+        except asyncio.QueueFull:
+            return Outcome(failure=Failure("overloaded", "the table is busy; retry in a moment"))
+        return await future
+
+    async def close(self) -> None:
+        """Stop collection at the requester's request; everyone is settled and told."""
+        async with self.lock:
+            if not self.live:
+                raise _not_live(self.status)
+            await self._finish(CLOSED)
+
+    # ------------------------------------------------------------------ the loop
+    async def _run(self) -> None:
+        settings = self._settings
+        while True:
+            first = await self._queue.get()
+            if settings.batch_linger_seconds > 0:
+                await asyncio.sleep(settings.batch_linger_seconds)
+            batch = [first]
+            while len(batch) < settings.batch_max_ops and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            async with self.lock:
+                await self._process(batch)
+            # Let the senders' acknowledgements go out before the next batch is forwarded.
+            await asyncio.sleep(0)
+            if not self.live:
+                self._drain_closed()
+                return
+
+    async def _process(self, batch: Sequence[_Submission]) -> None:
+        try:
+            if self._stale:
+                await self._recover()
+            seeds, self._seeds = self._seeds, []
+            await self._commit(batch, seeds)
+            return
+        except StoreError as error:
+            logger.error("table %s: storage failed (%s); rebuilding from storage", self.table_id, error)
+            failure = Failure("store_unavailable", "storage failed; retry")
+        except Exception:
+            # A bug in a component must not leave senders waiting forever or the table
+            # half-changed: refuse the batch, log the fault, rebuild from storage.
+            logger.exception("table %s: processing a batch failed; rebuilding it", self.table_id)
+            failure = Failure("internal_error", "the server failed to process the operation; retry")
+        for submission in batch:
+            _answer(submission, failure=failure)
+        self._stale = True
+        try:
+            await self._recover()
+        except StoreError as error:
+            # Still unavailable: stay stale and try again before the next batch.
+            logger.error("table %s: rebuilding from storage failed (%s)", self.table_id, error)
+
+    def _drain_closed(self) -> None:
+        while not self._queue.empty():
+            _answer(self._queue.get_nowait(), failure=_not_live(self.status))
+
+    async def _commit(self, batch: Sequence[_Submission], seeds: Iterable[Insert]) -> None:
+        staged: list[tuple[_Submission | None, Operation]] = []
+        events: list[Event] = []
+        for submission in batch:
+            if submission.future.done():
+                continue  # the sender went away before its turn
+            if submission.op.worker in self.blocked:
+                _answer(
+                    submission, failure=Failure("worker_blocked", "you have been blocked from this table")
+                )
+                continue
+            try:
+                op = self.table.validate(submission.op)
+            except CrowdFillError as error:
+                _answer(submission, failure=Failure(error.code, error.message))
+                continue
+            events.extend(self.table.integrate(op))
+            staged.append((submission, op))
+        inserts = list(seeds)
+        if events:
+            inserts.extend(self.central.observe(events))
+        while inserts:
+            new_events: list[Event] = []
+            for insert in inserts:
+                # The central client's inserts go through validation too: a bug there must not
+                # corrupt the table (it surfaces as a refused batch, see _run).
+                op = self.table.validate(insert)
+                new_events.extend(self.table.integrate(op))
+                staged.append((None, op))
+            inserts = self.central.observe(new_events)
+        if not staged:
+            return
+        now = time.time()
+        records = [
+            LogRecord(self.seq + index, operation_to_wire(op), now) for index, (_, op) in enumerate(staged, 1)
+        ]
+        # A StoreError here propagates to _process, which refuses the batch and rebuilds the
+        # table from storage (the in-memory state is ahead of the durable log).
+        await self._store.append(self.table_id, records)
+        self.seq = records[-1].seq
+        published: list[tuple[_Submission | None, Published]] = []
+        for record, (sender, op) in zip(records, staged, strict=True):
+            self.estimator.observe(op)
+            self.ops_by_worker[op.worker] += 1
+            self._recent.append((record.seq, record.operation))
+            origin = sender.origin if sender is not None else None
+            published.append((sender, Published(record.seq, record.operation, origin, op.worker)))
+        await self._listener.published(self, [entry for _, entry in published])
+        for sender, entry in published:
+            if sender is not None:
+                _answer(sender, published=entry)
+        if self.central.satisfied:
+            await self._finish(COMPLETE)
+        elif self.seq - self.snapshot_seq >= self._settings.snapshot_every:
+            await self._save_snapshot()
+        self._listener.changed(self)
+
+    # ------------------------------------------------------------------ closing
+    async def _finish(self, status: str) -> None:
+        self.table.close()
+        self.status = status
+        self.settlement = await self._settle(persist=True)
+        await self._store.update_table(self.table_id, status=status, at=time.time())
+        await self._save_snapshot()
+        await self._listener.completed(self)
+        self._listener.changed(self)
+
+    async def _settle(self, *, persist: bool) -> Settlement:
+        log = await self._store.read_log(self.table_id)
+        settlement = settle(
+            self.table, [operation_from_wire(record.operation) for record in log], self.spec.compensation
+        )
+        if persist:
+            await self._store.put_item(self.table_id, SETTLEMENT_KIND, "final", settlement.to_dict())
+        return settlement
+
+    async def _load_settlement(self) -> Settlement:
+        """The settlement of a finished table: recomputed from the log (it is deterministic)."""
+        settlement = await self._settle(persist=False)
+        if await self._store.get_item(self.table_id, SETTLEMENT_KIND, "final") is None:
+            await self._store.put_item(self.table_id, SETTLEMENT_KIND, "final", settlement.to_dict())
+        return settlement
+
+    async def _save_snapshot(self) -> None:
+        await self._store.save_snapshot(self.table_id, self.seq, snapshot(self.table))
+        self.snapshot_seq = self.seq
+
+
+def _answer(
+    submission: _Submission, *, published: Published | None = None, failure: Failure | None = None
+) -> None:
+    if not submission.future.done():
+        submission.future.set_result(Outcome(published, failure))
+
+
+def _not_live(status: str) -> Failure:
+    if status in (COMPLETE, CLOSED):
+        return Failure("table_closed", "the table is complete and accepts no more operations")
+    return Failure("table_not_live", f"the table is {status}, not live")

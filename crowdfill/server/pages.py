@@ -1,0 +1,49 @@
+"""The browser pages (files under ``web/``, written by the web pages' owner); served, not built, here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from crowdfill.server.failures import Failure
+
+SOCKET_IO_CLIENT = Path("node_modules/socket.io-client/dist/socket.io.min.js")
+
+
+def page_router(web_dir: Path) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    def serve(relative: Path, media_type: str | None = None) -> Response:
+        path = web_dir / relative
+        if not path.is_file():
+            raise Failure(
+                "page_missing",
+                f"{relative} is not installed under the web directory (see README for setting up web/)",
+            )
+        return FileResponse(path, media_type=media_type)
+
+    @router.get("/")
+    async def home() -> Response:
+        return serve(Path("index.html"))
+
+    @router.get("/tables/{table_id}/monitor")
+    async def monitor(table_id: str) -> Response:
+        return serve(Path("monitor.html"))
+
+    @router.get("/w/{table_id}")
+    async def worker(table_id: str) -> Response:
+        return serve(Path("worker.html"))
+
+    @router.get("/vendor/socket.io.min.js")
+    async def socket_io_client() -> Response:
+        return serve(SOCKET_IO_CLIENT, "text/javascript")
+
+    return router
+
+
+def mount_static(app: FastAPI, web_dir: Path) -> None:
+    # check_dir=False: the server starts (and answers 404) even before web/ exists.
+    app.mount("/static", StaticFiles(directory=web_dir, check_dir=False), name="static")

@@ -1,0 +1,72 @@
+"""Public endpoints (no requester token): what a worker page needs before and to join a table."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from crowdfill.server.failures import Failure
+from crowdfill.server.owner import DRAFT
+from crowdfill.server.services import Services
+
+_ID = Field(min_length=1, max_length=64)
+
+
+class MTurkSession(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: Literal["mturk"]
+    worker_id: Annotated[StrictStr, _ID]
+    assignment_id: Annotated[StrictStr, _ID]
+    hit_id: Annotated[StrictStr, _ID]
+
+
+class ProlificSession(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: Literal["prolific"]
+    worker_id: Annotated[StrictStr, _ID]
+    study_id: Annotated[StrictStr, _ID]
+    session_id: Annotated[StrictStr, _ID]
+
+
+SessionRequest = Annotated[MTurkSession | ProlificSession, Body(discriminator="platform")]
+
+
+def public_router(services: Services) -> APIRouter:
+    tables = services.tables
+    roster = services.roster
+    router = APIRouter(prefix="/api", tags=["public"])
+
+    @router.get("/tables/{table_id}/public", summary="What the worker page shows (no token needed)")
+    async def public_table(table_id: str) -> dict[str, Any]:
+        record = await tables.record(table_id)
+        if record.status == DRAFT:
+            # Drafts are private until launched: indistinguishable from a missing table.
+            raise Failure("table_not_found", f"no table with id {table_id!r}")
+        spec = tables.spec(record)
+        owner = tables.loaded(table_id)
+        return {
+            "id": table_id,
+            "name": spec.name,
+            "instructions": spec.instructions,
+            "schema": spec.schema_json(),
+            "status": owner.status if owner is not None else record.status,
+            "prolific_completion_code": spec.prolific_completion_code,
+            "prolific_completion_url": spec.prolific_completion_url,
+        }
+
+    @router.post(
+        "/tables/{table_id}/sessions", status_code=201, summary="A session for an MTurk/Prolific worker"
+    )
+    async def platform_session(table_id: str, request: SessionRequest) -> dict[str, Any]:
+        if isinstance(request, MTurkSession):
+            ids = {"assignment_id": request.assignment_id, "hit_id": request.hit_id}
+        else:
+            ids = {"study_id": request.study_id, "session_id": request.session_id}
+        worker, token = await roster.platform_session(table_id, request.platform, request.worker_id, ids)
+        return {"token": token, "worker_id": worker}
+
+    return router

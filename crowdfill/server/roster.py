@@ -1,0 +1,160 @@
+"""Who may work on a table: signed worker links, platform (MTurk / Prolific) sessions, blocks.
+
+Kept as small keyed records in the store (kinds ``link``, ``platform_session``, ``block``) so they
+survive restarts. Disconnecting live sessions is the socket layer's part (see ``presence``).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from crowdfill.model import CENTRAL_CLIENT
+from crowdfill.server.failures import Failure
+from crowdfill.server.owner import DRAFT, LIVE
+from crowdfill.server.tables import BLOCK_KIND, Tables
+from crowdfill.server.tokens import TokenSigner, WorkerClaims
+
+LINK_KIND = "link"
+PLATFORM_KIND = "platform_session"
+MTURK_PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"
+_WORKER_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+_PLATFORM_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+Platform = Literal["mturk", "prolific"]
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    worker_id: str
+    link_id: str
+    token: str
+    created_at: float
+    expires_at: float | None
+
+
+def check_worker_id(worker_id: str) -> str:
+    if not _WORKER_ID.fullmatch(worker_id) or worker_id == CENTRAL_CLIENT:
+        raise Failure(
+            "malformed",
+            f"worker ids are 1 to 64 of A-Z a-z 0-9 _ . : - (and not {CENTRAL_CLIENT!r}), got {worker_id!r}",
+        )
+    return worker_id
+
+
+class Roster:
+    def __init__(self, tables: Tables, signer: TokenSigner) -> None:
+        self._tables = tables
+        self._signer = signer
+
+    @property
+    def _store(self) -> Any:
+        return self._tables.store
+
+    # ------------------------------------------------------------------ links
+    async def create_link(
+        self, table_id: str, worker_id: str | None, expires_in_seconds: int | None
+    ) -> IssuedLink:
+        await self._tables.record(table_id)
+        worker = check_worker_id(worker_id) if worker_id else "w-" + secrets.token_hex(4)
+        if expires_in_seconds is not None and expires_in_seconds <= 0:
+            raise Failure("malformed", "expires_in_seconds must be a positive number of seconds")
+        now = time.time()
+        expires_at = now + expires_in_seconds if expires_in_seconds is not None else None
+        link_id = secrets.token_hex(6)
+        # One link per worker: a new link replaces the old one, which stops working.
+        await self._store.put_item(
+            table_id,
+            LINK_KIND,
+            worker,
+            {"link_id": link_id, "created_at": now, "expires_at": expires_at, "revoked": False},
+        )
+        token = self._signer.sign(WorkerClaims(table_id, worker, link_id, expires_at))
+        return IssuedLink(worker, link_id, token, now, expires_at)
+
+    async def links(self, table_id: str) -> list[dict[str, Any]]:
+        await self._tables.record(table_id)
+        items: list[tuple[str, dict[str, Any]]] = await self._store.list_items(table_id, LINK_KIND)
+        return [{"worker_id": worker, **value} for worker, value in items]
+
+    def token_for(self, table_id: str, worker_id: str, link: dict[str, Any]) -> str:
+        return self._signer.sign(WorkerClaims(table_id, worker_id, link["link_id"], link["expires_at"]))
+
+    async def revoke(self, table_id: str, worker_id: str) -> None:
+        await self._tables.record(table_id)
+        link = await self._store.get_item(table_id, LINK_KIND, worker_id)
+        if link is None:
+            raise Failure("not_found", f"worker {worker_id!r} has no link on table {table_id!r}")
+        await self._store.put_item(table_id, LINK_KIND, worker_id, {**link, "revoked": True})
+
+    async def block(self, table_id: str, worker_id: str) -> None:
+        await self._tables.record(table_id)
+        check_worker_id(worker_id)
+        await self._store.put_item(table_id, BLOCK_KIND, worker_id, {"at": time.time()})
+        owner = self._tables.loaded(table_id)
+        if owner is not None:
+            owner.blocked.add(worker_id)
+
+    async def blocked(self, table_id: str) -> set[str]:
+        return {key for key, _ in await self._store.list_items(table_id, BLOCK_KIND)}
+
+    # ------------------------------------------------------------------ platforms
+    async def platform_session(
+        self, table_id: str, platform: Platform, platform_worker: str, ids: dict[str, str]
+    ) -> tuple[str, str]:
+        """A session token for a worker arriving from MTurk or Prolific: (worker id, token)."""
+        record = await self._tables.record(table_id)
+        if record.status == DRAFT:
+            raise Failure("table_not_found", f"no table with id {table_id!r}")
+        if record.status != LIVE:
+            raise Failure("table_not_live", f"table {table_id!r} is {record.status}; it takes no new workers")
+        if not _PLATFORM_ID.fullmatch(platform_worker):
+            raise Failure(
+                "malformed", f"worker_id must be 1 to 64 of A-Z a-z 0-9 _ -, got {platform_worker!r}"
+            )
+        for name, value in ids.items():
+            if value == MTURK_PREVIEW:
+                raise Failure("preview", "this is an MTurk preview: accept the HIT to start working")
+            if not _PLATFORM_ID.fullmatch(value):
+                raise Failure("malformed", f"{name} must be 1 to 64 of A-Z a-z 0-9 _ -, got {value!r}")
+        worker = f"{platform}:{platform_worker}"
+        if worker in await self.blocked(table_id):
+            raise Failure("worker_blocked", "you have been blocked from this table")
+        session = ids.get("assignment_id") or ids.get("session_id") or secrets.token_hex(6)
+        link_id = f"{platform}:{session}"
+        await self._store.put_item(
+            table_id,
+            PLATFORM_KIND,
+            worker,
+            {
+                "platform": platform,
+                "platform_worker_id": platform_worker,
+                **ids,
+                "link_id": link_id,
+                "at": time.time(),
+            },
+        )
+        return worker, self._signer.sign(WorkerClaims(table_id, worker, link_id))
+
+    # ------------------------------------------------------------------ admission
+    async def admit(self, token: object, table_hint: object = None) -> WorkerClaims:
+        """The claims of a session that may join now, or the Failure that explains why not."""
+        claims = self._signer.verify(token)
+        if table_hint is not None and table_hint != claims.table_id:
+            raise Failure("token_foreign", "this session token belongs to another table")
+        record = await self._tables.record(claims.table_id)
+        if record.status == DRAFT:
+            raise Failure("table_not_live", "the table has not been launched yet")
+        if claims.worker_id in await self.blocked(claims.table_id):
+            raise Failure("worker_blocked", "you have been blocked from this table")
+        if claims.link_id.startswith(("mturk:", "prolific:")):
+            session = await self._store.get_item(claims.table_id, PLATFORM_KIND, claims.worker_id)
+            if session is None:
+                raise Failure("token_invalid", "this platform session is not known")
+            return claims
+        link = await self._store.get_item(claims.table_id, LINK_KIND, claims.worker_id)
+        if link is None or link.get("link_id") != claims.link_id or link.get("revoked"):
+            raise Failure("link_revoked", "this link has been revoked; ask the requester for a new one")
+        return claims

@@ -1,0 +1,121 @@
+"""The server's settings: one frozen value built by the CLI (``Settings.from_env``) or by tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import crowdfill
+
+DEFAULT_DATA_DIR = Path("crowdfill-data")
+TOKEN_FILE = "requester-token"  # noqa: S105  # a file name, not a secret
+SECRET_FILE = "secret"  # noqa: S105  # a file name, not a secret
+
+
+def default_web_dir() -> Path:
+    """The repository's ``web/`` folder, next to the ``crowdfill`` package."""
+    return Path(crowdfill.__file__).resolve().parent.parent / "web"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = DEFAULT_DATA_DIR
+    # None or "" means SQLite in ``data_dir``; "memory://" turns persistence off.
+    store_url: str | None = None
+    requester_token: str = ""
+    secret: str = ""
+    web_dir: Path = field(default_factory=default_web_dir)
+    # Public base URL for links (e.g. behind a proxy); None means "the URL the request came to".
+    public_url: str | None = None
+    max_payload_bytes: int = 1 << 20
+    max_event_bytes: int = 16 << 10
+    # Persistence batching: the owner appends everything queued (up to batch_max_ops) in one
+    # store write; linger lets a few more concurrent operations join a batch.
+    batch_max_ops: int = 512
+    batch_linger_seconds: float = 0.0
+    queue_limit: int = 10_000
+    snapshot_every: int = 1000
+    replay_window: int = 5000
+    monitor_interval_seconds: float = 0.25
+    estimate_interval_seconds: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not self.requester_token:
+            raise ValueError("a requester token is required (Settings.from_env generates one)")
+        if len(self.secret) < 16:
+            raise ValueError("the server secret must be at least 16 characters")
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        **overrides: object,
+    ) -> tuple[Settings, list[str]]:
+        """Settings from CROWDFILL_* variables, then ``overrides`` (CLI options that were given).
+
+        Generates the requester token and the secret when neither is given and keeps them in the
+        data directory so a restart keeps links and the requester's token valid. Returns the
+        settings and notes for the operator (e.g. "generated a requester token").
+        """
+        env = os.environ if environ is None else environ
+        given: dict[str, object] = {}
+        if env.get("CROWDFILL_HOST"):
+            given["host"] = env["CROWDFILL_HOST"]
+        if env.get("CROWDFILL_PORT"):
+            given["port"] = _port(env["CROWDFILL_PORT"])
+        if env.get("CROWDFILL_DATA_DIR"):
+            given["data_dir"] = Path(env["CROWDFILL_DATA_DIR"])
+        if env.get("CROWDFILL_STORE_URL"):
+            given["store_url"] = env["CROWDFILL_STORE_URL"]
+        if env.get("CROWDFILL_REQUESTER_TOKEN"):
+            given["requester_token"] = env["CROWDFILL_REQUESTER_TOKEN"]
+        if env.get("CROWDFILL_SECRET"):
+            given["secret"] = env["CROWDFILL_SECRET"]
+        if env.get("CROWDFILL_PUBLIC_URL"):
+            given["public_url"] = env["CROWDFILL_PUBLIC_URL"]
+        given.update({name: value for name, value in overrides.items() if value is not None})
+        data_dir = Path(str(given.get("data_dir", DEFAULT_DATA_DIR)))
+        given["data_dir"] = data_dir
+        notes: list[str] = []
+        if not given.get("requester_token"):
+            token, created = _kept(data_dir / TOKEN_FILE)
+            given["requester_token"] = token
+            notes.append(
+                f"{'generated' if created else 'using'} the requester token kept in {data_dir / TOKEN_FILE}"
+            )
+        if not given.get("secret"):
+            secret, created = _kept(data_dir / SECRET_FILE)
+            given["secret"] = secret
+            if created:
+                notes.append(f"generated the server secret kept in {data_dir / SECRET_FILE}")
+        return cls(**given), notes  # type: ignore[arg-type]  # values were typed when collected above
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError as error:
+        raise ValueError(f"CROWDFILL_PORT must be a number, got {text!r}") from error
+    if not 0 <= port <= 65535:
+        raise ValueError(f"CROWDFILL_PORT must be between 0 and 65535, got {port}")
+    return port
+
+
+def _kept(path: Path) -> tuple[str, bool]:
+    """The secret kept in ``path``, creating it (readable by the owner only) when missing."""
+    if path.exists():
+        text = path.read_text(encoding="utf-8").strip()
+        if text:
+            return text, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(24)
+    # Create with owner-only permissions from the start so the secret is never world-readable.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return value, True

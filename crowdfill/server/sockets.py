@@ -1,0 +1,394 @@
+"""Socket.IO: the ``/worker`` and ``/monitor`` namespaces and the owners' fan-out (docs/protocol.md).
+
+``Fanout`` is the owners' listener: it forwards published operations to the table's room (skipping
+the sender, who gets an acknowledgement instead), tells every worker when the table completes, and
+marks tables whose monitor view and workers' estimates must be refreshed. ``Pulse`` refreshes them
+at a bounded rate, so a burst of operations costs one monitor update, not one per operation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import socketio
+
+from crowdfill.server.failures import Failure
+from crowdfill.server.owner import TableOwner
+from crowdfill.server.payloads import operation, single_payload
+from crowdfill.server.presence import Presence, WorkerSession
+from crowdfill.server.roster import Roster
+from crowdfill.server.settings import Settings
+from crowdfill.server.tables import Tables
+from crowdfill.server.views import monitor_json, plain_rows
+from crowdfill.store.port import StoreError
+
+logger = logging.getLogger(__name__)
+
+WORKER = "/worker"
+MONITOR = "/monitor"
+_OPERATIONS = ("fill", "upvote", "downvote")
+
+
+def table_room(table_id: str) -> str:
+    return f"table:{table_id}"
+
+
+def monitor_room(table_id: str) -> str:
+    return f"monitor:{table_id}"
+
+
+def refuse(failure: Failure) -> socketio.exceptions.ConnectionRefusedError:
+    return socketio.exceptions.ConnectionRefusedError(
+        failure.message, {"code": failure.code, "message": failure.message}
+    )
+
+
+def error_ack(failure: Failure) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": failure.code, "message": failure.message}}
+
+
+class Fanout:
+    """Implements ``OwnerListener`` on top of the Socket.IO server."""
+
+    def __init__(self, sio: socketio.AsyncServer, presence: Presence) -> None:
+        self._sio = sio
+        self._presence = presence
+        self.dirty: set[str] = set()
+        self.estimates_dirty: set[str] = set()
+        self.wake = asyncio.Event()
+
+    async def published(self, owner: TableOwner, entries: Sequence[Any]) -> None:
+        room = table_room(owner.table_id)
+        for entry in entries:
+            await self._sio.emit(
+                "op", {"seq": entry.seq, "op": entry.op}, room=room, skip_sid=entry.origin, namespace=WORKER
+            )
+
+    async def completed(self, owner: TableOwner) -> None:
+        await self.completed_for(owner, self._presence.sessions(owner.table_id))
+
+    async def completed_for(self, owner: TableOwner, sessions: Sequence[WorkerSession]) -> None:
+        satisfaction = owner.central.satisfaction()
+        final = plain_rows(owner.table, final=True)
+        payments = owner.settlement.payments if owner.settlement is not None else {}
+        for session in sessions:
+            await self._sio.emit(
+                "complete",
+                {
+                    "status": owner.status,
+                    "final": final,
+                    "satisfaction": {str(p): r for p, r in satisfaction.items()} if satisfaction else None,
+                    "pay_cents": int(payments.get(session.worker_id, 0)),
+                    "seq": owner.seq,
+                },
+                to=session.sid,
+                namespace=WORKER,
+            )
+
+    def changed(self, owner: TableOwner) -> None:
+        self.dirty.add(owner.table_id)
+        self.estimates_dirty.add(owner.table_id)
+        self.wake.set()
+
+
+class Pulse:
+    """Coalesced monitor snapshots and estimate updates, at most one per interval per table."""
+
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        fanout: Fanout,
+        presence: Presence,
+        tables: Tables,
+        settings: Settings,
+    ) -> None:
+        self._sio = sio
+        self._fanout = fanout
+        self._presence = presence
+        self._tables = tables
+        self._settings = settings
+        self._sent_estimates: dict[str, dict[str, Any]] = {}
+        self._estimates_due = 0.0
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._fanout.wake.wait()
+            self._fanout.wake.clear()
+            dirty, self._fanout.dirty = self._fanout.dirty, set()
+            try:
+                await self._refresh(dirty, loop.time())
+            except (Failure, StoreError) as error:
+                # One table's trouble must not stop live updates for the others; the next change retries.
+                logger.warning("live update skipped: %s", error)
+            await asyncio.sleep(self._settings.monitor_interval_seconds)
+
+    async def _refresh(self, dirty: set[str], now: float) -> None:
+        for table_id in dirty:
+            await self.push_monitor(table_id)
+        if now >= self._estimates_due:
+            self._estimates_due = now + self._settings.estimate_interval_seconds
+            due, self._fanout.estimates_dirty = self._fanout.estimates_dirty, set()
+            for table_id in due:
+                await self.push_estimates(table_id)
+        elif self._fanout.estimates_dirty:
+            self._fanout.wake.set()  # come back for the estimates when they are due
+
+    async def push_monitor(self, table_id: str, to: str | None = None) -> None:
+        if to is None and not self._presence.has_monitors(table_id):
+            return
+        payload = await monitor_payload(self._tables, self._presence, table_id)
+        await self._sio.emit(
+            "monitor", payload, to=to, room=None if to else monitor_room(table_id), namespace=MONITOR
+        )
+
+    async def push_estimates(self, table_id: str) -> None:
+        owner = self._tables.loaded(table_id)
+        if owner is None or owner.settlement is not None:
+            return
+        for session in self._presence.sessions(table_id):
+            estimate = dict(owner.estimator.estimate(session.worker_id))
+            if self._sent_estimates.get(session.sid) != estimate:
+                self._sent_estimates[session.sid] = estimate
+                await self._sio.emit("estimate", estimate, to=session.sid, namespace=WORKER)
+
+    def forget(self, sid: str) -> None:
+        self._sent_estimates.pop(sid, None)
+
+
+async def monitor_payload(tables: Tables, presence: Presence, table_id: str) -> dict[str, Any]:
+    record = await tables.record(table_id)
+    owner = await tables.owner(table_id)
+    online = presence.online(table_id)
+    if owner is None:
+        return monitor_json(record, None, online, set())
+    async with owner.lock:
+        return monitor_json(record, owner, online, set(owner.blocked))
+
+
+async def _established(
+    sio: socketio.AsyncServer, presence: Presence, sid: str, namespace: str, timeout: float = 30
+) -> bool:
+    """Wait until the namespace connection is established (the CONNECT packet has been sent)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not sio.manager.is_connected(sid, namespace):
+        if not presence.knows(sid) or asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.002)
+    return True
+
+
+class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketio is untyped
+    def __init__(self, app: SocketApp) -> None:
+        super().__init__(WORKER)
+        self._app = app
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in ("connect", "disconnect") or event in _OPERATIONS:
+            return await super().trigger_event(event, *args)
+        # Answer unknown events (when the client asked for an ack) instead of silently dropping them.
+        return error_ack(Failure("unknown_event", f"unknown event {event!r}; events: {list(_OPERATIONS)}"))
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        app = self._app
+        try:
+            if not isinstance(auth, dict):
+                raise Failure("token_invalid", "connect with auth {token: <session token>}")
+            last_seq = auth.get("last_seq")
+            if last_seq is not None and (
+                isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0
+            ):
+                raise Failure("malformed", "last_seq must be a non-negative whole number")
+            claims = await app.roster.admit(auth.get("token"), auth.get("table_id"))
+            owner = await app.tables.owner(claims.table_id)
+        except Failure as failure:
+            raise refuse(failure) from failure
+        if owner is None:
+            raise refuse(Failure("table_not_live", "the table has not been launched yet"))
+        session = WorkerSession(sid, claims.table_id, claims.worker_id, claims.link_id)
+        app.presence.add_worker(session)
+        app.fanout.changed(owner)
+        # The snapshot goes out once the namespace connection is established (events sent from
+        # inside the connect handler would precede the CONNECT packet).
+        app.spawn(self._join(session, owner, last_seq))
+
+    async def _join(self, session: WorkerSession, owner: TableOwner, last_seq: int | None) -> None:
+        sio = self._app.sio
+        if not await _established(sio, self._app.presence, session.sid, WORKER):
+            return
+        async with owner.lock:
+            if self._app.presence.worker(session.sid) is None:
+                return  # gone while we waited
+            await sio.enter_room(session.sid, table_room(owner.table_id), namespace=WORKER)
+            missed = owner.ops_since(last_seq) if last_seq is not None else None
+            if missed is not None and last_seq is not None:
+                ops = [{"seq": s, "op": op} for s, op in missed]
+                await sio.emit("ops", {"from_seq": last_seq, "ops": ops}, to=session.sid, namespace=WORKER)
+            else:
+                await sio.emit("snapshot", self._snapshot(session, owner), to=session.sid, namespace=WORKER)
+            estimate = owner.estimator.estimate(session.worker_id)
+        await sio.emit("estimate", estimate, to=session.sid, namespace=WORKER)
+        if owner.settlement is not None:
+            # Joining a finished table: the worker learns the outcome and their pay at once.
+            await self._app.fanout.completed_for(owner, [session])
+
+    def _snapshot(self, session: WorkerSession, owner: TableOwner) -> dict[str, Any]:
+        spec = owner.spec
+        table = owner.table
+        my_votes = [
+            {"kind": kind, "values": table.schema.ordered(values)}
+            for worker, kind, values in table.vote_records()
+            if worker == session.worker_id
+        ]
+        return {
+            "table": {
+                "id": owner.table_id,
+                "name": spec.name,
+                "instructions": spec.instructions,
+                "schema": spec.schema_json(),
+                "status": owner.status,
+            },
+            "worker_id": session.worker_id,
+            "rows": plain_rows(table),
+            "my_votes": my_votes,
+            "seq": owner.seq,
+            "estimate": owner.estimator.estimate(session.worker_id),
+        }
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        table_id = self._app.presence.remove(sid)
+        self._app.pulse.forget(sid)
+        if table_id is not None:
+            owner = self._app.tables.loaded(table_id)
+            if owner is not None:
+                self._app.fanout.changed(owner)
+
+    async def on_fill(self, sid: str, *args: Any) -> dict[str, Any]:
+        return await self._operate(sid, "fill", args)
+
+    async def on_upvote(self, sid: str, *args: Any) -> dict[str, Any]:
+        return await self._operate(sid, "upvote", args)
+
+    async def on_downvote(self, sid: str, *args: Any) -> dict[str, Any]:
+        return await self._operate(sid, "downvote", args)
+
+    async def _operate(self, sid: str, kind: str, args: Sequence[Any]) -> dict[str, Any]:
+        app = self._app
+        session = app.presence.worker(sid)
+        try:
+            if session is None:
+                raise Failure("token_invalid", "this connection has no worker session")
+            payload = single_payload(args, app.settings.max_event_bytes)
+            op = operation(kind, session.worker_id, payload)
+            owner = app.tables.loaded(session.table_id)
+            if owner is None:
+                raise Failure("table_not_live", "the table is not loaded")
+            outcome = await owner.submit(op, origin=sid)
+        except Failure as failure:
+            return error_ack(failure)
+        if outcome.failure is not None:
+            return error_ack(outcome.failure)
+        assert outcome.published is not None  # an Outcome holds one of the two
+        return {"ok": True, "seq": outcome.published.seq, "op": outcome.published.op}
+
+
+class MonitorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketio is untyped
+    def __init__(self, app: SocketApp) -> None:
+        super().__init__(MONITOR)
+        self._app = app
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        app = self._app
+        try:
+            if not isinstance(auth, dict) or not isinstance(auth.get("token"), str):
+                raise Failure("unauthorized", "connect with auth {token: <requester token>, table_id}")
+            if not hmac.compare_digest(auth["token"].encode(), app.settings.requester_token.encode()):
+                raise Failure("unauthorized", "the requester token is not valid")
+            table_id = auth.get("table_id")
+            if not isinstance(table_id, str):
+                raise Failure("malformed", "auth.table_id must be the table's id")
+            await app.tables.record(table_id)
+        except Failure as failure:
+            raise refuse(failure) from failure
+        app.presence.add_monitor(sid, table_id)
+        app.spawn(self._join(sid, table_id))
+
+    async def _join(self, sid: str, table_id: str) -> None:
+        sio = self._app.sio
+        if not await _established(sio, self._app.presence, sid, MONITOR):
+            return
+        await sio.enter_room(sid, monitor_room(table_id), namespace=MONITOR)
+        await self._app.pulse.push_monitor(table_id, to=sid)
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self._app.presence.remove(sid)
+
+
+class SocketApp:
+    """The Socket.IO half of the server: namespaces, presence, fan-out and the pulse task."""
+
+    def __init__(self, settings: Settings, tables_factory: Any = None) -> None:
+        self.settings = settings
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi",
+            # Engine.IO drops a connection whose message exceeds this; individual events are
+            # limited more tightly (max_event_bytes) and answered with payload_too_large.
+            max_http_buffer_size=max(settings.max_payload_bytes, settings.max_event_bytes * 4),
+            logger=False,
+            engineio_logger=False,
+        )
+        self.presence = Presence()
+        self.fanout = Fanout(self.sio, self.presence)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.tables: Tables
+        self.roster: Roster
+        self.pulse: Pulse
+
+    def bind(self, tables: Tables, roster: Roster) -> None:
+        self.tables = tables
+        self.roster = roster
+        self.pulse = Pulse(self.sio, self.fanout, self.presence, tables, self.settings)
+        self.sio.register_namespace(WorkerNamespace(self))
+        self.sio.register_namespace(MonitorNamespace(self))
+
+    def spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        # Keep a reference until done: the loop holds tasks only weakly.
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background task failed", exc_info=task.exception())
+
+    def start(self) -> None:
+        self.spawn(self.pulse.run())
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            # Cancelled on purpose: a CancelledError is the normal way these tasks end.
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def kick(
+        self, table_id: str, worker_id: str, code: str, message: str, keep_link: str | None = None
+    ) -> int:
+        """Disconnect a worker's live sessions (revoked link, block), telling them why first.
+
+        ``keep_link``: sessions opened with this link id stay (a replaced link kicks only the old).
+        """
+        sessions = [s for s in self.presence.matching(table_id, worker_id) if s.link_id != keep_link]
+        for session in sessions:
+            await self.sio.emit(
+                "kicked", {"code": code, "message": message}, to=session.sid, namespace=WORKER
+            )
+            await self.sio.disconnect(session.sid, namespace=WORKER)
+        return len(sessions)

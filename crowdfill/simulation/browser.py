@@ -1,0 +1,229 @@
+"""The simulated browsers of the socket mode: one Socket.IO client per simulated worker.
+
+Each keeps a replica of the candidate table (the snapshot's rows and the worker's own votes, then
+every op it sees: its acknowledgements and the others' forwarded ops), decides with the same
+``Behaviour`` as the in-process mode, thinks (simulated seconds times ``time_scale`` of real time)
+and emits ``fill`` / ``upvote`` / ``downvote`` on the ``/worker`` namespace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from typing import Any
+
+import socketio
+
+from crowdfill.model import CandidateTable, Downvote, Fill, Insert, Scoring, Template, Upvote
+from crowdfill.model.codec import operation_from_wire
+from crowdfill.model.values import values_from_mapping
+from crowdfill.simulation.behaviour import Action, Behaviour
+from crowdfill.simulation.crowd import WorkerProfile
+from crowdfill.simulation.engine import Attempt, EndReason, Limits
+from crowdfill.simulation.rest import SocketModeError, SocketSettings
+from crowdfill.simulation.streams import stream
+from crowdfill.simulation.truth import Truth
+
+
+class BrowserCrowd:
+    def __init__(
+        self,
+        truth: Truth,
+        template: Template,
+        scoring: Scoring,
+        crowd: tuple[WorkerProfile, ...],
+        seed: int,
+        settings: SocketSettings,
+        limits: Limits,
+        tokens: dict[str, str],
+    ) -> None:
+        self.settings = settings
+        self.limits = limits
+        self.template_size = len(template)
+        self.attempts: list[Attempt] = []
+        self.started = time.monotonic()
+        self.end: EndReason | None = None
+        self.done = asyncio.Event()
+        self.browsers = [
+            Browser(
+                self,
+                profile,
+                Behaviour(profile, truth, stream(seed, f"worker:{profile.worker}")),
+                stream(seed, f"clock:{profile.worker}"),
+                tokens[profile.worker],
+                truth,
+                scoring,
+                template,
+            )
+            for profile in crowd
+        ]
+
+    def sim_now(self) -> float:
+        return (time.monotonic() - self.started) / self.settings.time_scale
+
+    def finish(self, end: EndReason) -> None:
+        if self.end is None:
+            self.end = end
+        self.done.set()
+
+    async def connect(self) -> None:
+        await asyncio.gather(*(browser.connect() for browser in self.browsers))
+        self.started = time.monotonic()
+
+    async def collect(self) -> EndReason:
+        workers = [asyncio.create_task(browser.work()) for browser in self.browsers]
+        try:
+            await asyncio.wait_for(self.done.wait(), self.settings.timeout)
+        except TimeoutError:
+            self.finish("time limit")
+        # Workers stop at their next look; an action already sent gets its acknowledgement first.
+        await asyncio.gather(*workers)
+        assert self.end is not None
+        return self.end
+
+    async def disconnect(self) -> None:
+        await asyncio.gather(*(browser.disconnect() for browser in self.browsers))
+
+    def check_stalled(self) -> None:
+        """Stalled: every worker's last look found nothing to do, and nothing has happened since."""
+        seqs = {browser.seq for browser in self.browsers}
+        if len(seqs) == 1 and all(browser.idle_at == browser.seq for browser in self.browsers):
+            self.finish("stalled")
+
+    def record(self, attempt: Attempt) -> None:
+        self.attempts.append(attempt)
+        if len(self.attempts) >= self.limits.max_steps:
+            self.finish("step limit")
+        if attempt.at > self.limits.max_seconds:
+            self.finish("time limit")
+
+
+class Browser:
+    """One simulated worker's browser: a Socket.IO client with a replica of the candidate table."""
+
+    def __init__(
+        self,
+        crowd: BrowserCrowd,
+        profile: WorkerProfile,
+        behaviour: Behaviour,
+        clock: random.Random,
+        token: str,
+        truth: Truth,
+        scoring: Scoring,
+        template: Template,
+    ) -> None:
+        self.crowd = crowd
+        self.profile = profile
+        self.behaviour = behaviour
+        self.clock = clock
+        self.token = token
+        self.replica = CandidateTable(truth.schema, scoring, template)
+        self.seq = 0
+        self.idle_at: int | None = None
+        self.joined = asyncio.Event()
+        self.counter = 0
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("snapshot", self._on_snapshot, namespace="/worker")
+        self.sio.on("op", self._on_op, namespace="/worker")
+        self.sio.on("ops", self._on_ops, namespace="/worker")
+        self.sio.on("complete", self._on_complete, namespace="/worker")
+
+    async def connect(self) -> None:
+        timeout = self.crowd.settings.connect_timeout
+        try:
+            await self.sio.connect(
+                self.crowd.settings.server,
+                namespaces=["/worker"],
+                auth={"token": self.token},
+                transports=["websocket"],
+                wait_timeout=int(timeout),
+            )
+            await asyncio.wait_for(self.joined.wait(), timeout)
+        except (socketio.exceptions.ConnectionError, TimeoutError) as error:
+            raise SocketModeError(f"worker {self.profile.worker} could not join: {error}") from error
+
+    async def disconnect(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+    def _new_row_id(self) -> str:
+        self.counter += 1
+        return f"{self.profile.worker}-{self.counter}"
+
+    async def work(self) -> None:
+        await self._think(self.clock.uniform(0.0, self.profile.think))
+        while not self.crowd.done.is_set():
+            action = self.behaviour.decide(self.replica, self._new_row_id)
+            self.idle_at = self.seq if action is None else None
+            if action is None:
+                self.crowd.check_stalled()
+            await self._think(max(1.0, self.clock.expovariate(1.0 / self.profile.think)))
+            if action is not None and not self.crowd.done.is_set():
+                await self._submit(action)
+
+    async def _think(self, sim_seconds: float) -> None:
+        """Wait ``sim_seconds`` of simulated time, or less when the collection ends meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.crowd.done.wait(), sim_seconds * self.crowd.settings.time_scale)
+
+    async def _submit(self, action: Action) -> None:
+        op = action.operation
+        stale = op.row_id not in self.replica
+        payload: dict[str, Any] = {"row_id": op.row_id}
+        if isinstance(op, Fill):
+            payload.update(new_row_id=op.new_row_id, column=op.column, value=op.value)
+        try:
+            ack = await self.sio.call(action.kind, payload, namespace="/worker", timeout=30)
+        except socketio.exceptions.TimeoutError:
+            ack = {"ok": False, "error": {"code": "timeout"}}
+        accepted = bool(isinstance(ack, dict) and ack.get("ok"))
+        seq: int | None = None
+        error: str | None = None
+        if accepted:
+            seq = int(ack["seq"])
+            self._apply(seq, ack["op"])
+        else:
+            problem = ack.get("error", {}) if isinstance(ack, dict) else {}
+            error = str(problem.get("code", "unknown"))
+        self.crowd.record(
+            Attempt(
+                self.crowd.sim_now(),
+                self.profile.worker,
+                action.kind,
+                action.correct,
+                accepted,
+                error,
+                stale,
+                seq,
+            )
+        )
+
+    def _apply(self, seq: int, wire: object) -> None:
+        self.replica.integrate(operation_from_wire(wire))
+        self.seq = max(self.seq, seq)
+
+    async def _on_snapshot(self, data: dict[str, Any]) -> None:
+        worker = str(data["worker_id"])
+        for row in data["rows"]:
+            self.replica.integrate(Insert(str(row["row_id"]), values_from_mapping(row["values"])))
+        for vote in data.get("my_votes", []):
+            values = values_from_mapping(vote["values"])
+            if vote["kind"] == "up":
+                self.replica.integrate(Upvote(worker, "snapshot", values))
+            else:
+                self.replica.integrate(Downvote(worker, "snapshot", values))
+        self.seq = int(data["seq"])
+        self.joined.set()
+
+    async def _on_op(self, data: dict[str, Any]) -> None:
+        self._apply(int(data["seq"]), data["op"])
+
+    async def _on_ops(self, data: dict[str, Any]) -> None:
+        for entry in data["ops"]:
+            self._apply(int(entry["seq"]), entry["op"])
+        self.joined.set()
+
+    async def _on_complete(self, data: dict[str, Any]) -> None:
+        self.crowd.finish("satisfied" if data.get("status") == "complete" else "stalled")

@@ -1,0 +1,370 @@
+"""The embedded default store: one SQLite file in WAL mode, driven from one dedicated thread.
+
+Every database call runs on a single worker thread (a one-thread executor that owns the
+connection), so calls are serialized and the event loop never blocks on disk. Each write is one
+explicit transaction; ``append`` writes a whole batch in one transaction, so a batch of concurrent
+operations costs one commit (one WAL fsync with ``synchronous=FULL``). A commit is durable when the
+call returns, so records survive the process being killed (and, with FULL, the machine losing power).
+
+If the awaiting task is cancelled while its call is already running on the thread, the call still
+completes (a commit may happen); if it had not started yet, it never runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+from crowdfill.store._common import (
+    check_batch,
+    check_read,
+    check_snapshot_seq,
+    decode_json,
+    encode_json,
+)
+from crowdfill.store.port import JSON, LogRecord, StoreConflict, StoreError, TableRecord, UnknownTable
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+SCHEMA_VERSION = 1
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS tables (
+        table_id TEXT PRIMARY KEY,
+        definition TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    ) WITHOUT ROWID""",
+    # The primary key is the (table_id, seq) index: appends, tail reads and MAX(seq) use it.
+    """CREATE TABLE IF NOT EXISTS log (
+        table_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        operation TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (table_id, seq)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS snapshots (
+        table_id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        state TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS items (
+        table_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (table_id, kind, key)
+    ) WITHOUT ROWID""",
+)
+
+
+class SQLiteStore:
+    """A :class:`~crowdfill.store.port.Store` on one SQLite file (created, with its directory, on open)."""
+
+    def __init__(self, path: Path | str, synchronous: str = "FULL") -> None:
+        level = synchronous.upper()
+        if level not in SYNCHRONOUS_LEVELS:
+            raise ValueError(
+                f"synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)}, not {synchronous!r}"
+            )
+        self.path = Path(path)
+        self.synchronous = level
+        self._executor: ThreadPoolExecutor | None = None
+        self._opening: Future[None] | None = None
+        # Created, used and closed on the worker thread only.
+        self._connection: sqlite3.Connection | None = None
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r}, synchronous={self.synchronous!r})"
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crowdfill-sqlite")
+            self._opening = self._executor.submit(self._open_sync)
+        opening = self._opening
+        assert opening is not None
+        try:
+            await asyncio.wrap_future(opening)
+        except BaseException:
+            if self._opening is opening:
+                await self.close()
+            raise
+
+    async def close(self) -> None:
+        executor = self._executor
+        if executor is None:
+            return
+        self._executor = None
+        self._opening = None
+        try:
+            await asyncio.wrap_future(executor.submit(self._close_sync))
+        finally:
+            executor.shutdown(wait=False)
+
+    async def _run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        executor = self._executor
+        if executor is None:
+            raise StoreError(f"the SQLite store at {str(self.path)!r} is not open")
+        return await asyncio.wrap_future(executor.submit(function, *args, **kwargs))
+
+    def _open_sync(self) -> None:
+        with _translated(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+            try:
+                _prepare(connection, self.synchronous)
+            except BaseException:
+                connection.close()
+                raise
+            self._connection = connection
+
+    def _close_sync(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with _translated(self.path):
+                connection.close()
+
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise StoreError(f"the SQLite store at {str(self.path)!r} is not open")
+        return self._connection
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT on the worker thread; ROLLBACK on any failure."""
+        connection = self._db()
+        with _translated(self.path):
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+
+    # -- tables ----------------------------------------------------------------------------------
+
+    async def create_table(self, record: TableRecord) -> None:
+        await self._run(self._create_table, record)
+
+    def _create_table(self, record: TableRecord) -> None:
+        definition = encode_json(record.definition)
+        with self._transaction() as db:
+            if _exists(db, record.table_id):
+                raise StoreConflict(f"a table {record.table_id!r} is already stored")
+            db.execute(
+                "INSERT INTO tables (table_id, definition, status, created_at, updated_at)"
+                " VALUES (?,?,?,?,?)",
+                (record.table_id, definition, record.status, record.created_at, record.updated_at),
+            )
+
+    async def update_table(
+        self, table_id: str, *, definition: JSON | None = None, status: str | None = None, at: float
+    ) -> TableRecord:
+        return await self._run(self._update_table, table_id, definition, status, at)
+
+    def _update_table(
+        self, table_id: str, definition: JSON | None, status: str | None, at: float
+    ) -> TableRecord:
+        text = None if definition is None else encode_json(definition)
+        with self._transaction() as db:
+            if not _exists(db, table_id):
+                raise UnknownTable(f"no table {table_id!r} is stored")
+            db.execute(
+                "UPDATE tables SET definition = COALESCE(?, definition), status = COALESCE(?, status),"
+                " updated_at = ? WHERE table_id = ?",
+                (text, status, at, table_id),
+            )
+            record = _table_record(db, table_id)
+        assert record is not None
+        return record
+
+    async def get_table(self, table_id: str) -> TableRecord | None:
+        return await self._run(self._get_table, table_id)
+
+    def _get_table(self, table_id: str) -> TableRecord | None:
+        with _translated(self.path):
+            return _table_record(self._db(), table_id)
+
+    async def list_tables(self) -> list[TableRecord]:
+        return await self._run(self._list_tables)
+
+    def _list_tables(self) -> list[TableRecord]:
+        with _translated(self.path):
+            rows = self._db().execute(
+                "SELECT table_id, definition, status, created_at, updated_at FROM tables"
+                " ORDER BY created_at, table_id"
+            )
+            return [TableRecord(t, decode_json(d), s, c, u) for t, d, s, c, u in rows]
+
+    # -- the log ---------------------------------------------------------------------------------
+
+    async def append(self, table_id: str, records: Sequence[LogRecord]) -> None:
+        await self._run(self._append, table_id, list(records))
+
+    def _append(self, table_id: str, records: list[LogRecord]) -> None:
+        if not records:
+            self._db()  # an empty batch writes nothing, but a closed store still says so
+            return
+        rows = [(table_id, record.seq, encode_json(record.operation), record.at) for record in records]
+        with self._transaction() as db:
+            if not _exists(db, table_id):
+                raise UnknownTable(f"no table {table_id!r} is stored")
+            check_batch(table_id, _last_seq(db, table_id), records)
+            db.executemany("INSERT INTO log (table_id, seq, operation, at) VALUES (?,?,?,?)", rows)
+
+    async def read_log(self, table_id: str, after_seq: int = 0, limit: int | None = None) -> list[LogRecord]:
+        check_read(after_seq, limit)
+        return await self._run(self._read_log, table_id, after_seq, limit)
+
+    def _read_log(self, table_id: str, after_seq: int, limit: int | None) -> list[LogRecord]:
+        with _translated(self.path):
+            rows = self._db().execute(
+                "SELECT seq, operation, at FROM log WHERE table_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (table_id, after_seq, -1 if limit is None else limit),
+            )
+            return [LogRecord(seq, decode_json(operation), at) for seq, operation, at in rows]
+
+    async def last_seq(self, table_id: str) -> int:
+        return await self._run(self._last_seq_sync, table_id)
+
+    def _last_seq_sync(self, table_id: str) -> int:
+        with _translated(self.path):
+            return _last_seq(self._db(), table_id)
+
+    # -- snapshots -------------------------------------------------------------------------------
+
+    async def save_snapshot(self, table_id: str, seq: int, state: JSON) -> None:
+        await self._run(self._save_snapshot, table_id, seq, state)
+
+    def _save_snapshot(self, table_id: str, seq: int, state: JSON) -> None:
+        text = encode_json(state)
+        with self._transaction() as db:
+            if not _exists(db, table_id):
+                raise UnknownTable(f"no table {table_id!r} is stored")
+            check_snapshot_seq(table_id, seq, _last_seq(db, table_id))
+            db.execute(
+                "INSERT INTO snapshots (table_id, seq, state) VALUES (?,?,?)"
+                " ON CONFLICT (table_id) DO UPDATE SET seq = excluded.seq, state = excluded.state",
+                (table_id, seq, text),
+            )
+
+    async def load_snapshot(self, table_id: str) -> tuple[int, JSON] | None:
+        return await self._run(self._load_snapshot, table_id)
+
+    def _load_snapshot(self, table_id: str) -> tuple[int, JSON] | None:
+        with _translated(self.path):
+            row = (
+                self._db()
+                .execute("SELECT seq, state FROM snapshots WHERE table_id = ?", (table_id,))
+                .fetchone()
+            )
+        return None if row is None else (row[0], decode_json(row[1]))
+
+    # -- items -----------------------------------------------------------------------------------
+
+    async def put_item(self, table_id: str, kind: str, key: str, value: JSON) -> None:
+        await self._run(self._put_item, table_id, kind, key, value)
+
+    def _put_item(self, table_id: str, kind: str, key: str, value: JSON) -> None:
+        text = encode_json(value)
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO items (table_id, kind, key, value) VALUES (?,?,?,?)"
+                " ON CONFLICT (table_id, kind, key) DO UPDATE SET value = excluded.value",
+                (table_id, kind, key, text),
+            )
+
+    async def get_item(self, table_id: str, kind: str, key: str) -> JSON | None:
+        return await self._run(self._get_item, table_id, kind, key)
+
+    def _get_item(self, table_id: str, kind: str, key: str) -> JSON | None:
+        with _translated(self.path):
+            row = (
+                self._db()
+                .execute(
+                    "SELECT value FROM items WHERE table_id = ? AND kind = ? AND key = ?",
+                    (table_id, kind, key),
+                )
+                .fetchone()
+            )
+        return None if row is None else decode_json(row[0])
+
+    async def list_items(self, table_id: str, kind: str) -> list[tuple[str, JSON]]:
+        return await self._run(self._list_items, table_id, kind)
+
+    def _list_items(self, table_id: str, kind: str) -> list[tuple[str, JSON]]:
+        with _translated(self.path):
+            rows = self._db().execute(
+                "SELECT key, value FROM items WHERE table_id = ? AND kind = ? ORDER BY key", (table_id, kind)
+            )
+            return [(key, decode_json(value)) for key, value in rows]
+
+    async def delete_item(self, table_id: str, kind: str, key: str) -> bool:
+        return await self._run(self._delete_item, table_id, kind, key)
+
+    def _delete_item(self, table_id: str, kind: str, key: str) -> bool:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM items WHERE table_id = ? AND kind = ? AND key = ?", (table_id, kind, key)
+            )
+            return cursor.rowcount > 0
+
+
+@contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    """sqlite3 and file-system failures become StoreError (the server reports them as unavailable)."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as error:
+        raise StoreError(f"SQLite store at {str(path)!r}: {error}") from error
+
+
+def _prepare(connection: sqlite3.Connection, synchronous: str) -> None:
+    mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise StoreError(f"SQLite refused WAL mode (journal_mode is {mode!r})")
+    # ``synchronous`` is one of SYNCHRONOUS_LEVELS (checked in __init__); PRAGMA takes no parameters.
+    connection.execute(f"PRAGMA synchronous = {synchronous}")
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"the database has schema version {version}; this CrowdFill knows {SCHEMA_VERSION}")
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _SCHEMA:
+            connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def _exists(db: sqlite3.Connection, table_id: str) -> bool:
+    return db.execute("SELECT 1 FROM tables WHERE table_id = ?", (table_id,)).fetchone() is not None
+
+
+def _last_seq(db: sqlite3.Connection, table_id: str) -> int:
+    value = db.execute("SELECT MAX(seq) FROM log WHERE table_id = ?", (table_id,)).fetchone()[0]
+    return 0 if value is None else int(value)
+
+
+def _table_record(db: sqlite3.Connection, table_id: str) -> TableRecord | None:
+    row = db.execute(
+        "SELECT table_id, definition, status, created_at, updated_at FROM tables WHERE table_id = ?",
+        (table_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return TableRecord(row[0], decode_json(row[1]), row[2], row[3], row[4])

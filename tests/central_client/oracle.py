@@ -1,0 +1,94 @@
+"""Brute-force re-derivations the central client's tests check it against.
+
+Everything here is recomputed from the table alone, the slow and obvious way, independently of the
+client's indexes: edges from every live row, counts from the raw vote records, matchings by
+networkx's Hopcroft-Karp.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from crowdfill.model import CandidateTable, GroupKey, Values
+from crowdfill.model.scoring import Score
+
+
+def key_group(table: CandidateTable, position: int) -> GroupKey | None:
+    key = table.schema.key_of(table.template.rows[position])
+    return ("key", key) if key is not None else None
+
+
+def probable_edges(table: CandidateTable) -> dict[int, set[GroupKey]]:
+    """Template position -> groups holding a probable row that contains the template row."""
+    edges: dict[int, set[GroupKey]] = {p: set() for p in range(len(table.template.rows))}
+    for row in table.rows():
+        if not table.status(row.row_id).probable:
+            continue
+        for position, wanted in enumerate(table.template.rows):
+            if wanted <= row.values:
+                edges[position].add(table.group_of(row.row_id))
+    return edges
+
+
+def maximum_matching_size(edges: dict[int, set[GroupKey]], excluded: set[GroupKey] | None = None) -> int:
+    graph = nx.Graph()
+    graph.add_nodes_from(("t", p) for p in edges)
+    for position, groups in edges.items():
+        for group in groups - (excluded or set()):
+            graph.add_edge(("t", position), ("g", group))
+    pairs = nx.bipartite.hopcroft_karp_matching(graph, top_nodes=[("t", p) for p in edges])
+    return sum(1 for p in edges if ("t", p) in pairs)
+
+
+def arrival_score(table: CandidateTable, values: Values) -> Score:
+    """Score of a new row with ``values``: u and d straight from the vote records (DESIGN §2)."""
+    up = {w for w, kind, voted in table.vote_records() if kind == "up" and voted == values}
+    down = {w for w, kind, voted in table.vote_records() if kind == "down" and voted <= values}
+    return table.scoring.score(len(up), len(down))
+
+
+def best_score(table: CandidateTable, group: GroupKey) -> Score | None:
+    scores = [table.score(row.row_id) for row in table.group_rows(group)]
+    return max(scores) if scores else None
+
+
+def waiting_positions(table: CandidateTable) -> set[int]:
+    """Key-fixing template rows with no probable row ⊇ them whose insert would arrive yellow or red."""
+    edges = probable_edges(table)
+    waiting: set[int] = set()
+    for position, values in enumerate(table.template.rows):
+        group = key_group(table, position)
+        if group is None or edges[position]:
+            continue
+        score = arrival_score(table, values)
+        best = best_score(table, group)
+        if score < 0 or (best is not None and best > score):
+            waiting.add(position)
+    return waiting
+
+
+def minimal_insert_count(table: CandidateTable) -> int:
+    """The fewest template-row inserts after which every template row that can be served is served.
+
+    A key-fixing row with no edge needs its own insert (only its group can serve it, and only a row
+    with its values can be put there). The other rows then need one new group per row that a
+    maximum matching over the groups left free by key-fixing rows cannot cover.
+    """
+    edges = probable_edges(table)
+    waiting = waiting_positions(table)
+    forced: set[GroupKey] = set()
+    needed_for_keys = 0
+    free_rows: dict[int, set[GroupKey]] = {}
+    for position in edges:
+        group = key_group(table, position)
+        if group is None:
+            free_rows[position] = edges[position]
+        elif position not in waiting:
+            forced.add(group)
+            needed_for_keys += 0 if edges[position] else 1
+    return needed_for_keys + len(free_rows) - maximum_matching_size(free_rows, forced)
+
+
+def final_satisfies(table: CandidateTable) -> bool:
+    rows = [(row.row_id, row.values) for row in table.final_table()]
+    return table.template.matching(rows) is not None

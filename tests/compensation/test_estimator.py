@@ -1,0 +1,172 @@
+"""Live estimates: bounded by the budget while collecting, exact once the table is closed."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+
+from crowdfill.compensation import CompensationSettings, Estimator, settle
+from crowdfill.model import CandidateTable, Downvote, Fill, Insert, Operation, Scoring, Upvote, Value
+from crowdfill.model.examples import SOCCER_PLAYER
+from tests.compensation.histories import History, histories
+from tests.compensation.histories import settings as compensation_settings
+
+EXAMPLES = settings(max_examples=100, deadline=None)
+
+
+def _replayed_with_estimator(
+    history: History, chosen: CompensationSettings
+) -> tuple[CandidateTable, Estimator]:
+    table = CandidateTable(history.table.schema, history.table.scoring, history.table.template)
+    estimator = Estimator(table, chosen)
+    workers = sorted({op.worker for op in history.log})
+    for op in history.log:
+        table.integrate(op)
+        estimator.observe(op)
+        estimates = [estimator.estimate(worker) for worker in workers]
+        assert all(e["total"] >= 0 and e["vote"] >= 0 for e in estimates)
+        assert all(cents >= 0 for e in estimates for cents in e["fill"].values())
+        assert sum(e["total"] for e in estimates) <= chosen.budget_cents
+    return table, estimator
+
+
+@EXAMPLES
+@given(histories(), compensation_settings())
+def test_estimates_never_add_up_to_more_than_the_budget(
+    history: History, chosen: CompensationSettings
+) -> None:
+    _replayed_with_estimator(history, chosen)
+
+
+@EXAMPLES
+@given(histories(), compensation_settings())
+def test_estimates_converge_to_the_payments_once_the_table_is_closed(
+    history: History, chosen: CompensationSettings
+) -> None:
+    table, estimator = _replayed_with_estimator(history, chosen)
+    table.close()
+    settlement = settle(table, history.log, chosen)
+    for worker, cents in settlement.payments.items():
+        estimate = estimator.estimate(worker)
+        assert estimate["total"] == cents
+        assert estimate["vote"] == 0
+        assert set(estimate["fill"].values()) == {0}
+
+
+@EXAMPLES
+@given(histories(), compensation_settings())
+def test_the_incremental_probable_rows_are_those_a_fresh_estimator_finds(
+    history: History, chosen: CompensationSettings
+) -> None:
+    table, estimator = _replayed_with_estimator(history, chosen)
+    fresh = Estimator(table, chosen, history=history.log)
+    assert estimator.probable_rows() == fresh.probable_rows()
+    for key, row_id in fresh.probable_rows().items():
+        assert table.status(row_id).probable
+        assert table.group_of(row_id) == ("key", key)
+
+
+@EXAMPLES
+@given(histories(), compensation_settings())
+def test_a_worker_with_no_part_in_any_probable_row_is_estimated_at_zero(
+    history: History, chosen: CompensationSettings
+) -> None:
+    table, estimator = _replayed_with_estimator(history, chosen)
+    for worker in {op.worker for op in history.log} - _possible_shareholders(table, estimator, history):
+        assert estimator.estimate(worker)["total"] == 0
+
+
+def _possible_shareholders(table: CandidateTable, estimator: Estimator, history: History) -> set[str]:
+    """Fillers of the paid chains of the probable rows, their upvoters and anyone who voted in their
+    key groups: a superset of who can have a part, computed without the estimator's code."""
+    fills = {op.new_row_id: op for op in history.log if isinstance(op, Fill)}
+    first_with: dict[frozenset[tuple[str, object]], str] = {}
+    for op in history.log:
+        if isinstance(op, Fill):
+            first_with.setdefault(op.values, op.new_row_id)
+        elif isinstance(op, Insert):
+            first_with.setdefault(op.values, op.row_id)
+    holders: set[str] = set()
+    for row_id in estimator.probable_rows().values():
+        values = table.row(row_id).values
+        current = first_with[values]
+        while current in fills:
+            holders.add(fills[current].worker)
+            current = fills[current].row_id
+        key = table.schema.key_of(values)
+        for op in history.log:
+            if isinstance(op, Upvote | Downvote) and table.schema.key_of(op.values) == key:
+                holders.add(op.worker)
+    return holders
+
+
+def test_a_new_worker_sees_what_a_fill_and_a_vote_are_worth_before_doing_anything() -> None:
+    table = CandidateTable(SOCCER_PLAYER)
+    estimator = Estimator(table, CompensationSettings(10_000, vote_share=0.2))
+    estimate = estimator.estimate("newcomer")
+    # no probable row yet: the next row would take the whole budget
+    assert estimate == {"fill": dict.fromkeys(SOCCER_PLAYER.names, 1600), "vote": 2000, "total": 0}
+
+
+PELE: dict[str, Value] = {"name": "Pelé", "nationality": "Brazil", "position": "FW", "caps": 92, "goals": 77}
+
+
+def _complete_a_row(
+    table: CandidateTable, worker: str, estimator: Estimator | None = None
+) -> list[Operation]:
+    log: list[Operation] = []
+    row = "r0"
+    ops: list[Operation] = [Insert(row, frozenset())]
+    for index, (column, value) in enumerate(PELE.items()):
+        ops.append(Fill(worker, f"r{index}", f"r{index + 1}", column, value, frozenset()))
+    for op in ops:
+        canonical = table.validate(op)
+        table.integrate(canonical)
+        if estimator is not None:
+            estimator.observe(canonical)
+        log.append(canonical)
+    return log
+
+
+def test_a_worker_who_completes_a_row_sees_its_share_at_once() -> None:
+    table = CandidateTable(SOCCER_PLAYER)
+    estimator = Estimator(table, CompensationSettings(10_000, vote_share=0.2))
+    _complete_a_row(table, "solo", estimator)
+    # the completed row is blue (score 0, probable): its five values are the solo worker's
+    assert estimator.estimate("solo")["total"] == 8000
+    table.close()
+    assert estimator.estimate("solo")["total"] == 0  # it never became final: nothing is paid
+
+
+def test_an_estimator_made_after_a_restart_attributes_the_history_it_is_given() -> None:
+    table = CandidateTable(SOCCER_PLAYER)
+    log = _complete_a_row(table, "ann")
+    chosen = CompensationSettings(1000)
+    assert Estimator(table, chosen, history=log).estimate("ann")["total"] == 800
+    # without the history the row is still counted, but nobody is known to have filled it
+    without = Estimator(table, chosen)
+    assert without.probable_rows() == {("Pelé", "Brazil"): "r5"}
+    assert without.estimate("ann")["total"] == 0
+
+
+def test_a_downvote_that_raises_a_rivals_score_moves_the_probable_row_to_it() -> None:
+    # weighted, threshold 2: one upvote scores 0, one upvote and one downvote score 3 - 1 = 2
+    table = CandidateTable(SOCCER_PLAYER, Scoring("weighted", min_votes=2, up_weight=3, down_weight=1))
+    estimator = Estimator(table, CompensationSettings(1000))
+
+    def do(op: Operation) -> Operation:
+        canonical = table.validate(op)
+        table.integrate(canonical)
+        estimator.observe(canonical)
+        return canonical
+
+    for prefix, worker, position in (("a", "ann", "FW"), ("b", "ben", "MF")):
+        do(Insert(f"{prefix}0", frozenset()))
+        values = {**PELE, "position": position}
+        for index, column in enumerate(["position", "name", "nationality", "caps", "goals"]):
+            do(Fill(worker, f"{prefix}{index}", f"{prefix}{index + 1}", column, values[column], frozenset()))
+    # both complete rows are blue (one automatic upvote each); the tie-break picks FW
+    assert estimator.probable_rows() == {("Pelé", "Brazil"): "a5"}
+    do(Downvote("critic", "b1", frozenset()))  # {position: MF}: counts against b5 only, raising it
+    assert [row.row_id for row in table.final_table()] == ["b5"]
+    assert estimator.probable_rows() == {("Pelé", "Brazil"): "b5"}
+    assert estimator.estimate("ben")["total"] > 0 == estimator.estimate("ann")["total"]

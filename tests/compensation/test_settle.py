@@ -1,0 +1,226 @@
+"""Settling a table: who is paid for what, on small hand-made histories."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crowdfill.compensation import CompensationSettings, LogMismatch, settle
+from crowdfill.model import (
+    CENTRAL_CLIENT,
+    CandidateTable,
+    Downvote,
+    Fill,
+    Insert,
+    Operation,
+    Template,
+    Upvote,
+    Value,
+)
+from crowdfill.model.examples import SOCCER_PLAYER
+
+MESSI: dict[str, Value] = {
+    "name": "Lionel Messi",
+    "nationality": "Argentina",
+    "position": "FW",
+    "caps": 83,
+    "goals": 37,
+}
+XAVI: dict[str, Value] = {"name": "Xavi", "nationality": "Spain", "position": "MF", "caps": 133, "goals": 13}
+
+
+class Session:
+    """A table and the canonical log of what it accepted."""
+
+    def __init__(self, template: list[dict[str, object]] | None = None) -> None:
+        self.table = CandidateTable(SOCCER_PLAYER, template=Template.define(SOCCER_PLAYER, template or []))
+        self.log: list[Operation] = []
+        self._ids = 0
+
+    def do(self, op: Operation) -> Operation:
+        canonical = self.table.validate(op)
+        self.table.integrate(canonical)
+        self.log.append(canonical)
+        return canonical
+
+    def insert(self, values: dict[str, object] | None = None) -> str:
+        self._ids += 1
+        row_id = f"i{self._ids}"
+        self.do(Insert(row_id, SOCCER_PLAYER.normalise_values(values or {})))
+        return row_id
+
+    def fill(self, worker: str, row_id: str, column: str, value: Value) -> str:
+        self._ids += 1
+        new_id = f"f{self._ids}"
+        self.do(Fill(worker, row_id, new_id, column, value, frozenset()))
+        return new_id
+
+    def complete(self, row_id: str, values: dict[str, Value], workers: list[str]) -> str:
+        """Fill the row's missing columns in schema order, by ``workers`` in turn."""
+        present = dict(self.table.row(row_id).values)
+        missing = [c for c in SOCCER_PLAYER.names if c not in present]
+        for index, column in enumerate(missing):
+            row_id = self.fill(workers[index % len(workers)], row_id, column, values[column])
+        return row_id
+
+    def up(self, worker: str, row_id: str) -> None:
+        self.do(Upvote(worker, row_id, frozenset()))
+
+    def down(self, worker: str, row_id: str) -> None:
+        self.do(Downvote(worker, row_id, frozenset()))
+
+    def settle(self, budget: int = 10_000, **kwargs: object) -> dict[str, int]:
+        return settle(self.table, self.log, CompensationSettings(budget, **kwargs)).payments  # type: ignore[arg-type]  # test shorthand
+
+
+def test_a_row_completed_by_one_worker_and_confirmed_by_another_pays_both() -> None:
+    s = Session()
+    row = s.complete(s.insert(), MESSI, ["ann"])
+    s.up("ben", row)
+    # one final row: ann's five values earn 0.8 of the budget, ben's vote 0.2
+    assert s.settle() == {"ann": 8000, "ben": 2000}
+
+
+def test_template_values_earn_nothing_and_their_part_stays_with_the_requester() -> None:
+    s = Session([{"nationality": "Argentina", "position": "FW"}])
+    row = s.complete(s.insert({"nationality": "Argentina", "position": "FW"}), MESSI, ["ann"])
+    s.up("ben", row)
+    settlement = settle(s.table, s.log, CompensationSettings(10_000))
+    assert settlement.payments == {"ann": 4800, "ben": 2000}
+    assert settlement.unpaid_cents == 3200
+
+
+def test_with_no_final_row_nothing_is_paid_but_every_worker_is_listed() -> None:
+    s = Session()
+    s.complete(s.insert(), MESSI, ["ann", "ben"])  # blue: only the automatic upvote
+    settlement = settle(s.table, s.log, CompensationSettings(10_000))
+    assert settlement.payments == {"ann": 0, "ben": 0}
+    assert (settlement.paid_cents, settlement.unpaid_cents, settlement.rows) == (0, 10_000, ())
+
+
+def test_the_central_client_is_never_paid_nor_listed() -> None:
+    s = Session()
+    row = s.complete(s.insert(), MESSI, ["ann"])
+    s.up("ben", row)
+    assert CENTRAL_CLIENT not in s.settle()
+
+
+def test_the_completing_fillers_automatic_upvote_is_not_paid() -> None:
+    s = Session()
+    row = s.complete(s.insert(), MESSI, ["ann", "ann", "ann", "ann", "cal"])
+    s.up("ben", row)
+    payments = s.settle()
+    assert payments["cal"] == 1600  # one value, no vote pay
+    assert payments["ben"] == 2000
+
+
+def test_a_later_key_weighs_growth_times_more() -> None:
+    s = Session()
+    first = s.complete(s.insert(), MESSI, ["ann"])
+    second = s.complete(s.insert(), XAVI, ["ben"])
+    s.up("cal", first)
+    s.up("cal", second)
+    assert s.settle(3000, growth=2, vote_share=0) == {"ann": 1000, "ben": 2000, "cal": 0}
+
+
+def test_the_order_is_when_the_key_first_appeared_not_when_the_row_was_completed() -> None:
+    s = Session()
+    early = s.fill("ann", s.fill("ann", s.insert(), "name", "Lionel Messi"), "nationality", "Argentina")
+    late = s.complete(s.insert(), XAVI, ["ben"])  # Xavi's key appears after Messi's
+    early = s.complete(early, MESSI, ["ann"])
+    s.up("cal", early)
+    s.up("cal", late)
+    assert s.settle(3000, growth=2, vote_share=0) == {"ann": 1000, "ben": 2000, "cal": 0}
+
+
+def test_identical_rows_pay_the_chain_that_entered_the_values_first() -> None:
+    s = Session()
+    base = s.insert()
+    four = base
+    for column in ("name", "nationality", "position", "caps"):
+        four = s.fill("ann", four, column, MESSI[column])
+    s.fill("ben", four, "goals", 37)  # first to complete
+    s.fill("cal", four, "goals", 37)  # concurrent, identical values
+    payments = s.settle(10_000, vote_share=0)
+    assert payments == {"ann": 8000, "ben": 2000, "cal": 0}
+
+
+def test_downvoting_a_rejected_rival_is_an_agreeing_vote() -> None:
+    s = Session()
+    right = s.complete(s.insert(), MESSI, ["ann"])
+    wrong = s.complete(s.insert(), {**MESSI, "position": "MF"}, ["eve"])
+    s.up("ben", right)
+    s.up("cal", right)
+    s.down("dee", wrong)
+    payments = s.settle(9000, vote_share=1)
+    assert payments == {"ann": 0, "ben": 3000, "cal": 3000, "dee": 3000, "eve": 0}
+
+
+def test_a_worker_who_votes_for_both_rivals_earns_nothing_for_votes() -> None:
+    s = Session()
+    right = s.complete(s.insert(), MESSI, ["ann"])
+    wrong = s.complete(s.insert(), {**MESSI, "position": "MF"}, ["eve"])
+    s.up("ben", right)
+    s.up("hedger", right)
+    s.up("hedger", wrong)
+    s.up("cal", right)
+    payments = s.settle(9000, vote_share=1)
+    assert payments["hedger"] == 0
+    assert payments["ben"] == payments["cal"] == 4500
+
+
+def test_a_downvote_against_part_of_the_final_row_earns_nothing() -> None:
+    s = Session()
+    partial = s.fill("ann", s.fill("ann", s.insert(), "name", "Lionel Messi"), "nationality", "Argentina")
+    s.down("critic", partial)
+    final = s.complete(partial, MESSI, ["ann"])
+    for voter in ("ben", "cal", "dee"):
+        s.up(voter, final)
+    assert s.table.final_table()[0].row_id == final
+    assert s.settle(9000, vote_share=1) == {"ann": 0, "ben": 3000, "cal": 3000, "critic": 0, "dee": 3000}
+
+
+def test_a_vote_share_of_zero_or_one_pays_only_fillers_or_only_voters() -> None:
+    s = Session()
+    row = s.complete(s.insert(), MESSI, ["ann"])
+    s.up("ben", row)
+    assert s.settle(777, vote_share=0) == {"ann": 777, "ben": 0}
+    assert s.settle(777, vote_share=1) == {"ann": 0, "ben": 777}
+    assert s.settle(0) == {"ann": 0, "ben": 0}
+
+
+def test_the_settlement_is_json_able_and_explains_each_row() -> None:
+    s = Session([{"position": "FW"}])
+    row = s.complete(s.insert({"position": "FW"}), MESSI, ["ann", "ben"])
+    s.up("cal", row)
+    data = settle(s.table, s.log, CompensationSettings(1000)).to_dict()
+    assert json.loads(json.dumps(data)) == data
+    (only,) = data["rows"]
+    assert only["row_id"] == row
+    assert only["key"] == ["Lionel Messi", "Argentina"]
+    assert [(f["column"], f["worker"]) for f in only["fills"]] == [
+        ("name", "ann"),
+        ("nationality", "ben"),
+        ("position", None),
+        ("caps", "ann"),
+        ("goals", "ben"),
+    ]
+    assert only["voters"] == ["cal"]
+    assert only["unpaid_cents"] == pytest.approx(160)
+    assert data["payments"] == {"ann": 320, "ben": 320, "cal": 200}
+
+
+def test_a_log_that_is_not_the_tables_history_is_refused() -> None:
+    s = Session()
+    row = s.complete(s.insert(), MESSI, ["ann"])
+    s.up("ben", row)
+    settings = CompensationSettings(100)
+    with pytest.raises(LogMismatch, match="fills row"):
+        settle(s.table, s.log[1:], settings)
+    with pytest.raises(LogMismatch, match="not made by any operation"):
+        settle(s.table, s.log[:3], settings)
+    with pytest.raises(LogMismatch, match="live rows"):
+        settle(Session().table, s.log, settings)
+    with pytest.raises(LogMismatch, match="second time"):
+        settle(s.table, [s.log[0], *s.log], settings)

@@ -1,0 +1,136 @@
+"""A small typed table for the export tests, built the way the server builds tables."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from crowdfill.export.remote import ExportApi
+from crowdfill.model import CandidateTable, Column, Downvote, Fill, Insert, Operation, Schema, Upvote, Value
+from crowdfill.model.codec import operation_to_wire
+
+PEOPLE = Schema(
+    (
+        Column("name"),
+        Column("born", "date"),
+        Column("caps", "integer"),
+        Column("height", "number"),
+        Column("active", "boolean"),
+    ),
+    ("name",),
+)
+TABLE = "people"
+SERVER = "http://crowdfill.test"
+
+
+class Crowd:
+    """Applies operations to a table as the server would, and keeps the accepted log."""
+
+    def __init__(self) -> None:
+        self.table = CandidateTable(PEOPLE)
+        self.log: list[Operation] = []
+        self._ids = itertools.count(1)
+
+    def apply(self, op: Operation) -> None:
+        canonical = self.table.validate(op)
+        self.log.append(canonical)
+        self.table.integrate(canonical)
+
+    def row(self, worker: str, values: dict[str, Value]) -> str:
+        row_id = f"r{next(self._ids)}"
+        self.apply(Insert(row_id, frozenset()))
+        for column, value in values.items():
+            new_id = f"r{next(self._ids)}"
+            self.apply(Fill(worker, row_id, new_id, column, value, frozenset()))
+            row_id = new_id
+        return row_id
+
+    def upvote(self, worker: str, row_id: str) -> None:
+        self.apply(Upvote(worker, row_id, frozenset()))
+
+    def downvote(self, worker: str, row_id: str) -> None:
+        self.apply(Downvote(worker, row_id, frozenset()))
+
+
+class FakeServer:
+    """Answers the REST calls ``crowdfill export`` makes from a live ``Crowd``, in the shapes of
+    docs/protocol.md; the crowd can go on working (and the status change) between calls."""
+
+    def __init__(self, crowd: Crowd, status: str = "live") -> None:
+        self.crowd = crowd
+        self.status = status
+        self.requests: list[str] = []
+
+    @property
+    def paths(self) -> list[str]:
+        return [r.split("?")[0] for r in self.requests]
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        query = request.url.query.decode()
+        self.requests.append(request.url.path + (f"?{query}" if query else ""))
+        if request.headers.get("Authorization") != "Bearer requester-secret":
+            return _error(401, "unauthorized", "send the requester token as 'Authorization: Bearer <token>'")
+        table = self.crowd.table
+        if request.url.path == f"/api/tables/{TABLE}":
+            columns = [{"name": c.name, "type": c.type, "domain": None} for c in PEOPLE.columns]
+            definition = {
+                "name": "People",
+                "schema": {"columns": columns, "key": ["name"]},
+                "budget_cents": 500,
+            }
+            body = {"id": TABLE, "status": self.status, "definition": definition, "seq": len(self.crowd.log)}
+            return httpx.Response(200, json=body)
+        if request.url.path == f"/api/tables/{TABLE}/candidates":
+            final = {row.row_id for row in table.final_table()}
+            rows = [
+                {
+                    "row_id": row.row_id,
+                    "values": table.schema.ordered(row.values),
+                    "up": table.up(row.row_id),
+                    "down": table.down(row.row_id),
+                    "score": table.score(row.row_id),
+                    "status": table.status(row.row_id).value,
+                    "final": row.row_id in final,
+                }
+                for row in table.rows()
+            ]
+            return httpx.Response(200, json={"seq": len(self.crowd.log), "status": self.status, "rows": rows})
+        if request.url.path == f"/api/tables/{TABLE}/log":
+            after = int(request.url.params.get("after_seq", "0"))
+            limit = int(request.url.params.get("limit", "1000"))
+            entries = [
+                {"seq": seq, "at": 0.0, "op": operation_to_wire(op)}
+                for seq, op in enumerate(self.crowd.log, start=1)
+                if seq > after
+            ][:limit]
+            return httpx.Response(200, json={"ops": entries, "last_seq": len(self.crowd.log)})
+        return _error(404, "table_not_found", f"no table with id {request.url.path.split('/')[3]!r}")
+
+    def api(self) -> ExportApi:
+        return ExportApi(SERVER, "requester-secret", transport=httpx.MockTransport(self.handle))
+
+
+def _error(status: int, code: str, message: str) -> httpx.Response:
+    return httpx.Response(status, json={"error": {"code": code, "message": message}})
+
+
+def export_args(out: Path, **options: Any) -> argparse.Namespace:
+    values: dict[str, Any] = {
+        "table": TABLE,
+        "format": "csv",
+        "what": "final",
+        "out": str(out),
+        "server": SERVER,
+        "token": "requester-secret",
+        "every": None,
+        "max_rounds": 100,
+        "push_to_hub": None,
+        "private": False,
+        "no_progress": True,
+    }
+    values.update(options)
+    return argparse.Namespace(**values)

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import datasets
+import pytest
+
+from crowdfill.export import cli, fields_for_schema, read
+from crowdfill.export.hub import HubNotConfigured, hub_token
+from crowdfill.export.living import Round, keep_exporting
+from crowdfill.model import Value
+from tests.export.support import PEOPLE, TABLE, Crowd, FakeServer, export_args
+
+FIELDS = fields_for_schema(PEOPLE).fields
+MESSI: dict[str, Value] = {"name": "Messi", "born": "1987-06-24", "caps": 83, "height": 1.7, "active": True}
+XAVI: dict[str, Value] = {"name": "Xavi", "caps": 133, "born": "1980-01-25", "height": 1.7, "active": False}
+
+
+def crowd_with_messi() -> Crowd:
+    crowd = Crowd()
+    crowd.upvote("w2", crowd.row("w1", MESSI))
+    return crowd
+
+
+class Pushes:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, str, str, bool]] = []
+
+    def __call__(self, dataset: datasets.Dataset, repo_id: str, token: str, private: bool) -> None:
+        self.calls.append((len(dataset), repo_id, token, private))
+
+
+def test_export_is_registered_as_a_subcommand() -> None:
+    root = argparse.ArgumentParser(prog="crowdfill")
+    cli.register(root.add_subparsers(dest="command", required=True))
+    args = root.parse_args(["export", TABLE, "--format", "parquet", "--what", "candidates", "--out", "x"])
+    assert (args.handler, args.format, args.what, args.every) == (
+        cli.handle_export,
+        "parquet",
+        "candidates",
+        None,
+    )
+
+
+def test_the_default_output_is_named_after_table_and_what() -> None:
+    args = argparse.Namespace(out=None, table=TABLE, what="final", format="jsonl")
+    assert cli.output_path(args) == Path("crowdfill-data/exports/people-final.jsonl")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet", "hf"])
+def test_one_export_reads_schema_rows_and_log_and_writes_the_format(fmt: str, tmp_path: Path) -> None:
+    crowd = crowd_with_messi()
+    crowd.row("w3", {"name": "Xavi", "caps": 133})
+    server = FakeServer(crowd, status="complete")
+    out = tmp_path / f"final-{fmt}"
+    assert cli.run_export(export_args(out, format=fmt), server.api(), Pushes()) == 0
+    assert server.paths == [
+        f"/api/tables/{TABLE}",
+        f"/api/tables/{TABLE}/candidates",
+        f"/api/tables/{TABLE}/log",
+    ]
+    (row,) = read(fmt, out, FIELDS)
+    assert {k: row[k] for k in MESSI} == MESSI
+    assert (row["up"], row["status"], row["contributors"]) == (2, "green", ["w1", "w2"])
+
+
+def test_the_candidate_table_keeps_partial_rows_with_null_cells(tmp_path: Path) -> None:
+    crowd = crowd_with_messi()
+    crowd.row("w3", {"name": "Xavi", "caps": 133})
+    out = tmp_path / "c.csv"
+    assert cli.run_export(export_args(out, what="candidates"), FakeServer(crowd).api(), Pushes()) == 0
+    rows = {row["name"]: row for row in read("csv", out, FIELDS)}
+    assert (rows["Xavi"]["caps"], rows["Xavi"]["born"], rows["Xavi"]["status"]) == (133, None, "blue")
+
+
+def test_a_push_without_a_hub_token_is_refused_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = FakeServer(crowd_with_messi())
+    pushes = Pushes()
+    args = export_args(tmp_path / "f.csv", push_to_hub="someone/people")
+    assert cli.run_export(args, server.api(), pushes, environ={}) == 2
+    assert "HF_TOKEN" in capsys.readouterr().err
+    assert pushes.calls == []
+    assert server.requests == []
+    assert not (tmp_path / "f.csv").exists()
+
+
+def test_with_a_token_the_export_is_also_pushed(tmp_path: Path) -> None:
+    pushes = Pushes()
+    args = export_args(tmp_path / "f.parquet", format="parquet", push_to_hub="someone/people", private=True)
+    server = FakeServer(crowd_with_messi())
+    assert cli.run_export(args, server.api(), pushes, environ={"HF_TOKEN": "hf_x"}) == 0
+    assert pushes.calls == [(1, "someone/people", "hf_x", True)]
+
+
+def test_the_hub_token_comes_only_from_hf_token() -> None:
+    assert hub_token({"HF_TOKEN": " hf_abc "}) == "hf_abc"
+    with pytest.raises(HubNotConfigured):
+        hub_token({"HUGGINGFACE_TOKEN": "hf_abc"})
+
+
+def test_a_living_export_follows_the_collection_until_the_table_is_complete(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    crowd = crowd_with_messi()
+    server = FakeServer(crowd)
+    pushes = Pushes()
+    out = tmp_path / "living.jsonl"
+    seen: list[list[str]] = []
+
+    def collection_goes_on(seconds: float) -> None:
+        assert seconds == 5
+        seen.append([str(r["name"]) for r in read("jsonl", out, FIELDS)])
+        if len(seen) == 2:
+            crowd.upvote("w4", crowd.row("w3", XAVI))
+        if len(seen) == 3:
+            server.status = "complete"
+
+    args = export_args(out, format="jsonl", every=5.0, push_to_hub="someone/people")
+    code = cli.run_export(args, server.api(), pushes, sleep=collection_goes_on, environ={"HF_TOKEN": "t"})
+    assert code == 0
+    assert seen == [["Messi"], ["Messi"], ["Messi", "Xavi"]]
+    assert [rows for rows, *_ in pushes.calls] == [1, 2], "an unchanged round neither rewrites nor pushes"
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "round 2: unchanged"
+    assert lines[-1].endswith("the table is complete")
+    assert [row["name"] for row in read("jsonl", out, FIELDS)] == ["Messi", "Xavi"]
+
+
+def test_a_living_export_stops_after_its_bound(tmp_path: Path) -> None:
+    server = FakeServer(crowd_with_messi())
+    naps: list[float] = []
+    args = export_args(tmp_path / "x.csv", every=1.0, max_rounds=3)
+    assert cli.run_export(args, server.api(), Pushes(), sleep=naps.append) == 0
+    assert naps == [1.0, 1.0]
+    assert server.paths.count(f"/api/tables/{TABLE}/candidates") == 3
+
+
+def test_ctrl_c_stops_a_living_export_and_keeps_the_last_complete_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.parquet"
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    args = export_args(out, format="parquet", every=60.0)
+    assert cli.run_export(args, FakeServer(crowd_with_messi()).api(), Pushes(), sleep=interrupted) == 130
+    assert "holds the last complete export" in capsys.readouterr().err
+    assert [r["name"] for r in read("parquet", out, FIELDS)] == ["Messi"]
+
+
+def test_an_unknown_table_is_reported_with_the_servers_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = export_args(tmp_path / "x.csv", table="missing")
+    assert cli.run_export(args, FakeServer(crowd_with_messi()).api(), Pushes()) == 1
+    assert "404: table_not_found" in capsys.readouterr().err
+
+
+def test_the_export_loop_refuses_nonsense_bounds() -> None:
+    def once() -> Round:
+        return Round(False, True, 0)
+
+    with pytest.raises(ValueError, match="positive"):
+        keep_exporting(once, 0, 3)
+    with pytest.raises(ValueError, match="at least one"):
+        keep_exporting(once, 1, 0)

@@ -1,0 +1,137 @@
+"""Builders and from-scratch reference computations shared by the model tests."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+
+from crowdfill.model import (
+    CandidateTable,
+    Downvote,
+    Event,
+    Fill,
+    Insert,
+    Operation,
+    Row,
+    Schema,
+    Scoring,
+    Template,
+    Upvote,
+    Value,
+    Values,
+)
+from crowdfill.model.examples import SOCCER_PLAYER, SOCCER_TEMPLATE_ROWS
+from crowdfill.model.values import sort_key
+
+
+class Builder:
+    """Applies operations to a table the way the server would, with fresh row ids."""
+
+    def __init__(self, table: CandidateTable, prefix: str = "r") -> None:
+        self.table = table
+        self.log: list[Operation] = []  # the accepted operations in canonical form, in order
+        self._ids: Iterator[int] = itertools.count(1)
+        self._prefix = prefix
+
+    def apply(self, op: Operation) -> list[Event]:
+        canonical = self.table.validate(op)
+        self.log.append(canonical)
+        return self.table.integrate(canonical)
+
+    def new_id(self) -> str:
+        return f"{self._prefix}{next(self._ids)}"
+
+    def insert(self, values: Mapping[str, Value] | None = None) -> str:
+        row_id = self.new_id()
+        self.apply(Insert(row_id, frozenset((values or {}).items())))
+        return row_id
+
+    def fill(self, worker: str, row_id: str, column: str, value: Value) -> str:
+        new_id = self.new_id()
+        self.apply(Fill(worker, row_id, new_id, column, value, frozenset()))
+        return new_id
+
+    def fill_all(self, worker: str, row_id: str, values: Mapping[str, Value]) -> str:
+        """Fill ``values`` into ``row_id`` one cell at a time; return the last row's id."""
+        for column, value in values.items():
+            row_id = self.fill(worker, row_id, column, value)
+        return row_id
+
+    def row_with(self, worker: str, values: Mapping[str, Value]) -> str:
+        """A new empty row filled with ``values`` by ``worker``."""
+        return self.fill_all(worker, self.insert(), values)
+
+    def upvote(self, worker: str, row_id: str) -> list[Event]:
+        return self.apply(Upvote(worker, row_id, frozenset()))
+
+    def downvote(self, worker: str, row_id: str) -> list[Event]:
+        return self.apply(Downvote(worker, row_id, frozenset()))
+
+
+MESSI: dict[str, Value] = {
+    "name": "Messi",
+    "nationality": "Argentina",
+    "position": "FW",
+    "caps": 83,
+    "goals": 37,
+}
+RONALDINHO_MF: dict[str, Value] = {
+    "name": "Ronaldinho",
+    "nationality": "Brazil",
+    "position": "MF",
+    "caps": 97,
+    "goals": 33,
+}
+RONALDINHO_FW: dict[str, Value] = {**RONALDINHO_MF, "position": "FW"}
+NEYMAR: dict[str, Value] = {"name": "Neymar", "nationality": "Brazil"}
+CASILLAS: dict[str, Value] = {
+    "name": "Casillas",
+    "nationality": "Spain",
+    "position": "GK",
+    "caps": 167,
+    "goals": 0,
+}
+BECKHAM: dict[str, Value] = {
+    "name": "Beckham",
+    "nationality": "England",
+    "position": "MF",
+    "caps": 115,
+    "goals": 17,
+}
+
+
+def soccer_table(scoring: Scoring | None = None) -> CandidateTable:
+    template = Template.define(SOCCER_PLAYER, SOCCER_TEMPLATE_ROWS)
+    return CandidateTable(SOCCER_PLAYER, scoring or Scoring(), template)
+
+
+def values(mapping: Mapping[str, Value]) -> Values:
+    return frozenset(mapping.items())
+
+
+def recount(table: CandidateTable) -> dict[str, tuple[int, int]]:
+    """u and d of every live row, straight from the vote records (the definition in DESIGN §2)."""
+    records = table.vote_records()
+    counts = {}
+    for row in table.rows():
+        up = {w for w, kind, v in records if kind == "up" and v == row.values}
+        down = {w for w, kind, v in records if kind == "down" and v <= row.values}
+        counts[row.row_id] = (len(up), len(down))
+    return counts
+
+
+def naive_final_table(schema: Schema, scoring: Scoring, rows: list[Row], table: CandidateTable) -> set[str]:
+    """The final table's row ids computed from scratch, with the documented tie-break."""
+    counts = recount(table)
+    groups: dict[object, list[Row]] = {}
+    for row in rows:
+        key = schema.key_of(row.values)
+        groups.setdefault(("key", key) if key is not None else ("row", row.row_id), []).append(row)
+    final = set()
+    for members in groups.values():
+        scores = {row.row_id: scoring.score(*counts[row.row_id]) for row in members}
+        best = max(scores.values())
+        winners = [r for r in members if scores[r.row_id] == best and schema.is_complete(r.values)]
+        if best > 0 and winners:
+            final.add(min(winners, key=lambda r: (sort_key(r.values), r.row_id)).row_id)
+    return final

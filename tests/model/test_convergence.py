@@ -1,0 +1,266 @@
+"""Convergence (DESIGN §2): a server replica and several optimistic client replicas end up identical.
+
+Each schedule is a seeded random run: clients make operations that are valid on their own replica,
+apply them at once and send them; the server validates each one (it may refuse it, or change the
+fill's ``upvote`` flag), gives it a sequence number, acknowledges it and forwards it to the other
+clients; the server also inserts rows, as the central client does. Every channel delivers in order
+(FIFO) but the scheduler picks at random which channel delivers next, so delays are random. A
+client keeps its confirmed operations and its pending ones, and rebuilds its table from
+(confirmed, then pending) when an acknowledgement differs from what it applied or a refusal
+arrives. At quiescence every replica's fingerprint must equal the server's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from crowdfill.model import (
+    CENTRAL_CLIENT,
+    CandidateTable,
+    Column,
+    CrowdFillError,
+    Downvote,
+    Fill,
+    Insert,
+    Operation,
+    Schema,
+    Scoring,
+    Template,
+    Upvote,
+)
+from crowdfill.model.codec import operation_from_wire, operation_to_wire
+
+SCHEMA = Schema(
+    (
+        Column("team", "text", ("ajax", "psv")),
+        Column("number", "integer", (1, 2, 3)),
+        Column("captain", "boolean"),
+    ),
+    ("team", "number"),
+)
+TEMPLATE = Template.define(SCHEMA, [{"team": "ajax"}, {"captain": True}])
+SCORING = Scoring()
+# Values as a browser might send them: the server's normalisation makes them canonical.
+RAW: dict[str, tuple[object, ...]] = {
+    "team": ("ajax", "psv", " ajax "),
+    "number": (1, 2, 3, "2", 3.0),
+    "captain": (True, False, "yes"),
+}
+# Four browser tabs; the last two belong to the same worker, whose votes can then collide.
+CLIENT_WORKERS = ("w0", "w1", "w2", "w2")
+NORMAL_SCHEDULES = 1_000
+NIGHTLY_SCHEDULES = 50_000
+CHUNK = 100
+
+Message = tuple[str, str]  # (kind, JSON text): what travels on a channel
+
+
+def send(channel: deque[Message], kind: str, op: Operation) -> None:
+    channel.append((kind, json.dumps(operation_to_wire(op))))
+
+
+def receive(text: str) -> Operation:
+    return operation_from_wire(json.loads(text))
+
+
+@dataclass
+class Server:
+    table: CandidateTable = field(default_factory=lambda: CandidateTable(SCHEMA, SCORING, TEMPLATE))
+    log: list[Operation] = field(default_factory=list)
+    inserted: int = 0
+
+    def sequence(self, op: Operation, outboxes: list[deque[Message]], sender: int | None) -> Operation | None:
+        try:
+            canonical = self.table.validate(op)
+        except CrowdFillError as error:
+            if sender is not None:
+                outboxes[sender].append(("refused", json.dumps({"code": error.code})))
+            return None
+        self.table.integrate(canonical)
+        self.log.append(canonical)
+        for client, outbox in enumerate(outboxes):
+            send(outbox, "ack" if client == sender else "op", canonical)
+        return canonical
+
+    def insert(self, rng: random.Random, outboxes: list[deque[Message]]) -> None:
+        """What the central client does: add an empty row or a template row."""
+        self.inserted += 1
+        values = rng.choice([frozenset(), *TEMPLATE.rows])
+        self.sequence(Insert(f"c{self.inserted}", values, CENTRAL_CLIENT), outboxes, None)
+
+
+@dataclass
+class Client:
+    name: str
+    worker: str
+    table: CandidateTable = field(default_factory=lambda: CandidateTable(SCHEMA, SCORING, TEMPLATE))
+    confirmed: list[Operation] = field(default_factory=list)
+    pending: deque[Operation] = field(default_factory=deque)
+    made: int = 0
+
+    def act(self, rng: random.Random, outbox: deque[Message], stats: Counter[str]) -> bool:
+        """Make one operation valid on this replica, apply it at once and send it."""
+        for _ in range(6):
+            raw = self._propose(rng)
+            if raw is None:
+                continue
+            try:
+                applied = self.table.validate(raw)
+            except CrowdFillError:
+                continue  # the browser would not offer this action; try another
+            self.table.integrate(applied)
+            self.pending.append(applied)
+            # Half the time send the operation as a browser would (raw values, no computed fields).
+            send(outbox, "op", raw if rng.random() < 0.5 else applied)
+            stats[f"sent {type(applied).__name__}"] += 1
+            return True
+        return False
+
+    def _propose(self, rng: random.Random) -> Operation | None:
+        rows = self.table.rows()
+        kind = rng.random()
+        if kind < 0.5:
+            open_rows = [row for row in rows if not SCHEMA.is_complete(row.values)]
+            if not open_rows:
+                return None
+            row = rng.choice(open_rows)
+            present = dict(row.values)
+            column = rng.choice([name for name in SCHEMA.names if name not in present])
+            self.made += 1
+            value: Any = rng.choice(RAW[column])
+            return Fill(self.worker, row.row_id, f"{self.name}-{self.made}", column, value, frozenset())
+        if kind < 0.8:
+            complete = [row for row in rows if SCHEMA.is_complete(row.values)]
+            return Upvote(self.worker, rng.choice(complete).row_id, frozenset()) if complete else None
+        return Downvote(self.worker, rng.choice(rows).row_id, frozenset()) if rows else None
+
+    def deliver(self, kind: str, text: str, stats: Counter[str]) -> None:
+        if kind == "op":
+            op = receive(text)
+            self.confirmed.append(op)
+            self.table.integrate(op)
+            return
+        applied = self.pending.popleft()
+        if kind == "ack":
+            canonical = receive(text)
+            self.confirmed.append(canonical)
+            if canonical == applied:
+                return
+            stats["ack differed from the applied operation"] += 1
+        else:
+            stats[f"refused: {json.loads(text)['code']}"] += 1
+        self.rebuild()
+        stats["rebuilds"] += 1
+
+    def rebuild(self) -> None:
+        self.table = CandidateTable(SCHEMA, SCORING, TEMPLATE)
+        for op in [*self.confirmed, *self.pending]:
+            self.table.integrate(op)
+
+
+def run_schedule(seed: int, stats: Counter[str], client_type: type[Client] = Client) -> None:
+    rng = random.Random(seed)
+    server = Server()
+    clients = [client_type(f"k{n}", worker) for n, worker in enumerate(CLIENT_WORKERS)]
+    to_server: list[deque[Message]] = [deque() for _ in clients]
+    to_client: list[deque[Message]] = [deque() for _ in clients]
+    for _ in range(rng.randint(1, 3)):
+        server.insert(rng, to_client)
+    budget = rng.randint(10, 45)
+
+    def deliver_one() -> None:
+        busy = [("up", n) for n, q in enumerate(to_server) if q] + [
+            ("down", n) for n, q in enumerate(to_client) if q
+        ]
+        direction, n = rng.choice(busy)
+        if direction == "up":
+            _, text = to_server[n].popleft()
+            server.sequence(receive(text), to_client, n)
+        else:
+            kind, text = to_client[n].popleft()
+            clients[n].deliver(kind, text, stats)
+
+    def in_flight() -> bool:
+        return any(to_server) or any(to_client)
+
+    while budget > 0:
+        roll = rng.random()
+        if roll < 0.05:
+            server.insert(rng, to_client)
+        elif roll < 0.5:
+            n = rng.randrange(len(clients))
+            budget -= clients[n].act(rng, to_server[n], stats)
+        elif in_flight():
+            deliver_one()
+    while in_flight():
+        deliver_one()
+
+    expected = server.table.fingerprint()
+    for client in clients:
+        assert not client.pending, f"seed {seed}: {client.name} still has pending operations"
+        assert client.table.fingerprint() == expected, f"seed {seed}: {client.name} diverged from the server"
+    replay = CandidateTable(SCHEMA, SCORING, TEMPLATE)
+    for op in server.log:
+        replay.integrate(op)
+    assert replay.fingerprint() == expected, f"seed {seed}: replaying the log gave another table"
+    stats["schedules"] += 1
+    stats["rows at the end"] += len(server.table)
+    stats["final rows at the end"] += len(server.table.final_table())
+    stats["duplicate rows"] += len(server.table) - len({row.values for row in server.table.rows()})
+
+
+def run_chunk(first_seed: int, count: int, client_type: type[Client] = Client) -> Counter[str]:
+    stats: Counter[str] = Counter()
+    for seed in range(first_seed, first_seed + count):
+        run_schedule(seed, stats, client_type)
+    return stats
+
+
+@pytest.mark.parametrize("chunk", range(NORMAL_SCHEDULES // CHUNK))
+def test_every_replica_converges_to_the_server_for_generated_schedules(chunk: int) -> None:
+    stats = run_chunk(chunk * CHUNK, CHUNK)
+    assert stats["schedules"] == CHUNK
+    # The schedules must actually exercise the hard paths, not only the easy ones.
+    assert stats["rebuilds"] > 0
+    assert stats["final rows at the end"] > 0
+
+
+def test_the_schedules_exercise_refusals_changed_acks_duplicates_and_rebuilds() -> None:
+    stats = run_chunk(10_000_000, 200)
+    assert stats["ack differed from the applied operation"] > 0
+    assert stats["refused: duplicate_vote"] > 0
+    assert stats["duplicate rows"] > 0
+    assert stats["sent Fill"] > 0
+    assert stats["sent Upvote"] > 0
+    assert stats["sent Downvote"] > 0
+
+
+@pytest.mark.nightly
+@pytest.mark.skipif(
+    os.environ.get("CROWDFILL_NIGHTLY") != "1", reason="set CROWDFILL_NIGHTLY=1 for the long run"
+)
+@pytest.mark.parametrize("chunk", range(NIGHTLY_SCHEDULES // 1000))
+def test_every_replica_converges_in_the_nightly_run(chunk: int) -> None:
+    stats = run_chunk(1_000_000 + chunk * 1000, 1000)
+    assert stats["schedules"] == 1000
+
+
+class ForgetfulClient(Client):
+    """A broken replica that drops the downvotes other clients forward: the check must notice."""
+
+    def deliver(self, kind: str, text: str, stats: Counter[str]) -> None:
+        if kind == "op" and isinstance(receive(text), Downvote):
+            return
+        super().deliver(kind, text, stats)
+
+
+def test_the_convergence_check_notices_a_replica_that_drops_operations_and_names_the_seed() -> None:
+    with pytest.raises(AssertionError, match=r"seed \d+: k\d diverged from the server"):
+        run_chunk(0, 50, ForgetfulClient)

@@ -1,0 +1,228 @@
+"""A state machine over random operation sequences, checking the table's invariants after each step.
+
+The schema is tiny and has domains so that fills collide, rows duplicate and key groups compete.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from crowdfill.model import (
+    CandidateTable,
+    Column,
+    CrowdFillError,
+    Downvote,
+    Fill,
+    Insert,
+    Operation,
+    Schema,
+    Scoring,
+    Status,
+    Template,
+    Upvote,
+    Values,
+)
+from crowdfill.model.snapshot import restore, snapshot
+from tests.model.support import naive_final_table, recount
+
+SCHEMA = Schema(
+    (
+        Column("team", "text", ("ajax", "psv")),
+        Column("number", "integer", (1, 2)),
+        Column("captain", "boolean"),
+    ),
+    ("team", "number"),
+)
+TEMPLATE = Template.define(SCHEMA, [{"team": "ajax"}, {"captain": True}])
+COLUMNS = ("team", "number", "captain", "coach")  # "coach" is not a column: refused fills
+RAW_VALUES: tuple[object, ...] = ("ajax", "psv", "feyenoord", 1, 2, 3, "2", True, False, "yes", None)
+WORKERS = ("w1", "w2", "w3", "w4")
+ALLOWED: dict[str, tuple[object, ...]] = {"team": ("ajax", "psv"), "number": (1, 2), "captain": (True, False)}
+SCORINGS = (Scoring(), Scoring("difference"), Scoring("majority", min_votes=1))
+
+workers = st.sampled_from(WORKERS)
+picks = st.integers(0, 10_000)
+raw = st.sampled_from(RAW_VALUES)
+columns = st.sampled_from(COLUMNS)
+
+
+class TableMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.table = CandidateTable(SCHEMA, SCORINGS[0], TEMPLATE)
+        self.accepted: list[Operation] = []
+        self.values_of: dict[str, Values] = {}
+        self.ids = itertools.count(1)
+        self.refused = 0
+
+    # ---------------------------------------------------------------- helpers
+    def pick_row(self, pick: int) -> str:
+        # Mostly live rows (so operations get accepted), sometimes replaced or unknown ones.
+        live = [row.row_id for row in self.table.rows()]
+        if pick % 10 < 8 and live:
+            return live[pick // 10 % len(live)]
+        if pick % 10 == 8 and self.values_of:
+            known = sorted(self.values_of)
+            return known[pick // 10 % len(known)]
+        return "unknown-row"
+
+    def pick_new_id(self, pick: int) -> str:
+        # Mostly fresh ids, sometimes one already taken (refused with DuplicateRowId).
+        if pick % 13 == 0 and self.values_of:
+            return sorted(self.values_of)[pick % len(self.values_of)]
+        return f"r{next(self.ids)}"
+
+    def pick_cell(self, row_id: str, pick: int) -> tuple[str, object]:
+        """Usually an empty cell of the row and an allowed value; otherwise anything at all."""
+        if pick % 5 == 0 or row_id not in self.values_of:
+            return COLUMNS[pick // 5 % len(COLUMNS)], RAW_VALUES[pick // 7 % len(RAW_VALUES)]
+        filled = {column for column, _ in self.values_of[row_id]}
+        empty = [column for column in COLUMNS[:3] if column not in filled] or ["team"]
+        column = empty[pick // 5 % len(empty)]
+        allowed = ALLOWED[column]
+        return column, allowed[pick // 11 % len(allowed)]
+
+    def attempt(self, op: Operation) -> None:
+        before = self.table.fingerprint()
+        try:
+            canonical = self.table.validate(op)
+        except CrowdFillError as error:
+            self.check_refusal(op, error, before)
+            return
+        assert self.table.fingerprint() == before, "validate changed the table"
+        self.table.integrate(canonical)
+        self.accepted.append(canonical)
+        event(f"{type(op).__name__} accepted")
+
+    def check_refusal(self, op: Operation, error: CrowdFillError, before: tuple[object, ...]) -> None:
+        assert error.message, "every refusal says what is wrong"
+        assert self.table.fingerprint() == before, "a refused operation changed the table"
+        self.refused += 1
+        event(f"{type(op).__name__} refused: {error.code}")
+
+    # ---------------------------------------------------------------- rules
+    @initialize(scoring=st.sampled_from(SCORINGS))
+    def start(self, scoring: Scoring) -> None:
+        # Start like a launched table: the central client's rows for the template, plus an empty one.
+        self.table = CandidateTable(SCHEMA, scoring, TEMPLATE)
+        for values in (*TEMPLATE.rows, frozenset()):
+            self.attempt(Insert(f"r{next(self.ids)}", values))
+
+    @rule(
+        cells=st.dictionaries(st.sampled_from(COLUMNS[:3]), raw, max_size=2), new=picks, valid=st.booleans()
+    )
+    def insert(self, cells: dict[str, object], new: int, valid: bool) -> None:
+        if valid:
+            cells = {column: ALLOWED[column][new % 2] for column in cells}
+        self.attempt(Insert(self.pick_new_id(new), frozenset(cells.items())))  # type: ignore[arg-type]  # raw input
+
+    @rule(worker=workers, row=picks, cell=picks, new=picks)
+    def fill(self, worker: str, row: int, cell: int, new: int) -> None:
+        row_id = self.pick_row(row)
+        column, value = self.pick_cell(row_id, cell)
+        self.attempt(Fill(worker, row_id, self.pick_new_id(new), column, value, frozenset()))  # type: ignore[arg-type]  # raw input
+
+    @rule(first=workers, second=workers, row=picks, cell_a=picks, cell_b=picks)
+    def concurrent_fills(self, first: str, second: str, row: int, cell_a: int, cell_b: int) -> None:
+        """Two fills of one row validated against the same state, as the server sees concurrent ones."""
+        target = self.pick_row(row)
+        ops = []
+        for worker, cell in ((first, cell_a), (second, cell_b)):
+            column, value = self.pick_cell(target, cell)
+            fill = Fill(worker, target, f"r{next(self.ids)}", column, value, frozenset())  # type: ignore[arg-type]  # raw input
+            try:
+                ops.append(self.table.validate(fill))
+            except CrowdFillError:
+                self.refused += 1
+        for op in ops:
+            self.table.integrate(op)
+            self.accepted.append(op)
+            event("concurrent Fill accepted")
+        if len(ops) == 2:
+            assert isinstance(ops[0], Fill)
+            assert isinstance(ops[1], Fill)
+            assert ops[0].new_row_id in self.table
+            assert ops[1].new_row_id in self.table
+
+    @rule(worker=workers, row=picks)
+    def upvote(self, worker: str, row: int) -> None:
+        self.attempt(Upvote(worker, self.pick_row(row), frozenset()))
+
+    @rule(worker=workers, row=picks)
+    def downvote(self, worker: str, row: int) -> None:
+        self.attempt(Downvote(worker, self.pick_row(row), frozenset()))
+
+    @rule(pick=picks)
+    @precondition(lambda self: bool(self.accepted))
+    def integrate_again(self, pick: int) -> None:
+        before = self.table.fingerprint()
+        assert self.table.integrate(self.accepted[pick % len(self.accepted)]) == []
+        assert self.table.fingerprint() == before
+
+    # ---------------------------------------------------------------- invariants
+    @invariant()
+    def rows_are_never_edited_in_place(self) -> None:
+        for row in self.table.all_rows():
+            assert self.values_of.setdefault(row.row_id, row.values) == row.values
+        assert len(self.table.all_rows()) == len(self.values_of)
+
+    @invariant()
+    def counts_equal_a_recount_from_the_vote_records(self) -> None:
+        table = self.table
+        assert recount(table) == {r.row_id: (table.up(r.row_id), table.down(r.row_id)) for r in table.rows()}
+
+    @invariant()
+    def a_worker_counts_at_most_once_per_row(self) -> None:
+        for row in self.table.rows():
+            assert not self.table.upvoters(row.row_id) & self.table.downvoters(row.row_id)
+
+    @invariant()
+    def final_rows_are_complete_positive_and_the_highest_of_their_own_group(self) -> None:
+        table = self.table
+        final = table.final_table()
+        groups = [table.group_of(row.row_id) for row in final]
+        assert len(groups) == len(set(groups))
+        for row, group in zip(final, groups, strict=True):
+            assert SCHEMA.is_complete(row.values)
+            assert table.score(row.row_id) > 0
+            assert table.score(row.row_id) == max(table.score(r.row_id) for r in table.group_rows(group))
+            assert table.status(row.row_id) is Status.GREEN
+        assert {row.row_id for row in final} == naive_final_table(SCHEMA, table.scoring, table.rows(), table)
+
+    @invariant()
+    def statuses_follow_their_definition(self) -> None:
+        table = self.table
+        for row in table.rows():
+            score = table.score(row.row_id)
+            best = max(table.score(r.row_id) for r in table.group_rows(table.group_of(row.row_id)))
+            status = table.status(row.row_id)
+            if score < 0:
+                assert status is Status.RED
+            elif score < best:
+                assert status is Status.YELLOW
+            elif score > 0 and SCHEMA.is_complete(row.values):
+                assert status is Status.GREEN
+            else:
+                assert status is Status.BLUE
+
+    def teardown(self) -> None:
+        event(f"final table rows: {len(self.table.final_table())}")
+        event(f"red rows: {sum(self.table.status(r.row_id) is Status.RED for r in self.table.rows())}")
+        # The same operations in reverse order (fills before the rows they replace) give the same
+        # table, and so does a snapshot.
+        replica = CandidateTable(SCHEMA, self.table.scoring, TEMPLATE)
+        for op in reversed(self.accepted):
+            replica.integrate(op)
+        assert replica.fingerprint() == self.table.fingerprint()
+        copy = restore(SCHEMA, self.table.scoring, TEMPLATE, snapshot(self.table))
+        assert copy.fingerprint() == self.table.fingerprint()
+
+
+TableMachine.TestCase.settings = settings(
+    max_examples=200, stateful_step_count=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+test_the_table_keeps_its_invariants_under_random_operations = TableMachine.TestCase

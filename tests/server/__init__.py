@@ -1,0 +1,1 @@
+"""Server tests: real uvicorn on a free port, real Socket.IO clients."""

@@ -1,0 +1,239 @@
+"""Several real Socket.IO workers on one table: duplication on conflict, convergence, votes, monitor."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import socketio
+
+from tests.support.live_server import LiveServer
+from tests.support.requester import CAPITALS, SOCCER, candidates, create_table, worker_token
+from tests.support.worker_client import WorkerClient
+
+
+async def join(server: LiveServer, http: httpx.AsyncClient, table_id: str, *names: str) -> list[WorkerClient]:
+    workers = []
+    for name in names:
+        worker = WorkerClient(server.base_url, await worker_token(http, table_id, name))
+        await worker.connect()
+        workers.append(worker)
+    return workers
+
+
+async def converge(http: httpx.AsyncClient, table_id: str, workers: list[WorkerClient]) -> dict[str, Any]:
+    """Wait until every worker has seen every op, then check replicas equal the server's table."""
+    server_view = await candidates(http, table_id)
+    for worker in workers:
+        await worker.wait_for_seq(server_view["seq"])
+    expected = {row["row_id"]: row["values"] for row in server_view["rows"]}
+    for worker in workers:
+        replica = {row_id: dict(values) for row_id, values in worker.rows().items()}
+        assert replica == expected, worker.worker_id
+    return server_view
+
+
+def row_with(rows: list[dict[str, Any]], **values: Any) -> dict[str, Any]:
+    matches = [row for row in rows if row["values"] == values]
+    assert len(matches) == 1, (values, rows)
+    return matches[0]
+
+
+async def test_simultaneous_fills_of_one_row_duplicate_it_and_every_replica_equals_the_server(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    table = await create_table(http, SOCCER)
+    ann, bob, cat = await join(server, http, table["id"], "ann", "bob", "cat")
+    brazil = next(rid for rid, values in ann.rows().items() if dict(values) == {"nationality": "Brazil"})
+    acks = await asyncio.gather(
+        ann.fill(brazil, "name", "Neymar"),
+        bob.fill(brazil, "name", "Pelé"),
+        cat.fill(brazil, "position", "FW"),
+    )
+    assert all(ack["ok"] for ack in acks), acks
+    assert len({ack["seq"] for ack in acks}) == 3
+    view = await converge(http, table["id"], [ann, bob, cat])
+    rows = view["rows"]
+    assert brazil not in {row["row_id"] for row in rows}
+    assert row_with(rows, nationality="Brazil", name="Neymar")
+    assert row_with(rows, nationality="Brazil", name="Pelé")
+    assert row_with(rows, nationality="Brazil", position="FW")
+    # Every worker received the two operations of the others as "op" events, not its own.
+    for worker, ack in zip((ann, bob, cat), acks, strict=True):
+        forwarded = {entry["seq"] for entry in worker.forwarded}
+        assert ack["seq"] not in forwarded
+        assert {a["seq"] for a in acks} - {ack["seq"]} <= forwarded
+    for worker in (ann, bob, cat):
+        await worker.disconnect()
+
+
+async def test_many_concurrent_operations_converge_on_every_replica(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    definition = {
+        **CAPITALS,
+        "schema": {"columns": [{"name": "country"}, {"name": "capital"}, {"name": "river"}]},
+        "template": [{} for _ in range(6)],
+    }
+    table = await create_table(http, definition)
+    workers = await join(server, http, table["id"], "w1", "w2", "w3", "w4")
+
+    async def busy(worker: WorkerClient, index: int) -> None:
+        for step in range(12):
+            rows = worker.rows()
+            empty = [
+                (rid, c)
+                for rid, values in rows.items()
+                for c in ("country", "capital", "river")
+                if c not in dict(values)
+            ]
+            if not empty:
+                return
+            row_id, column = empty[(index * 7 + step) % len(empty)]
+            ack = await worker.fill(row_id, column, f"{worker.worker_id}-{step}")
+            assert ack["ok"] or ack["error"]["code"] in ("cell_already_filled",), ack
+
+    await asyncio.gather(*(busy(worker, i) for i, worker in enumerate(workers)))
+    await converge(http, table["id"], workers)
+    for worker in workers:
+        await worker.disconnect()
+
+
+async def test_votes_propagate_and_a_second_vote_on_the_same_row_is_refused(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    table = await create_table(http, CAPITALS)
+    ann, bob, cat = await join(server, http, table["id"], "ann", "bob", "cat")
+    france = next(rid for rid, values in ann.rows().items() if dict(values) == {"country": "France"})
+    filled = await ann.fill(france, "capital", "Paris", new_row_id="paris-1")
+    assert filled["ok"]
+    assert filled["op"]["upvote"] is True  # the completing fill upvotes for the filler
+    assert filled["op"]["values"] == {"capital": "Paris", "country": "France"}
+    again = await ann.upvote("paris-1")
+    assert again == {"ok": False, "error": {"code": "duplicate_vote", "message": again["error"]["message"]}}
+    await bob.wait_for(lambda: "paris-1" in bob.rows())
+    up = await bob.upvote("paris-1")
+    assert up["ok"]
+    assert up["op"]["type"] == "upvote"
+    assert up["op"]["worker"] == "bob"
+    twice = await bob.upvote("paris-1")
+    assert twice["error"]["code"] == "duplicate_vote"
+    await cat.wait_for(lambda: any(e["op"]["worker"] == "bob" for e in cat.forwarded))
+    view = await converge(http, table["id"], [ann, bob, cat])
+    paris = row_with(view["rows"], country="France", capital="Paris")
+    assert (paris["up"], paris["down"], paris["score"], paris["status"]) == (2, 0, 2, "green")
+    for worker in (ann, bob, cat):
+        await worker.disconnect()
+
+
+async def test_the_monitor_sees_counts_and_colours_change(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    table = await create_table(http, CAPITALS)
+    updates: list[dict[str, Any]] = []
+    monitor = socketio.AsyncClient(reconnection=False)
+
+    async def on_monitor(data: dict[str, Any]) -> None:
+        updates.append(data)
+
+    monitor.on("monitor", on_monitor, namespace="/monitor")
+    await monitor.connect(
+        server.base_url,
+        namespaces=["/monitor"],
+        auth={"token": server.settings.requester_token, "table_id": table["id"]},
+        transports=["websocket"],
+    )
+
+    async def seen(predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        for _ in range(200):
+            for candidate in reversed(updates):
+                if predicate(candidate):
+                    return dict(candidate)
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"monitor never showed it; last: {updates[-1] if updates else None}")
+
+    first = await seen(lambda u: len(u["rows"]) == 2)
+    assert {row["status"] for row in first["rows"]} == {"blue"}
+    assert first["table"]["status"] == "live"
+    assert first["spend"]["budget_cents"] == CAPITALS["budget_cents"]
+    ann, bob, cat = await join(server, http, table["id"], "ann", "bob", "cat")
+    await seen(lambda u: u["workers_online"] == 3)
+    spain = next(rid for rid, values in ann.rows().items() if dict(values) == {"country": "Spain"})
+    france = next(rid for rid, values in ann.rows().items() if dict(values) == {"country": "France"})
+    assert (await ann.fill(france, "capital", "Paris", new_row_id="paris"))["ok"]
+    assert (await ann.fill(spain, "capital", "Barcelona", new_row_id="barcelona"))["ok"]
+    await bob.wait_for(lambda: "barcelona" in bob.rows() and "paris" in bob.rows())
+    await cat.wait_for(lambda: "barcelona" in cat.rows())
+    assert (await bob.upvote("paris"))["ok"]
+    assert (await bob.downvote("barcelona"))["ok"]
+    assert (await cat.downvote("barcelona"))["ok"]
+
+    def coloured(update: dict[str, Any]) -> bool:
+        by_id = {row["row_id"]: row for row in update["rows"]}
+        return bool(
+            by_id.get("paris", {}).get("status") == "green"
+            and by_id.get("barcelona", {}).get("status") == "red"
+        )
+
+    update = await seen(coloured)
+    by_id = {row["row_id"]: row for row in update["rows"]}
+    assert (by_id["paris"]["up"], by_id["paris"]["down"], by_id["paris"]["score"]) == (2, 0, 2)
+    assert (by_id["barcelona"]["up"], by_id["barcelona"]["down"], by_id["barcelona"]["score"]) == (1, 2, -1)
+    matched = {entry["position"]: entry for entry in update["matching"]}
+    assert matched[0]["row_id"] == "paris"
+    # The red Spain row cannot serve the template: the central client inserted a fresh Spain row.
+    assert matched[1]["row_id"] not in (None, "barcelona")
+    assert {w["worker_id"] for w in update["workers"] if w["online"]} == {"ann", "bob", "cat"}
+    for worker in (ann, bob, cat):
+        await worker.disconnect()
+    await seen(lambda u: u["workers_online"] == 0)
+    await monitor.disconnect()
+
+
+async def test_a_completed_table_tells_everyone_the_final_table_and_their_pay(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    table = await create_table(http, {**CAPITALS, "template": [{"country": "France"}]})
+    ann, bob = await join(server, http, table["id"], "ann", "bob")
+    france = next(iter(ann.rows()))
+    assert (await ann.fill(france, "capital", "Paris", new_row_id="paris"))["ok"]
+    await bob.wait_for(lambda: "paris" in bob.rows())
+    assert (await bob.upvote("paris"))["ok"]
+    for worker in (ann, bob):
+        await worker.wait_for(lambda w=worker: w.complete is not None)
+    assert ann.complete is not None
+    assert bob.complete is not None
+    assert ann.complete["status"] == "complete"
+    assert ann.complete["final"] == [{"row_id": "paris", "values": {"country": "France", "capital": "Paris"}}]
+    assert ann.complete["satisfaction"] == {"0": "paris"}
+    total = ann.complete["pay_cents"] + bob.complete["pay_cents"]
+    assert 0 < total <= CAPITALS["budget_cents"]
+    late = await bob.downvote("paris")
+    assert late["error"]["code"] == "table_closed"
+    described = (await http.get(f"/api/tables/{table['id']}")).json()
+    assert described["status"] == "complete"
+    final = (await http.get(f"/api/tables/{table['id']}/final")).json()
+    assert final["satisfied"] is True
+    settlement = (await http.get(f"/api/tables/{table['id']}/compensation")).json()["settlement"]
+    assert settlement["payments"] == {"ann": ann.complete["pay_cents"], "bob": bob.complete["pay_cents"]}
+    for worker in (ann, bob):
+        await worker.disconnect()
+
+
+async def test_a_reconnecting_worker_gets_what_it_missed(server: LiveServer, http: httpx.AsyncClient) -> None:
+    table = await create_table(http, SOCCER)
+    ann, bob = await join(server, http, table["id"], "ann", "bob")
+    await bob.disconnect()
+    seen_before = bob.last_seq
+    brazil = next(rid for rid, values in ann.rows().items() if dict(values) == {"nationality": "Brazil"})
+    assert (await ann.fill(brazil, "name", "Neymar", new_row_id="ney"))["ok"]
+    assert (await ann.fill("ney", "position", "FW", new_row_id="ney2"))["ok"]
+    await bob.reconnect()
+    assert bob.replays
+    assert bob.replays[-1]["from_seq"] == seen_before
+    assert [entry["op"]["new_row_id"] for entry in bob.replays[-1]["ops"]] == ["ney", "ney2"]
+    await converge(http, table["id"], [ann, bob])
+    for worker in (ann, bob):
+        await worker.disconnect()

@@ -1,0 +1,95 @@
+"""Durability: a server process killed with SIGKILL mid-burst loses no acknowledged operation."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import socketio
+
+from tests.support.live_server import ServerProcess
+from tests.support.requester import create_table, worker_token
+from tests.support.worker_client import WorkerClient
+
+COLUMNS = ("a", "b", "c", "d")
+WIDE: dict[str, Any] = {
+    "name": "Wide",
+    "schema": {"columns": [{"name": c} for c in COLUMNS]},
+    "template": [{} for _ in range(40)],
+    "budget_cents": 1000,
+}
+
+
+async def burst(
+    worker: WorkerClient, acked: dict[int, dict[str, Any]], stop: asyncio.Event, seed: int
+) -> None:
+    """Fill random empty cells until the connection dies; record every acknowledged op."""
+    rng = random.Random(seed)
+    step = 0
+    while not stop.is_set():
+        empty = [(rid, c) for rid, values in worker.rows().items() for c in COLUMNS if c not in dict(values)]
+        if not empty:
+            return
+        row_id, column = rng.choice(empty)
+        step += 1
+        try:
+            ack = await worker.fill(row_id, column, f"{worker.worker_id}-{step}", timeout=2)
+        except (socketio.exceptions.TimeoutError, socketio.exceptions.BadNamespaceError):
+            if worker.sio.connected and not stop.is_set():
+                continue  # merely slow (a loaded machine): the op may still be acknowledged later
+            return  # the server died with this operation in flight: it was never acknowledged
+        if ack.get("ok"):
+            acked[ack["seq"]] = ack["op"]
+
+
+@pytest.mark.slow
+async def test_every_acknowledged_operation_survives_sigkill_and_clients_converge_after_restart(
+    tmp_path: Path,
+) -> None:
+    process = ServerProcess(tmp_path / "data").start()
+    try:
+        async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers, timeout=10) as http:
+            table = await create_table(http, WIDE)
+            tokens = [await worker_token(http, table["id"], f"w{i}") for i in range(4)]
+        workers = [WorkerClient(process.base_url, token) for token in tokens]
+        for worker in workers:
+            await worker.connect()
+        acked: dict[int, dict[str, Any]] = {}
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(burst(w, acked, stop, i)) for i, w in enumerate(workers)]
+        while len(acked) < 60 and not any(task.done() for task in tasks):
+            await asyncio.sleep(0.005)
+        process.kill()  # mid-burst: operations are in flight on every connection
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 30)
+        for worker in workers:
+            await worker.abandon()
+        assert len(acked) >= 60
+
+        process.start()  # same data directory and port
+        async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers, timeout=10) as http:
+            log = (await http.get(f"/api/tables/{table['id']}/log", params={"limit": 10_000})).json()
+            stored = {entry["seq"]: entry["op"] for entry in log["ops"]}
+            for seq, op in acked.items():
+                assert stored.get(seq) == op, f"acknowledged op {seq} lost or changed"
+            assert sorted(stored) == list(range(1, len(stored) + 1))
+            for worker in workers:
+                await worker.reconnect()
+            server_view = (await http.get(f"/api/tables/{table['id']}/candidates")).json()
+        expected = {row["row_id"]: row["values"] for row in server_view["rows"]}
+        for worker in workers:
+            await worker.wait_for_seq(server_view["seq"])
+            assert {rid: dict(values) for rid, values in worker.rows().items()} == expected
+        # The restarted server keeps accepting work on the recovered table.
+        row_id, values = next(iter(workers[0].rows().items()))
+        missing = next(c for c in COLUMNS if c not in dict(values)) if len(values) < len(COLUMNS) else None
+        if missing is not None:
+            assert (await workers[0].fill(row_id, missing, "after-restart"))["ok"]
+        for worker in workers:
+            await worker.disconnect()
+    finally:
+        process.stop()

@@ -1,0 +1,52 @@
+"""``crowdfill serve --demo`` as a user runs it: a separate process, SQLite in the data directory."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.live_server import ServerProcess
+from tests.support.worker_client import WorkerClient
+
+
+def printed(process: ServerProcess, label: str) -> list[str]:
+    return re.findall(rf"{label}:\s+(\S+)", process.log_path.read_text())
+
+
+@pytest.mark.slow
+async def test_serve_demo_prints_working_urls_and_reuses_the_demo_table_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    process = ServerProcess(tmp_path / "data", extra_args=["--demo"]).start()
+    try:
+        # The demo table is created right after startup; its URLs are printed then.
+        async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers) as http:
+            for _ in range(100):
+                if printed(process, "monitor"):
+                    break
+                await http.get("/api/tables")
+            [link] = printed(process, "worker link")
+            [table_id] = printed(process, "demo table")
+            assert printed(process, "API docs") == [f"{process.base_url}/docs"]
+            assert printed(process, "monitor") == [f"{process.base_url}/tables/{table_id}/monitor"]
+            assert (await http.get(f"/api/tables/{table_id}")).json()["status"] == "live"
+        assert (tmp_path / "data" / "crowdfill.sqlite3").exists()
+        worker = WorkerClient(process.base_url, link.split("token=", 1)[1])
+        await worker.connect()
+        assert worker.snapshots[0]["table"]["name"] == "SoccerPlayer (demo)"
+        assert len(worker.rows()) == 3  # the central client inserted the three template rows
+        await worker.disconnect()
+        process.stop()
+        process.start()
+        async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers) as http:
+            for _ in range(100):
+                if len(printed(process, "monitor")) == 2:
+                    break
+                await http.get("/api/tables")
+            assert printed(process, "demo table") == [table_id, table_id]
+            assert len((await http.get("/api/tables")).json()["tables"]) == 1
+    finally:
+        process.stop()

@@ -1,0 +1,50 @@
+"""Settings from the environment and the ``crowdfill serve`` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crowdfill.cli import build_parser
+from crowdfill.server.settings import Settings
+
+
+def test_environment_variables_configure_the_server_and_options_override_them(tmp_path: Path) -> None:
+    env = {
+        "CROWDFILL_HOST": "0.0.0.0",
+        "CROWDFILL_PORT": "9100",
+        "CROWDFILL_DATA_DIR": str(tmp_path),
+        "CROWDFILL_STORE_URL": "memory://",
+        "CROWDFILL_REQUESTER_TOKEN": "from-env",
+        "CROWDFILL_SECRET": "a-long-enough-secret",
+    }
+    settings, notes = Settings.from_env(env, port=9200)
+    assert (settings.host, settings.port, settings.data_dir) == ("0.0.0.0", 9200, tmp_path)
+    assert (settings.store_url, settings.requester_token, settings.secret) == (
+        "memory://",
+        "from-env",
+        "a-long-enough-secret",
+    )
+    assert notes == []
+
+
+def test_a_generated_requester_token_and_secret_are_kept_across_restarts(tmp_path: Path) -> None:
+    first, notes = Settings.from_env({}, data_dir=tmp_path)
+    assert any("generated the requester token" in note for note in notes)
+    assert (tmp_path / "requester-token").stat().st_mode & 0o077 == 0
+    second, _ = Settings.from_env({}, data_dir=tmp_path)
+    assert (second.requester_token, second.secret) == (first.requester_token, first.secret)
+
+
+def test_a_bad_port_is_refused_with_a_clear_message() -> None:
+    with pytest.raises(ValueError, match="CROWDFILL_PORT"):
+        Settings.from_env(
+            {"CROWDFILL_PORT": "eighty", "CROWDFILL_REQUESTER_TOKEN": "x", "CROWDFILL_SECRET": "y" * 20}
+        )
+
+
+def test_the_serve_command_is_registered_with_its_options() -> None:
+    args = build_parser().parse_args(["serve", "--port", "0", "--demo", "--store-url", "memory://"])
+    assert (args.port, args.demo, args.store_url) == (0, True, "memory://")
+    assert callable(args.handler)

@@ -1,0 +1,141 @@
+"""Whole in-process runs: reproducible, right with a perfect crowd, sensitive to the scoring."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from crowdfill.model import CandidateTable, Insert, Scoring
+from crowdfill.simulation.crowd import CrowdSettings
+from crowdfill.simulation.engine import Limits
+from crowdfill.simulation.simulate import Simulation, SimulationConfig, simulate
+
+PERFECT = CrowdSettings(accuracy=(1.0, 1.0))
+EIGHTY = CrowdSettings(accuracy=(0.8, 0.8))
+
+
+def _run(
+    seed: int,
+    *,
+    crowd: CrowdSettings | None = None,
+    scoring: Scoring | None = None,
+    template: str = "keys:10",
+    limits: Limits | None = None,
+) -> Simulation:
+    config = SimulationConfig(
+        seed=seed,
+        crowd=crowd or CrowdSettings(),
+        scoring=scoring or Scoring(),
+        template=template,
+        limits=limits or Limits(),
+    )
+    return simulate(config)
+
+
+def test_the_same_seed_gives_the_same_operation_log_and_the_same_report() -> None:
+    first = _run(7, crowd=EIGHTY)
+    second = _run(7, crowd=EIGHTY)
+    assert first.run.log == second.run.log
+    assert first.run.attempts == second.run.attempts
+    assert first.report.to_dict(wall_clock=False) == second.report.to_dict(wall_clock=False)
+
+
+def test_different_seeds_give_different_runs() -> None:
+    assert _run(1).report.log_digest != _run(2).report.log_digest
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_with_perfectly_accurate_workers_the_final_table_is_the_truth_restricted_to_the_template(
+    seed: int,
+) -> None:
+    simulation = _run(seed, crowd=PERFECT, template="keys:8")
+    final = {row.values for row in simulation.run.table.final_table()}
+    assert simulation.run.end == "satisfied"
+    assert final == set(simulation.truth.restricted_to(simulation.template))
+    assert simulation.report.crowdfill.quality.precision == 1.0
+    assert simulation.report.crowdfill.quality.recall == 1.0
+
+
+def test_with_perfectly_accurate_workers_an_open_template_is_filled_with_true_rows_only() -> None:
+    simulation = _run(5, crowd=PERFECT, template="paper")
+    table = simulation.run.table
+    assert simulation.run.end == "satisfied"
+    assert table.closed
+    assert all(simulation.truth.contains(row.values) for row in table.final_table())
+    assert simulation.template.matching((row.row_id, row.values) for row in table.final_table()) is not None
+
+
+def test_with_eighty_percent_accurate_workers_precision_is_reported() -> None:
+    quality = _run(3, crowd=EIGHTY).report.crowdfill.quality
+    assert quality.precision is not None
+    assert 0.0 <= quality.precision <= 1.0
+    assert quality.rows > 0
+
+
+def test_stricter_scoring_gives_higher_precision_with_eighty_percent_accurate_workers() -> None:
+    seeds = range(10)
+    lenient = Scoring("difference")
+    strict = Scoring("threshold", min_votes=4)
+
+    def mean_precision(scoring: Scoring) -> float:
+        runs = [_run(seed, crowd=EIGHTY, scoring=scoring).report.crowdfill.quality for seed in seeds]
+        return statistics.mean(quality.precision or 0.0 for quality in runs)
+
+    assert mean_precision(strict) >= mean_precision(lenient) + 0.03
+
+
+def test_every_logged_operation_is_one_the_model_accepts_when_replayed_in_order() -> None:
+    simulation = _run(11, crowd=EIGHTY)
+    replica = CandidateTable(simulation.truth.schema, Scoring(), simulation.template)
+    for entry in simulation.run.log:
+        replica.apply(entry.operation)
+    assert replica.fingerprint() == simulation.run.table.fingerprint()
+    assert [entry.seq for entry in simulation.run.log] == list(range(1, len(simulation.run.log) + 1))
+
+
+def test_the_central_client_is_the_only_inserter_and_its_inserts_are_counted() -> None:
+    simulation = _run(4, crowd=EIGHTY)
+    inserts = [entry.operation for entry in simulation.run.log if isinstance(entry.operation, Insert)]
+    assert all(op.worker == "central" for op in inserts)
+    assert simulation.report.crowdfill.central_inserts == len(inserts) >= len(simulation.template)
+
+
+def test_the_report_adds_up() -> None:
+    report = _run(6, crowd=CrowdSettings(accuracy=(0.7, 0.95))).report
+    crowdfill = report.crowdfill
+    assert sum(crowdfill.operations.values()) == len(
+        _run(6, crowd=CrowdSettings(accuracy=(0.7, 0.95))).run.log
+    )
+    assert crowdfill.worker_actions == sum(line.actions for line in report.workers)
+    assert crowdfill.wasted_actions == crowdfill.worker_actions - sum(
+        line.useful_actions for line in report.workers
+    )
+    assert crowdfill.paid_cents == sum(line.crowdfill_cents for line in report.workers)
+    assert crowdfill.paid_cents + crowdfill.unpaid_cents == report.settings["budget_cents"]
+    assert report.baseline.paid_cents == report.baseline.answers * report.baseline.answer_cents
+    assert report.baseline.answers == sum(line.baseline_answers for line in report.workers)
+    if crowdfill.cost_per_correct_row_cents is not None:
+        assert crowdfill.cost_per_correct_row_cents == pytest.approx(
+            crowdfill.paid_cents / crowdfill.quality.correct_rows, abs=0.01
+        )
+
+
+def test_a_run_stops_at_the_step_limit() -> None:
+    simulation = _run(2, crowd=EIGHTY, limits=Limits(max_steps=15))
+    assert simulation.run.end == "step limit"
+    assert len(simulation.run.attempts) == 15
+    assert not simulation.run.table.closed
+
+
+def test_a_run_stops_at_the_time_limit() -> None:
+    simulation = _run(2, crowd=EIGHTY, limits=Limits(max_seconds=30.0))
+    assert simulation.run.end == "time limit"
+    assert simulation.run.sim_seconds <= 30.0
+
+
+def test_a_crowd_that_cannot_finish_stalls_instead_of_running_forever() -> None:
+    lonely = CrowdSettings(workers=1, knowledge=(0.2, 0.2), accuracy=(1.0, 1.0))
+    simulation = _run(0, crowd=lonely, scoring=Scoring("threshold", min_votes=3))
+    assert simulation.run.end == "stalled"
+    assert simulation.report.crowdfill.quality.recall < 1.0

@@ -1,0 +1,110 @@
+"""What only the SQLite adapter promises: WAL mode, durability across kill -9, a free event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crowdfill.store import LogRecord, SQLiteStore, StoreError, TableRecord
+from tests.store.appender import TABLE_ID, expected_operation
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def test_the_database_is_in_wal_mode(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    await store.open()
+    await store.create_table(TableRecord("t1", {}, "draft", 1.0, 1.0))
+    await store.append("t1", [LogRecord(1, {"a": 1}, 1.0)])
+    try:
+        with sqlite3.connect(tmp_path / "db.sqlite3") as other:
+            assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert (tmp_path / "db.sqlite3-wal").exists()
+    finally:
+        await store.close()
+
+
+async def test_opening_creates_missing_directories(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "a" / "b" / "db.sqlite3")
+    await store.open()
+    await store.close()
+    assert (tmp_path / "a" / "b" / "db.sqlite3").is_file()
+
+
+async def test_a_file_that_is_not_a_database_fails_to_open_with_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    store = SQLiteStore(path)
+    with pytest.raises(StoreError, match="garbage"):
+        await store.open()
+    with pytest.raises(StoreError, match="not open"):
+        await store.list_tables()
+
+
+def test_an_unknown_synchronous_level_is_refused() -> None:
+    with pytest.raises(ValueError, match="synchronous"):
+        SQLiteStore(Path("x.sqlite3"), synchronous="SOMETIMES")
+
+
+async def test_the_event_loop_keeps_running_while_a_large_batch_is_written(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    await store.open()
+    await store.create_table(TableRecord("t1", {}, "draft", 1.0, 1.0))
+    batch = [LogRecord(seq, {"payload": "x" * 200, "seq": seq}, 1.0) for seq in range(1, 100_001)]
+    ticks = 0
+    append = asyncio.ensure_future(store.append("t1", batch))
+    try:
+        while not append.done():
+            ticks += 1
+            await asyncio.sleep(0)
+        await append
+    finally:
+        await store.close()
+    assert ticks > 10
+
+
+async def test_every_acknowledged_record_survives_kill_9(tmp_path: Path) -> None:
+    path = tmp_path / "crash.sqlite3"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.store.appender", str(path)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    acknowledged = 0
+    try:
+        assert process.stdout is not None
+        while acknowledged < 300:
+            line = process.stdout.readline()
+            assert line, f"the appender stopped early: {process.stderr.read() if process.stderr else ''}"
+            acknowledged = int(line.split()[1])
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        # Acknowledgements already in the pipe when the process died count too.
+        for line in process.stdout:
+            acknowledged = int(line.split()[1])
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+    assert process.returncode == -signal.SIGKILL
+
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        log = await store.read_log(TABLE_ID)
+    finally:
+        await store.close()
+    assert len(log) >= acknowledged
+    assert [record.seq for record in log] == list(range(1, len(log) + 1))
+    assert all(record.operation == expected_operation(record.seq) for record in log)

@@ -1,0 +1,1 @@
+"""Shared test helpers: a live server (thread or subprocess) and scripted worker clients."""

@@ -1,0 +1,66 @@
+"""Requester-side helpers over the REST API (httpx), shared by server, web and simulation tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+CAPITALS: dict[str, Any] = {
+    "name": "Capitals",
+    "instructions": "Name the capital of each country.",
+    "schema": {"columns": [{"name": "country"}, {"name": "capital"}], "key": ["country"]},
+    "scoring": {"family": "threshold", "min_votes": 2},
+    "template": [{"country": "France"}, {"country": "Spain"}],
+    "budget_cents": 500,
+}
+
+SOCCER: dict[str, Any] = {
+    "name": "SoccerPlayer",
+    "instructions": "Soccer players you know.",
+    "schema": {
+        "columns": [
+            {"name": "name"},
+            {"name": "nationality"},
+            {"name": "position", "domain": ["GK", "DF", "MF", "FW"]},
+            {"name": "caps", "type": "integer"},
+            {"name": "goals", "type": "integer"},
+        ],
+        "key": ["name", "nationality"],
+    },
+    "scoring": {"family": "threshold", "min_votes": 2},
+    "template": [{"position": "FW"}, {"nationality": "Brazil"}, {"nationality": "Spain"}],
+    "budget_cents": 1000,
+}
+
+
+async def create_table(
+    client: httpx.AsyncClient, definition: dict[str, Any], launch: bool = True
+) -> dict[str, Any]:
+    response = await client.post("/api/tables", json=definition)
+    assert response.status_code == 201, response.text
+    table: dict[str, Any] = response.json()
+    if launch:
+        response = await client.post(f"/api/tables/{table['id']}/launch")
+        assert response.status_code == 200, response.text
+        table = response.json()
+    return table
+
+
+async def worker_token(
+    client: httpx.AsyncClient, table_id: str, worker_id: str | None = None, **extra: Any
+) -> str:
+    body: dict[str, Any] = {**extra}
+    if worker_id is not None:
+        body["worker_id"] = worker_id
+    response = await client.post(f"/api/tables/{table_id}/links", json=body)
+    assert response.status_code == 201, response.text
+    token: str = response.json()["token"]
+    return token
+
+
+async def candidates(client: httpx.AsyncClient, table_id: str) -> dict[str, Any]:
+    response = await client.get(f"/api/tables/{table_id}/candidates")
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result

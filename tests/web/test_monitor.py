@@ -1,0 +1,117 @@
+"""The data monitor follows the workers live: counts, scores, colours, the template matching."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from tests.web.support import Requester, WorkerPage, capitals_definition
+
+pytestmark = pytest.mark.browser
+
+
+def _monitor(browser: Browser, contexts: list[BrowserContext], server: Requester, table: str) -> Page:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    contexts.append(context)
+    context.add_init_script(f"localStorage.setItem('crowdfill.requesterToken', {json.dumps(server.token)})")
+    page = context.new_page()
+    page.goto(f"{server.base_url}/tables/{table}/monitor")
+    expect(page.locator("#connection")).to_have_text("Live")
+    return page
+
+
+def _candidate(monitor: Page, text: str) -> Locator:
+    return monitor.locator("#candidates tbody tr").filter(
+        has=monitor.get_by_role("cell", name=text, exact=True)
+    )
+
+
+def _expect_row(row: Locator, *, up: int, down: int, score: int, status: str) -> None:
+    expect(row).to_have_count(1)
+    expect(row.locator("td.up")).to_have_text(str(up))
+    expect(row.locator("td.down")).to_have_text(str(down))
+    expect(row.locator("td.score")).to_have_text(str(score))
+    expect(row).to_have_attribute("data-status", status)
+    expect(row).to_have_class(f"status-{status}")
+
+
+def test_the_monitor_shows_counts_colours_and_matching_change_as_workers_vote(
+    server: Requester, browser: Browser, contexts: list[BrowserContext], screenshots: Path
+) -> None:
+    table = server.launched_table()  # scoring: difference (score = up - down)
+    monitor = _monitor(browser, contexts, server, table)
+    workers = browser.new_context(viewport={"width": 1100, "height": 720})
+    contexts.append(workers)
+    ann = WorkerPage.open(workers, server.worker_link(table, "ann"))
+    bob_context = browser.new_context()
+    contexts.append(bob_context)
+    bob = WorkerPage.open(bob_context, server.worker_link(table, "bob"))
+
+    # At launch the central client inserted the template's rows: scoreless, blue.
+    _expect_row(_candidate(monitor, "France"), up=0, down=0, score=0, status="blue")
+    expect(monitor.locator("#workers-online")).to_have_text("2")
+    expect(monitor.locator("#spend")).to_contain_text("/ $5.00")
+
+    # Ann completes France: her fill upvotes it, so it scores 1 and is green, and serves T1.
+    ann.fill(ann.row_with("France"), "capital", "Paris")
+    paris = _candidate(monitor, "Paris")
+    _expect_row(paris, up=1, down=0, score=1, status="green")
+    expect(monitor.locator('#matching tr[data-position="0"]')).to_contain_text("Paris")
+
+    # Bob upvotes it too.
+    bob.row_with("Paris").locator("button.vote.up").click()
+    _expect_row(paris, up=2, down=0, score=2, status="green")
+
+    # Ann fills the empty template row with a country that does not exist; Bob downvotes it:
+    # the row turns red, and the central client adds a fresh empty row for the template's T2.
+    ann.fill(ann.empty_rows().first, "country", "Atlantis")
+    atlantis = _candidate(monitor, "Atlantis")
+    _expect_row(atlantis, up=0, down=0, score=0, status="blue")
+    expect(monitor.locator('#matching tr[data-position="1"]')).to_contain_text("Atlantis")
+    bob.row_with("Atlantis").locator("button.vote.down").click()
+    _expect_row(atlantis, up=0, down=1, score=-1, status="red")
+    expect(monitor.locator('#matching tr[data-position="1"]')).not_to_contain_text("Atlantis")
+    expect(monitor.locator('#matching tr[data-position="1"]')).to_have_attribute("data-matched", "yes")
+    expect(bob.empty_rows()).to_have_count(1)
+
+    monitor.screenshot(path=str(screenshots / "monitor.png"), full_page=True)
+    ann.page.screenshot(path=str(screenshots / "worker-page-with-votes.png"), full_page=True)
+
+
+def test_a_template_row_waits_for_votes_while_a_rival_row_of_its_key_scores_higher(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    definition = capitals_definition(template=[{"country": "France", "capital": "Paris"}, {}])
+    table = server.launched_table(definition)
+    monitor = _monitor(browser, contexts, server, table)
+    ann = WorkerPage.open(_context(browser, contexts), server.worker_link(table, "ann"))
+    bob = WorkerPage.open(_context(browser, contexts), server.worker_link(table, "bob"))
+    t1 = monitor.locator('#matching tr[data-position="0"]')
+
+    # Ann builds a rival France row with another capital; completing it upvotes it for her.
+    ann.fill(ann.empty_rows().first, "country", "France")
+    partial = ann.row_with("France").filter(has=ann.page.locator('.cell-editor[data-column="capital"]'))
+    ann.fill(partial, "capital", "Lyon")
+
+    _expect_row(_candidate(monitor, "Lyon"), up=1, down=0, score=1, status="green")
+    _expect_row(_candidate(monitor, "Paris"), up=0, down=0, score=0, status="yellow")
+    expect(t1).to_have_attribute("data-matched", "waiting")
+    expect(t1).to_contain_text("waiting for votes")
+
+    # Bob sides with Paris: the rows swap colours and the template row is served again.
+    bob.row_with("Paris").locator("button.vote.up").click()
+    bob.row_with("Lyon").locator("button.vote.down").click()
+
+    _expect_row(_candidate(monitor, "Paris"), up=1, down=0, score=1, status="green")
+    _expect_row(_candidate(monitor, "Lyon"), up=1, down=1, score=0, status="yellow")
+    expect(t1).to_have_attribute("data-matched", "yes")
+    expect(t1).to_contain_text("Paris")
+
+
+def _context(browser: Browser, contexts: list[BrowserContext]) -> BrowserContext:
+    context = browser.new_context()
+    contexts.append(context)
+    return context

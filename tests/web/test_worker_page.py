@@ -1,0 +1,270 @@
+"""The worker page with two workers in two browser contexts, against a live server."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Route, expect
+
+from tests.web.support import Requester, SocketTap, WorkerPage, capitals_definition
+
+pytestmark = pytest.mark.browser
+
+
+def _open(browser: Browser, contexts: list[BrowserContext], url: str) -> WorkerPage:
+    context = browser.new_context(viewport={"width": 1100, "height": 720})
+    contexts.append(context)
+    return WorkerPage.open(context, url)
+
+
+def test_a_fill_in_one_worker_page_appears_in_the_other(
+    server: Requester, browser: Browser, contexts: list[BrowserContext], screenshots: Path
+) -> None:
+    table = server.launched_table()
+    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+    bob = _open(browser, contexts, server.worker_link(table, "bob"))
+    expect(ann.page.locator("#instructions-text")).to_contain_text("Name the capital")
+    expect(bob.row_with("France")).to_have_count(1)
+
+    ann.fill(ann.row_with("France"), "capital", "Paris")
+
+    expect(bob.row_with("Paris")).to_have_count(1)
+    expect(bob.row_with("Paris").locator("td.filled")).to_have_text(["France", "Paris"])
+    ann.wait_until_saved()
+    # The fill completed the row, which counts as Ann's upvote: marked, and not offered again.
+    expect(ann.row_with("Paris").locator(".my-vote.up")).to_have_count(1)
+    expect(ann.row_with("Paris").locator("button.vote")).to_have_count(0)
+    # Bob may still vote on it either way; vote totals are not shown to workers.
+    expect(bob.row_with("Paris").locator("button.vote.up")).to_have_count(1)
+    expect(bob.page.locator("#table")).not_to_contain_text("score")
+    expect(ann.page.locator("#pay-total")).to_have_text(re.compile(r"^\$\d+\.\d\d$"))
+    bob.page.screenshot(path=str(screenshots / "worker-page.png"), full_page=True)
+
+
+def test_a_simultaneous_fill_of_the_same_cell_duplicates_the_row_in_both_pages(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table()
+    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+    tap = SocketTap(ann.page)
+    ann.page.reload()
+    expect(ann.page.locator("#connection")).to_have_text("Live")
+    tap.wait_for_upgrade()
+    bob = _open(browser, contexts, server.worker_link(table, "bob"))
+
+    # Ann's fill leaves her browser but is held on the way, so both fills target the same row.
+    tap.hold_outgoing()
+    ann.fill(ann.row_with("France"), "capital", "Paris")
+    expect(ann.row_with("Paris")).to_have_count(1)  # her own action shows at once
+    bob.fill(bob.row_with("France"), "capital", "Lyon")
+    bob.wait_until_saved()
+    tap.release()
+
+    for page in (ann, bob):
+        expect(page.row_with("France")).to_have_count(2)
+        expect(page.row_with("Paris")).to_have_count(1)
+        expect(page.row_with("Lyon")).to_have_count(1)
+    ann.wait_until_saved()
+    france = [row for row in server.candidates(table) if row["values"].get("country") == "France"]
+    assert sorted(row["values"]["capital"] for row in france) == ["Lyon", "Paris"]
+
+
+def test_a_refused_vote_is_rolled_back_with_the_servers_reason(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table()
+    bob = _open(browser, contexts, server.worker_link(table, "bob"))
+    france = bob.row_with("France")
+
+    # The row holds only what the requester's template asks for; the server refuses to count a
+    # downvote on it (the worker page is not told the template, so it offers the button).
+    france.locator("button.vote.down").click()
+
+    expect(bob.page.locator("#toasts .toast-error")).to_contain_text("template")
+    expect(france.locator(".my-vote")).to_have_count(0)
+    expect(france.locator("button.vote.down")).to_have_count(1)
+    assert all(row["down"] == 0 for row in server.candidates(table))
+
+
+def test_a_fill_the_server_refuses_is_rolled_back_with_the_reason(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table()
+    context = browser.new_context()
+    contexts.append(context)
+    page = context.new_page()
+    tap = SocketTap(page)
+    page.goto(server.worker_link(table, "bob"))
+    bob = WorkerPage(page)
+    expect(page.locator("#connection")).to_have_text("Live")
+    tap.wait_for_upgrade()
+
+    # The requester closes the table, but Bob's page has not heard of it yet when he fills a cell.
+    tap.hold_incoming()
+    server.call("POST", f"/api/tables/{table}/close")
+    bob.fill(bob.empty_rows().first, "country", "Spain")
+    expect(bob.row_with("Spain")).to_have_count(1)  # shown at once, before the server answers
+    tap.release()
+
+    expect(bob.row_with("Spain")).to_have_count(0)
+    expect(page.locator("#toasts .toast-error")).to_contain_text("Your country value was not saved")
+    expect(page.locator("#notice")).to_contain_text("closed collection")
+    expect(page.locator("#table .cell-editor")).to_have_count(0)
+    assert all(row["values"].get("country") != "Spain" for row in server.candidates(table))
+
+
+def test_when_the_table_completes_the_worker_sees_the_final_pay_and_the_table_turns_read_only(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table(capitals_definition(template=[{"country": "France"}]))
+    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+
+    # Difference scoring: the completing fill's own upvote makes the row final; the template is met.
+    ann.fill(ann.row_with("France"), "capital", "Paris")
+
+    expect(ann.page.locator("#notice")).to_contain_text("Collection is complete")
+    expect(ann.page.locator("#pay-label")).to_have_text("Your pay")
+    expect(ann.page.locator("#pay-total")).to_have_text(re.compile(r"^\$\d+\.\d\d$"))
+    expect(ann.page.locator("#table .cell-editor")).to_have_count(0)
+    expect(ann.page.locator("#table button.vote")).to_have_count(0)
+    expect(ann.row_with("Paris")).to_have_class(re.compile(r"\bfinal\b"))
+
+
+def test_a_worker_whose_link_is_revoked_is_told_and_disconnected(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table()
+    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+
+    server.call("DELETE", f"/api/tables/{table}/links/ann")
+
+    expect(ann.page.locator("#notice")).to_contain_text("disconnected")
+    expect(ann.page.locator("#connection")).not_to_have_text("Live")
+    expect(ann.page.locator("#table .cell-editor")).to_have_count(0)
+
+
+def test_a_value_of_the_wrong_type_is_explained_in_its_cell_and_not_sent(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    definition = capitals_definition(
+        schema={
+            "columns": [
+                {"name": "country", "type": "text"},
+                {"name": "population", "type": "integer"},
+                {"name": "continent", "type": "text", "domain": ["Africa", "Asia", "Europe"]},
+            ],
+            "key": ["country"],
+        },
+        template=[{"country": "France"}],
+    )
+    table = server.launched_table(definition)
+    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+    row = ann.row_with("France")
+    # A column with a domain is edited with a select of its allowed values.
+    expect(ann.editor(row, "continent").locator("option")).to_have_text(["—", "Africa", "Asia", "Europe"])
+
+    editor = ann.type_into(row, "population", "many")
+    editor.press("Enter")
+
+    expect(editor).to_have_attribute("aria-invalid", "true")
+    expect(ann.page.locator("#toasts .toast-error")).to_contain_text("whole number")
+    expect(editor).to_have_value("many")
+    assert [row["values"] for row in server.candidates(table)] == [{"country": "France"}]
+    # Esc clears the cell; a correct value then goes through.
+    editor.press("Escape")
+    expect(editor).to_have_value("")
+    ann.fill(row, "population", "68000000")
+    expect(ann.row_with("68000000")).to_have_count(1)
+    ann.wait_until_saved()
+
+
+def test_a_worker_fills_and_votes_with_the_keyboard_only(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table()
+    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+    bob = _open(browser, contexts, server.worker_link(table, "bob"))
+    ann.fill(ann.row_with("France"), "capital", "Paris")
+    expect(bob.row_with("Paris")).to_have_count(1)
+
+    page = bob.page
+    page.locator("body").focus()
+    # Tab reaches the upvote button of the Paris row, Enter presses it.
+    upvote = bob.row_with("Paris").locator("button.vote.up")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if upvote.evaluate("node => node === document.activeElement"):
+            break
+    page.keyboard.press("Enter")
+
+    expect(bob.row_with("Paris").locator(".my-vote.up")).to_have_count(1)
+    bob.wait_until_saved()
+    paris = next(r for r in server.candidates(table) if r["values"].get("capital") == "Paris")
+    assert paris["up"] == 2
+
+
+def test_own_votes_stay_marked_and_are_not_offered_again_after_a_reload(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table()
+    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+    ann.fill(ann.row_with("France"), "capital", "Paris")
+    ann.wait_until_saved()
+    empty = ann.empty_rows().first
+    ann.fill(empty, "country", "Atlantis")
+    ann.wait_until_saved()
+    atlantis = ann.row_with("Atlantis")
+    atlantis.locator("button.vote.down").click()
+    ann.wait_until_saved()
+    expect(atlantis.locator(".my-vote.down")).to_have_count(1)
+
+    ann.page.reload()
+    expect(ann.page.locator("#connection")).to_have_text("Live")
+
+    expect(ann.row_with("Paris").locator(".my-vote.up")).to_have_count(1)
+    expect(ann.row_with("Atlantis").locator(".my-vote.down")).to_have_count(1)
+    expect(ann.page.locator("#table button.vote")).to_have_count(0)
+
+
+def test_after_a_reconnect_the_page_catches_up_and_keeps_what_the_worker_was_typing(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table()
+    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+    context = browser.new_context()
+    contexts.append(context)
+    page = context.new_page()
+    tap = SocketTap(page)
+    blocked = {"on": False}
+
+    polled: list[str] = []
+
+    def polling(route: Route) -> None:
+        if blocked["on"]:
+            route.abort()
+            return
+        polled.append(route.request.post_data or "")
+        route.continue_()
+
+    page.route("**/socket.io/**", polling)
+    page.goto(server.worker_link(table, "bob"))
+    bob = WorkerPage(page)
+    expect(page.locator("#connection")).to_have_text("Live")
+    tap.wait_for_upgrade()
+    draft = bob.type_into(bob.empty_rows().first, "country", "Germ")
+
+    blocked["on"] = True
+    tap.cut()
+    expect(page.locator("#connection")).not_to_have_text("Live")
+    ann.fill(ann.row_with("France"), "capital", "Paris")
+    ann.wait_until_saved()
+    expect(bob.row_with("Paris")).to_have_count(0)
+    blocked["on"] = False
+
+    expect(page.locator("#connection")).to_have_text("Live", timeout=15_000)
+    expect(bob.row_with("Paris")).to_have_count(1)
+    expect(draft).to_have_value("Germ")
+    # The reconnection asked for what it missed: its Socket.IO CONNECT carried the last seq it saw.
+    assert any('"last_seq"' in packet for packet in [*polled, *tap.sent])

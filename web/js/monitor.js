@@ -1,0 +1,201 @@
+// The Data Monitor: every candidate row with its vote counts, score and colour, the template
+// matching, workers and spend, redrawn from each "monitor" message the server pushes.
+// Each message is a full picture of the table, so the page simply redraws; no local state to merge.
+
+import { api, requesterToken, setRequesterToken } from "./api.js";
+import { el, formatCents, formatValue, replaceChildren } from "./dom.js";
+
+const $ = (id) => document.getElementById(id);
+const tableId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
+let columns = [];
+let socket = null;
+
+if (!requesterToken()) askForToken();
+else connect();
+
+function askForToken(message) {
+  const form = $("token-form");
+  form.hidden = false;
+  if (message) notice(message, "error");
+  $("token-input").focus();
+  form.onsubmit = (event) => {
+    event.preventDefault();
+    setRequesterToken($("token-input").value);
+    form.hidden = true;
+    $("notice").hidden = true;
+    connect();
+  };
+}
+
+async function connect() {
+  if (socket) socket.disconnect();
+  try {
+    // The monitor stream carries values only; the definition gives the schema's column order.
+    const table = await api("GET", `/api/tables/${encodeURIComponent(tableId)}`);
+    const schema = table.definition && table.definition.schema;
+    if (schema && schema.columns) columns = schema.columns.map((c) => c.name);
+  } catch (error) {
+    if (error.status === 401) return askForToken("The requester token was not accepted.");
+    if (error.status === 404) return notice("There is no table with this id.", "error");
+  }
+  socket = window.io("/monitor", { auth: { token: requesterToken(), table_id: tableId } });
+  socket.on("connect", () => setConnection("online", "Live"));
+  socket.on("disconnect", () => setConnection("offline", "Reconnecting…"));
+  socket.on("connect_error", (error) => {
+    const data = error.data || {};
+    if (!socket.active) {
+      setConnection("offline", "Refused");
+      if (data.code === "unauthorized") askForToken("The requester token was not accepted.");
+      else notice(`The server refused the monitor: ${data.message || error.message}`, "error");
+    } else {
+      setConnection("offline", "Reconnecting…");
+    }
+  });
+  socket.on("monitor", draw);
+}
+
+function draw(message) {
+  const table = message.table || {};
+  document.title = `${table.name || tableId} · Data Monitor · CrowdFill`;
+  $("table-name").textContent = `${table.name || tableId} · Data Monitor`;
+  const badge = $("table-status");
+  badge.textContent = table.status || "";
+  badge.className = `badge ${table.status || ""}`;
+  const rows = message.rows || [];
+  columns = columnsOf(table, rows, message.matching || []);
+  drawCandidates(rows, message.matching || []);
+  drawMatching(message.matching || [], rows);
+  drawWorkers(message.workers || []);
+  $("workers-online").textContent = String(message.workers_online ?? (message.workers || []).filter((w) => w.online).length);
+  $("row-count").textContent = String(rows.length);
+  $("satisfied").textContent = message.satisfied ? "yes" : "not yet";
+  $("seq").textContent = message.seq === undefined ? "–" : `#${message.seq}`;
+  drawSpend(message.spend || {}, table);
+}
+
+/** Column order: the schema's when the server sends it, else the order values first appear. */
+function columnsOf(table, rows, matching) {
+  const schema = table.schema || (table.definition && table.definition.schema);
+  if (schema && schema.columns) return schema.columns.map((c) => c.name);
+  const seen = [...columns];
+  for (const r of [...rows, ...matching]) for (const name of Object.keys(r.values || {})) if (!seen.includes(name)) seen.push(name);
+  return seen;
+}
+
+function drawCandidates(rows, matching) {
+  const servedBy = new Map(); // row id -> template positions it serves
+  for (const m of matching) if (m.row_id) servedBy.set(m.row_id, [...(servedBy.get(m.row_id) || []), m.position]);
+  const head = el(
+    "thead",
+    {},
+    el(
+      "tr",
+      {},
+      columns.map((c) => el("th", { scope: "col", text: c })),
+      ["↑ up", "↓ down", "score", "status", "template", "final"].map((t) => el("th", { scope: "col", text: t })),
+    ),
+  );
+  const body = el(
+    "tbody",
+    {},
+    rows.map((r) =>
+      el(
+        "tr",
+        { class: `status-${r.status}`, dataset: { rowId: r.row_id, status: r.status } },
+        columns.map((c) => el("td", { text: r.values && c in r.values ? formatValue(r.values[c]) : "" })),
+        el("td", { class: "num up", text: r.up }),
+        el("td", { class: "num down", text: r.down }),
+        el("td", { class: "num score", text: r.score }),
+        el("td", { class: "status-cell", text: r.status }),
+        el("td", { class: "serves", text: (servedBy.get(r.row_id) || []).map((p) => `T${p + 1}`).join(", ") }),
+        el("td", { class: "final", text: r.final ? "✓" : "" }),
+      ),
+    ),
+  );
+  if (!rows.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: columns.length + 6, text: "No candidate rows yet." })));
+  replaceChildren($("candidates"), head, body);
+}
+
+function drawMatching(matching, rows) {
+  const byId = new Map(rows.map((r) => [r.row_id, r]));
+  const head = el(
+    "thead",
+    {},
+    el("tr", {}, el("th", { scope: "col", text: "template row" }), columns.map((c) => el("th", { scope: "col", text: c })), el("th", { scope: "col", text: "served by" })),
+  );
+  const body = el(
+    "tbody",
+    {},
+    matching.map((m) => {
+      const row = m.row_id ? byId.get(m.row_id) : null;
+      let served;
+      if (m.row_id) {
+        const shown = row ? columns.filter((c) => c in row.values).map((c) => formatValue(row.values[c])).join(" · ") : "";
+        served = el(
+          "td",
+          { class: m.final ? "match-ok" : "" },
+          `${m.final ? "final row" : "probable row"} `,
+          el("code", { class: "rowid", text: m.row_id }),
+          shown ? ` (${shown})` : " (empty row)",
+        );
+      } else if (m.waiting_for_votes) {
+        served = el("td", { class: "match-waiting", text: "waiting for votes" });
+      } else {
+        served = el("td", { class: "match-none", text: "unmatched" });
+      }
+      return el(
+        "tr",
+        { dataset: { position: m.position, matched: m.row_id ? "yes" : m.waiting_for_votes ? "waiting" : "no" } },
+        el("th", { scope: "row", text: `T${m.position + 1}` }),
+        columns.map((c) => el("td", { text: m.values && c in m.values ? formatValue(m.values[c]) : "" })),
+        served,
+      );
+    }),
+  );
+  if (!matching.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: columns.length + 2, text: "The template is empty." })));
+  replaceChildren($("matching"), head, body);
+}
+
+function drawWorkers(workers) {
+  const head = el("thead", {}, el("tr", {}, ["worker", "online", "actions", "estimated pay", ""].map((t) => el("th", { scope: "col", text: t }))));
+  const body = el(
+    "tbody",
+    {},
+    workers.map((w) =>
+      el(
+        "tr",
+        { dataset: { workerId: w.worker_id } },
+        el("td", { text: w.worker_id }),
+        el("td", { text: w.online ? `● online${w.sessions > 1 ? ` (${w.sessions})` : ""}` : "offline", class: w.online ? "match-ok" : "muted" }),
+        el("td", { class: "num", text: w.ops ?? "" }),
+        el("td", { class: "num", text: formatCents(w.estimated_cents) }),
+        el("td", { text: w.blocked ? "blocked" : "" }),
+      ),
+    ),
+  );
+  if (!workers.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: 5, text: "No workers have joined yet." })));
+  replaceChildren($("workers"), head, body);
+}
+
+function drawSpend(spend, table) {
+  const budget = spend.budget_cents ?? table.budget_cents;
+  const used = spend.paid_cents ?? spend.estimated_cents;
+  const label = spend.paid_cents !== null && spend.paid_cents !== undefined ? "paid" : "estimated";
+  $("spend").textContent = `${formatCents(used)} / ${formatCents(budget)}`;
+  $("spend").title = `${label} spend against the budget`;
+  const share = budget > 0 && typeof used === "number" ? Math.min(100, (100 * used) / budget) : 0;
+  $("spend-bar").style.width = `${share.toFixed(1)}%`;
+}
+
+function setConnection(kind, text) {
+  const node = $("connection");
+  node.dataset.state = kind;
+  node.textContent = text;
+}
+
+function notice(text, kind) {
+  const box = $("notice");
+  box.hidden = false;
+  box.className = `notice notice-${kind}`;
+  replaceChildren(box, el("p", { text }));
+}

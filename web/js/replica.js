@@ -1,0 +1,183 @@
+// The worker page's copy of the candidate table (DESIGN §2), applied from wire operations.
+// Rows are never edited in place: a fill adds a new row and removes the one it replaces, so
+// applying the same set of operations in any order gives the same rows. The page keeps one
+// "confirmed" replica (what the server accepted) and draws confirmed + its own pending actions.
+
+/** Do two row values (plain objects column -> value) hold exactly the same items? */
+export function sameValues(a, b) {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && b[k] === a[k]);
+}
+
+/** Is every item of `small` also in `big`? */
+export function subsetOf(small, big) {
+  return Object.keys(small).every((k) => Object.prototype.hasOwnProperty.call(big, k) && big[k] === small[k]);
+}
+
+export class Replica {
+  /** @param {string[]} columns column names in schema order */
+  constructor(columns) {
+    this.columns = columns;
+    this.order = []; // live row ids, in display order
+    this.rows = new Map(); // live row id -> values
+    this.added = new Set(); // ids of rows this replica has added (live or since replaced)
+    this.removed = new Set(); // ids of rows a fill replaced, even ones not added here yet
+    this.replacedBy = new Map(); // old row id -> the row id that replaced it (for moving drafts/focus)
+    this.myVotes = []; // [{kind: "up"|"down", values}]
+    this.me = null; // this worker's id, from the snapshot
+  }
+
+  clone() {
+    const copy = new Replica(this.columns);
+    copy.order = [...this.order];
+    copy.rows = new Map(this.rows);
+    copy.added = new Set(this.added);
+    copy.removed = new Set(this.removed);
+    copy.replacedBy = new Map(this.replacedBy);
+    copy.myVotes = [...this.myVotes];
+    copy.me = this.me;
+    return copy;
+  }
+
+  /** Replace everything with a server snapshot. */
+  load(rows, myVotes) {
+    this.order = [];
+    this.rows = new Map();
+    this.added = new Set();
+    this.removed = new Set();
+    for (const row of rows) {
+      this.order.push(row.row_id);
+      this.rows.set(row.row_id, { ...row.values });
+      this.added.add(row.row_id);
+    }
+    this.myVotes = (myVotes || []).map((v) => ({ kind: normaliseKind(v.kind), values: { ...v.values } }));
+  }
+
+  /** Has this replica seen the row (added or replaced)? */
+  knows(rowId) {
+    return this.added.has(rowId) || this.removed.has(rowId);
+  }
+
+  isComplete(values) {
+    return this.columns.every((c) => Object.prototype.hasOwnProperty.call(values, c));
+  }
+
+  /**
+   * Apply one wire operation. `mine` says it is this worker's own (acknowledged or pending)
+   * action. Idempotent, and the result does not depend on the order operations arrive in:
+   * a row replaced before it arrived is remembered (tombstone) and never shows up.
+   */
+  apply(op, mine = false) {
+    const own = mine || (this.me !== null && op.worker === this.me);
+    switch (op.type) {
+      case "insert":
+        if (this.added.has(op.row_id)) return false;
+        this.added.add(op.row_id);
+        if (this.removed.has(op.row_id)) return true;
+        this.rows.set(op.row_id, { ...op.values });
+        this.order.push(op.row_id);
+        return true;
+      case "fill": {
+        if (this.added.has(op.new_row_id)) return false;
+        this.added.add(op.new_row_id);
+        const values = op.values ? { ...op.values } : { ...(this.rows.get(op.row_id) || {}), [op.column]: op.value };
+        this.replacedBy.set(op.row_id, op.new_row_id);
+        const at = this.order.indexOf(op.row_id);
+        this.removed.add(op.row_id);
+        this.rows.delete(op.row_id);
+        if (this.removed.has(op.new_row_id)) {
+          // Already replaced by a later fill we saw first: only the old row goes.
+          if (at >= 0) this.order.splice(at, 1);
+        } else {
+          this.rows.set(op.new_row_id, values);
+          // The replacement takes the old row's place, so the row a worker is looking at stays put;
+          // if the old row was already replaced by a concurrent fill, both new rows live (duplication).
+          if (at >= 0) this.order[at] = op.new_row_id;
+          else this.order.push(op.new_row_id);
+        }
+        if (own && op.upvote) this.recordVote("up", values);
+        return true;
+      }
+      case "upvote":
+      case "downvote": {
+        if (!own) return false; // others' votes change nothing a worker sees (totals are hidden)
+        const values = op.values || this.rows.get(op.row_id);
+        if (!values) return false;
+        return this.recordVote(op.type === "upvote" ? "up" : "down", values);
+      }
+      default:
+        return false;
+    }
+  }
+
+  recordVote(kind, values) {
+    if (this.myVotes.some((v) => v.kind === kind && sameValues(v.values, values))) return false;
+    this.myVotes.push({ kind, values: { ...values } });
+    return true;
+  }
+
+  /** How this worker counts on a row: "up", "down" (directly or through a part of it) or null. */
+  myVoteOn(values) {
+    if (this.myVotes.some((v) => v.kind === "up" && sameValues(v.values, values))) return "up";
+    if (this.myVotes.some((v) => v.kind === "down" && subsetOf(v.values, values))) return "down";
+    return null;
+  }
+
+  canUpvote(values) {
+    return this.isComplete(values) && this.myVoteOn(values) === null;
+  }
+
+  /** A downvote also counts against every row holding these values, so none of them may carry my vote. */
+  canDownvote(values, isProtected) {
+    if (Object.keys(values).length === 0 || isProtected(values)) return false;
+    for (const other of this.rows.values()) {
+      if (subsetOf(values, other) && this.myVoteOn(other) !== null) return false;
+    }
+    return true;
+  }
+
+  liveRows() {
+    return this.order.map((id) => ({ row_id: id, values: this.rows.get(id) }));
+  }
+
+  /** Follow replacements from `rowId` to the row that holds its values now, if any is live. */
+  successor(rowId) {
+    let id = rowId;
+    for (let hops = 0; hops < 1000 && !this.rows.has(id); hops++) {
+      const next = this.replacedBy.get(id);
+      if (!next) return null;
+      id = next;
+    }
+    return this.rows.has(id) ? id : null;
+  }
+}
+
+function normaliseKind(kind) {
+  return kind === "upvote" || kind === "up" || kind === "+" ? "up" : "down";
+}
+
+/**
+ * The highest sequence number below which this client has seen every operation. Own acks and
+ * others' ops may arrive out of order, so a gap is remembered until it closes.
+ */
+export class SeqTracker {
+  constructor() {
+    this.last = 0;
+    this.ahead = new Set();
+  }
+
+  reset(seq) {
+    this.last = seq || 0;
+    this.ahead.clear();
+  }
+
+  note(seq) {
+    if (typeof seq !== "number" || seq <= this.last) return;
+    this.ahead.add(seq);
+    while (this.ahead.has(this.last + 1)) {
+      this.last += 1;
+      this.ahead.delete(this.last);
+    }
+  }
+}

@@ -1,0 +1,329 @@
+// The worker's HTML table. Rows are immutable (a fill makes a new row id), so a <tr> is built once
+// per row id and kept while the row lives: inputs a worker is typing in survive every update.
+// Drafts are also kept by (row, column) so they follow a row that another worker's fill replaced.
+
+import { el, formatCents, formatValue, replaceChildren } from "./dom.js";
+import { makeEditor } from "./cells.js";
+import { thumb } from "./icons.js";
+
+const draftKey = (rowId, column) => `${rowId}\u0000${column}`;
+
+export class WorkerTableView {
+  /**
+   * @param {HTMLTableElement} table
+   * @param {{onFill(rowId, column, raw, editor): void, onVote(kind, rowId): void}} handlers
+   */
+  constructor(table, handlers) {
+    this.table = table;
+    this.handlers = handlers;
+    this.columns = [];
+    this.readOnly = true;
+    this.trs = new Map(); // row id -> <tr>
+    this.drafts = new Map(); // draftKey -> raw text the worker typed and has not saved
+    this.cellErrors = new Map(); // draftKey -> message of the last refusal
+    this.focusNext = null; // {rowId, afterColumn} to move the caret after a save
+    this.thead = el("thead");
+    this.tbody = el("tbody");
+    const caption = el("caption", { class: "visually-hidden", text: "The shared table: fill empty cells, vote on rows" });
+    replaceChildren(table, caption, this.thead, this.tbody);
+  }
+
+  setColumns(columns) {
+    this.columns = columns;
+    this.rebuild();
+  }
+
+  setReadOnly(readOnly) {
+    if (readOnly === this.readOnly) return;
+    this.readOnly = readOnly;
+    this.rebuild();
+  }
+
+  rebuild() {
+    this.trs.forEach((tr) => tr.remove());
+    this.trs.clear();
+    this.renderHead(this.estimate);
+  }
+
+  /** Column names, and under each the estimated pay for filling one of its cells. */
+  renderHead(estimate) {
+    this.estimate = estimate;
+    const fill = (estimate && estimate.fill) || {};
+    const names = el(
+      "tr",
+      {},
+      el("th", { scope: "col", class: "rownum", text: "#" }),
+      this.columns.map((c) =>
+        el("th", { scope: "col" }, el("span", { class: "colname", text: c.name }), el("span", { class: "coltype", text: c.type })),
+      ),
+      el("th", { scope: "col", class: "votes", text: "Vote" }),
+    );
+    const pay = el(
+      "tr",
+      { class: "estimates" },
+      el("th", { scope: "row", class: "rownum", text: "≈ pay" }),
+      this.columns.map((c) =>
+        el("td", {
+          class: "estimate",
+          dataset: { column: c.name },
+          text: fill[c.name] === undefined ? "–" : `${formatCents(fill[c.name])} / fill`,
+          attrs: { title: `Estimated pay for filling a ${c.name} cell` },
+        }),
+      ),
+      el("td", {
+        class: "estimate",
+        dataset: { column: "__vote" },
+        text: estimate && estimate.vote !== undefined ? `${formatCents(estimate.vote)} / vote` : "–",
+        attrs: { title: "Estimated pay for a vote" },
+      }),
+    );
+    replaceChildren(this.thead, names, pay);
+  }
+
+  /**
+   * Draw `view` (a Replica). `pendingIds` are rows created by this worker's unconfirmed actions;
+   * `isProtected(values)` says whether the template forbids downvoting a row.
+   */
+  render(view, pendingIds, isProtected, finalIds) {
+    const focus = this.captureFocus();
+    const rows = view.liveRows();
+    const live = new Set(rows.map((r) => r.row_id));
+    this.carryDrafts(view, live);
+    for (const [id, tr] of this.trs) {
+      if (!live.has(id)) {
+        tr.remove();
+        this.trs.delete(id);
+      }
+    }
+    let previous = null;
+    rows.forEach((row, index) => {
+      let tr = this.trs.get(row.row_id);
+      if (!tr || tr.dataset.signature !== signature(row.values)) {
+        if (tr) tr.remove();
+        tr = this.buildRow(row);
+        this.trs.set(row.row_id, tr);
+      }
+      tr.querySelector(".rownum").textContent = String(index + 1);
+      tr.classList.toggle("pending", pendingIds.has(row.row_id));
+      tr.classList.toggle("final", finalIds.has(row.row_id));
+      this.updateVotes(tr, row, view, isProtected, index + 1);
+      // Only move a row when it is out of place: moving the <tr> holding the focused input blurs it.
+      const expected = previous ? previous.nextSibling : this.tbody.firstChild;
+      if (expected !== tr) this.tbody.insertBefore(tr, expected);
+      previous = tr;
+    });
+    this.restoreFocus(focus, view);
+  }
+
+  buildRow(row) {
+    const tr = el("tr", { dataset: { rowId: row.row_id, signature: signature(row.values) } });
+    tr.append(el("th", { scope: "row", class: "rownum" }));
+    for (const column of this.columns) {
+      const has = Object.prototype.hasOwnProperty.call(row.values, column.name);
+      if (has) {
+        tr.append(el("td", { class: "filled", text: formatValue(row.values[column.name]) }));
+      } else if (this.readOnly) {
+        tr.append(el("td", { class: "empty" }));
+      } else {
+        tr.append(el("td", { class: "empty editable" }, this.buildEditor(row.row_id, column)));
+      }
+    }
+    tr.append(el("td", { class: "votes" }));
+    return tr;
+  }
+
+  buildEditor(rowId, column) {
+    const key = draftKey(rowId, column.name);
+    const editor = makeEditor(column, `${column.name} (empty)`);
+    editor.dataset.rowId = rowId;
+    editor.dataset.column = column.name;
+    if (this.drafts.has(key)) editor.value = this.drafts.get(key);
+    if (this.cellErrors.has(key)) markError(editor, this.cellErrors.get(key));
+    const save = () => this.handlers.onFill(editor.dataset.rowId, column.name, editor.value, editor);
+    let byKeyboard = false; // arrow keys change a closed <select> without meaning "save"
+    editor.addEventListener("input", () => {
+      const k = draftKey(editor.dataset.rowId, column.name);
+      if (editor.value === "") this.drafts.delete(k);
+      else this.drafts.set(k, editor.value);
+      this.cellErrors.delete(k);
+      clearError(editor);
+    });
+    editor.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        byKeyboard = false;
+        save();
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        const k = draftKey(editor.dataset.rowId, column.name);
+        if (editor.value === "") editor.blur();
+        editor.value = "";
+        this.drafts.delete(k);
+        this.cellErrors.delete(k);
+        clearError(editor);
+      } else if (editor.tagName === "SELECT" && event.key.startsWith("Arrow")) {
+        byKeyboard = true;
+      }
+    });
+    if (editor.tagName === "SELECT") {
+      editor.addEventListener("change", () => {
+        if (!byKeyboard && editor.value !== "") save();
+      });
+      editor.addEventListener("blur", () => {
+        byKeyboard = false;
+      });
+    }
+    return editor;
+  }
+
+  updateVotes(tr, row, view, isProtected, number) {
+    const cell = tr.querySelector("td.votes");
+    const mine = view.myVoteOn(row.values);
+    const up = this.readOnly ? false : view.canUpvote(row.values);
+    const down = this.readOnly ? false : view.canDownvote(row.values, isProtected);
+    const state = `${mine}|${up}|${down}`;
+    if (cell.dataset.state === state) return;
+    const hadFocus = cell.contains(document.activeElement);
+    cell.dataset.state = state;
+    const parts = [];
+    // A mark, not a button: a worker votes once per row, so their own vote is shown but not offered again.
+    if (mine === "up")
+      parts.push(el("span", { class: "my-vote up", attrs: { role: "img", title: "You upvoted this row", "aria-label": "you upvoted this row" } }, thumb("up"), el("span", { class: "my-vote-label", text: "yours" })));
+    if (mine === "down")
+      parts.push(el("span", { class: "my-vote down", attrs: { role: "img", title: "You downvoted this row (or a part of it)", "aria-label": "you downvoted this row" } }, thumb("down"), el("span", { class: "my-vote-label", text: "yours" })));
+    if (up) parts.push(this.voteButton("up", row.row_id, number));
+    if (down) parts.push(this.voteButton("down", row.row_id, number));
+    replaceChildren(cell, parts);
+    if (hadFocus) (cell.querySelector("button") || tr.querySelector(".cell-editor"))?.focus();
+  }
+
+  voteButton(kind, rowId, number) {
+    const label = kind === "up" ? `Upvote row ${number}: it is right` : `Downvote row ${number}: it is wrong`;
+    return el(
+      "button",
+      {
+        type: "button",
+        class: `vote ${kind}`,
+        attrs: { "aria-label": label, title: label },
+        on: { click: () => this.handlers.onVote(kind, rowId) },
+      },
+      thumb(kind),
+    );
+  }
+
+  /** Move drafts (and errors) of rows that were replaced to the row that replaced them. */
+  carryDrafts(view, live) {
+    for (const map of [this.drafts, this.cellErrors]) {
+      for (const [key, text] of [...map]) {
+        const [rowId, column] = key.split("\u0000");
+        if (live.has(rowId)) continue;
+        map.delete(key);
+        const target = this.successorWithEmpty(view, rowId, column);
+        if (target && !map.has(draftKey(target, column))) map.set(draftKey(target, column), text);
+      }
+    }
+  }
+
+  successorWithEmpty(view, rowId, column) {
+    const next = view.successor(rowId);
+    if (next && !Object.prototype.hasOwnProperty.call(view.rows.get(next), column)) return next;
+    // A fresh snapshot carries no history: fall back to a live row that still extends the old one.
+    const old = this.oldValues.get(rowId);
+    if (!old) return null;
+    for (const [id, values] of view.rows) {
+      if (Object.prototype.hasOwnProperty.call(values, column)) continue;
+      if (Object.keys(old).every((k) => values[k] === old[k])) return id;
+    }
+    return null;
+  }
+
+  get oldValues() {
+    // Values of every row that has a <tr>, remembered from its signature (for carryDrafts).
+    const map = new Map();
+    for (const [id, tr] of this.trs) map.set(id, JSON.parse(tr.dataset.signature));
+    return map;
+  }
+
+  captureFocus() {
+    const active = document.activeElement;
+    if (!active || !this.tbody.contains(active)) return null;
+    if (active.classList.contains("cell-editor")) {
+      return {
+        rowId: active.dataset.rowId,
+        column: active.dataset.column,
+        start: active.selectionStart ?? null,
+        end: active.selectionEnd ?? null,
+      };
+    }
+    return null;
+  }
+
+  restoreFocus(focus, view) {
+    if (this.focusNext) {
+      const { rowId, afterColumn } = this.focusNext;
+      this.focusNext = null;
+      const tr = this.trs.get(rowId);
+      if (tr) {
+        const editors = [...tr.querySelectorAll(".cell-editor")];
+        const names = this.columns.map((c) => c.name);
+        const after = names.indexOf(afterColumn);
+        const target =
+          editors.find((e) => names.indexOf(e.dataset.column) > after) || editors[0] || tr.querySelector("button");
+        if (target) {
+          target.focus();
+          return;
+        }
+      }
+    }
+    if (!focus || (document.activeElement && this.tbody.contains(document.activeElement))) return;
+    const rowId = this.trs.has(focus.rowId) ? focus.rowId : view.successor(focus.rowId);
+    const tr = rowId && this.trs.get(rowId);
+    const editor = tr && [...tr.querySelectorAll(".cell-editor")].find((e) => e.dataset.column === focus.column);
+    if (!editor) return;
+    editor.focus();
+    if (focus.start !== null && typeof editor.setSelectionRange === "function") {
+      try {
+        editor.setSelectionRange(focus.start, focus.end);
+      } catch {
+        // Some input types (date) have no caret to restore.
+      }
+    }
+  }
+
+  /** Put a refused value back into its cell with the reason, so the worker can correct it. */
+  restoreDraft(rowId, column, raw, message) {
+    this.drafts.set(draftKey(rowId, column), raw);
+    this.cellErrors.set(draftKey(rowId, column), message);
+    const tr = this.trs.get(rowId);
+    const editor = tr && [...tr.querySelectorAll(".cell-editor")].find((e) => e.dataset.column === column);
+    if (editor) {
+      editor.value = raw;
+      markError(editor, message);
+    }
+    return editor || null;
+  }
+
+  forgetDraft(rowId, column) {
+    this.drafts.delete(draftKey(rowId, column));
+    this.cellErrors.delete(draftKey(rowId, column));
+  }
+}
+
+export function markError(editor, message) {
+  editor.setAttribute("aria-invalid", "true");
+  editor.title = message;
+  editor.closest("td")?.classList.add("refused");
+}
+
+function clearError(editor) {
+  editor.removeAttribute("aria-invalid");
+  editor.title = "";
+  editor.closest("td")?.classList.remove("refused");
+}
+
+function signature(values) {
+  const sorted = {};
+  for (const key of Object.keys(values).sort()) sorted[key] = values[key];
+  return JSON.stringify(sorted);
+}
+
