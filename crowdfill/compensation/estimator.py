@@ -25,7 +25,6 @@ from crowdfill.compensation.settings import CompensationSettings
 from crowdfill.compensation.settlement import Settlement, settle_ledger
 from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Upvote
 from crowdfill.model.row import Row
-from crowdfill.model.scoring import Scoring
 from crowdfill.model.table import CandidateTable, GroupKey
 from crowdfill.model.values import Item, Values, sort_key
 
@@ -98,29 +97,17 @@ class Estimator:
         self._sums: dict[str, _Scaled] = {}
         self._voter_slots = 0
         self._by_item: dict[Item, set[Key]] = {}
-        # With a scoring that a downvote can raise (see ``_downvotes_only_lower``), a downvote can
-        # change the group's representative through a row that is not the representative, so every
-        # value set with a complete key is indexed; otherwise only the representatives are.
-        self._all_by_item: dict[Item, set[Values]] | None = (
-            None if _downvotes_only_lower(table.scoring) else {}
-        )
         self._settled: tuple[int, Settlement] | None = None
         keys = sorted(
             (g[1] for g in table.groups() if g[0] == "key"), key=lambda k: (self._ledger.ordinal(k), repr(k))
         )
         for key in keys:
-            for row in table.group_rows(("key", key)):
-                self._index_values(row.values)
             self._refresh(key)
 
     # ------------------------------------------------------------------ updating
     def observe(self, op: Operation) -> None:
         """Take an operation the table has just applied (in sequence order)."""
         self._ledger.record(op)
-        if isinstance(op, Insert | Fill):
-            self._index_values(
-                self._ledger.values.get(op.new_row_id if isinstance(op, Fill) else op.row_id, op.values)
-            )
         for key in self._touched(op):
             self._refresh(key)
 
@@ -140,17 +127,10 @@ class Estimator:
         key = self._schema.key_of(values)
         if key is not None:  # every row containing these values has this key
             return [key]
-        if self._all_by_item is not None:
-            holders = _smallest(self._all_by_item, values)
-            keys = {self._schema.key_of(held) for held in holders if values <= held}
-            return sorted((k for k in keys if k is not None), key=self._ledger.ordinal)
+        # Scores never rise with a downvote (model.scoring), so a downvote can only unseat the
+        # representatives that contain its values: those are the groups to refresh.
         represented = _smallest(self._by_item, values)
         return sorted((k for k in represented if values <= self._entries[k].values), key=self._ledger.ordinal)
-
-    def _index_values(self, values: Values) -> None:
-        if self._all_by_item is not None and self._schema.key_of(values) is not None:
-            for item in values:
-                self._all_by_item.setdefault(item, set()).add(values)
 
     def _refresh(self, key: Key) -> None:
         row = self._representative(key)
@@ -280,16 +260,6 @@ def _smallest(index: Mapping[Item, Set[T]], values: Values) -> Set[T]:
     if not postings or len(present) < len(postings):
         return frozenset()
     return min(present, key=len)
-
-
-def _downvotes_only_lower(scoring: Scoring) -> bool:
-    """Whether f(u, d + 1) <= f(u, d) everywhere. Past the vote threshold every family is linear, so
-    checking counts up to the threshold plus one decides it. Families with a threshold above 2
-    (or a heavier upvote at 2) fail: f(2, 0) = 0 < f(2, 1) = 1 under "u - d when u + d >= 3"."""
-    limit = scoring.min_votes + 2
-    return all(
-        scoring.score(up, down + 1) <= scoring.score(up, down) for up in range(limit) for down in range(limit)
-    )
 
 
 def _cents(amount: float) -> int:

@@ -49,7 +49,6 @@ class Ledger:
         self.downs: dict[Key, list[Vote]] = {}
         self.workers: dict[str, None] = {}
         self.live = 0
-        self.orphans = 0
         self._replaced: set[str] = set()
 
     @classmethod
@@ -85,7 +84,6 @@ class Ledger:
         expected = None if parent is None else parent | {(op.column, op.value)}
         values = op.values or expected
         if parent is None:
-            self.orphans += 1
             if self.strict:
                 raise LogMismatch(
                     f"operation {position + 1} fills row {op.row_id!r}, which no earlier operation made"
@@ -154,7 +152,3 @@ class Ledger:
                 entered[origin.column] = origin.worker
             current = origin.parent
         return entered
-
-    def paid_row(self, values: Values) -> str:
-        """The row whose chain is paid for a final value set: the first row in the log that held it."""
-        return self.first_row[values]

@@ -143,10 +143,11 @@ def settle(table: CandidateTable, log: Iterable[Operation], settings: Compensati
     ledger = Ledger.of(table.schema, log, strict=True)
     if ledger.live != len(table):
         raise LogMismatch(f"the log leaves {ledger.live} live rows but the table has {len(table)}")
-    for row in table.final_table():
+    final = table.final_table()
+    for row in final:
         if not ledger.knows(row.row_id):
             raise LogMismatch(f"final row {row.row_id!r} is not made by any operation of the log")
-    return settle_ledger(ledger, table, table.final_table(), settings)
+    return settle_ledger(ledger, table, final, settings)
 
 
 def settle_ledger(

@@ -15,15 +15,17 @@ Score = int | float
 
 @dataclass(frozen=True)
 class Scoring:
-    """f(u, d) with f(0, 0) = 0, non-decreasing in u and non-increasing in d.
+    """f(u, d) with f(0, 0) = 0, non-decreasing in u and non-increasing in d, for every parameter.
 
-    Known gap (open decision): with the threshold written as u + d >= min_votes, that monotonicity
-    holds only for min_votes <= 2 (and equal weights at 2); e.g. f(2, 0) = 0 < f(2, 1) = 1 at 3.
+    The vote threshold k = ``min_votes`` gates each sign separately: a score may be positive only
+    once u >= k and negative only once d >= k. For k <= 2 this is exactly the paper's
+    "u - d when u + d >= 2" (they differ only at u = d = 1, where both are 0); gating on u + d
+    instead would let a downvote raise a score for k >= 3 (f(2, 0) = 0 < f(2, 1) = 1).
 
-    - ``threshold`` (default, the paper's): u - d when u + d >= min_votes, else 0.
+    - ``threshold`` (default, the paper's): u - d, gated.
     - ``difference``: u - d.
-    - ``majority``: +1 / -1 / 0 by the majority once u + d >= min_votes, else 0.
-    - ``weighted``: up_weight * u - down_weight * d when u + d >= min_votes, else 0.
+    - ``majority``: +1 / -1 / 0 by the majority, gated.
+    - ``weighted``: up_weight * u - down_weight * d, gated.
     """
 
     family: Family = "threshold"
@@ -48,22 +50,33 @@ class Scoring:
     def score(self, up: int, down: int) -> Score:
         if self.family == "difference":
             return up - down
-        if up + down < self.min_votes:
-            return 0
         if self.family == "threshold":
-            return up - down
-        if self.family == "majority":
-            return (up > down) - (up < down)
-        return self.up_weight * up - self.down_weight * down
+            raw: Score = up - down
+        elif self.family == "majority":
+            raw = (up > down) - (up < down)
+        else:
+            raw = self.up_weight * up - self.down_weight * down
+        if raw > 0 and up < self.min_votes:
+            return 0
+        if raw < 0 and down < self.min_votes:
+            return 0
+        return raw
 
     def describe(self) -> str:
-        if self.family == "difference":
-            return "u - d"
-        if self.family == "threshold":
-            return f"u - d if u + d >= {self.min_votes} else 0"
-        if self.family == "majority":
-            return f"sign(u - d) if u + d >= {self.min_votes} else 0"
-        return f"{self.up_weight}*u - {self.down_weight}*d if u + d >= {self.min_votes} else 0"
+        formula = {
+            "difference": "u - d",
+            "threshold": "u - d",
+            "majority": "sign(u - d)",
+            "weighted": f"{self.up_weight:g}*u - {self.down_weight:g}*d",
+        }[self.family]
+        if self.family == "difference" or self.min_votes <= 1:
+            # With k <= 1 the gate never bites: a positive score already needs an upvote.
+            return formula
+        if self.family != "weighted" and self.min_votes == 2:
+            # Equal to the gate below for equal weights; the paper's wording.
+            return f"{formula} if u + d >= 2 else 0"
+        k = self.min_votes
+        return f"{formula}, positive only once u >= {k} and negative only once d >= {k}, else 0"
 
 
 DEFAULT_SCORING = Scoring()

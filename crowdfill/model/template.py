@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import product
 
 from crowdfill.model.errors import CrowdFillError, UnsatisfiableTemplate
 from crowdfill.model.schema import Schema
@@ -40,6 +42,7 @@ class Template:
             except CrowdFillError as error:
                 raise UnsatisfiableTemplate(f"template row {position + 1}: {error.message}") from error
         _refuse_repeated_keys(schema, normalised)
+        _refuse_too_few_keys(schema, normalised)
         return cls(tuple(normalised))
 
     def __len__(self) -> int:
@@ -123,3 +126,36 @@ def _refuse_repeated_keys(schema: Schema, rows: list[Values]) -> None:
                 "the final table keeps one row per key, so both cannot be satisfied"
             )
         seen[key] = position
+
+
+def _refuse_too_few_keys(schema: Schema, rows: list[Values]) -> None:
+    """Refuse a template that needs more distinct keys than the key columns' domains allow.
+
+    Each template row needs a final row of its own, hence a key of its own. A row whose key has a
+    free column without a domain has endless keys and never stands in the way; the others must be
+    matched to distinct keys from their finite key spaces (Hall's condition, checked by matching).
+    """
+    key_columns = [schema.column(name) for name in schema.key]
+    bounded: list[tuple[Values, list[tuple[Value, ...]]]] = []
+    for values in rows:
+        present = dict(values)
+        spaces = [(present[c.name],) if c.name in present else c.domain for c in key_columns]
+        finite = [space for space in spaces if space is not None]
+        if len(finite) == len(spaces):
+            bounded.append((values, finite))
+    # A row with at least len(bounded) keys to pick from is matched last whatever the others took.
+    tight = [(values, finite) for values, finite in bounded if math.prod(map(len, finite)) < len(bounded)]
+    if len(tight) < 2:
+        return
+    wanted = tuple(frozenset(item for item in values if item[0] in schema.key) for values, _ in tight)
+    candidates: dict[Values, None] = {}
+    for _, finite in tight:
+        for combination in product(*finite):
+            candidates[frozenset(zip(schema.key, combination, strict=True))] = None
+    keys = [(str(i), key) for i, key in enumerate(candidates)]
+    if Template(wanted).matching(keys) is None:
+        raise UnsatisfiableTemplate(
+            f"the template needs {len(tight)} rows whose keys can only take values from the key "
+            f"columns' domains, and those domains do not hold that many distinct keys for them; "
+            "the final table keeps one row per key, so the template could never be satisfied"
+        )

@@ -57,7 +57,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--scoring",
         default="threshold",
         choices=["threshold", "difference", "majority", "weighted"],
-        help="scoring family (threshold: u-d once u+d >= min votes)",
+        help="scoring family (threshold: u-d, positive once u >= min votes, negative once d >= min votes)",
     )
     scoring.add_argument("--min-votes", type=int, default=2, help="votes before a row scores (2)")
     scoring.add_argument("--up-weight", type=float, default=1.0, help="weighted scoring: weight of u (1)")

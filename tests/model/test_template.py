@@ -134,3 +134,22 @@ def test_matching_follows_an_augmenting_path_longer_than_the_recursion_limit() -
     assert found[order.index(s[0])] == "R0"
     assert found[order.index(s[n])] == f"R{n}"
     assert found[order.index(t[0])] == "Q0"
+
+
+def test_a_template_needing_more_keys_than_the_key_domains_hold_is_refused() -> None:
+    schema = Schema((Column("pos", "text", ("GK", "DF", "MF", "FW")), Column("caps", "integer")), ("pos",))
+    with pytest.raises(UnsatisfiableTemplate, match="needs 5 rows"):
+        Template.define(schema, [{"caps": 1}] * 5)
+    assert len(Template.define(schema, [{"caps": 1}] * 4)) == 4
+
+
+def test_key_fixing_rows_use_up_keys_that_free_rows_of_a_small_domain_need() -> None:
+    schema = Schema((Column("pos", "text", ("GK", "DF")), Column("caps", "integer")), ("pos",))
+    with pytest.raises(UnsatisfiableTemplate):
+        Template.define(schema, [{"pos": "GK"}, {"caps": 3}, {"caps": 4}])
+    assert len(Template.define(schema, [{"pos": "GK"}, {"caps": 3}])) == 2
+
+
+def test_a_key_column_without_a_domain_never_runs_out_of_keys() -> None:
+    schema = Schema((Column("name"), Column("pos", "text", ("GK",))), ("name", "pos"))
+    assert len(Template.define(schema, [{"pos": "GK"}] * 50)) == 50
