@@ -212,56 +212,57 @@ def run(size: Size, operations: int, baseline_samples: int, seed: int) -> Figure
     # The table and the client's state live for the whole run; keep the collector from rescanning them.
     gc.collect()
     gc.freeze()
-
-    worker = Worker(table, client, rng)
-    incremental: list[float] = []
-    incremental_wall: list[float] = []
-    recompute: list[float] = []
-    hk_only: list[float] = []
-    every = max(1, operations // max(1, baseline_samples))
-    done = 0
-    while done < operations:
-        op = worker.next_operation(done)
-        try:
-            events = table.apply(op)
-        except CrowdFillError:
-            continue  # e.g. a downvote on template values: refused, nothing to keep up
-        worker.note(events)
-        elapsed = wall = 0.0
-        pending = [events]
-        while pending:
-            batch = pending.pop()
-            t0, w0 = time.thread_time(), time.perf_counter()
-            inserts = client.observe(batch)
-            elapsed += time.thread_time() - t0
-            wall += time.perf_counter() - w0
-            for insert in inserts:
-                applied = table.apply(insert)
-                worker.note(applied)
-                pending.append(applied)
-        incremental.append(elapsed * 1e6)
-        incremental_wall.append(wall * 1e6)
-        if done % every == 0 and len(recompute) < baseline_samples:
-            t0 = time.thread_time()
-            graph = probable_graph(table, index)
-            t1 = time.thread_time()
-            matched = maximum_matching(graph)
-            t2 = time.thread_time()
-            recompute.append((t2 - t0) * 1e6)
-            hk_only.append((t2 - t1) * 1e6)
-            assert len(matched) == len(client.matching()), "the incremental matching must be maximum"
-        done += 1
-    return Figures(
-        size,
-        incremental,
-        incremental_wall,
-        recompute,
-        hk_only,
-        len(start_inserts),
-        client.inserted_count - len(start_inserts),
-        setup_s,
-    )
-    gc.unfreeze()
+    try:
+        worker = Worker(table, client, rng)
+        incremental: list[float] = []
+        incremental_wall: list[float] = []
+        recompute: list[float] = []
+        hk_only: list[float] = []
+        every = max(1, operations // max(1, baseline_samples))
+        done = 0
+        while done < operations:
+            op = worker.next_operation(done)
+            try:
+                events = table.apply(op)
+            except CrowdFillError:
+                continue  # e.g. a downvote on template values: refused, nothing to keep up
+            worker.note(events)
+            elapsed = wall = 0.0
+            pending = [events]
+            while pending:
+                batch = pending.pop()
+                t0, w0 = time.thread_time(), time.perf_counter()
+                inserts = client.observe(batch)
+                elapsed += time.thread_time() - t0
+                wall += time.perf_counter() - w0
+                for insert in inserts:
+                    applied = table.apply(insert)
+                    worker.note(applied)
+                    pending.append(applied)
+            incremental.append(elapsed * 1e6)
+            incremental_wall.append(wall * 1e6)
+            if done % every == 0 and len(recompute) < baseline_samples:
+                t0 = time.thread_time()
+                graph = probable_graph(table, index)
+                t1 = time.thread_time()
+                matched = maximum_matching(graph)
+                t2 = time.thread_time()
+                recompute.append((t2 - t0) * 1e6)
+                hk_only.append((t2 - t1) * 1e6)
+                assert len(matched) == len(client.matching()), "the incremental matching must be maximum"
+            done += 1
+        return Figures(
+            size,
+            incremental,
+            incremental_wall,
+            recompute,
+            hk_only,
+            len(start_inserts),
+            client.inserted_count - len(start_inserts),
+            setup_s,
+        )
+    finally:
+        gc.unfreeze()
 
 
 def main() -> None:

@@ -35,7 +35,6 @@ class IncrementalMatching:
         self._capacity = [len(positions) for positions in class_positions]
         self._holder: dict[GroupKey, int] = {}
         self._served: dict[int, GroupKey] = {}
-        self._held: list[set[GroupKey]] = [set() for _ in class_positions]
         # Per class, its neighbours that nobody holds (insertion-ordered): a search takes one of
         # these at once instead of scanning every neighbour of a class with thousands of them.
         self._open: list[dict[GroupKey, None]] = [{} for _ in class_positions]
@@ -180,14 +179,12 @@ class IncrementalMatching:
     def _take(self, position: int, group: GroupKey) -> None:
         self._holder[group] = position
         self._served[position] = group
-        self._held[self._class_of[position]].add(group)
         for class_index in self.graph.adj[group]:
             self._open[class_index].pop(group, None)
 
     def _untake(self, group: GroupKey) -> int:
         position = self._holder.pop(group)
         del self._served[position]
-        self._held[self._class_of[position]].discard(group)
         for class_index in self.graph.adj[group]:
             self._open[class_index][group] = None
         return position

@@ -39,7 +39,6 @@ class TemplateIndex:
             for index, (values, positions) in enumerate(by_values.items())
         )
         self._by_values: dict[Values, int] = {c.values: c.index for c in self.classes}
-        self.class_of_position: tuple[int, ...] = tuple(self._by_values[values] for values in template.rows)
         self._by_item: dict[Item, list[int]] = {}
         for template_class in self.classes:
             for item in template_class.values:

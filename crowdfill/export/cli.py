@@ -7,21 +7,20 @@ table is being collected, and stops when the table is complete.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import datasets
 from tqdm import tqdm
 
 from crowdfill.export.fields import ExportError, ExportFields
 from crowdfill.export.formats import FORMATS, to_dataset, write
 from crowdfill.export.hub import HubNotConfigured, Pusher, hub_token, push_dataset
 from crowdfill.export.living import Round, fingerprint, keep_exporting
-from crowdfill.export.remote import DEFAULT_SERVER, ExportApi, ServerError
+from crowdfill.export.remote import ExportApi
+from crowdfill.export.rest import ServerError, add_server_options, requester_token, server_url
 
 EXTENSIONS = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet", "hf": ""}
 DEFAULT_MAX_ROUNDS = 10_000
@@ -36,8 +35,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--out", default=None, help="file (or directory for hf); default ./crowdfill-data/exports/..."
     )
-    parser.add_argument("--server", default=None, help=f"server URL (env CROWDFILL_SERVER; {DEFAULT_SERVER})")
-    parser.add_argument("--token", default=None, help="requester token (env CROWDFILL_REQUESTER_TOKEN)")
+    add_server_options(parser)
     parser.add_argument("--every", type=float, default=None, help="re-export every SECONDS until complete")
     parser.add_argument(
         "--max-rounds", type=int, default=DEFAULT_MAX_ROUNDS, help="upper bound on rounds with --every"
@@ -56,6 +54,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 @contextmanager
 def _datasets_progress(shown: bool) -> Iterator[None]:
     """Hide the ``datasets`` library's own progress bars for ``--no-progress``, and restore them after."""
+    # Imported here, not at the top: every ``crowdfill`` command imports this module, and
+    # ``datasets`` (with pandas) takes about a second to import.
+    import datasets
+
     before = datasets.is_progress_bar_enabled()
     if not shown:
         datasets.disable_progress_bars()
@@ -74,9 +76,7 @@ def output_path(args: argparse.Namespace) -> Path:
 
 
 def handle_export(args: argparse.Namespace) -> int:
-    server = args.server or os.environ.get("CROWDFILL_SERVER") or DEFAULT_SERVER
-    token = args.token or os.environ.get("CROWDFILL_REQUESTER_TOKEN")
-    with ExportApi(server, token) as api:
+    with ExportApi(server_url(args), requester_token(args)) as api:
         return run_export(args, api, push_dataset)
 
 
@@ -93,18 +93,19 @@ def run_export(
     except HubNotConfigured as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    last: list[str] = []
-    known: list[ExportFields] = []
+    known: ExportFields | None = None  # the schema's fields, read once
+    last_digest: str | None = None  # of the last rows written
 
     def export_once() -> Round:
-        if not known:
-            known.append(api.fields(args.table))
-        snapshot = api.snapshot(args.table, args.what, known[0])
+        nonlocal known, last_digest
+        if known is None:
+            known = api.fields(args.table)
+        snapshot = api.snapshot(args.table, args.what, known)
         records = snapshot.records
         digest = fingerprint(records)
-        if last and last[-1] == digest:
+        if digest == last_digest:
             return Round(snapshot.finished, False, len(records))
-        fields = known[0].fields
+        fields = known.fields
         with tqdm(
             total=len(records),
             unit="row",
@@ -119,7 +120,7 @@ def run_export(
             write(args.format, records, fields, out, advance)
         if hf_token is not None:
             pusher(to_dataset(records, fields), args.push_to_hub, hf_token, args.private)
-        last.append(digest)
+        last_digest = digest
         return Round(snapshot.finished, True, len(records))
 
     def report(number: int, result: Round) -> None:

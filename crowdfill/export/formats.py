@@ -3,6 +3,9 @@
 Each writer takes plain rows and fields, writes to a temporary path beside the target and renames
 it into place, so a reader (or a crash, or Ctrl-C) never sees a half-written export. ``on_rows``
 is called with the number of rows just written, for progress bars.
+
+``datasets`` and ``pyarrow`` are imported inside the functions that use them: importing them costs
+about a second, and every ``crowdfill`` command (``serve`` included) imports this package.
 """
 
 from __future__ import annotations
@@ -15,27 +18,32 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, get_args
-
-import datasets
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from crowdfill.export.fields import Cell, ExportError, Field, Record, coerce, normalise_rows
+
+if TYPE_CHECKING:
+    import datasets
+    import pyarrow as pa
 
 Format = Literal["csv", "jsonl", "parquet", "hf"]
 FORMATS: tuple[str, ...] = get_args(Format)
 Progress = Callable[[int], None]
 CHUNK_ROWS = 10_000
 
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "text": pa.string(),
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "boolean": pa.bool_(),
-    "date": pa.string(),
-    "list": pa.list_(pa.string()),
-}
+
+def _arrow_type(kind: str) -> pa.DataType:
+    import pyarrow as pa
+
+    types: dict[str, pa.DataType] = {
+        "text": pa.string(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.string(),
+        "list": pa.list_(pa.string()),
+    }
+    return types[kind]
 
 
 def _noop(count: int) -> None:
@@ -167,12 +175,16 @@ def read_jsonl(path: Path, fields: Sequence[Field]) -> list[Record]:
 
 
 def arrow_schema(fields: Sequence[Field]) -> pa.Schema:
-    return pa.schema([pa.field(f.name, _ARROW_TYPES[f.kind], nullable=True) for f in fields])
+    import pyarrow as pa
+
+    return pa.schema([pa.field(f.name, _arrow_type(f.kind), nullable=True) for f in fields])
 
 
 def _arrow_batches(
     records: Sequence[Record], fields: Sequence[Field], schema: pa.Schema, on_rows: Progress
 ) -> Iterator[pa.RecordBatch]:
+    import pyarrow as pa
+
     for start in range(0, len(records), CHUNK_ROWS):
         chunk = records[start : start + CHUNK_ROWS]
         arrays = [pa.array([r[f.name] for r in chunk], type=schema.field(f.name).type) for f in fields]
@@ -183,6 +195,8 @@ def _arrow_batches(
 def to_arrow(
     rows: Sequence[Mapping[str, object]], fields: Sequence[Field], on_rows: Progress = _noop
 ) -> pa.Table:
+    import pyarrow as pa
+
     records = normalise_rows(rows, fields)
     schema = arrow_schema(fields)
     return pa.Table.from_batches(list(_arrow_batches(records, fields, schema, on_rows)), schema=schema)
@@ -191,6 +205,8 @@ def to_arrow(
 def write_parquet(
     rows: Sequence[Mapping[str, object]], fields: Sequence[Field], path: Path, on_rows: Progress = _noop
 ) -> None:
+    import pyarrow.parquet as pq
+
     records = normalise_rows(rows, fields)
     schema = arrow_schema(fields)
     with _replacing(path) as temporary, pq.ParquetWriter(str(temporary), schema) as writer:
@@ -199,6 +215,8 @@ def write_parquet(
 
 
 def read_parquet(path: Path, fields: Sequence[Field]) -> list[Record]:
+    import pyarrow.parquet as pq
+
     table = pq.read_table(str(path))
     if table.schema.names != [f.name for f in fields]:
         raise ExportError(f"{path} has columns {table.schema.names}, expected {[f.name for f in fields]}")
@@ -209,6 +227,8 @@ def to_dataset(
     rows: Sequence[Mapping[str, object]], fields: Sequence[Field], on_rows: Progress = _noop
 ) -> datasets.Dataset:
     """A Hugging Face dataset with the same typed columns as the Parquet export."""
+    import datasets
+
     return datasets.Dataset(to_arrow(rows, fields, on_rows))
 
 
@@ -223,6 +243,8 @@ def write_hf(
 
 
 def read_hf(path: Path, fields: Sequence[Field]) -> list[Record]:
+    import datasets
+
     dataset = datasets.load_from_disk(str(path))
     if not isinstance(dataset, datasets.Dataset):
         raise ExportError(f"{path} holds a dataset dictionary, not one dataset")

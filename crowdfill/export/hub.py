@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-import datasets
+if TYPE_CHECKING:
+    # Only for annotations: importing ``datasets`` is slow and most commands never push.
+    import datasets
 
 HUB_TOKEN_VARIABLE = "HF_TOKEN"  # noqa: S105  # the variable's name, not a secret
-Pusher = Callable[[datasets.Dataset, str, str, bool], None]
+Pusher = Callable[["datasets.Dataset", str, str, bool], None]
 
 
 class HubNotConfigured(RuntimeError):

@@ -43,7 +43,8 @@ def keep_exporting(
     for number in range(1, max_rounds + 1):
         result = export_once()
         on_round(number, result)
-        if result.finished or number == max_rounds:
+        if result.finished:
             return number
-        sleep(every)
+        if number < max_rounds:
+            sleep(every)
     return max_rounds

@@ -8,23 +8,16 @@ contributed to each row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from crowdfill.export.fields import ExportError, ExportFields, Record, What, export_fields
+from crowdfill.export.rest import FINISHED_STATUSES, RequesterClient, ServerError, table_path
 from crowdfill.export.rows import Contributions, rows_from_api
 from crowdfill.model import CrowdFillError, Operation
 from crowdfill.model.codec import operation_from_wire
 
-DEFAULT_SERVER = "http://127.0.0.1:8000"
-FINISHED_STATUSES = frozenset({"complete", "closed"})
 LOG_PAGE = 5000
-
-
-class ServerError(RuntimeError):
-    """The server could not be reached, refused the request, or answered something unexpected."""
 
 
 @dataclass(frozen=True)
@@ -38,43 +31,17 @@ class Snapshot:
         return self.status in FINISHED_STATUSES
 
 
-class ExportApi:
+class ExportApi(RequesterClient):
     def __init__(
         self, base_url: str, token: str | None, transport: httpx.BaseTransport | None = None
     ) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._base = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self._base, headers=headers, timeout=60.0, transport=transport)
+        super().__init__(base_url, token, transport, timeout=60.0)
         self._contributions: dict[str, Contributions] = {}
         self._log_seq: dict[str, int] = {}
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> ExportApi:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _get(self, path: str, params: dict[str, int] | None = None) -> Any:
-        try:
-            response = self._http.get(path, params=params)
-        except httpx.HTTPError as error:
-            raise ServerError(f"cannot reach the CrowdFill server at {self._base}: {error}") from error
-        if response.status_code >= 400:
-            raise ServerError(f"GET {path} failed with {response.status_code}: {_detail(response)}")
-        try:
-            answer = response.json()
-        except ValueError as error:
-            raise ServerError(f"GET {path} did not answer JSON") from error
-        if not isinstance(answer, dict):
-            raise ServerError(f"GET {path} did not answer an object")
-        return answer
-
     def fields(self, table_id: str) -> ExportFields:
         """The export fields of the table's schema (``definition.schema.columns``)."""
-        answer = self._get(f"/api/tables/{quote(table_id, safe='')}")
+        answer = self.get_object(table_path(table_id))
         definition = answer.get("definition")
         schema = definition.get("schema") if isinstance(definition, dict) else None
         columns = schema.get("columns") if isinstance(schema, dict) else None
@@ -89,7 +56,7 @@ class ExportApi:
 
     def snapshot(self, table_id: str, what: What, fields: ExportFields) -> Snapshot:
         """The final or candidate rows now, with contributors as of the same sequence number."""
-        payload = self._get(f"/api/tables/{quote(table_id, safe='')}/candidates")
+        payload = self.get_object(table_path(table_id, "candidates"))
         seq = payload.get("seq", 0)
         if isinstance(seq, bool) or not isinstance(seq, int):
             raise ServerError("the candidate table has no sequence number")
@@ -116,9 +83,7 @@ class ExportApi:
         return known
 
     def _log_page(self, table_id: str, after: int) -> list[tuple[int, Operation]]:
-        page = self._get(
-            f"/api/tables/{quote(table_id, safe='')}/log", {"after_seq": after, "limit": LOG_PAGE}
-        )
+        page = self.get_object(table_path(table_id, "log"), {"after_seq": after, "limit": LOG_PAGE})
         entries = page.get("ops")
         if not isinstance(entries, list):
             raise ServerError(f"the operation log of {table_id!r} has no list of ops")
@@ -132,14 +97,3 @@ class ExportApi:
             except CrowdFillError as error:
                 raise ServerError(f"operation {seq} of {table_id!r} is malformed: {error}") from error
         return out
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict) and "message" in error:
-        return f"{error.get('code', 'error')}: {error['message']}"[:300]
-    return str(body)[:300]

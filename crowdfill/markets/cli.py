@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from crowdfill.export.rest import ServerError, add_server_options, requester_token, server_url
 from crowdfill.markets.identity import MarketIdentityError
 from crowdfill.markets.money import amount_to_cents
 from crowdfill.markets.mturk_block import block_worker
@@ -25,7 +26,7 @@ from crowdfill.markets.mturk_pay import PayError, execute_plan, plan_payments
 from crowdfill.markets.mturk_records import bonus_cents_by_worker, list_assignments, list_bonuses
 from crowdfill.markets.mturk_status import market_status
 from crowdfill.markets.prolific import bonus_lines, write_bonus_file
-from crowdfill.markets.remote import DEFAULT_SERVER, RequesterApi, ServerError
+from crowdfill.markets.remote import RequesterApi
 from crowdfill.markets.state import MarketState, StateError
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     prolific = commands.add_parser("prolific", help="Prolific study links and bonus files")
     prolific_actions = prolific.add_subparsers(dest="prolific_command", metavar="ACTION", required=True)
     bonuses_cmd = prolific_actions.add_parser("bonuses", help="write the bulk bonus file for a table")
-    _server_options(bonuses_cmd)
+    add_server_options(bonuses_cmd)
     bonuses_cmd.add_argument("table", help="table id")
     bonuses_cmd.add_argument("--out", default=None, help="file to write, '-' for stdout")
     bonuses_cmd.add_argument("--state-dir", default=None, help="default ./crowdfill-data/markets/<table>")
@@ -115,32 +116,31 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     url_cmd.set_defaults(handler=handle_prolific_url)
 
 
-def _server_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--server", default=None, help=f"server URL (env CROWDFILL_SERVER; {DEFAULT_SERVER})")
-    parser.add_argument("--token", default=None, help="requester token (env CROWDFILL_REQUESTER_TOKEN)")
-
-
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("table", help="table id")
-    _server_options(parser)
+    add_server_options(parser)
     parser.add_argument("--state-dir", default=None, help="default ./crowdfill-data/markets/<table>")
     parser.add_argument("--live", action="store_true", help="use the live marketplace (real money)")
     parser.add_argument("--profile", default=None, help="AWS profile for credentials")
 
 
-def server_url(args: argparse.Namespace) -> str:
-    return str(args.server or os.environ.get("CROWDFILL_SERVER") or DEFAULT_SERVER)
-
-
 def requester_api(args: argparse.Namespace) -> RequesterApi:
-    token = args.token or os.environ.get("CROWDFILL_REQUESTER_TOKEN")
-    return RequesterApi(server_url(args), token)
+    return RequesterApi(server_url(args), requester_token(args))
+
+
+def public_url(args: argparse.Namespace) -> str:
+    """The base URL workers reach the server at: ``--public-url``, CROWDFILL_PUBLIC_URL, or the server."""
+    return str(args.public_url or os.environ.get("CROWDFILL_PUBLIC_URL") or server_url(args))
 
 
 def state_dir(args: argparse.Namespace) -> Path:
     if args.state_dir:
         return Path(args.state_dir)
     return Path("crowdfill-data") / "markets" / str(args.table)
+
+
+def _load_state(args: argparse.Namespace) -> MarketState:
+    return MarketState.load(state_dir(args) / STATE_FILE, args.table)
 
 
 def _fail(message: str) -> int:
@@ -179,13 +179,13 @@ def run_publish(
 ) -> int:
     env = environment(args.live)
     try:
-        state = MarketState.load(state_dir(args) / STATE_FILE, args.table)
+        state = _load_state(args)
         state.use_environment(env)
         with api_for(args) as api:
             table = api.table(args.table)
         if str(table.get("status", "")) == "draft":
             return _fail(f"table {args.table!r} is a draft; launch it before recruiting workers")
-        public = args.public_url or os.environ.get("CROWDFILL_PUBLIC_URL") or server_url(args)
+        public = public_url(args)
         settings = HitSettings(
             title=args.title or f"Fill in a shared table: {_table_name(table, args.table)}"[:128],
             description=args.description,
@@ -227,7 +227,7 @@ def run_pay(
 ) -> int:
     env = environment(args.live)
     try:
-        state = MarketState.load(state_dir(args) / STATE_FILE, args.table)
+        state = _load_state(args)
         if not state.hits:
             return _fail(f"no HITs recorded for table {args.table!r} in {state.path}; publish first")
         state.use_environment(env)
@@ -262,7 +262,7 @@ def run_pay(
 
 def run_status(args: argparse.Namespace, client_for: Callable[[argparse.Namespace], MTurkClient]) -> int:
     try:
-        state = MarketState.load(state_dir(args) / STATE_FILE, args.table)
+        state = _load_state(args)
         if not state.hits:
             print(f"no HITs recorded for table {args.table} in {state.path}")
             return 0
@@ -282,7 +282,7 @@ def run_block(
     api_for: ApiFactory,
 ) -> int:
     try:
-        state = MarketState.load(state_dir(args) / STATE_FILE, args.table)
+        state = _load_state(args)
         if not args.mturk_only:
             with api_for(args) as api:
                 api.block(args.table, args.worker)
@@ -321,7 +321,7 @@ def run_prolific_bonuses(args: argparse.Namespace, api_for: ApiFactory) -> int:
 
 
 def handle_prolific_url(args: argparse.Namespace) -> int:
-    public = args.public_url or os.environ.get("CROWDFILL_PUBLIC_URL") or server_url(args)
+    public = public_url(args)
     query = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
     print(f"{worker_page_url(public, args.table)}?{query}")
     return 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-import boto3
-
 if TYPE_CHECKING:
     from mypy_boto3_mturk import MTurkClient
 
@@ -29,6 +27,10 @@ def environment(live: bool) -> Environment:
 
 def make_client(env: Environment, profile: str | None = None) -> MTurkClient:
     """A boto3 MTurk client for ``env``. Credentials come from the usual AWS chain (or ``profile``)."""
+    # Imported here: boto3 takes ~80 ms to import, and every ``crowdfill`` command (``serve``
+    # included) imports the market modules, while only the MTurk commands make a client.
+    import boto3
+
     session = boto3.session.Session(profile_name=profile)
     return session.client("mturk", region_name=MTURK_REGION, endpoint_url=ENDPOINTS[env])
 

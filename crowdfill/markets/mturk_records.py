@@ -35,21 +35,15 @@ class Bonus:
 
 def list_assignments(client: MTurkClient, hit_ids: Iterable[str]) -> list[Assignment]:
     """Every submitted, approved or rejected assignment of the HITs, in a stable order."""
+    paginator = client.get_paginator("list_assignments_for_hit")
     found: list[Assignment] = []
     for hit_id in hit_ids:
-        token: str | None = None
-        while True:
-            if token is None:
-                page = client.list_assignments_for_hit(
-                    HITId=hit_id, MaxResults=PAGE_SIZE, AssignmentStatuses=list(ASSIGNMENT_STATUSES)
-                )
-            else:
-                page = client.list_assignments_for_hit(
-                    HITId=hit_id,
-                    MaxResults=PAGE_SIZE,
-                    AssignmentStatuses=list(ASSIGNMENT_STATUSES),
-                    NextToken=token,
-                )
+        pages = paginator.paginate(
+            HITId=hit_id,
+            AssignmentStatuses=list(ASSIGNMENT_STATUSES),
+            PaginationConfig={"PageSize": PAGE_SIZE},
+        )
+        for page in pages:
             for item in page.get("Assignments", []):
                 submitted = item.get("SubmitTime")
                 found.append(
@@ -61,33 +55,23 @@ def list_assignments(client: MTurkClient, hit_ids: Iterable[str]) -> list[Assign
                         submitted_at=submitted.isoformat() if isinstance(submitted, datetime) else "",
                     )
                 )
-            token = page.get("NextToken")
-            if not token:
-                break
     return sorted(found, key=lambda a: (a.submitted_at, a.assignment_id))
 
 
 def list_bonuses(client: MTurkClient, hit_ids: Iterable[str]) -> list[Bonus]:
     """Every bonus already granted on the HITs: MTurk's own record of who has been paid."""
+    paginator = client.get_paginator("list_bonus_payments")
     found: list[Bonus] = []
     for hit_id in hit_ids:
-        token: str | None = None
-        while True:
-            if token is None:
-                page = client.list_bonus_payments(HITId=hit_id, MaxResults=PAGE_SIZE)
-            else:
-                page = client.list_bonus_payments(HITId=hit_id, MaxResults=PAGE_SIZE, NextToken=token)
-            for item in page.get("BonusPayments", []):
-                found.append(
-                    Bonus(
-                        worker_id=item["WorkerId"],
-                        assignment_id=item.get("AssignmentId", ""),
-                        cents=amount_to_cents(item["BonusAmount"]),
-                    )
+        for page in paginator.paginate(HITId=hit_id, PaginationConfig={"PageSize": PAGE_SIZE}):
+            found.extend(
+                Bonus(
+                    worker_id=item["WorkerId"],
+                    assignment_id=item.get("AssignmentId", ""),
+                    cents=amount_to_cents(item["BonusAmount"]),
                 )
-            token = page.get("NextToken")
-            if not token:
-                break
+                for item in page.get("BonusPayments", [])
+            )
     return found
 
 

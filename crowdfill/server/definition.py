@@ -8,12 +8,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from crowdfill.compensation import CompensationSettings
+from crowdfill.markets import identity
 from crowdfill.model import Column, CrowdFillError, Schema, Scoring, Template
 from crowdfill.server.failures import Failure, definition_failure
 
 Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
 
-PROLIFIC_COMPLETION_URL = "https://app.prolific.com/submissions/complete?cc={code}"
+# Prolific's own address lives with the other marketplace details; the server only adds the code.
+PROLIFIC_COMPLETION_URL = identity.PROLIFIC_COMPLETION_URL + "?cc={code}"
 
 
 class _Strict(BaseModel):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from crowdfill.server.failures import Failure
 from crowdfill.server.owner import DRAFT
 from crowdfill.server.services import Services
+from crowdfill.server.views import plain_rows, template_rows
 
 _ID = Field(min_length=1, max_length=64)
 
@@ -41,22 +42,35 @@ def public_router(services: Services) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["public"])
 
     @router.get("/tables/{table_id}/public", summary="What the worker page shows (no token needed)")
-    async def public_table(table_id: str) -> dict[str, Any]:
+    async def public_table(
+        table_id: str,
+        rows: Annotated[bool, Query(description="also send the current rows (values only)")] = False,
+    ) -> dict[str, Any]:
         record = await tables.record(table_id)
         if record.status == DRAFT:
             # Drafts are private until launched: indistinguishable from a missing table.
             raise Failure("table_not_found", f"no table with id {table_id!r}")
         spec = tables.spec(record)
-        owner = tables.loaded(table_id)
-        return {
+        owner = await tables.owner(table_id) if rows else tables.loaded(table_id)
+        answer: dict[str, Any] = {
             "id": table_id,
             "name": spec.name,
             "instructions": spec.instructions,
             "schema": spec.schema_json(),
+            "template": template_rows(spec.schema, spec.template),
             "status": owner.status if owner is not None else record.status,
             "prolific_completion_code": spec.prolific_completion_code,
             "prolific_completion_url": spec.prolific_completion_url,
         }
+        if rows:
+            # Opt-in (an MTurk preview asks for it): a joining worker gets the rows in the snapshot
+            # anyway, and large tables should not be sent twice. Values only: vote counts stay hidden
+            # from workers, as on the socket.
+            answer["rows"] = []
+            if owner is not None:
+                async with owner.lock:
+                    answer["rows"] = plain_rows(owner.table)
+        return answer
 
     @router.post(
         "/tables/{table_id}/sessions", status_code=201, summary="A session for an MTurk/Prolific worker"

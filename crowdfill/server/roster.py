@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from crowdfill.markets.identity import MTURK_PREFIX, MTURK_PREVIEW_ASSIGNMENT, PROLIFIC_PREFIX
 from crowdfill.model import CENTRAL_CLIENT
 from crowdfill.server.failures import Failure
 from crowdfill.server.owner import DRAFT, LIVE
@@ -20,10 +21,11 @@ from crowdfill.server.tokens import TokenSigner, WorkerClaims
 
 LINK_KIND = "link"
 PLATFORM_KIND = "platform_session"
-MTURK_PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"
 _WORKER_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 _PLATFORM_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 Platform = Literal["mturk", "prolific"]
+# Worker ids (and platform link ids) carry their marketplace with the prefixes payment code expects.
+_PREFIXES: dict[str, str] = {"mturk": MTURK_PREFIX, "prolific": PROLIFIC_PREFIX}
 
 
 @dataclass(frozen=True)
@@ -115,15 +117,16 @@ class Roster:
                 "malformed", f"worker_id must be 1 to 64 of A-Z a-z 0-9 _ -, got {platform_worker!r}"
             )
         for name, value in ids.items():
-            if value == MTURK_PREVIEW:
+            if value == MTURK_PREVIEW_ASSIGNMENT:
                 raise Failure("preview", "this is an MTurk preview: accept the HIT to start working")
             if not _PLATFORM_ID.fullmatch(value):
                 raise Failure("malformed", f"{name} must be 1 to 64 of A-Z a-z 0-9 _ -, got {value!r}")
-        worker = f"{platform}:{platform_worker}"
+        prefix = _PREFIXES[platform]
+        worker = prefix + platform_worker
         if worker in await self.blocked(table_id):
             raise Failure("worker_blocked", "you have been blocked from this table")
         session = ids.get("assignment_id") or ids.get("session_id") or secrets.token_hex(6)
-        link_id = f"{platform}:{session}"
+        link_id = prefix + session
         await self._store.put_item(
             table_id,
             PLATFORM_KIND,
@@ -149,7 +152,7 @@ class Roster:
             raise Failure("table_not_live", "the table has not been launched yet")
         if claims.worker_id in await self.blocked(claims.table_id):
             raise Failure("worker_blocked", "you have been blocked from this table")
-        if claims.link_id.startswith(("mturk:", "prolific:")):
+        if claims.link_id.startswith((MTURK_PREFIX, PROLIFIC_PREFIX)):
             session = await self._store.get_item(claims.table_id, PLATFORM_KIND, claims.worker_id)
             if session is None:
                 raise Failure("token_invalid", "this platform session is not known")

@@ -24,7 +24,7 @@ from crowdfill.server.presence import Presence, WorkerSession
 from crowdfill.server.roster import Roster
 from crowdfill.server.settings import Settings
 from crowdfill.server.tables import Tables
-from crowdfill.server.views import monitor_json, plain_rows
+from crowdfill.server.views import monitor_json, plain_rows, template_rows
 from crowdfill.store.port import StoreError
 
 logger = logging.getLogger(__name__)
@@ -252,6 +252,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
                 "instructions": spec.instructions,
                 "schema": spec.schema_json(),
                 "status": owner.status,
+                "template": template_rows(spec.schema, spec.template),
             },
             "worker_id": session.worker_id,
             "rows": plain_rows(table),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from crowdfill.model import CENTRAL_CLIENT, CandidateTable, GroupKey
+from crowdfill.model import CENTRAL_CLIENT, CandidateTable, GroupKey, Schema, Template
 from crowdfill.model.values import values_to_dict
 from crowdfill.server.owner import TableOwner
 from crowdfill.store.port import TableRecord
@@ -40,6 +40,11 @@ def candidate_rows(table: CandidateTable) -> list[dict[str, Any]]:
 def plain_rows(table: CandidateTable, final: bool = False) -> list[dict[str, Any]]:
     rows = table.final_table() if final else table.rows()
     return [{"row_id": row.row_id, "values": table.schema.ordered(row.values)} for row in rows]
+
+
+def template_rows(schema: Schema, template: Template) -> list[dict[str, Any]]:
+    """The template's rows (column -> value), so worker pages can hide the downvotes the server refuses."""
+    return [schema.ordered(values) for values in template.rows]
 
 
 def matching(owner: TableOwner) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from crowdfill.model import Scoring, Template
 from crowdfill.simulation.baseline import BaselineResult, run_microtask_baseline
 from crowdfill.simulation.crowd import CrowdSettings, WorkerProfile, make_crowd
 from crowdfill.simulation.engine import Limits, Progress, RunResult, run_in_process
-from crowdfill.simulation.figures import WorkFigures, log_digest, work_figures
+from crowdfill.simulation.figures import log_digest, work_figures
 from crowdfill.simulation.quality import measure
 from crowdfill.simulation.report import BaselineFigures, CrowdFillFigures, Report, WorkerLine, correlation
 from crowdfill.simulation.streams import stream
@@ -93,40 +93,36 @@ def simulate(
         [entry.operation for entry in run.log],
         CompensationSettings(budget, growth=config.growth, vote_share=config.vote_share),
     )
-    baseline = run_microtask_baseline(
-        truth, template, crowd, config.baseline_k, stream(config.seed, "baseline")
-    )
-    work = work_figures(run.table, run.log, run.attempts)
-    report = build_report(
+    return conclude(
         config,
         truth,
         template,
         crowd,
         run,
-        work,
         settlement.payments,
         settlement.paid_cents,
         settlement.unpaid_cents,
         budget,
-        baseline,
     )
-    return Simulation(truth, template, crowd, run, baseline, report)
 
 
-def build_report(
+def conclude(
     config: SimulationConfig,
     truth: Truth,
     template: Template,
     crowd: tuple[WorkerProfile, ...],
     run: RunResult,
-    work: WorkFigures,
     payments: dict[str, int],
     paid_cents: int,
     unpaid_cents: int,
     budget_cents: int,
-    baseline: BaselineResult,
     mode: dict[str, Any] | None = None,
-) -> Report:
+) -> Simulation:
+    """A finished run (in-process or over sockets) with the microtask baseline beside it, reported."""
+    baseline = run_microtask_baseline(
+        truth, template, crowd, config.baseline_k, stream(config.seed, "baseline")
+    )
+    work = work_figures(run.table, run.log, run.attempts)
     quality = measure([row.values for row in run.table.final_table()], truth, template)
     crowdfill = CrowdFillFigures(
         quality=quality,
@@ -174,7 +170,7 @@ def build_report(
                 baseline_cents=answers * config.answer_cents,
             )
         )
-    return Report(
+    report = Report(
         settings={**describe(config, truth, template, budget_cents), **(mode or {})},
         crowdfill=crowdfill,
         baseline=base,
@@ -184,6 +180,7 @@ def build_report(
         ),
         log_digest=log_digest(run.log),
     )
+    return Simulation(truth, template, crowd, run, baseline, report)
 
 
 def describe(config: SimulationConfig, truth: Truth, template: Template, budget_cents: int) -> dict[str, Any]:

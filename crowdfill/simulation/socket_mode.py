@@ -20,14 +20,11 @@ from dataclasses import dataclass
 import aiohttp
 
 from crowdfill.model import CandidateTable, Scoring, Template
-from crowdfill.simulation.baseline import run_microtask_baseline
 from crowdfill.simulation.browser import BrowserCrowd
 from crowdfill.simulation.crowd import WorkerProfile
 from crowdfill.simulation.engine import Limits, LoggedOperation, Progress, RunResult
-from crowdfill.simulation.figures import work_figures
 from crowdfill.simulation.rest import SocketModeError, SocketSettings, definition, read_log, request
-from crowdfill.simulation.simulate import Simulation, SimulationConfig, build_report, default_budget, prepare
-from crowdfill.simulation.streams import stream
+from crowdfill.simulation.simulate import Simulation, SimulationConfig, conclude, default_budget, prepare
 from crowdfill.simulation.truth import Truth
 
 __all__ = ["SocketModeError", "SocketRun", "SocketSettings", "run_over_sockets", "simulate_over_sockets"]
@@ -148,22 +145,16 @@ def simulate_over_sockets(
             progress,
         )
     )
-    baseline = run_microtask_baseline(
-        truth, template, crowd, config.baseline_k, stream(config.seed, "baseline")
-    )
-    work = work_figures(remote.run.table, remote.run.log, remote.run.attempts)
-    report = build_report(
+    return conclude(
         config,
         truth,
         template,
         crowd,
         remote.run,
-        work,
         remote.payments,
         remote.paid_cents,
         remote.unpaid_cents,
         budget,
-        baseline,
         mode={
             "mode": "socket",
             "server": settings.server,
@@ -171,4 +162,3 @@ def simulate_over_sockets(
             "time_scale": settings.time_scale,
         },
     )
-    return Simulation(truth, template, crowd, remote.run, baseline, report)

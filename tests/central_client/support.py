@@ -17,37 +17,9 @@ from crowdfill.model import (
     Value,
     values_from_mapping,
 )
+from tests.model.support import NEYMAR
 
-MESSI: dict[str, Value] = {
-    "name": "Messi",
-    "nationality": "Argentina",
-    "position": "FW",
-    "caps": 83,
-    "goals": 37,
-}
-RONALDINHO_MF: dict[str, Value] = {
-    "name": "Ronaldinho",
-    "nationality": "Brazil",
-    "position": "MF",
-    "caps": 97,
-    "goals": 33,
-}
-RONALDINHO_FW: dict[str, Value] = {**RONALDINHO_MF, "position": "FW"}
-NEYMAR_FW: dict[str, Value] = {"name": "Neymar", "nationality": "Brazil", "position": "FW"}
-CASILLAS: dict[str, Value] = {
-    "name": "Casillas",
-    "nationality": "Spain",
-    "position": "GK",
-    "caps": 167,
-    "goals": 0,
-}
-BECKHAM: dict[str, Value] = {
-    "name": "Beckham",
-    "nationality": "England",
-    "position": "MF",
-    "caps": 115,
-    "goals": 17,
-}
+NEYMAR_FW: dict[str, Value] = {**NEYMAR, "position": "FW"}
 
 
 class Driver:

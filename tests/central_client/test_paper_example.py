@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from crowdfill.model import CandidateTable, Downvote, GroupRescored, Template, Upvote, Value
 from crowdfill.model.examples import SOCCER_PLAYER, SOCCER_TEMPLATE_ROWS
-from tests.central_client.support import (
-    BECKHAM,
-    CASILLAS,
-    MESSI,
-    NEYMAR_FW,
-    RONALDINHO_FW,
-    RONALDINHO_MF,
-    Driver,
-)
+from tests.central_client.support import NEYMAR_FW, Driver
+from tests.model.support import BECKHAM, CASILLAS, MESSI, RONALDINHO_FW, RONALDINHO_MF
 
 
 def soccer_table() -> CandidateTable:

@@ -6,7 +6,8 @@ from crowdfill.central_client.recompute import maximum_matching, probable_graph
 from crowdfill.model import CandidateTable, Template
 from crowdfill.model.examples import SOCCER_PLAYER, SOCCER_TEMPLATE_ROWS
 from tests.central_client import oracle
-from tests.central_client.support import MESSI, RONALDINHO_MF, Driver
+from tests.central_client.support import Driver
+from tests.model.support import MESSI, RONALDINHO_MF
 
 
 def test_the_baseline_matches_as_many_template_rows_as_the_incremental_client() -> None:

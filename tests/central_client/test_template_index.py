@@ -17,7 +17,6 @@ def test_identical_template_rows_form_one_class_with_all_their_positions() -> No
     index = TemplateIndex(SCHEMA, template)
 
     assert [c.positions for c in index] == [(0, 2), (1, 3, 4)]
-    assert index.class_of_position == (0, 1, 0, 1, 1)
 
 
 def test_a_row_fixing_the_key_knows_its_group() -> None:

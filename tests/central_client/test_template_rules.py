@@ -6,7 +6,8 @@ import pytest
 
 from crowdfill.model import CandidateTable, Downvote, Template, TemplateProtected, UnsatisfiableTemplate
 from crowdfill.model.examples import SOCCER_PLAYER, SOCCER_TEMPLATE_ROWS
-from tests.central_client.support import MESSI, Driver
+from tests.central_client.support import Driver
+from tests.model.support import MESSI
 
 
 def test_a_template_with_two_rows_fixing_the_same_complete_key_is_refused() -> None:

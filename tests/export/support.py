@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from crowdfill.export.remote import ExportApi
-from crowdfill.model import CandidateTable, Column, Downvote, Fill, Insert, Operation, Schema, Upvote, Value
+from crowdfill.model import CandidateTable, Column, Schema, Value
 from crowdfill.model.codec import operation_to_wire
+from crowdfill.server.views import candidate_rows
+from tests.model.support import Builder
 
 PEOPLE = Schema(
     (
@@ -27,33 +28,15 @@ TABLE = "people"
 SERVER = "http://crowdfill.test"
 
 
-class Crowd:
-    """Applies operations to a table as the server would, and keeps the accepted log."""
+class Crowd(Builder):
+    """A people table that applies operations as the server would, and keeps the accepted log."""
 
     def __init__(self) -> None:
-        self.table = CandidateTable(PEOPLE)
-        self.log: list[Operation] = []
-        self._ids = itertools.count(1)
-
-    def apply(self, op: Operation) -> None:
-        canonical = self.table.validate(op)
-        self.log.append(canonical)
-        self.table.integrate(canonical)
+        super().__init__(CandidateTable(PEOPLE))
 
     def row(self, worker: str, values: dict[str, Value]) -> str:
-        row_id = f"r{next(self._ids)}"
-        self.apply(Insert(row_id, frozenset()))
-        for column, value in values.items():
-            new_id = f"r{next(self._ids)}"
-            self.apply(Fill(worker, row_id, new_id, column, value, frozenset()))
-            row_id = new_id
-        return row_id
-
-    def upvote(self, worker: str, row_id: str) -> None:
-        self.apply(Upvote(worker, row_id, frozenset()))
-
-    def downvote(self, worker: str, row_id: str) -> None:
-        self.apply(Downvote(worker, row_id, frozenset()))
+        """A new row filled with ``values`` by ``worker``; its last id."""
+        return self.row_with(worker, values)
 
 
 class FakeServer:
@@ -85,19 +68,7 @@ class FakeServer:
             body = {"id": TABLE, "status": self.status, "definition": definition, "seq": len(self.crowd.log)}
             return httpx.Response(200, json=body)
         if request.url.path == f"/api/tables/{TABLE}/candidates":
-            final = {row.row_id for row in table.final_table()}
-            rows = [
-                {
-                    "row_id": row.row_id,
-                    "values": table.schema.ordered(row.values),
-                    "up": table.up(row.row_id),
-                    "down": table.down(row.row_id),
-                    "score": table.score(row.row_id),
-                    "status": table.status(row.row_id).value,
-                    "final": row.row_id in final,
-                }
-                for row in table.rows()
-            ]
+            rows = candidate_rows(table)  # the real server's rendering of the rows
             return httpx.Response(200, json={"seq": len(self.crowd.log), "status": self.status, "rows": rows})
         if request.url.path == f"/api/tables/{TABLE}/log":
             after = int(request.url.params.get("after_seq", "0"))

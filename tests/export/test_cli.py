@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 from pathlib import Path
 
 import datasets
@@ -168,3 +170,13 @@ def test_the_export_loop_refuses_nonsense_bounds() -> None:
         keep_exporting(once, 0, 3)
     with pytest.raises(ValueError, match="at least one"):
         keep_exporting(once, 1, 0)
+
+
+def test_importing_the_crowdfill_command_does_not_import_datasets_or_pyarrow() -> None:
+    # A fresh interpreter: this test process has imported datasets already (see the imports above).
+    probe = "import sys, crowdfill.cli; print(sorted({'datasets', 'pandas', 'pyarrow'} & set(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -156,6 +156,8 @@ async def test_the_monitor_sees_counts_and_colours_change(
 
     first = await seen(lambda u: len(u["rows"]) == 2)
     assert {row["status"] for row in first["rows"]} == {"blue"}
+    # The schema gives the monitor its column order (no extra REST call).
+    assert [c["name"] for c in first["table"]["schema"]["columns"]] == ["country", "capital"]
     assert first["table"]["status"] == "live"
     assert first["spend"]["budget_cents"] == CAPITALS["budget_cents"]
     ann, bob, cat = await join(server, http, table["id"], "ann", "bob", "cat")
@@ -235,5 +237,34 @@ async def test_a_reconnecting_worker_gets_what_it_missed(server: LiveServer, htt
     assert bob.replays[-1]["from_seq"] == seen_before
     assert [entry["op"]["new_row_id"] for entry in bob.replays[-1]["ops"]] == ["ney", "ney2"]
     await converge(http, table["id"], [ann, bob])
+    for worker in (ann, bob):
+        await worker.disconnect()
+
+
+async def test_the_snapshot_names_the_template_so_a_page_knows_which_downvotes_are_refused(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    template = [{"country": "France", "capital": "Paris"}, {}, {}]
+    table = await create_table(http, {**CAPITALS, "scoring": {"family": "difference"}, "template": template})
+    ann, bob = await join(server, http, table["id"], "ann", "bob")
+    assert bob.snapshots[-1]["table"]["template"] == template
+    empty = [rid for rid, values in ann.rows().items() if not values]
+    assert (await ann.fill(empty[0], "country", "France", new_row_id="france"))["ok"]
+    assert (await ann.fill(empty[1], "country", "Atlantis", new_row_id="atlantis"))["ok"]
+    await bob.wait_for(lambda: {"france", "atlantis"} <= set(bob.rows()))
+
+    # Exactly the rows whose values lie inside a template row are refused; the page can tell which.
+    outcomes: dict[str, str | None] = {}
+    protected: dict[str, bool] = {}
+    for row_id, values in sorted(bob.rows().items(), key=lambda item: item[0] == "atlantis"):
+        if not values:
+            continue
+        shown = dict(values)
+        protected[row_id] = any(shown.items() <= wanted.items() for wanted in template)
+        ack = await bob.downvote(row_id)
+        outcomes[row_id] = None if ack["ok"] else ack["error"]["code"]
+    assert protected == {row_id: code == "template_protected" for row_id, code in outcomes.items()}
+    assert sorted(protected.values()) == [False, True, True]
+    assert outcomes["atlantis"] is None
     for worker in (ann, bob):
         await worker.disconnect()

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from crowdfill.markets import identity
 from tests.support.live_server import LiveServer
 from tests.support.requester import CAPITALS, SOCCER, create_table
 
@@ -249,3 +250,45 @@ async def test_closing_a_live_table_settles_it(http: httpx.AsyncClient) -> None:
     assert compensation["settlement"]["paid_cents"] <= CAPITALS["budget_cents"]
     again = await http.post(f"/api/tables/{table['id']}/close")
     assert again.status_code == 409
+
+
+async def test_the_public_table_shows_the_template_and_on_request_the_rows_without_vote_counts(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    table = await create_table(http, CAPITALS)
+    async with httpx.AsyncClient(base_url=server.base_url) as public:
+        plain = (await public.get(f"/api/tables/{table['id']}/public")).json()
+        with_rows = (await public.get(f"/api/tables/{table['id']}/public", params={"rows": "true"})).json()
+    assert plain["template"] == CAPITALS["template"]
+    assert "rows" not in plain  # a joining worker gets the rows in the socket snapshot
+    assert sorted(row["values"]["country"] for row in with_rows["rows"]) == ["France", "Spain"]
+    assert all(set(row) == {"row_id", "values"} for row in with_rows["rows"])
+
+
+async def test_a_platform_workers_id_is_the_one_the_market_helpers_read_back(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    table = await create_table(http, CAPITALS)
+    async with httpx.AsyncClient(base_url=server.base_url) as public:
+        sessions = f"/api/tables/{table['id']}/sessions"
+        mturk = await public.post(
+            sessions, json={"platform": "mturk", "worker_id": "A9", "assignment_id": "AS9", "hit_id": "H9"}
+        )
+        prolific = await public.post(
+            sessions, json={"platform": "prolific", "worker_id": "p9", "study_id": "s9", "session_id": "x9"}
+        )
+        preview = await public.post(
+            sessions,
+            json={
+                "platform": "mturk",
+                "worker_id": "A9",
+                "assignment_id": identity.MTURK_PREVIEW_ASSIGNMENT,
+                "hit_id": "H9",
+            },
+        )
+    # Payment code strips these prefixes again: server and markets must agree on them.
+    assert mturk.json()["worker_id"] == identity.mturk_worker("A9")
+    assert identity.mturk_worker_id(mturk.json()["worker_id"]) == "A9"
+    assert prolific.json()["worker_id"] == identity.prolific_worker("p9")
+    assert identity.market_of(prolific.json()["worker_id"]) == "prolific"
+    assert error_code(preview) == "preview"

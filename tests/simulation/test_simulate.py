@@ -102,11 +102,10 @@ def test_the_central_client_is_the_only_inserter_and_its_inserts_are_counted() -
 
 
 def test_the_report_adds_up() -> None:
-    report = _run(6, crowd=CrowdSettings(accuracy=(0.7, 0.95))).report
+    simulation = _run(6, crowd=CrowdSettings(accuracy=(0.7, 0.95)))
+    report = simulation.report
     crowdfill = report.crowdfill
-    assert sum(crowdfill.operations.values()) == len(
-        _run(6, crowd=CrowdSettings(accuracy=(0.7, 0.95))).run.log
-    )
+    assert sum(crowdfill.operations.values()) == len(simulation.run.log)
     assert crowdfill.worker_actions == sum(line.actions for line in report.workers)
     assert crowdfill.wasted_actions == crowdfill.worker_actions - sum(
         line.useful_actions for line in report.workers

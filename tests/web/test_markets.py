@@ -23,6 +23,9 @@ def test_an_mturk_preview_shows_the_table_read_only_with_a_notice(
     server: Requester, browser: Browser, contexts: list[BrowserContext], mturk_endpoint: FormRecorder
 ) -> None:
     table = server.launched_table()
+    ann = WorkerPage.open(_page_for(browser, contexts), server.worker_link(table, "ann"))
+    ann.fill(ann.row_with("France"), "capital", "Paris")
+    ann.wait_until_saved()
     query = urlencode(
         {
             "assignmentId": "ASSIGNMENT_ID_NOT_AVAILABLE",
@@ -36,6 +39,12 @@ def test_an_mturk_preview_shows_the_table_read_only_with_a_notice(
     expect(page.locator("#notice")).to_contain_text("Preview")
     expect(page.locator("#instructions-text")).to_contain_text("Name the capital")
     expect(page.locator("#table thead")).to_contain_text("capital")
+    # The table as it stands now (the filled France row and the template's empty row), read-only.
+    preview = WorkerPage(page)
+    expect(preview.rows).to_have_count(2)
+    expect(preview.row_with("Paris").locator("td.filled")).to_have_text(["France", "Paris"])
+    expect(preview.empty_rows()).to_have_count(1)
+    expect(page.locator("#connection")).to_have_text("Preview")
     expect(page.locator("#table .cell-editor")).to_have_count(0)
     expect(page.locator("#table button.vote")).to_have_count(0)
     expect(page.get_by_role("button", name="Submit HIT")).to_be_disabled()

@@ -115,3 +115,52 @@ def _context(browser: Browser, contexts: list[BrowserContext]) -> BrowserContext
     context = browser.new_context()
     contexts.append(context)
     return context
+
+
+def test_the_monitor_takes_its_columns_from_the_pushed_schema_without_another_request(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    # Only an empty template row: no row values from which the columns could be guessed.
+    table = server.launched_table(capitals_definition(template=[{}]))
+    context = browser.new_context()
+    contexts.append(context)
+    context.add_init_script(f"localStorage.setItem('crowdfill.requesterToken', {json.dumps(server.token)})")
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{server.base_url}/tables/{table}/monitor")
+    expect(page.locator("#connection")).to_have_text("Live")
+
+    expect(page.locator("#candidates thead th")).to_have_text(
+        ["country", "capital", "↑ up", "↓ down", "score", "status", "template", "final"]
+    )
+    expect(page.locator("#matching thead th")).to_have_text(
+        ["template row", "country", "capital", "served by"]
+    )
+    assert not [url for url in requested if "/api/" in url]
+
+
+def test_the_monitor_of_an_unknown_table_says_so(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    context = browser.new_context()
+    contexts.append(context)
+    context.add_init_script(f"localStorage.setItem('crowdfill.requesterToken', {json.dumps(server.token)})")
+    page = context.new_page()
+    page.goto(f"{server.base_url}/tables/t-missing/monitor")
+
+    expect(page.locator("#notice")).to_contain_text("There is no table with this id")
+
+
+def test_the_monitor_asks_again_for_a_requester_token_the_server_refuses(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table()
+    context = browser.new_context()
+    contexts.append(context)
+    context.add_init_script("localStorage.setItem('crowdfill.requesterToken', 'not-the-token')")
+    page = context.new_page()
+    page.goto(f"{server.base_url}/tables/{table}/monitor")
+
+    expect(page.locator("#token-form")).to_be_visible()
+    expect(page.locator("#notice")).to_contain_text("not accepted")

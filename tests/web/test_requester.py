@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.web.support import Requester, WorkerPage, capitals_definition
 
@@ -143,3 +144,88 @@ def test_closing_a_live_table_takes_two_clicks_and_ends_the_workers_session(
     expect(page.locator("#status-badge")).to_have_text("closed")
     expect(ann.page.locator("#notice")).to_contain_text("The requester has closed collection")
     expect(ann.page.locator("#table .cell-editor")).to_have_count(0)
+
+
+def _requester_page(browser: Browser, contexts: list[BrowserContext], server: Requester, table: str) -> Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    contexts.append(context)
+    context.add_init_script(f"localStorage.setItem('crowdfill.requesterToken', {json.dumps(server.token)})")
+    page = context.new_page()
+    page.goto(f"{server.base_url}/#table={table}")
+    expect(page.locator("#status-badge")).to_have_text("live")
+    return page
+
+
+def test_blocking_a_worker_from_the_links_list_takes_two_clicks_and_ends_their_session(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table()
+    worker_context = browser.new_context()
+    contexts.append(worker_context)
+    ann = WorkerPage.open(worker_context, server.worker_link(table, "ann"))
+    server.worker_link(table, "bob")
+    page = _requester_page(browser, contexts, server, table)
+
+    block = page.get_by_role("button", name="block worker ann")
+    block.click()
+    expect(block).to_have_text("Click again to block")
+    assert not any(w["blocked"] for w in server.call("GET", f"/api/tables/{table}/workers")["workers"])
+    block.click()
+
+    expect(page.locator('#links tr[data-worker-id="ann"]')).to_have_attribute("data-blocked", "yes")
+    expect(page.locator('#links tr[data-worker-id="ann"] .badge')).to_have_text("blocked")
+    expect(page.get_by_role("button", name="block worker bob")).to_have_count(1)
+    expect(ann.page.locator("#notice")).to_contain_text("disconnected")
+    workers = {
+        w["worker_id"]: w["blocked"] for w in server.call("GET", f"/api/tables/{table}/workers")["workers"]
+    }
+    assert workers["ann"] is True
+    assert workers.get("bob", False) is False
+
+
+def test_a_link_can_be_given_an_expiry_in_hours_and_a_nonsense_expiry_is_refused(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table()
+    page = _requester_page(browser, contexts, server, table)
+    worker_field = page.get_by_label("worker id for the new link (optional)")
+    expiry_field = page.get_by_label("link expires after this many hours (optional)")
+
+    worker_field.fill("mallory")
+    expiry_field.fill("-2")
+    page.get_by_role("button", name="Create link").click()
+    expect(page.locator("#notice")).to_contain_text("number of hours")
+    assert server.call("GET", f"/api/tables/{table}/links")["links"] == []
+
+    worker_field.fill("eve")
+    expiry_field.fill("2")
+    page.get_by_role("button", name="Create link").click()
+    expect(page.locator('#links tr[data-worker-id="eve"] .expires')).not_to_have_text("never")
+    worker_field.fill("ned")
+    page.get_by_role("button", name="Create link").click()
+    expect(page.locator('#links tr[data-worker-id="ned"] .expires')).to_have_text("never")
+
+    links = {link["worker_id"]: link for link in server.call("GET", f"/api/tables/{table}/links")["links"]}
+    assert set(links) == {"eve", "ned"}
+    assert links["eve"]["expires_at"] - links["eve"]["created_at"] == pytest.approx(2 * 3600, abs=1)
+    assert links["ned"]["expires_at"] is None
+
+
+def test_a_worker_from_mturk_is_listed_without_a_link_and_can_be_blocked(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table()
+    worker_context = browser.new_context()
+    contexts.append(worker_context)
+    query = urlencode({"assignmentId": "ASSIGN7", "hitId": "HIT7", "workerId": "AWORKER7"})
+    turker = WorkerPage.open(worker_context, f"{server.base_url}/w/{table}?{query}")
+    page = _requester_page(browser, contexts, server, table)
+
+    row = page.locator('#links tr[data-worker-id="mturk:AWORKER7"]')
+    expect(row).to_contain_text("no personal link")
+    block = page.get_by_role("button", name="block worker mturk:AWORKER7")
+    block.click()
+    block.click()
+
+    expect(row).to_have_attribute("data-blocked", "yes")
+    expect(turker.page.locator("#notice")).to_contain_text("disconnected")

@@ -74,18 +74,60 @@ def test_a_simultaneous_fill_of_the_same_cell_duplicates_the_row_in_both_pages(
 def test_a_refused_vote_is_rolled_back_with_the_servers_reason(
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
-    table = server.launched_table()
-    bob = _open(browser, contexts, server.worker_link(table, "bob"))
-    france = bob.row_with("France")
+    # Difference scoring: a completing fill's own upvote makes its row final at once.
+    table = server.launched_table(capitals_definition(template=[{"country": "France"}, {"country": "Spain"}]))
+    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+    context = browser.new_context()
+    contexts.append(context)
+    page = context.new_page()
+    tap = SocketTap(page)
+    page.goto(server.worker_link(table, "bob"))
+    bob = WorkerPage(page)
+    expect(page.locator("#connection")).to_have_text("Live")
+    tap.wait_for_upgrade()
+    ann.fill(ann.row_with("France"), "capital", "Paris")
+    paris = bob.row_with("Paris")
+    expect(paris.locator("button.vote.down")).to_have_count(1)
 
-    # The row holds only what the requester's template asks for; the server refuses to count a
-    # downvote on it (the worker page is not told the template, so it offers the button).
-    france.locator("button.vote.down").click()
+    # Ann's next fill completes the table, but Bob's page has not heard of it when he downvotes Paris.
+    tap.hold_incoming()
+    ann.fill(ann.row_with("Spain"), "capital", "Madrid")
+    expect(ann.page.locator("#notice")).to_contain_text("Collection is complete")
+    paris.locator("button.vote.down").click()
+    expect(paris.locator(".my-vote.down")).to_have_count(1)  # shown at once, before the server answers
+    tap.release()
 
-    expect(bob.page.locator("#toasts .toast-error")).to_contain_text("template")
-    expect(france.locator(".my-vote")).to_have_count(0)
-    expect(france.locator("button.vote.down")).to_have_count(1)
+    expect(page.locator("#toasts .toast-error")).to_contain_text("Your downvote was not counted")
+    expect(page.locator("#toasts .toast-error")).to_contain_text("no more operations")
+    expect(paris.locator(".my-vote")).to_have_count(0)
+    expect(page.locator("#notice")).to_contain_text("Collection is complete")
     assert all(row["down"] == 0 for row in server.candidates(table))
+
+
+def test_thumbs_down_is_not_offered_on_rows_the_template_protects(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    template = [{"country": "France", "capital": "Paris"}, {}, {}]
+    table = server.launched_table(capitals_definition(template=template))
+    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+    bob = _open(browser, contexts, server.worker_link(table, "bob"))
+    ann.fill(ann.empty_rows().first, "country", "France")
+    ann.wait_until_saved()
+    ann.fill(ann.empty_rows().first, "country", "Atlantis")
+    ann.wait_until_saved()
+
+    # The template's own row may be upvoted but not downvoted, and neither may a row holding
+    # part of it (the server refuses both with template_protected); other rows may be.
+    template_row = bob.row_with("Paris")
+    part_of_it = bob.row_with("France").filter(has_not=bob.page.locator("td.filled", has_text="Paris"))
+    expect(template_row.locator("button.vote.up")).to_have_count(1)
+    expect(template_row.locator("button.vote.down")).to_have_count(0)
+    expect(part_of_it).to_have_count(1)
+    expect(part_of_it.locator("button.vote.down")).to_have_count(0)
+    expect(bob.row_with("Atlantis").locator("button.vote.down")).to_have_count(1)
+    # The same holds for a page that joined before the rows were filled (Ann's).
+    expect(ann.row_with("Atlantis").locator("button.vote.down")).to_have_count(1)
+    expect(ann.row_with("Paris").locator("button.vote.down")).to_have_count(0)
 
 
 def test_a_fill_the_server_refuses_is_rolled_back_with_the_reason(

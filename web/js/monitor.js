@@ -2,7 +2,7 @@
 // matching, workers and spend, redrawn from each "monitor" message the server pushes.
 // Each message is a full picture of the table, so the page simply redraws; no local state to merge.
 
-import { api, requesterToken, setRequesterToken } from "./api.js";
+import { requesterToken, setRequesterToken } from "./api.js";
 import { el, formatCents, formatValue, replaceChildren } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
@@ -27,17 +27,9 @@ function askForToken(message) {
   };
 }
 
-async function connect() {
+function connect() {
   if (socket) socket.disconnect();
-  try {
-    // The monitor stream carries values only; the definition gives the schema's column order.
-    const table = await api("GET", `/api/tables/${encodeURIComponent(tableId)}`);
-    const schema = table.definition && table.definition.schema;
-    if (schema && schema.columns) columns = schema.columns.map((c) => c.name);
-  } catch (error) {
-    if (error.status === 401) return askForToken("The requester token was not accepted.");
-    if (error.status === 404) return notice("There is no table with this id.", "error");
-  }
+  // Every "monitor" message carries the schema (column order), so no REST call is needed first.
   socket = window.io("/monitor", { auth: { token: requesterToken(), table_id: tableId } });
   socket.on("connect", () => setConnection("online", "Live"));
   socket.on("disconnect", () => setConnection("offline", "Reconnecting…"));
@@ -46,6 +38,7 @@ async function connect() {
     if (!socket.active) {
       setConnection("offline", "Refused");
       if (data.code === "unauthorized") askForToken("The requester token was not accepted.");
+      else if (data.code === "table_not_found") notice("There is no table with this id.", "error");
       else notice(`The server refused the monitor: ${data.message || error.message}`, "error");
     } else {
       setConnection("offline", "Reconnecting…");
@@ -73,9 +66,9 @@ function draw(message) {
   drawSpend(message.spend || {}, table);
 }
 
-/** Column order: the schema's when the server sends it, else the order values first appear. */
+/** Column order: the schema's (every message carries it), else the order values first appear. */
 function columnsOf(table, rows, matching) {
-  const schema = table.schema || (table.definition && table.definition.schema);
+  const schema = table.schema;
   if (schema && schema.columns) return schema.columns.map((c) => c.name);
   const seen = [...columns];
   for (const r of [...rows, ...matching]) for (const name of Object.keys(r.values || {})) if (!seen.includes(name)) seen.push(name);

@@ -7,28 +7,62 @@ import { announce, copyText, el, formatCents, replaceChildren } from "./dom.js";
 
 const toasts = document.getElementById("toasts");
 
-/** Personal links (create, copy, revoke) and the URLs to give MTurk and Prolific. */
+const MAX_EXPIRY_HOURS = 10 * 365 * 24; // the server's limit (ten years)
+
+/**
+ * The link expiry typed in hours, as the API's `expires_in_seconds`: undefined when left empty,
+ * or `{error}` for something that is not a positive number of hours.
+ */
+export function expirySeconds(text) {
+  const raw = String(text).trim();
+  if (raw === "") return undefined;
+  const hours = Number(raw);
+  if (!Number.isFinite(hours) || hours <= 0 || hours > MAX_EXPIRY_HOURS) {
+    return { error: `the expiry must be a number of hours above 0 and at most ${MAX_EXPIRY_HOURS}, got "${raw}"` };
+  }
+  return Math.max(1, Math.round(hours * 3600));
+}
+
+/** Personal links (create with an optional expiry, copy, revoke), blocking workers, and the URLs to give MTurk and Prolific. */
 export function recruitPanel(current, notice) {
   const base = current.worker_url || `${location.origin}/w/${encodeURIComponent(current.id)}`;
   const prolific = `${base}?PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}`;
   const workerInput = el("input", { id: "link-worker-id", type: "text", attrs: { placeholder: "worker id (optional)", "aria-label": "worker id for the new link (optional)" } });
+  const expiryInput = el("input", {
+    id: "link-expiry-hours",
+    type: "number",
+    min: "0",
+    step: "any",
+    attrs: { placeholder: "never expires", "aria-label": "link expires after this many hours (optional)", title: "Hours until the link stops working; empty: never" },
+  });
   const create = async () => {
     const body = workerInput.value.trim() ? { worker_id: workerInput.value.trim() } : {};
+    // A number field reports text it cannot read as "" (badInput): that must not mean "never expires".
+    const expiry = expiryInput.validity.badInput ? { error: "the expiry must be a number of hours" } : expirySeconds(expiryInput.value);
+    if (expiry && expiry.error) {
+      notice(`Cannot create a link: ${expiry.error}.`, "error");
+      expiryInput.focus();
+      return;
+    }
+    if (expiry !== undefined) body.expires_in_seconds = expiry;
     try {
       const link = await api("POST", `/api/tables/${encodeURIComponent(current.id)}/links`, { body });
       workerInput.value = "";
+      expiryInput.value = "";
       announce(toasts, `Link created for ${link.worker_id}.`, "success", 3000);
       await loadLinks(current, linksTable, notice, link);
     } catch (error) {
       notice(`Cannot create a link: ${error.message}`, "error");
     }
   };
-  workerInput.addEventListener("keydown", (e) => {
-    if (e.key === "Enter") {
-      e.preventDefault();
-      create();
-    }
-  });
+  for (const field of [workerInput, expiryInput]) {
+    field.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        create();
+      }
+    });
+  }
   const linksTable = el("table", { class: "data links", id: "links" });
   loadLinks(current, linksTable, notice);
   return el(
@@ -36,7 +70,7 @@ export function recruitPanel(current, notice) {
     { id: "recruit", attrs: { "aria-labelledby": "recruit-title" } },
     el("h2", { id: "recruit-title", text: "Workers" }),
     el("h3", { text: "Personal links (manual recruitment)" }),
-    el("div", { class: "field-row" }, workerInput, el("button", { type: "button", id: "create-link", text: "Create link", on: { click: create } })),
+    el("div", { class: "field-row" }, workerInput, expiryInput, el("button", { type: "button", id: "create-link", text: "Create link", on: { click: create } })),
     linksTable,
     el("h3", { text: "Crowd markets" }),
     copyRow("MTurk ExternalQuestion URL (MTurk adds its own parameters)", base, "mturk-url"),
@@ -55,29 +89,83 @@ function copyRow(label, value, id) {
 const freshLinks = new Map();
 const linkKey = (current, workerId) => `${current.id}/${workerId}`;
 
+function expiryText(link) {
+  if (link.expires_at === null || link.expires_at === undefined) return "never";
+  const at = new Date(link.expires_at * 1000);
+  return at.getTime() <= Date.now() ? `expired ${at.toLocaleString()}` : at.toLocaleString();
+}
+
+/**
+ * One row per worker: those with a personal link, then those who came another way (MTurk,
+ * Prolific) and are known from the workers list, so any of them can be blocked.
+ */
 async function loadLinks(current, table, notice, created) {
   if (created) freshLinks.set(linkKey(current, created.worker_id), created.url);
-  let links = [];
-  try {
-    links = (await api("GET", `/api/tables/${encodeURIComponent(current.id)}/links`)).links || [];
-  } catch (error) {
-    notice(`Cannot load links: ${error.message}`, "error");
-  }
-  const rows = links.map((link) => {
-    const url = freshLinks.get(linkKey(current, link.worker_id)) || link.url || "";
-    const field = el("input", { type: "text", value: url, readOnly: true, attrs: { "aria-label": `link for ${link.worker_id}` } });
-    return el("tr", { dataset: { workerId: link.worker_id } },
-      el("td", { text: link.worker_id }),
-      el("td", {}, link.revoked ? el("span", { class: "muted", text: "revoked" }) : field),
+  const id = encodeURIComponent(current.id);
+  const [links, workers] = await Promise.all([
+    api("GET", `/api/tables/${id}/links`).then((answer) => answer.links || [], (error) => {
+      notice(`Cannot load links: ${error.message}`, "error");
+      return [];
+    }),
+    api("GET", `/api/tables/${id}/workers`).then((answer) => answer.workers || [], (error) => {
+      notice(`Cannot load workers: ${error.message}`, "error");
+      return [];
+    }),
+  ]);
+  const blocked = new Set(workers.filter((w) => w.blocked).map((w) => w.worker_id));
+  const linked = new Set(links.map((link) => link.worker_id));
+  const entries = [...links, ...workers.filter((w) => !linked.has(w.worker_id)).map((w) => ({ worker_id: w.worker_id, marketOnly: true }))];
+  const rows = entries.map((link) => {
+    const workerId = link.worker_id;
+    const isBlocked = blocked.has(workerId);
+    const url = freshLinks.get(linkKey(current, workerId)) || link.url || "";
+    const field = el("input", { type: "text", value: url, readOnly: true, attrs: { "aria-label": `link for ${workerId}` } });
+    let shown;
+    if (link.marketOnly) shown = el("span", { class: "muted", text: "no personal link" });
+    else if (link.revoked) shown = el("span", { class: "muted", text: "revoked" });
+    else shown = field;
+    const usable = !link.marketOnly && !link.revoked;
+    return el("tr", { dataset: { workerId, blocked: isBlocked ? "yes" : "no" } },
+      el("td", { text: workerId }),
+      el("td", {}, shown),
+      el("td", { class: "expires", text: link.marketOnly ? "" : expiryText(link) }),
       el("td", {},
-        link.revoked ? null : el("button", { type: "button", class: "small", text: "Copy", attrs: { "aria-label": `copy the link for ${link.worker_id}` }, on: { click: async () => announce(toasts, (await copyText(url, field)) ? "Link copied." : "Selected: press Ctrl+C to copy.", "info", 2500) } }),
+        usable ? el("button", { type: "button", class: "small", text: "Copy", attrs: { "aria-label": `copy the link for ${workerId}` }, on: { click: async () => announce(toasts, (await copyText(url, field)) ? "Link copied." : "Selected: press Ctrl+C to copy.", "info", 2500) } }) : null,
         " ",
-        link.revoked ? null : el("button", { type: "button", class: "small danger", text: "Revoke", attrs: { "aria-label": `revoke the link for ${link.worker_id}` }, on: { click: () => revoke(current, table, notice, link.worker_id) } }),
+        usable ? el("button", { type: "button", class: "small danger", text: "Revoke", attrs: { "aria-label": `revoke the link for ${workerId}` }, on: { click: () => revoke(current, table, notice, workerId) } }) : null,
+        " ",
+        isBlocked ? el("span", { class: "badge blocked", text: "blocked" }) : blockButton(current, table, notice, workerId),
       ));
   });
   replaceChildren(table,
-    el("thead", {}, el("tr", {}, ["worker", "link", ""].map((t) => el("th", { scope: "col", text: t })))),
-    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colSpan: 3, class: "muted", text: "No links yet." }))));
+    el("thead", {}, el("tr", {}, ["worker", "link", "expires", ""].map((t) => el("th", { scope: "col", text: t })))),
+    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colSpan: 4, class: "muted", text: "No links yet." }))));
+}
+
+function blockButton(current, table, notice, workerId) {
+  // Two clicks, as for closing a table: a block cannot be undone from here.
+  const button = el("button", { type: "button", class: "small danger", text: "Block", attrs: { "aria-label": `block worker ${workerId}` } });
+  let armed = false;
+  button.addEventListener("click", async () => {
+    if (!armed) {
+      armed = true;
+      button.textContent = "Click again to block";
+      setTimeout(() => {
+        armed = false;
+        button.textContent = "Block";
+      }, 5000);
+      return;
+    }
+    button.disabled = true;
+    try {
+      await api("POST", `/api/tables/${encodeURIComponent(current.id)}/workers/${encodeURIComponent(workerId)}/block`);
+      announce(toasts, `${workerId} is blocked: their sessions were closed and they cannot rejoin.`, "success", 4000);
+    } catch (error) {
+      notice(`Cannot block ${workerId}: ${error.message}`, "error");
+    }
+    await loadLinks(current, table, notice);
+  });
+  return button;
 }
 
 async function revoke(current, table, notice, workerId) {

@@ -41,7 +41,9 @@ async function start() {
   if (!tableId) return fatal("This link does not name a table.");
   setConnection("connecting", "Connecting…");
   try {
-    showTable(await api("GET", `/api/tables/${encodeURIComponent(tableId)}/public`, { auth: false }));
+    // A preview has no socket session, so it asks for the rows here; a joining worker gets them in the snapshot.
+    const query = arrival.preview ? "?rows=true" : "";
+    showTable(await api("GET", `/api/tables/${encodeURIComponent(tableId)}/public${query}`, { auth: false }));
   } catch (error) {
     if (error.status === 404) return fatal("This table does not exist or has not been launched yet (check the link).");
     // The socket snapshot carries the same information; keep going.
@@ -139,10 +141,11 @@ function showTable(info) {
     state.confirmed.columns = columns.map((c) => c.name);
     view.setColumns(columns);
   }
-  state.template = Array.isArray(info.template) ? info.template.map((t) => t.values || t) : state.template;
+  // Template rows are plain column -> value objects (a column may itself be called "values").
+  if (Array.isArray(info.template)) state.template = info.template.map((t) => ({ ...t }));
   if (info.status) setStatus(info.status);
   if (Array.isArray(info.rows) && !state.socket) {
-    // A preview shows the table as it stands, if the server shares it publicly.
+    // A preview shows the table as it stands (the server sends the rows when asked with ?rows=true).
     state.confirmed.load(info.rows, []);
     render();
   }
