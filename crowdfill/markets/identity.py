@@ -18,7 +18,8 @@ PROLIFIC_COMPLETION_URL = "https://app.prolific.com/submissions/complete"
 # MTurk shows this instead of an assignment id while a worker previews a HIT.
 MTURK_PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
 
-_MARKET_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# fullmatch, not match with ^...$: "$" also matches before a trailing newline, which would let "A1\n" through.
+_MARKET_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class MarketIdentityError(ValueError):
@@ -26,7 +27,7 @@ class MarketIdentityError(ValueError):
 
 
 def _checked(kind: str, raw: str) -> str:
-    if not isinstance(raw, str) or _MARKET_ID.match(raw) is None:
+    if not isinstance(raw, str) or _MARKET_ID.fullmatch(raw) is None:
         raise MarketIdentityError(f"{kind} must be 1 to 64 letters, digits, '-' or '_', got {raw!r}")
     return raw
 

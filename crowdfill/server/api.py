@@ -205,6 +205,12 @@ def requester_router(services: Services) -> APIRouter:
         await sockets.kick(table_id, worker_id, "worker_blocked", "the requester blocked you from this table")
         return {"worker_id": worker_id, "blocked": True}
 
+    @router.delete("/tables/{table_id}/workers/{worker_id}/block", summary="Unblock a worker")
+    async def unblock(table_id: str, worker_id: str) -> dict[str, Any]:
+        # Sessions closed by the block stay closed: the worker rejoins by opening their page again.
+        await roster.unblock(table_id, worker_id)
+        return {"worker_id": worker_id, "blocked": False}
+
     @router.get("/tables/{table_id}/workers", summary="Workers: online, operations, estimated pay")
     async def list_workers(table_id: str) -> dict[str, Any]:
         owner = await owner_of(table_id)

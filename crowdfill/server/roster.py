@@ -99,6 +99,16 @@ class Roster:
         if owner is not None:
             owner.blocked.add(worker_id)
 
+    async def unblock(self, table_id: str, worker_id: str) -> None:
+        """Lift a block: the worker may connect (with a link that still works) and act again."""
+        await self._tables.record(table_id)
+        check_worker_id(worker_id)
+        if not await self._store.delete_item(table_id, BLOCK_KIND, worker_id):
+            raise Failure("not_found", f"worker {worker_id!r} is not blocked on table {table_id!r}")
+        owner = self._tables.loaded(table_id)
+        if owner is not None:
+            owner.blocked.discard(worker_id)
+
     async def blocked(self, table_id: str) -> set[str]:
         return {key for key, _ in await self._store.list_items(table_id, BLOCK_KIND)}
 

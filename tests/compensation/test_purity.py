@@ -3,13 +3,13 @@ cents whatever Python's string hashing does to set and dict order."""
 
 from __future__ import annotations
 
-import ast
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import crowdfill.compensation
+from tests.support.imports import imported_modules
 
 PACKAGE = Path(crowdfill.compensation.__file__).parent
 ALLOWED_STDLIB = {"__future__", "collections", "dataclasses", "fractions", "math", "types", "typing"}
@@ -31,21 +31,11 @@ print(json.dumps(out, sort_keys=True))
 """
 
 
-def _imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-    return found
-
-
 def test_the_package_imports_only_pure_standard_modules_the_model_and_itself() -> None:
     offenders = [
         f"{path.name}: {module}"
         for path in sorted(PACKAGE.glob("*.py"))
-        for module in _imports(path)
+        for module in imported_modules(path)
         if not module.startswith(("crowdfill.model", "crowdfill.compensation"))
         and module.split(".")[0] not in ALLOWED_STDLIB
     ]

@@ -41,6 +41,15 @@ def test_malformed_marketplace_ids_are_refused(raw: str) -> None:
         mturk_worker(raw)
 
 
+def test_an_id_with_a_trailing_newline_is_refused() -> None:
+    with pytest.raises(MarketIdentityError):
+        mturk_worker("A1B2C3\n")
+    with pytest.raises(MarketIdentityError):
+        prolific_visit({"PROLIFIC_PID": "5f3a\n", "STUDY_ID": "st1", "SESSION_ID": "se1"})
+    with pytest.raises(MarketIdentityError):
+        mturk_worker_id("mturk:A1B2C3\n")
+
+
 def test_a_prolific_visit_reads_its_three_url_parameters() -> None:
     visit = prolific_visit({"PROLIFIC_PID": "5f3a", "STUDY_ID": "st1", "SESSION_ID": "se1", "x": "y"})
     assert visit is not None

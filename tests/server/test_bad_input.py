@@ -12,27 +12,7 @@ import socketio
 from crowdfill.server.tokens import TokenSigner, WorkerClaims
 from tests.support.live_server import SECRET, LiveServer
 from tests.support.requester import CAPITALS, SOCCER, candidates, create_table, worker_token
-from tests.support.worker_client import WorkerClient
-
-
-async def refusal(server: LiveServer, auth: Any, namespace: str = "/worker") -> dict[str, Any]:
-    """Connect and return the refusal's data ({code, message})."""
-    client = socketio.AsyncClient(reconnection=False)
-    errors: list[Any] = []
-
-    async def on_error(data: Any) -> None:
-        errors.append(data)
-
-    client.on("connect_error", on_error, namespace=namespace)
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await client.connect(
-            server.base_url, namespaces=[namespace], auth=auth, transports=["websocket"], wait_timeout=5
-        )
-    await client.disconnect()
-    assert errors, "no connect_error received"
-    data: dict[str, Any] = errors[0]["data"] if "data" in errors[0] else errors[0]
-    assert data["message"]
-    return data
+from tests.support.worker_client import WorkerClient, refusal
 
 
 async def test_malformed_wrong_and_invalid_operations_get_error_acks_and_change_nothing(
@@ -102,26 +82,28 @@ async def test_forged_foreign_expired_and_revoked_tokens_are_refused_at_connect(
     other = await create_table(http, CAPITALS)
     draft = await create_table(http, CAPITALS, launch=False)
     good = await worker_token(http, table["id"], "ann")
-    assert (await refusal(server, None))["code"] == "token_invalid"
-    assert (await refusal(server, {"token": "garbage"}))["code"] == "token_invalid"
-    assert (await refusal(server, {"token": good[:-3] + "AAA"}))["code"] == "token_invalid"
+    assert (await refusal(server.base_url, None))["code"] == "token_invalid"
+    assert (await refusal(server.base_url, {"token": "garbage"}))["code"] == "token_invalid"
+    assert (await refusal(server.base_url, {"token": good[:-3] + "AAA"}))["code"] == "token_invalid"
     forged = TokenSigner("another-secret-0123456789").sign(WorkerClaims(table["id"], "ann", "x"))
-    assert (await refusal(server, {"token": forged}))["code"] == "token_invalid"
+    assert (await refusal(server.base_url, {"token": forged}))["code"] == "token_invalid"
     made_up = TokenSigner(SECRET).sign(WorkerClaims(table["id"], "mallory", "made-up-link"))
-    assert (await refusal(server, {"token": made_up}))["code"] == "link_revoked"
-    assert (await refusal(server, {"token": good, "table_id": other["id"]}))["code"] == "token_foreign"
-    assert (await refusal(server, {"token": good, "last_seq": "ten"}))["code"] == "malformed"
+    assert (await refusal(server.base_url, {"token": made_up}))["code"] == "link_revoked"
+    assert (await refusal(server.base_url, {"token": good, "table_id": other["id"]}))[
+        "code"
+    ] == "token_foreign"
+    assert (await refusal(server.base_url, {"token": good, "last_seq": "ten"}))["code"] == "malformed"
     expired = TokenSigner(SECRET).sign(WorkerClaims(table["id"], "ann", "x", time.time() - 1))
-    assert (await refusal(server, {"token": expired}))["code"] == "token_expired"
+    assert (await refusal(server.base_url, {"token": expired}))["code"] == "token_expired"
     early = await worker_token(http, draft["id"], "ann")
-    assert (await refusal(server, {"token": early}))["code"] == "table_not_live"
+    assert (await refusal(server.base_url, {"token": early}))["code"] == "table_not_live"
     await http.delete(f"/api/tables/{table['id']}/links/ann")
-    assert (await refusal(server, {"token": good}))["code"] == "link_revoked"
-    assert (await refusal(server, {"token": "wrong", "table_id": table["id"]}, "/monitor"))[
+    assert (await refusal(server.base_url, {"token": good}))["code"] == "link_revoked"
+    assert (await refusal(server.base_url, {"token": "wrong", "table_id": table["id"]}, "/monitor"))[
         "code"
     ] == "unauthorized"
     missing = await refusal(
-        server, {"token": server.settings.requester_token, "table_id": "t-none"}, "/monitor"
+        server.base_url, {"token": server.settings.requester_token, "table_id": "t-none"}, "/monitor"
     )
     assert missing["code"] == "table_not_found"
 
@@ -145,7 +127,7 @@ async def test_revoking_a_link_or_blocking_a_worker_disconnects_their_live_sessi
     assert bob.kicked is not None
     assert bob.kicked["code"] == "worker_blocked"
     fresh = WorkerClient(server.base_url, await worker_token(http, table["id"], "bob"))
-    assert (await refusal(server, {"token": fresh.token}))["code"] == "worker_blocked"
+    assert (await refusal(server.base_url, {"token": fresh.token}))["code"] == "worker_blocked"
     workers = (await http.get(f"/api/tables/{table['id']}/workers")).json()["workers"]
     assert {w["worker_id"]: w["blocked"] for w in workers}["bob"] is True
 

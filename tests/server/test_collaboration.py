@@ -9,18 +9,10 @@ from typing import Any
 import httpx
 import socketio
 
+from tests.support.crowd import Crowd, crowd, join
 from tests.support.live_server import LiveServer
-from tests.support.requester import CAPITALS, SOCCER, candidates, create_table, worker_token
+from tests.support.requester import CAPITALS, SOCCER, candidates, create_table
 from tests.support.worker_client import WorkerClient
-
-
-async def join(server: LiveServer, http: httpx.AsyncClient, table_id: str, *names: str) -> list[WorkerClient]:
-    workers = []
-    for name in names:
-        worker = WorkerClient(server.base_url, await worker_token(http, table_id, name))
-        await worker.connect()
-        workers.append(worker)
-    return workers
 
 
 async def converge(http: httpx.AsyncClient, table_id: str, workers: list[WorkerClient]) -> dict[str, Any]:
@@ -44,9 +36,9 @@ def row_with(rows: list[dict[str, Any]], **values: Any) -> dict[str, Any]:
 async def test_simultaneous_fills_of_one_row_duplicate_it_and_every_replica_equals_the_server(
     server: LiveServer, http: httpx.AsyncClient
 ) -> None:
-    table = await create_table(http, SOCCER)
-    ann, bob, cat = await join(server, http, table["id"], "ann", "bob", "cat")
-    brazil = next(rid for rid, values in ann.rows().items() if dict(values) == {"nationality": "Brazil"})
+    players = await crowd(server, http, SOCCER, "ann", "bob", "cat")
+    table, (ann, bob, cat) = players.table, players.workers
+    brazil = players.row_id(nationality="Brazil")
     acks = await asyncio.gather(
         ann.fill(brazil, "name", "Neymar"),
         bob.fill(brazil, "name", "Pelé"),
@@ -65,8 +57,7 @@ async def test_simultaneous_fills_of_one_row_duplicate_it_and_every_replica_equa
         forwarded = {entry["seq"] for entry in worker.forwarded}
         assert ack["seq"] not in forwarded
         assert {a["seq"] for a in acks} - {ack["seq"]} <= forwarded
-    for worker in (ann, bob, cat):
-        await worker.disconnect()
+    await players.disconnect()
 
 
 async def test_many_concurrent_operations_converge_on_every_replica(
@@ -104,9 +95,9 @@ async def test_many_concurrent_operations_converge_on_every_replica(
 async def test_votes_propagate_and_a_second_vote_on_the_same_row_is_refused(
     server: LiveServer, http: httpx.AsyncClient
 ) -> None:
-    table = await create_table(http, CAPITALS)
-    ann, bob, cat = await join(server, http, table["id"], "ann", "bob", "cat")
-    france = next(rid for rid, values in ann.rows().items() if dict(values) == {"country": "France"})
+    voters = await crowd(server, http, CAPITALS, "ann", "bob", "cat")
+    table, (ann, bob, cat) = voters.table, voters.workers
+    france = voters.row_id(country="France")
     filled = await ann.fill(france, "capital", "Paris", new_row_id="paris-1")
     assert filled["ok"]
     assert filled["op"]["upvote"] is True  # the completing fill upvotes for the filler
@@ -124,8 +115,7 @@ async def test_votes_propagate_and_a_second_vote_on_the_same_row_is_refused(
     view = await converge(http, table["id"], [ann, bob, cat])
     paris = row_with(view["rows"], country="France", capital="Paris")
     assert (paris["up"], paris["down"], paris["score"], paris["status"]) == (2, 0, 2, "green")
-    for worker in (ann, bob, cat):
-        await worker.disconnect()
+    await voters.disconnect()
 
 
 async def test_the_monitor_sees_counts_and_colours_change(
@@ -133,10 +123,13 @@ async def test_the_monitor_sees_counts_and_colours_change(
 ) -> None:
     table = await create_table(http, CAPITALS)
     updates: list[dict[str, Any]] = []
+    arrived = asyncio.Condition()
     monitor = socketio.AsyncClient(reconnection=False)
 
     async def on_monitor(data: dict[str, Any]) -> None:
-        updates.append(data)
+        async with arrived:
+            updates.append(data)
+            arrived.notify_all()
 
     monitor.on("monitor", on_monitor, namespace="/monitor")
     await monitor.connect(
@@ -146,13 +139,22 @@ async def test_the_monitor_sees_counts_and_colours_change(
         transports=["websocket"],
     )
 
-    async def seen(predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        for _ in range(200):
-            for candidate in reversed(updates):
-                if predicate(candidate):
-                    return dict(candidate)
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"monitor never showed it; last: {updates[-1] if updates else None}")
+    async def seen(predicate: Callable[[dict[str, Any]], bool], timeout: float = 10) -> dict[str, Any]:
+        """The latest monitor update that satisfies ``predicate``, waiting for new updates if none does."""
+
+        def latest() -> dict[str, Any] | None:
+            return next((dict(u) for u in reversed(updates) if predicate(u)), None)
+
+        try:
+            async with arrived, asyncio.timeout(timeout):
+                await arrived.wait_for(lambda: latest() is not None)
+        except TimeoutError:
+            raise AssertionError(
+                f"monitor never showed it; last: {updates[-1] if updates else None}"
+            ) from None
+        found = latest()
+        assert found is not None
+        return found
 
     first = await seen(lambda u: len(u["rows"]) == 2)
     assert {row["status"] for row in first["rows"]} == {"blue"}
@@ -160,10 +162,10 @@ async def test_the_monitor_sees_counts_and_colours_change(
     assert [c["name"] for c in first["table"]["schema"]["columns"]] == ["country", "capital"]
     assert first["table"]["status"] == "live"
     assert first["spend"]["budget_cents"] == CAPITALS["budget_cents"]
-    ann, bob, cat = await join(server, http, table["id"], "ann", "bob", "cat")
+    voters = Crowd(table, await join(server, http, table["id"], "ann", "bob", "cat"))
+    ann, bob, cat = voters.workers
     await seen(lambda u: u["workers_online"] == 3)
-    spain = next(rid for rid, values in ann.rows().items() if dict(values) == {"country": "Spain"})
-    france = next(rid for rid, values in ann.rows().items() if dict(values) == {"country": "France"})
+    spain, france = voters.row_id(country="Spain"), voters.row_id(country="France")
     assert (await ann.fill(france, "capital", "Paris", new_row_id="paris"))["ok"]
     assert (await ann.fill(spain, "capital", "Barcelona", new_row_id="barcelona"))["ok"]
     await bob.wait_for(lambda: "barcelona" in bob.rows() and "paris" in bob.rows())
@@ -188,8 +190,7 @@ async def test_the_monitor_sees_counts_and_colours_change(
     # The red Spain row cannot serve the template: the central client inserted a fresh Spain row.
     assert matched[1]["row_id"] not in (None, "barcelona")
     assert {w["worker_id"] for w in update["workers"] if w["online"]} == {"ann", "bob", "cat"}
-    for worker in (ann, bob, cat):
-        await worker.disconnect()
+    await voters.disconnect()
     await seen(lambda u: u["workers_online"] == 0)
     await monitor.disconnect()
 
@@ -225,11 +226,11 @@ async def test_a_completed_table_tells_everyone_the_final_table_and_their_pay(
 
 
 async def test_a_reconnecting_worker_gets_what_it_missed(server: LiveServer, http: httpx.AsyncClient) -> None:
-    table = await create_table(http, SOCCER)
-    ann, bob = await join(server, http, table["id"], "ann", "bob")
+    pair = await crowd(server, http, SOCCER, "ann", "bob")
+    table, (ann, bob) = pair.table, pair.workers
     await bob.disconnect()
     seen_before = bob.last_seq
-    brazil = next(rid for rid, values in ann.rows().items() if dict(values) == {"nationality": "Brazil"})
+    brazil = pair.row_id(nationality="Brazil")
     assert (await ann.fill(brazil, "name", "Neymar", new_row_id="ney"))["ok"]
     assert (await ann.fill("ney", "position", "FW", new_row_id="ney2"))["ok"]
     await bob.reconnect()

@@ -24,10 +24,21 @@ WIDE: dict[str, Any] = {
 }
 
 
+# Acknowledged ops before the kill: enough that every connection is busy with more in flight.
+KILL_AFTER = 60
+
+
 async def burst(
-    worker: WorkerClient, acked: dict[int, dict[str, Any]], stop: asyncio.Event, seed: int
+    worker: WorkerClient,
+    acked: dict[int, dict[str, Any]],
+    enough: asyncio.Event,
+    stop: asyncio.Event,
+    seed: int,
 ) -> None:
-    """Fill random empty cells until the connection dies; record every acknowledged op."""
+    """Fill random empty cells until the connection dies; record every acknowledged op.
+
+    ``enough`` is set once all bursts together have ``KILL_AFTER`` acknowledged ops.
+    """
     rng = random.Random(seed)
     step = 0
     while not stop.is_set():
@@ -44,6 +55,8 @@ async def burst(
             return  # the server died with this operation in flight: it was never acknowledged
         if ack.get("ok"):
             acked[ack["seq"]] = ack["op"]
+            if len(acked) >= KILL_AFTER:
+                enough.set()
 
 
 @pytest.mark.slow
@@ -59,16 +72,19 @@ async def test_every_acknowledged_operation_survives_sigkill_and_clients_converg
         for worker in workers:
             await worker.connect()
         acked: dict[int, dict[str, Any]] = {}
+        enough = asyncio.Event()
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(burst(w, acked, stop, i)) for i, w in enumerate(workers)]
-        while len(acked) < 60 and not any(task.done() for task in tasks):
-            await asyncio.sleep(0.005)
+        tasks = [asyncio.create_task(burst(w, acked, enough, stop, i)) for i, w in enumerate(workers)]
+        # Kill as soon as enough ops are acknowledged, or when a burst ends early (the test then fails below).
+        reached = asyncio.create_task(enough.wait())
+        await asyncio.wait([reached, *tasks], timeout=60, return_when=asyncio.FIRST_COMPLETED)
         process.kill()  # mid-burst: operations are in flight on every connection
         stop.set()
+        reached.cancel()
         await asyncio.wait_for(asyncio.gather(*tasks), 30)
         for worker in workers:
             await worker.abandon()
-        assert len(acked) >= 60
+        assert len(acked) >= KILL_AFTER
 
         process.start()  # same data directory and port
         async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers, timeout=10) as http:

@@ -52,7 +52,7 @@ async def crowd_worker(worker: WorkerClient, rng: random.Random) -> None:
             column = rng.choice([c for c in SOCCER_PLAYER.names if c not in dict(values)])
             actions.append(("fill", row_id, (column, player[column])))
         if not actions:
-            await asyncio.sleep(0.02)
+            await worker.next_change()  # nothing to do until another worker's op (or completion) arrives
             continue
         kind, row_id, detail = rng.choice(actions)
         if kind == "upvote":

@@ -9,15 +9,7 @@ import httpx
 
 from crowdfill.markets import identity
 from tests.support.live_server import LiveServer
-from tests.support.requester import CAPITALS, SOCCER, create_table
-
-
-def error_code(response: httpx.Response) -> str:
-    body: dict[str, Any] = response.json()
-    assert set(body["error"]) == {"code", "message"}
-    assert body["error"]["message"]
-    code: str = body["error"]["code"]
-    return code
+from tests.support.requester import CAPITALS, SOCCER, create_table, error_code
 
 
 async def test_a_table_goes_from_draft_to_live_and_the_central_client_inserts_template_rows(

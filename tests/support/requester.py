@@ -64,3 +64,12 @@ async def candidates(client: httpx.AsyncClient, table_id: str) -> dict[str, Any]
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+def error_code(response: httpx.Response) -> str:
+    """The code of an error response, after checking the body has the documented error shape."""
+    body: dict[str, Any] = response.json()
+    assert set(body["error"]) == {"code", "message"}
+    assert body["error"]["message"]
+    code: str = body["error"]["code"]
+    return code

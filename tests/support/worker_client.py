@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 import socketio
 
 from crowdfill.model import CandidateTable, Column, Insert, Schema
@@ -139,6 +140,15 @@ class WorkerClient:
             except TimeoutError:
                 continue
 
+    async def next_change(self, timeout: float = 10) -> None:
+        """Wait for the next thing this client hears: an op, a snapshot, an estimate, completion or a kick.
+
+        Only what arrives after the call counts, so call it straight after reading the state that
+        should change (with no ``await`` in between), or a change in that gap would be slept through.
+        """
+        self._changed.clear()
+        await asyncio.wait_for(self._changed.wait(), timeout)
+
     def _apply(self, seq: int, op: dict[str, Any]) -> None:
         assert self.table is not None, "not joined"
         self.table.integrate(operation_from_wire(op))
@@ -181,3 +191,23 @@ class WorkerClient:
     async def _on_kicked(self, data: dict[str, Any]) -> None:
         self.kicked = data
         self._changed.set()
+
+
+async def refusal(base_url: str, auth: Any, namespace: str = "/worker") -> dict[str, Any]:
+    """Connect a client the server must refuse (to ``namespace``) and return the refusal's {code, message}."""
+    client = socketio.AsyncClient(reconnection=False)
+    errors: list[Any] = []
+
+    async def on_error(data: Any) -> None:
+        errors.append(data)
+
+    client.on("connect_error", on_error, namespace=namespace)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(
+            base_url, namespaces=[namespace], auth=auth, transports=["websocket"], wait_timeout=5
+        )
+    await client.disconnect()
+    assert errors, "no connect_error received"
+    data: dict[str, Any] = errors[0]["data"] if "data" in errors[0] else errors[0]
+    assert data["message"]
+    return data

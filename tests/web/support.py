@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import threading
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from playwright.sync_api import BrowserContext, Locator, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, WebSocketRoute, expect
 
 _names = itertools.count(1)
 
@@ -31,6 +32,24 @@ def capitals_definition(**changes: Any) -> dict[str, Any]:
     }
     definition.update(changes)
     return definition
+
+
+def new_context(
+    browser: Browser, contexts: list[BrowserContext], *, requester_token: str | None = None, **options: Any
+) -> BrowserContext:
+    """A fresh browser context (its own storage, like a separate person), closed by the ``contexts``
+    fixture after the test.
+
+    ``requester_token`` is stored as if the requester had entered it on an earlier visit, so the
+    requester and monitor pages open without asking; ``options`` go to ``Browser.new_context``.
+    """
+    context = browser.new_context(**options)
+    contexts.append(context)
+    if requester_token is not None:
+        context.add_init_script(
+            f"localStorage.setItem('crowdfill.requesterToken', {json.dumps(requester_token)})"
+        )
+    return context
 
 
 class Requester:
@@ -170,6 +189,27 @@ class SocketTap:
         for route in self.routes:
             route.close(code=1001, reason="cut by the test")
         self.routes.clear()
+
+
+def open_worker(browser: Browser, contexts: list[BrowserContext], url: str, **options: Any) -> WorkerPage:
+    """A live worker page for ``url`` in a fresh context (``options`` as for ``new_context``)."""
+    return WorkerPage.open(new_context(browser, contexts, **options), url)
+
+
+def tapped_worker(
+    browser: Browser, contexts: list[BrowserContext], url: str, **options: Any
+) -> tuple[WorkerPage, SocketTap]:
+    """A worker page in a fresh context, live, with its Socket.IO WebSocket running through a tap.
+
+    Returns once the connection has moved to the WebSocket, so everything after goes through the tap.
+    """
+    page = new_context(browser, contexts, **options).new_page()
+    tap = SocketTap(page)
+    page.goto(url)
+    worker = WorkerPage(page)
+    expect(page.locator("#connection")).to_have_text("Live")
+    tap.wait_for_upgrade()
+    return worker, tap
 
 
 def wait_until(page: Page, condition: Callable[[], bool], what: str, timeout_ms: int = 10_000) -> None:

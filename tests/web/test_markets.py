@@ -8,22 +8,23 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Route, expect
 
-from tests.web.support import FormRecorder, Requester, WorkerPage, capitals_definition
+from tests.web.support import (
+    FormRecorder,
+    Requester,
+    WorkerPage,
+    capitals_definition,
+    new_context,
+    open_worker,
+)
 
 pytestmark = pytest.mark.browser
-
-
-def _page_for(browser: Browser, contexts: list[BrowserContext]) -> BrowserContext:
-    context = browser.new_context()
-    contexts.append(context)
-    return context
 
 
 def test_an_mturk_preview_shows_the_table_read_only_with_a_notice(
     server: Requester, browser: Browser, contexts: list[BrowserContext], mturk_endpoint: FormRecorder
 ) -> None:
     table = server.launched_table()
-    ann = WorkerPage.open(_page_for(browser, contexts), server.worker_link(table, "ann"))
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"))
     ann.fill(ann.row_with("France"), "capital", "Paris")
     ann.wait_until_saved()
     query = urlencode(
@@ -33,7 +34,7 @@ def test_an_mturk_preview_shows_the_table_read_only_with_a_notice(
             "turkSubmitTo": mturk_endpoint.url,
         }
     )
-    page = _page_for(browser, contexts).new_page()
+    page = new_context(browser, contexts).new_page()
     page.goto(f"{server.base_url}/w/{table}?{query}")
 
     expect(page.locator("#notice")).to_contain_text("Preview")
@@ -63,7 +64,7 @@ def test_an_mturk_worker_submits_the_hit_to_turk_submit_to(
             "turkSubmitTo": mturk_endpoint.url,
         }
     )
-    worker = WorkerPage.open(_page_for(browser, contexts), f"{server.base_url}/w/{table}?{query}")
+    worker = open_worker(browser, contexts, f"{server.base_url}/w/{table}?{query}")
     worker.fill(worker.row_with("France"), "capital", "Paris")
     worker.wait_until_saved()
 
@@ -81,7 +82,7 @@ def test_a_prolific_participant_finishes_on_the_studys_completion_url(
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table(capitals_definition(prolific_completion_code="C0DE42"))
-    context = _page_for(browser, contexts)
+    context = new_context(browser, contexts)
     arrived: list[str] = []
 
     def prolific(route: Route) -> None:

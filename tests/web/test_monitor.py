@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.web.support import Requester, WorkerPage, capitals_definition
+from tests.web.support import Requester, capitals_definition, new_context, open_worker
 
 pytestmark = pytest.mark.browser
 
 
 def _monitor(browser: Browser, contexts: list[BrowserContext], server: Requester, table: str) -> Page:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    contexts.append(context)
-    context.add_init_script(f"localStorage.setItem('crowdfill.requesterToken', {json.dumps(server.token)})")
-    page = context.new_page()
+    viewport = {"width": 1200, "height": 900}
+    page = new_context(browser, contexts, requester_token=server.token, viewport=viewport).new_page()
     page.goto(f"{server.base_url}/tables/{table}/monitor")
     expect(page.locator("#connection")).to_have_text("Live")
     return page
@@ -43,12 +40,10 @@ def test_the_monitor_shows_counts_colours_and_matching_change_as_workers_vote(
 ) -> None:
     table = server.launched_table()  # scoring: difference (score = up - down)
     monitor = _monitor(browser, contexts, server, table)
-    workers = browser.new_context(viewport={"width": 1100, "height": 720})
-    contexts.append(workers)
-    ann = WorkerPage.open(workers, server.worker_link(table, "ann"))
-    bob_context = browser.new_context()
-    contexts.append(bob_context)
-    bob = WorkerPage.open(bob_context, server.worker_link(table, "bob"))
+    ann = open_worker(
+        browser, contexts, server.worker_link(table, "ann"), viewport={"width": 1100, "height": 720}
+    )
+    bob = open_worker(browser, contexts, server.worker_link(table, "bob"))
 
     # At launch the central client inserted the template's rows: scoreless, blue.
     _expect_row(_candidate(monitor, "France"), up=0, down=0, score=0, status="blue")
@@ -87,8 +82,8 @@ def test_a_template_row_waits_for_votes_while_a_rival_row_of_its_key_scores_high
     definition = capitals_definition(template=[{"country": "France", "capital": "Paris"}, {}])
     table = server.launched_table(definition)
     monitor = _monitor(browser, contexts, server, table)
-    ann = WorkerPage.open(_context(browser, contexts), server.worker_link(table, "ann"))
-    bob = WorkerPage.open(_context(browser, contexts), server.worker_link(table, "bob"))
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"))
+    bob = open_worker(browser, contexts, server.worker_link(table, "bob"))
     t1 = monitor.locator('#matching tr[data-position="0"]')
 
     # Ann builds a rival France row with another capital; completing it upvotes it for her.
@@ -111,21 +106,12 @@ def test_a_template_row_waits_for_votes_while_a_rival_row_of_its_key_scores_high
     expect(t1).to_contain_text("Paris")
 
 
-def _context(browser: Browser, contexts: list[BrowserContext]) -> BrowserContext:
-    context = browser.new_context()
-    contexts.append(context)
-    return context
-
-
 def test_the_monitor_takes_its_columns_from_the_pushed_schema_without_another_request(
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     # Only an empty template row: no row values from which the columns could be guessed.
     table = server.launched_table(capitals_definition(template=[{}]))
-    context = browser.new_context()
-    contexts.append(context)
-    context.add_init_script(f"localStorage.setItem('crowdfill.requesterToken', {json.dumps(server.token)})")
-    page = context.new_page()
+    page = new_context(browser, contexts, requester_token=server.token).new_page()
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{server.base_url}/tables/{table}/monitor")
@@ -143,10 +129,7 @@ def test_the_monitor_takes_its_columns_from_the_pushed_schema_without_another_re
 def test_the_monitor_of_an_unknown_table_says_so(
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
-    context = browser.new_context()
-    contexts.append(context)
-    context.add_init_script(f"localStorage.setItem('crowdfill.requesterToken', {json.dumps(server.token)})")
-    page = context.new_page()
+    page = new_context(browser, contexts, requester_token=server.token).new_page()
     page.goto(f"{server.base_url}/tables/t-missing/monitor")
 
     expect(page.locator("#notice")).to_contain_text("There is no table with this id")
@@ -156,10 +139,7 @@ def test_the_monitor_asks_again_for_a_requester_token_the_server_refuses(
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table()
-    context = browser.new_context()
-    contexts.append(context)
-    context.add_init_script("localStorage.setItem('crowdfill.requesterToken', 'not-the-token')")
-    page = context.new_page()
+    page = new_context(browser, contexts, requester_token="not-the-token").new_page()
     page.goto(f"{server.base_url}/tables/{table}/monitor")
 
     expect(page.locator("#token-form")).to_be_visible()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from urllib.parse import urlencode
@@ -10,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.web.support import Requester, WorkerPage, capitals_definition
+from tests.web.support import Requester, capitals_definition, new_context, open_worker
 
 pytestmark = pytest.mark.browser
 
@@ -18,9 +17,7 @@ pytestmark = pytest.mark.browser
 def test_a_requester_creates_a_table_in_the_editors_launches_it_and_a_worker_link_opens_it(
     server: Requester, browser: Browser, contexts: list[BrowserContext], screenshots: Path
 ) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    contexts.append(context)
-    page = context.new_page()
+    page = new_context(browser, contexts, viewport={"width": 1280, "height": 1000}).new_page()
     page.goto(f"{server.base_url}/")
 
     # The token is asked for once, then kept.
@@ -77,9 +74,7 @@ def test_a_requester_creates_a_table_in_the_editors_launches_it_and_a_worker_lin
     url = link_field.input_value()
     page.screenshot(path=str(screenshots / "requester-launched.png"), full_page=True)
 
-    worker_context = browser.new_context()
-    contexts.append(worker_context)
-    worker = WorkerPage.open(worker_context, server.base_url + url[url.index("/w/") :])
+    worker = open_worker(browser, contexts, server.base_url + url[url.index("/w/") :])
     expect(worker.page.locator("#table-name")).to_have_text("Rivers")
     expect(worker.row_with("Africa")).to_have_count(1)
     expect(worker.rows).to_have_count(2)
@@ -94,16 +89,11 @@ def test_the_requester_downloads_the_final_table_and_reads_the_compensation_repo
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table(capitals_definition(template=[{"country": "France"}]))
-    worker_context = browser.new_context()
-    contexts.append(worker_context)
-    ann = WorkerPage.open(worker_context, server.worker_link(table, "ann"))
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"))
     ann.fill(ann.row_with("France"), "capital", "Paris")
     expect(ann.page.locator("#notice")).to_contain_text("Collection is complete")
 
-    context = browser.new_context(accept_downloads=True)
-    contexts.append(context)
-    context.add_init_script(f"localStorage.setItem('crowdfill.requesterToken', {json.dumps(server.token)})")
-    page = context.new_page()
+    page = new_context(browser, contexts, requester_token=server.token, accept_downloads=True).new_page()
     page.goto(f"{server.base_url}/#table={table}")
     expect(page.locator("#status-badge")).to_have_text("complete")
 
@@ -125,13 +115,8 @@ def test_closing_a_live_table_takes_two_clicks_and_ends_the_workers_session(
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table()
-    worker_context = browser.new_context()
-    contexts.append(worker_context)
-    ann = WorkerPage.open(worker_context, server.worker_link(table, "ann"))
-    context = browser.new_context()
-    contexts.append(context)
-    context.add_init_script(f"localStorage.setItem('crowdfill.requesterToken', {json.dumps(server.token)})")
-    page = context.new_page()
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"))
+    page = new_context(browser, contexts, requester_token=server.token).new_page()
     page.goto(f"{server.base_url}/#table={table}")
     expect(page.locator("#status-badge")).to_have_text("live")
 
@@ -147,10 +132,8 @@ def test_closing_a_live_table_takes_two_clicks_and_ends_the_workers_session(
 
 
 def _requester_page(browser: Browser, contexts: list[BrowserContext], server: Requester, table: str) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    contexts.append(context)
-    context.add_init_script(f"localStorage.setItem('crowdfill.requesterToken', {json.dumps(server.token)})")
-    page = context.new_page()
+    viewport = {"width": 1280, "height": 1000}
+    page = new_context(browser, contexts, requester_token=server.token, viewport=viewport).new_page()
     page.goto(f"{server.base_url}/#table={table}")
     expect(page.locator("#status-badge")).to_have_text("live")
     return page
@@ -160,9 +143,7 @@ def test_blocking_a_worker_from_the_links_list_takes_two_clicks_and_ends_their_s
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table()
-    worker_context = browser.new_context()
-    contexts.append(worker_context)
-    ann = WorkerPage.open(worker_context, server.worker_link(table, "ann"))
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"))
     server.worker_link(table, "bob")
     page = _requester_page(browser, contexts, server, table)
 
@@ -215,10 +196,8 @@ def test_a_worker_from_mturk_is_listed_without_a_link_and_can_be_blocked(
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table()
-    worker_context = browser.new_context()
-    contexts.append(worker_context)
     query = urlencode({"assignmentId": "ASSIGN7", "hitId": "HIT7", "workerId": "AWORKER7"})
-    turker = WorkerPage.open(worker_context, f"{server.base_url}/w/{table}?{query}")
+    turker = open_worker(browser, contexts, f"{server.base_url}/w/{table}?{query}")
     page = _requester_page(browser, contexts, server, table)
 
     row = page.locator('#links tr[data-worker-id="mturk:AWORKER7"]')
@@ -229,3 +208,27 @@ def test_a_worker_from_mturk_is_listed_without_a_link_and_can_be_blocked(
 
     expect(row).to_have_attribute("data-blocked", "yes")
     expect(turker.page.locator("#notice")).to_contain_text("disconnected")
+
+
+def test_a_blocked_worker_is_unblocked_with_one_click_and_their_link_opens_the_table_again(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table()
+    link = server.worker_link(table, "ann")
+    server.call("POST", f"/api/tables/{table}/workers/ann/block")
+    page = _requester_page(browser, contexts, server, table)
+    row = page.locator('#links tr[data-worker-id="ann"]')
+    expect(row).to_have_attribute("data-blocked", "yes")
+
+    page.get_by_role("button", name="unblock worker ann").click()
+
+    expect(row).to_have_attribute("data-blocked", "no")
+    expect(row.locator(".badge")).to_have_count(0)
+    expect(page.get_by_role("button", name="block worker ann")).to_have_count(1)
+    expect(page.locator("#toasts")).to_contain_text("ann is unblocked")
+    workers = {
+        w["worker_id"]: w["blocked"] for w in server.call("GET", f"/api/tables/{table}/workers")["workers"]
+    }
+    assert workers.get("ann", False) is False  # listed only while blocked, online or with work done
+    ann = open_worker(browser, contexts, link)
+    expect(ann.row_with("France")).to_have_count(1)

@@ -8,23 +8,29 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Route, expect
 
-from tests.web.support import Requester, SocketTap, WorkerPage, capitals_definition
+from tests.web.support import (
+    Requester,
+    SocketTap,
+    WorkerPage,
+    capitals_definition,
+    new_context,
+    open_worker,
+    tapped_worker,
+)
 
 pytestmark = pytest.mark.browser
 
 
-def _open(browser: Browser, contexts: list[BrowserContext], url: str) -> WorkerPage:
-    context = browser.new_context(viewport={"width": 1100, "height": 720})
-    contexts.append(context)
-    return WorkerPage.open(context, url)
+# A laptop-sized window, the size the worker page screenshot is taken at.
+VIEWPORT = {"width": 1100, "height": 720}
 
 
 def test_a_fill_in_one_worker_page_appears_in_the_other(
     server: Requester, browser: Browser, contexts: list[BrowserContext], screenshots: Path
 ) -> None:
     table = server.launched_table()
-    ann = _open(browser, contexts, server.worker_link(table, "ann"))
-    bob = _open(browser, contexts, server.worker_link(table, "bob"))
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
+    bob = open_worker(browser, contexts, server.worker_link(table, "bob"), viewport=VIEWPORT)
     expect(ann.page.locator("#instructions-text")).to_contain_text("Name the capital")
     expect(bob.row_with("France")).to_have_count(1)
 
@@ -47,12 +53,8 @@ def test_a_simultaneous_fill_of_the_same_cell_duplicates_the_row_in_both_pages(
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table()
-    ann = _open(browser, contexts, server.worker_link(table, "ann"))
-    tap = SocketTap(ann.page)
-    ann.page.reload()
-    expect(ann.page.locator("#connection")).to_have_text("Live")
-    tap.wait_for_upgrade()
-    bob = _open(browser, contexts, server.worker_link(table, "bob"))
+    ann, tap = tapped_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
+    bob = open_worker(browser, contexts, server.worker_link(table, "bob"), viewport=VIEWPORT)
 
     # Ann's fill leaves her browser but is held on the way, so both fills target the same row.
     tap.hold_outgoing()
@@ -76,15 +78,9 @@ def test_a_refused_vote_is_rolled_back_with_the_servers_reason(
 ) -> None:
     # Difference scoring: a completing fill's own upvote makes its row final at once.
     table = server.launched_table(capitals_definition(template=[{"country": "France"}, {"country": "Spain"}]))
-    ann = _open(browser, contexts, server.worker_link(table, "ann"))
-    context = browser.new_context()
-    contexts.append(context)
-    page = context.new_page()
-    tap = SocketTap(page)
-    page.goto(server.worker_link(table, "bob"))
-    bob = WorkerPage(page)
-    expect(page.locator("#connection")).to_have_text("Live")
-    tap.wait_for_upgrade()
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
+    bob, tap = tapped_worker(browser, contexts, server.worker_link(table, "bob"))
+    page = bob.page
     ann.fill(ann.row_with("France"), "capital", "Paris")
     paris = bob.row_with("Paris")
     expect(paris.locator("button.vote.down")).to_have_count(1)
@@ -109,8 +105,8 @@ def test_thumbs_down_is_not_offered_on_rows_the_template_protects(
 ) -> None:
     template = [{"country": "France", "capital": "Paris"}, {}, {}]
     table = server.launched_table(capitals_definition(template=template))
-    ann = _open(browser, contexts, server.worker_link(table, "ann"))
-    bob = _open(browser, contexts, server.worker_link(table, "bob"))
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
+    bob = open_worker(browser, contexts, server.worker_link(table, "bob"), viewport=VIEWPORT)
     ann.fill(ann.empty_rows().first, "country", "France")
     ann.wait_until_saved()
     ann.fill(ann.empty_rows().first, "country", "Atlantis")
@@ -134,14 +130,8 @@ def test_a_fill_the_server_refuses_is_rolled_back_with_the_reason(
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table()
-    context = browser.new_context()
-    contexts.append(context)
-    page = context.new_page()
-    tap = SocketTap(page)
-    page.goto(server.worker_link(table, "bob"))
-    bob = WorkerPage(page)
-    expect(page.locator("#connection")).to_have_text("Live")
-    tap.wait_for_upgrade()
+    bob, tap = tapped_worker(browser, contexts, server.worker_link(table, "bob"))
+    page = bob.page
 
     # The requester closes the table, but Bob's page has not heard of it yet when he fills a cell.
     tap.hold_incoming()
@@ -161,7 +151,7 @@ def test_when_the_table_completes_the_worker_sees_the_final_pay_and_the_table_tu
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table(capitals_definition(template=[{"country": "France"}]))
-    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
 
     # Difference scoring: the completing fill's own upvote makes the row final; the template is met.
     ann.fill(ann.row_with("France"), "capital", "Paris")
@@ -178,7 +168,7 @@ def test_a_worker_whose_link_is_revoked_is_told_and_disconnected(
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table()
-    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
 
     server.call("DELETE", f"/api/tables/{table}/links/ann")
 
@@ -202,7 +192,7 @@ def test_a_value_of_the_wrong_type_is_explained_in_its_cell_and_not_sent(
         template=[{"country": "France"}],
     )
     table = server.launched_table(definition)
-    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
     row = ann.row_with("France")
     # A column with a domain is edited with a select of its allowed values.
     expect(ann.editor(row, "continent").locator("option")).to_have_text(["—", "Africa", "Asia", "Europe"])
@@ -226,8 +216,8 @@ def test_a_worker_fills_and_votes_with_the_keyboard_only(
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table()
-    ann = _open(browser, contexts, server.worker_link(table, "ann"))
-    bob = _open(browser, contexts, server.worker_link(table, "bob"))
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
+    bob = open_worker(browser, contexts, server.worker_link(table, "bob"), viewport=VIEWPORT)
     ann.fill(ann.row_with("France"), "capital", "Paris")
     expect(bob.row_with("Paris")).to_have_count(1)
 
@@ -251,7 +241,7 @@ def test_own_votes_stay_marked_and_are_not_offered_again_after_a_reload(
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table()
-    ann = _open(browser, contexts, server.worker_link(table, "ann"))
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
     ann.fill(ann.row_with("France"), "capital", "Paris")
     ann.wait_until_saved()
     empty = ann.empty_rows().first
@@ -274,10 +264,8 @@ def test_after_a_reconnect_the_page_catches_up_and_keeps_what_the_worker_was_typ
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table()
-    ann = _open(browser, contexts, server.worker_link(table, "ann"))
-    context = browser.new_context()
-    contexts.append(context)
-    page = context.new_page()
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
+    page = new_context(browser, contexts).new_page()
     tap = SocketTap(page)
     blocked = {"on": False}
 

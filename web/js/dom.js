@@ -50,6 +50,26 @@ export function formatValue(value) {
   return String(value);
 }
 
+/**
+ * Show `text` in the page's notice box (the element with id "notice"), replacing what it said.
+ * `kind` is info, success or error (it picks the colour). `scroll` brings the box into view, for
+ * pages long enough that it may be off screen.
+ */
+export function notice(text, kind = "info", { scroll = false } = {}) {
+  const box = document.getElementById("notice");
+  box.hidden = false;
+  box.className = `notice notice-${kind}`;
+  replaceChildren(box, el("p", { text }));
+  if (scroll) box.scrollIntoView({ block: "nearest" });
+}
+
+/** The connection status line (id "connection"): `kind` (online, offline, ...) styles it, `text` says it. */
+export function setConnection(kind, text) {
+  const node = document.getElementById("connection");
+  node.dataset.state = kind;
+  node.textContent = text;
+}
+
 /** A short-lived message in a live region, so screen readers announce it too. */
 export function announce(region, message, kind = "info", ms = 8000) {
   const item = el("div", { class: `toast toast-${kind}`, text: message, attrs: { role: kind === "error" ? "alert" : "status" } });

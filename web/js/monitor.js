@@ -3,7 +3,7 @@
 // Each message is a full picture of the table, so the page simply redraws; no local state to merge.
 
 import { requesterToken, setRequesterToken } from "./api.js";
-import { el, formatCents, formatValue, replaceChildren } from "./dom.js";
+import { el, formatCents, formatValue, notice, replaceChildren, setConnection } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
 const tableId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
@@ -178,17 +178,4 @@ function drawSpend(spend, table) {
   $("spend").title = `${label} spend against the budget`;
   const share = budget > 0 && typeof used === "number" ? Math.min(100, (100 * used) / budget) : 0;
   $("spend-bar").style.width = `${share.toFixed(1)}%`;
-}
-
-function setConnection(kind, text) {
-  const node = $("connection");
-  node.dataset.state = kind;
-  node.textContent = text;
-}
-
-function notice(text, kind) {
-  const box = $("notice");
-  box.hidden = false;
-  box.className = `notice notice-${kind}`;
-  replaceChildren(box, el("p", { text }));
 }

@@ -134,7 +134,7 @@ async function loadLinks(current, table, notice, created) {
         " ",
         usable ? el("button", { type: "button", class: "small danger", text: "Revoke", attrs: { "aria-label": `revoke the link for ${workerId}` }, on: { click: () => revoke(current, table, notice, workerId) } }) : null,
         " ",
-        isBlocked ? el("span", { class: "badge blocked", text: "blocked" }) : blockButton(current, table, notice, workerId),
+        isBlocked ? [el("span", { class: "badge blocked", text: "blocked" }), " ", unblockButton(current, table, notice, workerId)] : blockButton(current, table, notice, workerId),
       ));
   });
   replaceChildren(table,
@@ -143,7 +143,8 @@ async function loadLinks(current, table, notice, created) {
 }
 
 function blockButton(current, table, notice, workerId) {
-  // Two clicks, as for closing a table: a block cannot be undone from here.
+  // Two clicks, as for closing a table: a block closes the worker's sessions at once (unblocking later
+  // lets them back in, but does not reopen what they were doing).
   const button = el("button", { type: "button", class: "small danger", text: "Block", attrs: { "aria-label": `block worker ${workerId}` } });
   let armed = false;
   button.addEventListener("click", async () => {
@@ -162,6 +163,22 @@ function blockButton(current, table, notice, workerId) {
       announce(toasts, `${workerId} is blocked: their sessions were closed and they cannot rejoin.`, "success", 4000);
     } catch (error) {
       notice(`Cannot block ${workerId}: ${error.message}`, "error");
+    }
+    await loadLinks(current, table, notice);
+  });
+  return button;
+}
+
+function unblockButton(current, table, notice, workerId) {
+  // One click: unblocking only lets the worker back in, and Block is there again to undo it.
+  const button = el("button", { type: "button", class: "small", text: "Unblock", attrs: { "aria-label": `unblock worker ${workerId}` } });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await api("DELETE", `/api/tables/${encodeURIComponent(current.id)}/workers/${encodeURIComponent(workerId)}/block`);
+      announce(toasts, `${workerId} is unblocked: they may join again (a link they had still works unless revoked).`, "success", 4000);
+    } catch (error) {
+      notice(`Cannot unblock ${workerId}: ${error.message}`, "error");
     }
     await loadLinks(current, table, notice);
   });

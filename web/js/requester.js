@@ -4,11 +4,13 @@
 // (a column added, a type changed) redraw the editor, and focus is put back where it was.
 
 import { ApiError, api, requesterToken, setRequesterToken } from "./api.js";
-import { announce, el, formatValue, replaceChildren } from "./dom.js";
+import { announce, el, formatValue, notice, replaceChildren } from "./dom.js";
 import { parseCell } from "./cells.js";
 import { recruitPanel, resultsPanel } from "./requester-panels.js";
 
 const $ = (id) => document.getElementById(id);
+// The editor is long: a requester notice scrolls into view, or it could appear unseen above the form.
+const showNotice = (text, kind) => notice(text, kind, { scroll: true });
 const toasts = $("toasts");
 const TYPES = ["text", "integer", "number", "boolean", "date"];
 const FAMILIES = {
@@ -36,7 +38,7 @@ function askForToken(message) {
   $("change-token").hidden = true;
   const form = $("token-form");
   form.hidden = false;
-  if (message) notice(message, "error");
+  if (message) showNotice(message, "error");
   $("token-input").value = "";
   $("token-input").focus();
   form.onsubmit = (event) => {
@@ -53,7 +55,7 @@ async function start() {
     await refreshList();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return askForToken("The requester token was not accepted.");
-    return notice(`Cannot load tables: ${error.message}`, "error");
+    return showNotice(`Cannot load tables: ${error.message}`, "error");
   }
   $("app").hidden = false;
   $("change-token").hidden = false;
@@ -227,8 +229,8 @@ function drawEditor() {
     schemaEditor(),
     scoringEditor(),
     templateEditor(),
-    current ? recruitPanel(current, notice) : null,
-    current ? resultsPanel(current, model.name, notice) : null,
+    current ? recruitPanel(current, showNotice) : null,
+    current ? resultsPanel(current, model.name, showNotice) : null,
   );
   drawHeader();
   if (focusKey) document.querySelector(`[data-focus-key="${focusKey}"]`)?.focus();
@@ -419,13 +421,13 @@ async function save() {
     definition = definitionFrom(model);
   } catch (error) {
     if (!(error instanceof EditorError)) throw error;
-    notice(`Cannot save: ${error.message}.`, "error");
+    showNotice(`Cannot save: ${error.message}.`, "error");
     return false;
   }
   try {
     current = current ? await api("PATCH", `/api/tables/${encodeURIComponent(current.id)}`, { body: definition }) : await api("POST", "/api/tables", { body: definition });
   } catch (error) {
-    notice(`The server refused the table: ${error.message}`, "error");
+    showNotice(`The server refused the table: ${error.message}`, "error");
     return false;
   }
   $("notice").hidden = true;
@@ -444,19 +446,11 @@ async function act(action, message) {
   try {
     current = await api("POST", `/api/tables/${encodeURIComponent(current.id)}/${action}`);
   } catch (error) {
-    notice(`Cannot ${action}: ${error.message}`, "error");
+    showNotice(`Cannot ${action}: ${error.message}`, "error");
     return;
   }
   $("notice").hidden = true;
   announce(toasts, message, "success", 4000);
   await refreshList();
   openTable(current);
-}
-
-function notice(text, kind) {
-  const box = $("notice");
-  box.hidden = false;
-  box.className = `notice notice-${kind}`;
-  replaceChildren(box, el("p", { text }));
-  box.scrollIntoView({ block: "nearest" });
 }

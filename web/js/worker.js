@@ -4,7 +4,7 @@
 // still-pending actions on top, so a refusal or a reconnect never leaves a half-applied state.
 
 import { api } from "./api.js";
-import { announce, el, formatCents, replaceChildren } from "./dom.js";
+import { announce, formatCents, notice, setConnection } from "./dom.js";
 import { parseCell } from "./cells.js";
 import { arrivalFrom, prolificCompletionUrl, sessionToken, submitToMturk } from "./market.js";
 import { Replica, SeqTracker, subsetOf } from "./replica.js";
@@ -362,19 +362,6 @@ function setupSubmit() {
 }
 
 // ---------------------------------------------------------------- status line and notices
-function setConnection(kind, text) {
-  const node = $("connection");
-  node.dataset.state = kind;
-  node.textContent = text;
-}
-
-function notice(text, kind) {
-  const box = $("notice");
-  box.hidden = false;
-  box.className = `notice notice-${kind}`;
-  replaceChildren(box, el("p", { text }));
-}
-
 function fatal(text) {
   state.stopped = true;
   notice(text, "error");
