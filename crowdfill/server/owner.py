@@ -4,8 +4,8 @@ Operations from every session queue here. The loop takes everything queued (one 
 each operation in order, validates it against the candidate table (a refusal is answered at once)
 and applies it in memory so the next one is validated against it; then the central client adds
 the inserts the batch calls for. The whole batch, inserts included, is persisted with ONE
-``store.append``; only then is it published (forwarded to the other clients), fed to the
-compensation estimator, and acknowledged. If the append fails, the in-memory state is rebuilt
+``store.append``; only then is it published (forwarded to the other clients), acknowledged, and
+fed to the compensation estimator. If the append fails, the in-memory state is rebuilt
 from storage and the batch is refused: nothing is half-applied and nothing unacknowledged is shown.
 
 Readers (snapshots for joining clients, REST reads, the monitor) hold ``owner.lock`` so they see
@@ -299,7 +299,6 @@ class TableOwner:
         self.seq = records[-1].seq
         published: list[tuple[_Submission | None, Published]] = []
         for record, (sender, op) in zip(records, staged, strict=True):
-            self.estimator.observe(op)
             self.ops_by_worker[op.worker] += 1
             self._recent.append((record.seq, record.operation))
             origin = sender.origin if sender is not None else None
@@ -308,6 +307,10 @@ class TableOwner:
         for sender, entry in published:
             if sender is not None:
                 _answer(sender, published=entry)
+        # The estimates are bookkeeping nobody waits for: they follow the forwards and the
+        # acknowledgements (still under the lock, so readers see them in step with the table).
+        for _, op in staged:
+            self.estimator.observe(op)
         if self.central.satisfied:
             await self._finish(COMPLETE)
         elif self.seq - self.snapshot_seq >= self._settings.snapshot_every:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hmac
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 import socketio
+from engineio import packet as eio_packet
+from socketio import packet as sio_packet
 
 from crowdfill.server.failures import Failure
 from crowdfill.server.owner import TableOwner
@@ -63,11 +66,26 @@ class Fanout:
         self.wake = asyncio.Event()
 
     async def published(self, owner: TableOwner, entries: Sequence[Any]) -> None:
-        room = table_room(owner.table_id)
+        # The same bytes go to every recipient: each operation is encoded once and handed to each
+        # connection's send queue directly, in sequence order (what ``sio.emit(room=...)`` does,
+        # minus a task per recipient and the wait for all of them, which cost more than the send).
+        sio = self._sio
+        recipients = list(sio.manager.get_participants(WORKER, table_room(owner.table_id)))
+        if not recipients:
+            return
+        send = sio.eio.send_packet
         for entry in entries:
-            await self._sio.emit(
-                "op", {"seq": entry.seq, "op": entry.op}, room=room, skip_sid=entry.origin, namespace=WORKER
-            )
+            frames = self._frames("op", {"seq": entry.seq, "op": entry.op})
+            for sid, eio_sid in recipients:
+                if sid != entry.origin:
+                    for frame in frames:
+                        await send(eio_sid, frame)
+
+    def _frames(self, event: str, data: Any) -> list[eio_packet.Packet]:
+        """The Engine.IO frames of one Socket.IO event on ``/worker`` (encoded once, sent to many)."""
+        encoded = self._sio.packet_class(sio_packet.EVENT, namespace=WORKER, data=[event, data]).encode()
+        parts = encoded if isinstance(encoded, list) else [encoded]
+        return [eio_packet.Packet(eio_packet.MESSAGE, part) for part in parts]
 
     async def completed(self, owner: TableOwner) -> None:
         await self.completed_for(owner, self._presence.sessions(owner.table_id))
@@ -330,6 +348,18 @@ class MonitorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socket
         self._app.presence.remove(sid)
 
 
+def _freeze_startup_heap() -> None:
+    """Collect once, then hide everything alive from the cyclic collector (once per process).
+
+    What is alive when the server starts (modules, FastAPI and pydantic machinery, recovered
+    tables) stays alive; without this every full collection walks it again, a pause of tens of
+    milliseconds in the middle of live traffic (about 50 ms at 90 MB), against a few with it.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
+
+
 class SocketApp:
     """The Socket.IO half of the server: namespaces, presence, fan-out and the pulse task."""
 
@@ -369,6 +399,7 @@ class SocketApp:
             logger.error("background task failed", exc_info=task.exception())
 
     def start(self) -> None:
+        _freeze_startup_heap()
         self.spawn(self.pulse.run())
 
     async def stop(self) -> None:
