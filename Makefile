@@ -30,7 +30,7 @@ browser:
 	scripts/install-browser
 
 bench: setup
-	for b in bench/*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
+	for b in bench/[!_]*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
 
 clean:
 	rm -rf $(VENV) web/node_modules .mypy_cache .pytest_cache .ruff_cache
