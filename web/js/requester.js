@@ -14,9 +14,9 @@ const showNotice = (text, kind) => notice(text, kind, { scroll: true });
 const toasts = $("toasts");
 const TYPES = ["text", "integer", "number", "boolean", "date"];
 const FAMILIES = {
-  threshold: "threshold: up − down once a row has enough votes, else 0 (the paper's default)",
+  threshold: "threshold: up − down, counted once enough votes agree (the paper's default)",
   difference: "difference: up − down",
-  majority: "majority: the sign of up − down",
+  majority: "majority: +1 / −1 by the majority, once enough votes agree",
   weighted: "weighted: up × weight − down × weight",
 };
 
@@ -356,7 +356,7 @@ function scoringEditor() {
       el("label", {}, "Scoring function",
         el("select", { id: "scoring-family", disabled: !editable(), dataset: { focusKey: "scoring-family" }, on: { change: (e) => change(() => { s.family = e.target.value; }, true) } },
           Object.entries(FAMILIES).map(([value, text]) => el("option", { value, text, selected: value === s.family })))),
-      s.family === "threshold" ? number("min_votes", "Votes needed before a row scores", "1") : null,
+      s.family !== "difference" ? number("min_votes", "Votes needed (upvotes to score above 0, downvotes to score below)", "1") : null,
       s.family === "weighted" ? number("up_weight", "Upvote weight", "any") : null,
       s.family === "weighted" ? number("down_weight", "Downvote weight", "any") : null,
     ),
