@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from crowdfill.export.rest import ServerError, add_server_options, requester_token, server_url
+from crowdfill.markets import links
 from crowdfill.markets.identity import MarketIdentityError
 from crowdfill.markets.money import amount_to_cents
 from crowdfill.markets.mturk_block import block_worker
@@ -46,6 +47,13 @@ def duration(text: str) -> int:
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
+def positive_duration(text: str) -> int:
+    seconds = duration(text)
+    if seconds < 1:
+        raise argparse.ArgumentTypeError(f"a duration of at least one second is needed; got {text!r}")
+    return seconds
+
+
 def dollars(text: str) -> int:
     try:
         return amount_to_cents(text)
@@ -53,8 +61,18 @@ def dollars(text: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
+def positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"a whole number is needed; got {text!r}") from error
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1; got {number}")
+    return number
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``mturk`` and ``prolific`` with their subcommands."""
+    """Add ``mturk``, ``prolific``, ``links`` and ``workers`` with their subcommands."""
     mturk = commands.add_parser("mturk", help="publish a table on Amazon Mechanical Turk and pay workers")
     actions = mturk.add_subparsers(dest="mturk_command", metavar="ACTION", required=True)
 
@@ -114,6 +132,47 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     url_cmd.add_argument("--public-url", default=None, help="base URL (env CROWDFILL_PUBLIC_URL)")
     url_cmd.add_argument("--server", default=None, help=argparse.SUPPRESS)
     url_cmd.set_defaults(handler=handle_prolific_url)
+    _register_links(commands)
+
+
+def _register_links(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``crowdfill links create / list / revoke`` and ``crowdfill workers list / block / unblock``."""
+    links_cmd = commands.add_parser("links", help="signed per-worker links to a table's worker page")
+    link_actions = links_cmd.add_subparsers(dest="links_command", metavar="ACTION", required=True)
+    create_cmd = link_actions.add_parser("create", help="create links; prints worker id and URL per line")
+    _table_and_server(create_cmd)
+    create_cmd.add_argument(
+        "--worker-id", default=None, help="the worker's id (default: a fresh w-... id); replaces their link"
+    )
+    create_cmd.add_argument("--expires-in", type=positive_duration, default=None, help="e.g. 3600, 2h or 3d")
+    create_cmd.add_argument("--count", type=positive, default=1, help="how many links, each a fresh worker")
+    create_cmd.set_defaults(handler=links.handle_create)
+    list_cmd = link_actions.add_parser("list", help="every link: worker, expiry, active or revoked")
+    _table_and_server(list_cmd)
+    list_cmd.set_defaults(handler=links.handle_list)
+    revoke_cmd = link_actions.add_parser("revoke", help="revoke a worker's link and close their sessions")
+    _table_and_server(revoke_cmd)
+    revoke_cmd.add_argument("worker", help="worker id")
+    revoke_cmd.set_defaults(handler=links.handle_revoke)
+
+    workers_cmd = commands.add_parser("workers", help="a table's workers; block or unblock one")
+    worker_actions = workers_cmd.add_subparsers(dest="workers_command", metavar="ACTION", required=True)
+    workers_list = worker_actions.add_parser("list", help="online, operations, estimated pay, blocked")
+    _table_and_server(workers_list)
+    workers_list.set_defaults(handler=links.handle_workers)
+    for action, handler, text in (
+        ("block", links.handle_block, "block a worker in CrowdFill: sessions closed, operations refused"),
+        ("unblock", links.handle_unblock, "lift a CrowdFill block (not an MTurk one)"),
+    ):
+        command = worker_actions.add_parser(action, help=text)
+        _table_and_server(command)
+        command.add_argument("worker", help="worker id, e.g. w-1a2b3c4d or mturk:A1B2C3")
+        command.set_defaults(handler=handler)
+
+
+def _table_and_server(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("table", help="table id")
+    add_server_options(parser)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
