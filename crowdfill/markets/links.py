@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from crowdfill.export.rest import RequesterClient, ServerError, requester_token, server_url, table_path
+from crowdfill.export.rest import ServerError, requester_token, server_url, table_path
 from crowdfill.markets.money import cents_to_amount
+from crowdfill.markets.remote import RequesterApi
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,8 @@ class Worker:
     blocked: bool
 
 
-class LinksApi(RequesterClient):
-    """The link, block and worker endpoints of the requester REST API."""
+class LinksApi(RequesterApi):
+    """The link, block and worker endpoints of the requester REST API (``block`` is inherited)."""
 
     def create_link(self, table_id: str, worker_id: str | None, expires_in_seconds: int | None) -> Link:
         """``POST /api/tables/{id}/links``: a new signed link (it replaces the worker's old one)."""
@@ -60,9 +61,6 @@ class LinksApi(RequesterClient):
     def revoke(self, table_id: str, worker_id: str) -> None:
         """``DELETE /api/tables/{id}/links/{worker_id}``: the link stops working at once."""
         self.call("DELETE", table_path(table_id, "links", worker_id))
-
-    def block(self, table_id: str, worker_id: str) -> None:
-        self.call("POST", table_path(table_id, "workers", worker_id, "block"))
 
     def unblock(self, table_id: str, worker_id: str) -> None:
         self.call("DELETE", table_path(table_id, "workers", worker_id, "block"))
@@ -189,34 +187,29 @@ def handle_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def handle_revoke(args: argparse.Namespace) -> int:
+def _worker_action(args: argparse.Namespace, act: Callable[[LinksApi], None], done: str) -> int:
+    """Run one call about ``args.worker`` on ``args.table``; say ``done`` or the server's refusal."""
     try:
         with api(args) as client:
-            client.revoke(args.table, args.worker)
+            act(client)
     except ServerError as error:
         return _fail(str(error))
-    print(f"revoked the link of {args.worker} on table {args.table}")
+    print(f"{done} on table {args.table}")
     return 0
+
+
+def handle_revoke(args: argparse.Namespace) -> int:
+    return _worker_action(
+        args, lambda c: c.revoke(args.table, args.worker), f"revoked the link of {args.worker}"
+    )
 
 
 def handle_block(args: argparse.Namespace) -> int:
-    try:
-        with api(args) as client:
-            client.block(args.table, args.worker)
-    except ServerError as error:
-        return _fail(str(error))
-    print(f"blocked {args.worker} on table {args.table}")
-    return 0
+    return _worker_action(args, lambda c: c.block(args.table, args.worker), f"blocked {args.worker}")
 
 
 def handle_unblock(args: argparse.Namespace) -> int:
-    try:
-        with api(args) as client:
-            client.unblock(args.table, args.worker)
-    except ServerError as error:
-        return _fail(str(error))
-    print(f"unblocked {args.worker} on table {args.table}")
-    return 0
+    return _worker_action(args, lambda c: c.unblock(args.table, args.worker), f"unblocked {args.worker}")
 
 
 def handle_workers(args: argparse.Namespace) -> int:
