@@ -20,6 +20,8 @@ from crowdfill.server.api import requester_router
 from crowdfill.server.http import BodyLimit, install_error_handlers
 from crowdfill.server.pages import mount_static, page_router
 from crowdfill.server.public import public_router
+from crowdfill.server.recruit import RecruitSigner
+from crowdfill.server.recruit_api import recruit_router
 from crowdfill.server.roster import Roster
 from crowdfill.server.services import Services
 from crowdfill.server.settings import Settings
@@ -39,7 +41,7 @@ class CrowdFillApp:
         self.store = store
         self.sockets = SocketApp(settings)
         self.tables = Tables(store, settings, self.sockets.fanout)
-        self.roster = Roster(self.tables, TokenSigner(settings.secret))
+        self.roster = Roster(self.tables, TokenSigner(settings.secret), RecruitSigner(settings.secret))
         self.sockets.bind(self.tables, self.roster)
         self.services = Services(settings, self.tables, self.roster, self.sockets)
         self.api = FastAPI(
@@ -51,6 +53,7 @@ class CrowdFillApp:
         install_error_handlers(self.api)
         self.api.include_router(public_router(self.services))
         self.api.include_router(requester_router(self.services))
+        self.api.include_router(recruit_router(self.services))
         self.api.include_router(page_router(settings.web_dir))
         mount_static(self.api, settings.web_dir)
         self._asgi = socketio.ASGIApp(

@@ -22,6 +22,10 @@ class MTurkSession(BaseModel):
     worker_id: Annotated[StrictStr, _ID]
     assignment_id: Annotated[StrictStr, _ID]
     hit_id: Annotated[StrictStr, _ID]
+    # From the signed ExternalQuestion URL (``cf_batch`` / ``cf_sig``); missing ones are refused
+    # by the roster with ``signature_missing``, a clearer answer than a schema error.
+    batch: Annotated[StrictStr, _ID] | None = None
+    signature: Annotated[StrictStr, Field(max_length=100)] | None = None
 
 
 class ProlificSession(BaseModel):
@@ -31,6 +35,7 @@ class ProlificSession(BaseModel):
     worker_id: Annotated[StrictStr, _ID]
     study_id: Annotated[StrictStr, _ID]
     session_id: Annotated[StrictStr, _ID]
+    signature: Annotated[StrictStr, Field(max_length=100)] | None = None
 
 
 SessionRequest = Annotated[MTurkSession | ProlificSession, Body(discriminator="platform")]
@@ -76,11 +81,15 @@ def public_router(services: Services) -> APIRouter:
         "/tables/{table_id}/sessions", status_code=201, summary="A session for an MTurk/Prolific worker"
     )
     async def platform_session(table_id: str, request: SessionRequest) -> dict[str, Any]:
+        batch = None
         if isinstance(request, MTurkSession):
             ids = {"assignment_id": request.assignment_id, "hit_id": request.hit_id}
+            batch = request.batch
         else:
             ids = {"study_id": request.study_id, "session_id": request.session_id}
-        worker, token = await roster.platform_session(table_id, request.platform, request.worker_id, ids)
+        worker, token = await roster.platform_session(
+            table_id, request.platform, request.worker_id, ids, request.signature, batch
+        )
         return {"token": token, "worker_id": worker}
 
     return router

@@ -9,7 +9,7 @@ import httpx
 
 from crowdfill.markets import identity
 from tests.support.live_server import LiveServer
-from tests.support.requester import CAPITALS, SOCCER, create_table, error_code
+from tests.support.requester import CAPITALS, SOCCER, create_table, error_code, signed_session_body
 
 
 async def test_a_table_goes_from_draft_to_live_and_the_central_client_inserts_template_rows(
@@ -175,7 +175,11 @@ async def test_the_public_endpoints_serve_workers_from_mturk_and_prolific(
         assert hidden.status_code == 404
         refused = await public.post(
             f"/api/tables/{draft['id']}/sessions",
-            json={"platform": "prolific", "worker_id": "p1", "study_id": "s1", "session_id": "x1"},
+            json=await signed_session_body(
+                http,
+                draft["id"],
+                {"platform": "prolific", "worker_id": "p1", "study_id": "s1", "session_id": "x1"},
+            ),
         )
         assert refused.status_code in (404, 409)
         await http.post(f"/api/tables/{draft['id']}/launch")
@@ -185,7 +189,11 @@ async def test_the_public_endpoints_serve_workers_from_mturk_and_prolific(
         assert shown["schema"]["columns"][0]["name"] == "country"
         mturk = await public.post(
             f"/api/tables/{draft['id']}/sessions",
-            json={"platform": "mturk", "worker_id": "A1B2", "assignment_id": "AS1", "hit_id": "H1"},
+            json=await signed_session_body(
+                http,
+                draft["id"],
+                {"platform": "mturk", "worker_id": "A1B2", "assignment_id": "AS1", "hit_id": "H1"},
+            ),
         )
         assert mturk.status_code == 201
         assert mturk.json()["worker_id"] == "mturk:A1B2"
@@ -204,7 +212,11 @@ async def test_the_public_endpoints_serve_workers_from_mturk_and_prolific(
         await http.post(f"/api/tables/{draft['id']}/workers/prolific:p9/block")
         blocked = await public.post(
             f"/api/tables/{draft['id']}/sessions",
-            json={"platform": "prolific", "worker_id": "p9", "study_id": "s1", "session_id": "x1"},
+            json=await signed_session_body(
+                http,
+                draft["id"],
+                {"platform": "prolific", "worker_id": "p9", "study_id": "s1", "session_id": "x1"},
+            ),
         )
         assert error_code(blocked) == "worker_blocked"
 
@@ -264,10 +276,20 @@ async def test_a_platform_workers_id_is_the_one_the_market_helpers_read_back(
     async with httpx.AsyncClient(base_url=server.base_url) as public:
         sessions = f"/api/tables/{table['id']}/sessions"
         mturk = await public.post(
-            sessions, json={"platform": "mturk", "worker_id": "A9", "assignment_id": "AS9", "hit_id": "H9"}
+            sessions,
+            json=await signed_session_body(
+                http,
+                table["id"],
+                {"platform": "mturk", "worker_id": "A9", "assignment_id": "AS9", "hit_id": "H9"},
+            ),
         )
         prolific = await public.post(
-            sessions, json={"platform": "prolific", "worker_id": "p9", "study_id": "s9", "session_id": "x9"}
+            sessions,
+            json=await signed_session_body(
+                http,
+                table["id"],
+                {"platform": "prolific", "worker_id": "p9", "study_id": "s9", "session_id": "x9"},
+            ),
         )
         preview = await public.post(
             sessions,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.support.live_server import LiveServer
-from tests.support.requester import CAPITALS, create_table, error_code, worker_token
+from tests.support.requester import CAPITALS, create_table, error_code, signed_session_body, worker_token
 from tests.support.worker_client import WorkerClient, refusal
 
 
@@ -43,7 +43,9 @@ async def test_an_unblocked_marketplace_worker_may_start_a_session_again(
     server: LiveServer, http: httpx.AsyncClient
 ) -> None:
     table = await create_table(http, CAPITALS)
-    session = {"platform": "prolific", "worker_id": "p9", "study_id": "s1", "session_id": "x1"}
+    session = await signed_session_body(
+        http, table["id"], {"platform": "prolific", "worker_id": "p9", "study_id": "s1", "session_id": "x1"}
+    )
     await http.post(f"/api/tables/{table['id']}/workers/prolific:p9/block")
     async with httpx.AsyncClient(base_url=server.base_url) as public:
         refused = await public.post(f"/api/tables/{table['id']}/sessions", json=session)

@@ -73,3 +73,28 @@ def error_code(response: httpx.Response) -> str:
     assert body["error"]["message"]
     code: str = body["error"]["code"]
     return code
+
+
+async def recruit_query(
+    client: httpx.AsyncClient, table_id: str, platform: str = "mturk", study_id: str = "st1"
+) -> dict[str, str]:
+    """The signed query parameters (``cf_batch``, ``cf_sig``) of a published MTurk or Prolific URL."""
+    body: dict[str, Any] = {"platform": platform}
+    if platform == "prolific":
+        body["study_id"] = study_id
+    response = await client.post(f"/api/tables/{table_id}/recruit-urls", json=body)
+    assert response.status_code == 201, response.text
+    query: dict[str, str] = response.json()["query"]
+    return query
+
+
+async def signed_session_body(
+    client: httpx.AsyncClient, table_id: str, session: dict[str, Any]
+) -> dict[str, Any]:
+    """``session`` (a sessions endpoint body) with the signature a published URL would give it."""
+    study = session.get("study_id", "st1")
+    query = await recruit_query(client, table_id, session["platform"], study)
+    signed = {**session, "signature": query["cf_sig"]}
+    if "cf_batch" in query:
+        signed["batch"] = query["cf_batch"]
+    return signed
