@@ -56,8 +56,10 @@ def test_an_mturk_worker_submits_the_hit_to_turk_submit_to(
     server: Requester, browser: Browser, contexts: list[BrowserContext], mturk_endpoint: FormRecorder
 ) -> None:
     table = server.launched_table()
+    signed = server.call("POST", f"/api/tables/{table}/recruit-urls", {"platform": "mturk"})["query"]
     query = urlencode(
         {
+            **signed,
             "assignmentId": "ASSIGN42",
             "hitId": "HIT1",
             "workerId": "AWORKER7",
@@ -90,7 +92,10 @@ def test_a_prolific_participant_finishes_on_the_studys_completion_url(
         route.fulfill(status=200, content_type="text/html", body="<h1>Prolific: study complete</h1>")
 
     context.route(re.compile(r"^https://app\.prolific\.com/"), prolific)
-    query = urlencode({"PROLIFIC_PID": "pp1", "STUDY_ID": "st1", "SESSION_ID": "se1"})
+    signed = server.call(
+        "POST", f"/api/tables/{table}/recruit-urls", {"platform": "prolific", "study_id": "st1"}
+    )
+    query = urlencode({**signed["query"], "PROLIFIC_PID": "pp1", "STUDY_ID": "st1", "SESSION_ID": "se1"})
     worker = WorkerPage.open(context, f"{server.base_url}/w/{table}?{query}")
     expect(worker.row_with("France")).to_have_count(1)
 
@@ -98,3 +103,23 @@ def test_a_prolific_participant_finishes_on_the_studys_completion_url(
 
     expect(worker.page.locator("h1")).to_have_text("Prolific: study complete")
     assert arrived == ["https://app.prolific.com/submissions/complete?cc=C0DE42"]
+
+
+def test_an_mturk_worker_id_typed_into_an_unsigned_url_gets_no_session(
+    server: Requester, browser: Browser, contexts: list[BrowserContext], mturk_endpoint: FormRecorder
+) -> None:
+    table = server.launched_table()
+    query = urlencode(
+        {
+            "assignmentId": "ASSIGN9",
+            "hitId": "HIT1",
+            "workerId": "INVENTED9",
+            "turkSubmitTo": mturk_endpoint.url,
+        }
+    )
+    page = new_context(browser, contexts).new_page()
+    page.goto(f"{server.base_url}/w/{table}?{query}")
+
+    expect(page.locator("#notice")).to_contain_text("not opened from the requester's published link")
+    workers = server.call("GET", f"/api/tables/{table}/workers")["workers"]
+    assert [w["worker_id"] for w in workers] == []

@@ -196,7 +196,8 @@ def test_a_worker_from_mturk_is_listed_without_a_link_and_can_be_blocked(
     server: Requester, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
     table = server.launched_table()
-    query = urlencode({"assignmentId": "ASSIGN7", "hitId": "HIT7", "workerId": "AWORKER7"})
+    signed = server.call("POST", f"/api/tables/{table}/recruit-urls", {"platform": "mturk"})["query"]
+    query = urlencode({**signed, "assignmentId": "ASSIGN7", "hitId": "HIT7", "workerId": "AWORKER7"})
     turker = open_worker(browser, contexts, f"{server.base_url}/w/{table}?{query}")
     page = _requester_page(browser, contexts, server, table)
 

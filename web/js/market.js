@@ -18,6 +18,9 @@ export function arrivalFrom(search) {
       hitId: q.get("hitId") || "",
       workerId: q.get("workerId") || "",
       turkSubmitTo: q.get("turkSubmitTo") || "",
+      // The requester's signed URL (crowdfill mturk publish): without it the server refuses a session.
+      batch: q.get("cf_batch") || "",
+      signature: q.get("cf_sig") || "",
     };
   }
   if (q.has("PROLIFIC_PID")) {
@@ -27,6 +30,7 @@ export function arrivalFrom(search) {
       workerId: q.get("PROLIFIC_PID") || "",
       studyId: q.get("STUDY_ID") || "",
       sessionId: q.get("SESSION_ID") || "",
+      signature: q.get("cf_sig") || "",
     };
   }
   return { platform: "manual", preview: false, token: q.get("token") || "" };
@@ -43,6 +47,9 @@ export async function sessionToken(tableId, arrival) {
     arrival.platform === "mturk"
       ? { platform: "mturk", worker_id: arrival.workerId, assignment_id: arrival.assignmentId, hit_id: arrival.hitId }
       : { platform: "prolific", worker_id: arrival.workerId, study_id: arrival.studyId, session_id: arrival.sessionId };
+  // Sent only when the URL has them, so the server answers "signature_missing" rather than a schema error.
+  if (arrival.batch) body.batch = arrival.batch;
+  if (arrival.signature) body.signature = arrival.signature;
   const answer = await api("POST", `/api/tables/${encodeURIComponent(tableId)}/sessions`, { body, auth: false });
   sessionStorage.setItem(key, answer.token);
   return answer.token;
