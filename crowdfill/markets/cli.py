@@ -18,11 +18,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from crowdfill.export.rest import ServerError, add_server_options, requester_token, server_url
 from crowdfill.markets import links
-from crowdfill.markets.identity import MarketIdentityError
+from crowdfill.markets.identity import BATCH_PARAM, MarketIdentityError
 from crowdfill.markets.money import amount_to_cents
 from crowdfill.markets.mturk_block import block_worker
 from crowdfill.markets.mturk_client import WORKER_SITES, environment, make_client
-from crowdfill.markets.mturk_hits import HitSettings, PublishError, publish, worker_page_url
+from crowdfill.markets.mturk_hits import (
+    HitSettings,
+    PublishError,
+    external_question,
+    publish,
+    worker_page_url,
+)
 from crowdfill.markets.mturk_pay import PayError, execute_plan, plan_payments
 from crowdfill.markets.mturk_records import bonus_cents_by_worker, list_assignments, list_bonuses
 from crowdfill.markets.mturk_status import market_status
@@ -129,8 +135,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     bonuses_cmd.set_defaults(handler=handle_prolific_bonuses)
     url_cmd = prolific_actions.add_parser("study-url", help="print the study URL to give Prolific")
     url_cmd.add_argument("table", help="table id")
+    url_cmd.add_argument(
+        "--study", required=True, help="the Prolific study id (STUDY_ID) the URL is signed for"
+    )
     url_cmd.add_argument("--public-url", default=None, help="base URL (env CROWDFILL_PUBLIC_URL)")
-    url_cmd.add_argument("--server", default=None, help=argparse.SUPPRESS)
+    add_server_options(url_cmd)
     url_cmd.set_defaults(handler=handle_prolific_url)
     _register_links(commands)
 
@@ -258,19 +267,42 @@ def run_publish(
             min_approved_hits=args.min_approved_hits,
             locales=tuple(args.locale),
         )
-        created = publish(
-            client_for(args), state, args.table, worker_page_url(public, args.table), settings, args.hits
-        )
+        settings.check()
+        external_question(worker_page_url(public, args.table))  # refuses a plain-http page early
+        with api_for(args) as api:
+            # The server signs the URL for a fresh batch; without that signature it admits no one.
+            query = api.recruit_query(args.table, "mturk")
+        batch = query.get(BATCH_PARAM, "")
+        page = worker_page_url(public, args.table, query)
+        created = publish(client_for(args), state, args.table, page, settings, args.hits, batch)
     except (StateError, ServerError, PublishError) as error:
         return _fail(str(error))
     except (ClientError, BotoCoreError) as error:
         return _fail(f"MTurk refused to create the HIT: {error}")
+    registered = _register_hits(args, api_for, batch, [record.hit_id for record in created])
     print(f"published {len(created)} HIT(s) on the MTurk {env} for table {args.table}")
     for record in created:
         link = f"{WORKER_SITES[env]}/projects/{record.hit_group_id}/tasks" if record.hit_group_id else ""
         print(f"  {record.hit_id} {link}".rstrip())
     print(f"recorded in {state.path}")
-    return 0
+    return 0 if registered else 1
+
+
+def _register_hits(args: argparse.Namespace, api_for: ApiFactory, batch: str, hit_ids: list[str]) -> bool:
+    """Record the new HITs on the server; if that fails the HITs still work, only unchecked by HIT id."""
+    if not batch or not hit_ids:
+        return True
+    try:
+        with api_for(args) as api:
+            api.record_batch_hits(args.table, batch, hit_ids)
+    except ServerError as error:
+        print(
+            f"warning: the HITs were created but the server did not record them ({error}); workers are "
+            "still admitted by the URL's signature, without the check that their hitId is one of these",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 def _table_name(table: dict[str, object], fallback: str) -> str:
@@ -380,7 +412,16 @@ def run_prolific_bonuses(args: argparse.Namespace, api_for: ApiFactory) -> int:
 
 
 def handle_prolific_url(args: argparse.Namespace) -> int:
-    public = public_url(args)
+    return run_prolific_url(args, requester_api)
+
+
+def run_prolific_url(args: argparse.Namespace, api_for: ApiFactory) -> int:
+    """Print the study URL: the worker page, the server's signature for the study, Prolific's placeholders."""
+    try:
+        with api_for(args) as api:
+            signed = api.recruit_query(args.table, "prolific", args.study)
+    except ServerError as error:
+        return _fail(str(error))
     query = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
-    print(f"{worker_page_url(public, args.table)}?{query}")
+    print(f"{worker_page_url(public_url(args), args.table, signed)}&{query}")
     return 0

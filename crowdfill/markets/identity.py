@@ -17,6 +17,10 @@ PROLIFIC_PREFIX = "prolific:"
 PROLIFIC_COMPLETION_URL = "https://app.prolific.com/submissions/complete"
 # MTurk shows this instead of an assignment id while a worker previews a HIT.
 MTURK_PREVIEW_ASSIGNMENT = "ASSIGNMENT_ID_NOT_AVAILABLE"
+# The query parameters of a worker page URL the server signed for a marketplace: the signature, and
+# for MTurk the publish batch it covers (docs/recruiting.md, "Signed URLs").
+SIGNATURE_PARAM = "cf_sig"
+BATCH_PARAM = "cf_batch"
 
 # fullmatch, not match with ^...$: "$" also matches before a trailing newline, which would let "A1\n" through.
 _MARKET_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from xml.sax.saxutils import escape
 
 from crowdfill.markets.money import cents_to_amount
@@ -80,8 +81,10 @@ def external_question(url: str, frame_height: int = 0) -> str:
     )
 
 
-def worker_page_url(public_base_url: str, table_id: str) -> str:
-    return f"{public_base_url.rstrip('/')}/w/{table_id}"
+def worker_page_url(public_base_url: str, table_id: str, query: Mapping[str, str] | None = None) -> str:
+    """The worker page; ``query`` is the server's signature for the URL (see docs/recruiting.md)."""
+    page = f"{public_base_url.rstrip('/')}/w/{table_id}"
+    return f"{page}?{urlencode(query)}" if query else page
 
 
 def qualification_requirements(settings: HitSettings) -> list[QualificationRequirementTypeDef]:
@@ -138,6 +141,7 @@ def publish(
     page_url: str,
     settings: HitSettings,
     hits: int = 1,
+    recruit_batch: str = "",
 ) -> list[HitRecord]:
     """Create ``hits`` HITs for the table and record each in ``state`` as soon as MTurk returns it."""
     settings.check()
@@ -169,6 +173,7 @@ def publish(
             url=page_url,
             reward_cents=settings.reward_cents,
             max_assignments=settings.max_assignments,
+            batch=recruit_batch,
         )
         state.add_hit(record)
         created.append(record)

@@ -18,7 +18,8 @@ class Settlement:
 
 class RequesterApi(RequesterClient):
     """``GET /api/tables/{id}``, ``GET /api/tables/{id}/compensation`` and
-    ``POST /api/tables/{id}/workers/{worker_id}/block`` (shapes as in docs/protocol.md)."""
+    ``POST /api/tables/{id}/workers/{worker_id}/block``, ``POST /api/tables/{id}/recruit-urls``
+    (shapes as in docs/protocol.md)."""
 
     def table(self, table_id: str) -> dict[str, Any]:
         return self.get_object(table_path(table_id))
@@ -58,3 +59,22 @@ class RequesterApi(RequesterClient):
     def block(self, table_id: str, worker: str) -> None:
         """Block ``worker`` in CrowdFill: sessions closed, further operations refused."""
         self.call("POST", table_path(table_id, "workers", worker, "block"))
+
+    def recruit_query(self, table_id: str, platform: str, study_id: str | None = None) -> dict[str, str]:
+        """The signed query parameters for the table's worker page URL on a marketplace.
+
+        MTurk: ``cf_batch`` (a fresh publish batch) and ``cf_sig``; Prolific: ``cf_sig`` for the study.
+        The server signs with its secret, which never leaves it.
+        """
+        body: dict[str, str] = {"platform": platform}
+        if study_id is not None:
+            body["study_id"] = study_id
+        answer = self.call("POST", table_path(table_id, "recruit-urls"), body=body)
+        query = answer.get("query") if isinstance(answer, dict) else None
+        if not isinstance(query, dict) or not all(isinstance(v, str) for v in query.values()):
+            raise ServerError("the server answered no signed query for the recruiting URL")
+        return {str(name): str(value) for name, value in query.items()}
+
+    def record_batch_hits(self, table_id: str, batch: str, hit_ids: list[str]) -> None:
+        """Tell the server which HITs a publish batch created: visits must then come from one of them."""
+        self.call("POST", table_path(table_id, "recruit-urls", batch, "hits"), body={"hit_ids": hit_ids})

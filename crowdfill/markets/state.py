@@ -37,6 +37,8 @@ class HitRecord:
     reward_cents: int
     max_assignments: int
     created_at: str = field(default_factory=now)
+    # The server's publish batch whose signature is in ``url`` (empty for HITs published before).
+    batch: str = ""
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,6 @@ import hashlib
 import hmac
 
 _PURPOSE = b"crowdfill-recruit-url-v1:"
-# URL query parameters the worker page passes on to ``POST /api/tables/{id}/sessions``.
-SIGNATURE_PARAM = "cf_sig"
-BATCH_PARAM = "cf_batch"
 
 
 class RecruitSigner:

@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Body, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
+from crowdfill.markets.identity import BATCH_PARAM, SIGNATURE_PARAM
 from crowdfill.server.failures import Failure
 from crowdfill.server.http import bearer_ok
-from crowdfill.server.recruit import BATCH_PARAM, SIGNATURE_PARAM
 from crowdfill.server.services import Services
 
 _ID = Field(min_length=1, max_length=64)

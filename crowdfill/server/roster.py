@@ -1,7 +1,8 @@
 """Who may work on a table: signed worker links, platform (MTurk / Prolific) sessions, blocks.
 
 Kept as small keyed records in the store (kinds ``link``, ``platform_session``, ``recruit_batch``,
-``block``) so they survive restarts. Disconnecting live sessions is the socket layer's part (see ``presence``).
+``block``) so they survive restarts. Disconnecting live sessions is the socket layer's part (see
+``presence``).
 """
 
 from __future__ import annotations

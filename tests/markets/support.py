@@ -88,6 +88,8 @@ class FakeServer:
         self.budget_cents = budget_cents
         self.status = status
         self.calls: list[tuple[str, str, Any]] = []
+        self.batches = 0
+        self.refuse_hits = False
 
     def _table(self) -> dict[str, Any]:
         definition = {"name": "SoccerPlayer", "budget_cents": self.budget_cents, "schema": {"columns": []}}
@@ -119,12 +121,27 @@ class FakeServer:
             return httpx.Response(200, json=self._table())
         if request.method == "GET" and path == f"/api/tables/{TABLE}/compensation":
             return httpx.Response(200, json=self._compensation())
+        if request.method == "POST" and path == f"/api/tables/{TABLE}/recruit-urls":
+            return httpx.Response(201, json=self._recruit(body))
+        recruit = f"/api/tables/{TABLE}/recruit-urls/"
+        if request.method == "POST" and path.startswith(recruit) and path.endswith("/hits"):
+            if self.refuse_hits:
+                return _error(503, "store_unavailable", "the store is down")
+            return httpx.Response(200, json={"batch": path[len(recruit) : -len("/hits")], **body})
         prefix = f"/api/tables/{TABLE}/workers/"
         if request.method == "POST" and path.startswith(prefix) and path.endswith("/block"):
             return httpx.Response(
                 200, json={"worker_id": path[len(prefix) : -len("/block")], "blocked": True}
             )
         return _error(404, "table_not_found", f"no route {request.method} {path}")
+
+    def _recruit(self, body: Any) -> dict[str, Any]:
+        # The real server signs with its secret; here a recognisable stand-in is enough.
+        if body["platform"] == "mturk":
+            self.batches += 1
+            batch = f"b{self.batches}"
+            return {"platform": "mturk", "query": {"cf_batch": batch, "cf_sig": f"sig-{batch}"}}
+        return {"platform": "prolific", "query": {"cf_sig": f"sig-{body['study_id']}"}}
 
     def api(self, args: argparse.Namespace | None = None) -> RequesterApi:
         del args

@@ -17,6 +17,7 @@ from crowdfill.markets.mturk_pay import bonus_reason, bonus_request_token
 from crowdfill.markets.remote import RequesterApi
 from crowdfill.markets.state import HitRecord, MarketState
 from tests.markets.support import (
+    SERVER,
     TABLE,
     FakeServer,
     assignment,
@@ -83,7 +84,7 @@ def test_publish_reads_the_table_then_creates_a_hit_for_its_worker_page(
 ) -> None:
     server = FakeServer(PAYMENTS, status="live")
     client = offline_client()
-    page = "https://crowdfill.example.org/w/soccer"
+    page = "https://crowdfill.example.org/w/soccer?cf_batch=b1&cf_sig=sig-b1"
     settings = HitSettings(
         title="Fill in a shared table: SoccerPlayer",
         description="Fill cells and vote on rows.",
@@ -111,10 +112,30 @@ def test_publish_reads_the_table_then_creates_a_hit_for_its_worker_page(
         )
         code = cli.run_publish(publish_args(tmp_path), constant(client), server.api)
     assert code == 0
-    assert server.calls == [("GET", "/api/tables/soccer", None)]
+    assert server.calls == [
+        ("GET", "/api/tables/soccer", None),
+        ("POST", "/api/tables/soccer/recruit-urls", {"platform": "mturk"}),
+        ("POST", "/api/tables/soccer/recruit-urls/b1/hits", {"hit_ids": ["HIT1"]}),
+    ]
     out = capsys.readouterr().out
     assert "HIT1 https://workersandbox.mturk.com/projects/G1/tasks" in out
-    assert MarketState.load(tmp_path / "mturk.json", TABLE).environment == "sandbox"
+    state = MarketState.load(tmp_path / "mturk.json", TABLE)
+    assert state.environment == "sandbox"
+    assert [(hit.hit_id, hit.batch, hit.url) for hit in state.hits] == [("HIT1", "b1", page)]
+
+
+def test_publish_keeps_the_hits_and_warns_when_the_server_cannot_record_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = FakeServer(PAYMENTS, status="live")
+    server.refuse_hits = True
+    client = offline_client()
+    with stubbed(client) as stubber:
+        stubber.add_response("create_hit", {"HIT": {"HITId": "HIT1", "HITGroupId": "G1"}})
+        code = cli.run_publish(publish_args(tmp_path), constant(client), server.api)
+    assert code == 1
+    assert "the HITs were created but the server did not record them" in capsys.readouterr().err
+    assert [hit.hit_id for hit in MarketState.load(tmp_path / "mturk.json", TABLE).hits] == ["HIT1"]
 
 
 def test_publish_refuses_a_draft_table_and_a_plain_http_page(
@@ -301,13 +322,34 @@ def test_a_wrong_requester_token_is_reported_clearly(
     assert "401: unauthorized: send the requester token" in capsys.readouterr().err
 
 
-def test_the_prolific_study_url_carries_prolifics_placeholders(capsys: pytest.CaptureFixture[str]) -> None:
-    args = argparse.Namespace(table=TABLE, public_url="https://crowdfill.example.org", server=None)
-    assert cli.handle_prolific_url(args) == 0
+def test_the_prolific_study_url_carries_the_servers_signature_for_the_study_and_the_placeholders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = FakeServer({}, status="live")
+    args = cli_args(tmp_path, study="st77", public_url="https://crowdfill.example.org")
+    assert cli.run_prolific_url(args, server.api) == 0
+    assert server.calls == [
+        ("POST", "/api/tables/soccer/recruit-urls", {"platform": "prolific", "study_id": "st77"})
+    ]
     assert capsys.readouterr().out.strip() == (
-        "https://crowdfill.example.org/w/soccer?PROLIFIC_PID={{%PROLIFIC_PID%}}"
+        "https://crowdfill.example.org/w/soccer?cf_sig=sig-st77&PROLIFIC_PID={{%PROLIFIC_PID%}}"
         "&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
     )
+
+
+def test_the_prolific_study_url_needs_a_study_id_and_the_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        parser().parse_args(["prolific", "study-url", TABLE])
+    capsys.readouterr()
+    args = cli_args(tmp_path, study="st1", public_url=None, token="nope")
+
+    def wrong_token(_: argparse.Namespace) -> RequesterApi:
+        return RequesterApi(SERVER, "nope", transport=httpx.MockTransport(FakeServer({}).handle))
+
+    assert cli.run_prolific_url(args, wrong_token) == 2
+    assert "unauthorized" in capsys.readouterr().err
 
 
 def test_a_dry_run_before_completion_plans_with_the_live_estimates(
