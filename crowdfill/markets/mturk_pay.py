@@ -4,6 +4,11 @@ Safety comes from three layers: the plan never pays a worker whom MTurk or our s
 shows as paid; each bonus carries a ``UniqueRequestToken`` derived from table and worker, so MTurk
 refuses a duplicate sent within a day; and the plan never commits more than the budget. Every
 outcome is written to the state file before the next call, so a failure half-way resumes cleanly.
+
+A bonus left ``pending`` (sent, outcome never recorded) is reconciled against MTurk's list of
+bonuses before anything is paid: listed, it is recorded as paid; not listed, it is re-sent with its
+own token. Workers MTurk shows no submission for are listed as unverified and never paid: the
+worker page cannot prove a worker id, MTurk's assignments can.
 """
 
 from __future__ import annotations
@@ -29,7 +34,23 @@ from crowdfill.markets.state import MarketState, PaymentRecord
 if TYPE_CHECKING:
     from mypy_boto3_mturk import MTurkClient
 
-Action = Literal["pay", "paid", "skip"]
+# pay: send now; paid: MTurk or our records show it paid; skip: not paid, for the reason in the note;
+# unverified: MTurk shows no submitted or approved assignment of the worker on the table's HITs, so
+# the id may be invented; pending: a bonus sent before whose outcome was never recorded and that
+# MTurk does not list, re-sent with the same request token; confirm: such a bonus MTurk does list,
+# recorded as paid and not sent again.
+Action = Literal["pay", "paid", "skip", "unverified", "pending", "confirm"]
+_LABELS: dict[Action, str] = {
+    "pay": "pay",
+    "paid": "already paid",
+    "skip": "skip",
+    "unverified": "unverified",
+    "pending": "pending",
+    "confirm": "found paid",
+}
+UNVERIFIED_NOTE = "no submitted or approved assignment of this table's HITs on MTurk; not paid"
+PENDING_NOTE = "sent before but never confirmed, and MTurk lists no such bonus; re-sent with the same token"
+CONFIRM_NOTE = "the pending bonus is listed by MTurk; recorded as paid, not sent again"
 APPROVAL_FEEDBACK = "Thank you for your work on this table."
 
 
@@ -57,6 +78,8 @@ class PlannedBonus:
     action: Action
     assignment_id: str = ""
     note: str = ""
+    # The SendBonus token of a pending bonus being re-sent (empty: derived from table and worker).
+    token: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,11 +92,15 @@ class PayPlan:
 
     @property
     def to_pay_cents(self) -> int:
-        return sum(b.cents for b in self.bonuses if b.action == "pay")
+        return sum(b.cents for b in self.bonuses if b.action in ("pay", "pending"))
 
     @property
     def already_paid_cents(self) -> int:
-        return sum(b.cents for b in self.bonuses if b.action == "paid")
+        return sum(b.cents for b in self.bonuses if b.action in ("paid", "confirm"))
+
+    @property
+    def unverified(self) -> tuple[PlannedBonus, ...]:
+        return tuple(b for b in self.bonuses if b.action == "unverified")
 
     def lines(self) -> list[str]:
         """The plan as a person reads it (``--dry-run`` prints this)."""
@@ -81,7 +108,7 @@ class PayPlan:
         out.append(f"approve {len(self.approvals)} submitted assignment(s)")
         out.extend(f"  approve {a.assignment_id} ({mturk_worker(a.worker_id)})" for a in self.approvals)
         for bonus in self.bonuses:
-            label = {"pay": "pay", "paid": "already paid", "skip": "skip"}[bonus.action]
+            label = _LABELS[bonus.action]
             detail = f" on {bonus.assignment_id}" if bonus.assignment_id else ""
             note = f": {bonus.note}" if bonus.note else ""
             out.append(f"  {label:<12} {bonus.worker} ${cents_to_amount(bonus.cents)}{detail}{note}")
@@ -91,6 +118,13 @@ class PayPlan:
             f"bonuses to send now: ${cents_to_amount(self.to_pay_cents)}; "
             f"already paid: ${cents_to_amount(self.already_paid_cents)}"
         )
+        if self.unverified:
+            out.append(
+                f"{len(self.unverified)} unverified worker(s), not paid: "
+                + ", ".join(b.worker for b in self.unverified)
+                + " (MTurk has no submission of theirs on this table's HITs; "
+                "'crowdfill mturk block' keeps them out of other tables)"
+            )
         return out
 
 
@@ -149,14 +183,36 @@ def plan_payments(
         paid = received.get(worker_id, 0)
         assignment = usable.get(worker_id)
         assignment_id = assignment.assignment_id if assignment is not None else ""
+        pending = state.payments.get(worker)
+        if pending is not None and pending.status == "pending":
+            # A bonus was sent but its outcome never recorded (a crash, Ctrl-C). MTurk's own list of
+            # bonuses says whether it arrived; only if it did not is it sent again, with its token.
+            if paid >= pending.cents:
+                bonuses.append(
+                    PlannedBonus(
+                        worker, pending.cents, "confirm", pending.assignment_id, CONFIRM_NOTE, pending.token
+                    )
+                )
+                continue
+            if paid == 0 and assignment is not None:
+                if committed + pending.cents > budget_cents:
+                    note = "pending bonus not re-sent: would exceed the budget"
+                    bonuses.append(PlannedBonus(worker, pending.cents, "skip", pending.assignment_id, note))
+                    continue
+                committed += pending.cents
+                bonuses.append(
+                    PlannedBonus(
+                        worker, pending.cents, "pending", pending.assignment_id, PENDING_NOTE, pending.token
+                    )
+                )
+                continue
         if paid >= cents:
             bonuses.append(PlannedBonus(worker, paid, "paid", assignment_id))
         elif paid > 0:
             note = f"already received ${cents_to_amount(paid)}; settle the difference by hand"
             bonuses.append(PlannedBonus(worker, cents, "skip", assignment_id, note))
         elif assignment is None:
-            note = "no submitted assignment on this table's HITs to attach a bonus to"
-            bonuses.append(PlannedBonus(worker, cents, "skip", note=note))
+            bonuses.append(PlannedBonus(worker, cents, "unverified", note=UNVERIFIED_NOTE))
         elif committed + cents > budget_cents:
             bonuses.append(PlannedBonus(worker, cents, "skip", assignment_id, "would exceed the budget"))
         else:
@@ -170,8 +226,10 @@ class PayReport:
     approved: list[str] = field(default_factory=list)
     approval_failures: dict[str, str] = field(default_factory=dict)
     paid: dict[str, int] = field(default_factory=dict)
+    confirmed: dict[str, int] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    unverified: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -181,8 +239,12 @@ class PayReport:
         out = [f"approved {len(self.approved)} assignment(s)"]
         out.extend(f"  approval FAILED {a}: {e}" for a, e in sorted(self.approval_failures.items()))
         out.extend(f"  paid    {w} ${cents_to_amount(c)}" for w, c in sorted(self.paid.items()))
+        out.extend(
+            f"  found paid {w} ${cents_to_amount(c)}: recorded" for w, c in sorted(self.confirmed.items())
+        )
         out.extend(f"  FAILED  {w}: {e}" for w, e in sorted(self.failures.items()))
         out.extend(f"  skipped {w}: {why}" for w, why in sorted(self.skipped.items()))
+        out.extend(f"  unverified {w}: not paid" for w in sorted(self.unverified))
         if self.failures or self.approval_failures:
             out.append("some calls failed; run the same command again to retry them (nobody is paid twice)")
         return out
@@ -198,6 +260,13 @@ def _describe(error: ClientError | BotoCoreError) -> str:
 def execute_plan(client: MTurkClient, state: MarketState, plan: PayPlan) -> PayReport:
     """Carry out ``plan``: approvals first, then bonuses; each outcome is recorded before the next call."""
     report = PayReport()
+    # Reconciliation first: a pending bonus MTurk lists is recorded as paid before anything is sent.
+    for bonus in plan.bonuses:
+        if bonus.action == "confirm":
+            state.record_payment(
+                PaymentRecord(bonus.worker, bonus.cents, bonus.assignment_id, bonus.token, "paid")
+            )
+            report.confirmed[bonus.worker] = bonus.cents
     failed_assignments: set[str] = set()
     for assignment in plan.approvals:
         try:
@@ -214,7 +283,10 @@ def execute_plan(client: MTurkClient, state: MarketState, plan: PayPlan) -> PayR
         if bonus.action == "skip":
             report.skipped[bonus.worker] = bonus.note
             continue
-        if bonus.action == "paid":
+        if bonus.action == "unverified":
+            report.unverified.append(bonus.worker)
+            continue
+        if bonus.action in ("paid", "confirm"):
             continue
         if bonus.assignment_id in failed_assignments:
             report.failures[bonus.worker] = "its assignment could not be approved; bonus not sent"
@@ -226,7 +298,7 @@ def execute_plan(client: MTurkClient, state: MarketState, plan: PayPlan) -> PayR
 def _pay_one(
     client: MTurkClient, state: MarketState, table_id: str, bonus: PlannedBonus, report: PayReport
 ) -> None:
-    token = bonus_request_token(table_id, bonus.worker)
+    token = bonus.token or bonus_request_token(table_id, bonus.worker)
     pending = PaymentRecord(bonus.worker, bonus.cents, bonus.assignment_id, token, "pending")
     state.record_payment(pending)
     try:

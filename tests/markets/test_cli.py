@@ -15,7 +15,7 @@ from crowdfill.markets.mturk_hits import (
 )
 from crowdfill.markets.mturk_pay import bonus_reason, bonus_request_token
 from crowdfill.markets.remote import RequesterApi
-from crowdfill.markets.state import HitRecord, MarketState
+from crowdfill.markets.state import HitRecord, MarketState, PaymentRecord
 from tests.markets.support import (
     SERVER,
     TABLE,
@@ -172,6 +172,30 @@ def test_a_dry_run_only_reads_and_prints_the_plan(tmp_path: Path, capsys: pytest
     assert "pay          mturk:W1 $1.20 on A1" in out
     assert "dry run: nothing approved, nothing paid" in out
     assert MarketState.load(tmp_path / "mturk.json", TABLE).payments == {}
+
+
+def test_a_dry_run_shows_a_pending_bonus_as_pending_and_lists_unverified_workers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    published_state(tmp_path)
+    state = MarketState.load(tmp_path / "mturk.json", TABLE)
+    state.record_payment(
+        PaymentRecord("mturk:W1", 120, "A1", bonus_request_token(TABLE, "mturk:W1"), "pending")
+    )
+    client = offline_client()
+    payments = {"mturk:W1": 120, "mturk:FAKE1": 200, "mturk:FAKE2": 200}
+    with stubbed(client) as stubber:
+        expect_assignments(stubber, "HIT1", [assignment("A1", "W1", status="Approved")])
+        expect_bonuses(stubber, "HIT1", [])
+        code = cli.run_pay(cli_args(tmp_path, dry_run=True), constant(client), FakeServer(payments).api)
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "pending      mturk:W1 $1.20 on A1: sent before but never confirmed" in out
+    assert "pay          mturk:W1" not in out
+    assert "unverified   mturk:FAKE1 $2.00" in out
+    assert "2 unverified worker(s), not paid: mturk:FAKE1, mturk:FAKE2" in out
+    assert "dry run: nothing approved, nothing paid" in out
+    assert MarketState.load(tmp_path / "mturk.json", TABLE).payments["mturk:W1"].status == "pending"
 
 
 def test_pay_waits_for_the_table_to_complete(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -210,18 +210,60 @@ def test_the_budget_caps_bonuses_together_with_what_was_paid_before(tmp_path: Pa
     assert report.skipped == {"mturk:W1": "would exceed the budget"}
 
 
-def test_a_worker_without_a_usable_assignment_is_skipped_and_reported(tmp_path: Path) -> None:
+def test_a_worker_mturk_shows_no_submission_for_is_listed_as_unverified_and_not_paid(tmp_path: Path) -> None:
     state = published(tmp_path)
-    the_plan, _ = run_round(
+    # W1's only assignment was rejected; W4 never had one (an id typed into the worker page's URL).
+    the_plan, report = run_round(
         state,
-        [assignment("A1", "W1", status="Rejected")],
+        [assignment("A1", "W1", status="Rejected"), assignment("A2", "W2", status="Approved")],
         [],
-        [],
-        payments={"mturk:W1": 120},
+        [("bonus", "W2", "A2", "80", "0.80")],
+        payments={"mturk:W1": 120, "mturk:W2": 80, "mturk:W4": 300},
+    )
+    assert {b.worker: b.action for b in the_plan.bonuses} == {
+        "mturk:W1": "unverified",
+        "mturk:W2": "pay",
+        "mturk:W4": "unverified",
+    }
+    assert [b.worker for b in the_plan.unverified] == ["mturk:W1", "mturk:W4"]
+    assert "2 unverified worker(s), not paid: mturk:W1, mturk:W4" in "\n".join(the_plan.lines())
+    assert report.paid == {"mturk:W2": 80}
+    assert report.unverified == ["mturk:W1", "mturk:W4"]
+    assert "  unverified mturk:W4: not paid" in report.lines()
+    assert set(state.payments) == {"mturk:W2"}
+
+
+def test_a_pending_bonus_that_mturk_lists_is_recorded_as_paid_and_not_sent_again(tmp_path: Path) -> None:
+    state = published(tmp_path)
+    token = bonus_request_token(TABLE, "mturk:W1")
+    state.record_payment(PaymentRecord("mturk:W1", 120, "A1", token, "pending"))
+    approved = [assignment("A1", "W1", status="Approved"), assignment("A2", "W2", status="Approved")]
+    # No send_bonus for W1 is expected: the Stubber fails the test if one is made.
+    the_plan, report = run_round(
+        state, approved, [("W1", "A1", "1.20")], [("bonus", "W2", "A2", "80", "0.80")]
+    )
+    assert [(b.worker, b.action) for b in the_plan.bonuses] == [("mturk:W1", "confirm"), ("mturk:W2", "pay")]
+    assert "found paid   mturk:W1 $1.20 on A1" in "\n".join(the_plan.lines())
+    assert report.confirmed == {"mturk:W1": 120}
+    saved = MarketState.load(tmp_path / "mturk.json", TABLE).payments["mturk:W1"]
+    assert (saved.status, saved.cents, saved.token) == ("paid", 120, token)
+
+
+def test_a_pending_bonus_mturk_does_not_list_is_re_sent_with_its_own_token_not_planned_as_a_new_pay(
+    tmp_path: Path,
+) -> None:
+    state = published(tmp_path)
+    token = bonus_request_token(TABLE, "mturk:W1")
+    state.record_payment(PaymentRecord("mturk:W1", 120, "A1", token, "pending"))
+    approved = [assignment("A1", "W1", status="Approved")]
+    the_plan, report = run_round(
+        state, approved, [], [("bonus", "W1", "A1", "120", "1.20")], payments={"mturk:W1": 120}
     )
     (only,) = the_plan.bonuses
-    assert only.action == "skip"
-    assert "no submitted assignment" in only.note
+    assert (only.action, only.token, only.assignment_id) == ("pending", token, "A1")
+    assert "pending      mturk:W1 $1.20 on A1: sent before but never confirmed" in "\n".join(the_plan.lines())
+    assert report.paid == {"mturk:W1": 120}
+    assert MarketState.load(tmp_path / "mturk.json", TABLE).payments["mturk:W1"].status == "paid"
 
 
 def test_a_worker_paid_a_different_amount_before_is_not_paid_again(tmp_path: Path) -> None:
@@ -319,18 +361,27 @@ WORKERS = st.sampled_from([f"mturk:W{n}" for n in range(6)] + ["prolific:P1", "a
     budget=st.integers(0, 2000),
     paid_before=st.dictionaries(st.sampled_from([f"W{n}" for n in range(6)]), st.integers(1, 500)),
     submitted=st.sets(st.sampled_from([f"W{n}" for n in range(6)])),
+    pending=st.dictionaries(st.sampled_from([f"W{n}" for n in range(6)]), st.integers(1, 500)),
 )
 def test_a_plan_never_exceeds_the_budget_nor_pays_anyone_twice(
-    payments: dict[str, int], budget: int, paid_before: dict[str, int], submitted: set[str]
+    payments: dict[str, int],
+    budget: int,
+    paid_before: dict[str, int],
+    submitted: set[str],
+    pending: dict[str, int],
 ) -> None:
     state = MarketState(path=Path("unused.json"), table_id=TABLE)  # never saved: planning is pure
+    for worker_id, cents in pending.items():
+        state.payments[f"mturk:{worker_id}"] = PaymentRecord(
+            f"mturk:{worker_id}", cents, f"A{worker_id}", "t", "pending"
+        )
     found = [Assignment(f"A{w}", w, "HIT1", "Approved") for w in sorted(submitted)]
     try:
         the_plan = plan_payments(TABLE, payments, budget, found, paid_before, state)
     except PayError:
         assert sum(payments.values()) > budget
         return
-    paying = [b for b in the_plan.bonuses if b.action == "pay"]
+    paying = [b for b in the_plan.bonuses if b.action in ("pay", "pending")]
     owed_elsewhere = sum(cents for worker, cents in payments.items() if not worker.startswith("mturk:"))
     if paying:
         assert sum(b.cents for b in paying) + sum(paid_before.values()) + owed_elsewhere <= budget
@@ -338,4 +389,7 @@ def test_a_plan_never_exceeds_the_budget_nor_pays_anyone_twice(
         worker_id = bonus.worker.removeprefix("mturk:")
         assert worker_id not in paid_before
         assert worker_id in submitted
-        assert bonus.cents == payments[bonus.worker] > 0
+        # A pending bonus goes out again only as itself (same amount), never as a second, new one.
+        expected = pending[worker_id] if bonus.action == "pending" else payments[bonus.worker]
+        assert (bonus.action == "pending") == (worker_id in pending)
+        assert bonus.cents == expected > 0
