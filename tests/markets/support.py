@@ -112,7 +112,7 @@ class FakeServer:
         }
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content) if request.content else None
+        body: Any = json.loads(request.content) if request.content else None
         self.calls.append((request.method, request.url.path, body))
         if request.headers.get("Authorization") != "Bearer requester-secret":
             return _error(401, "unauthorized", "send the requester token as 'Authorization: Bearer <token>'")
@@ -127,7 +127,9 @@ class FakeServer:
         if request.method == "POST" and path.startswith(recruit) and path.endswith("/hits"):
             if self.refuse_hits:
                 return _error(503, "store_unavailable", "the store is down")
-            return httpx.Response(200, json={"batch": path[len(recruit) : -len("/hits")], **body})
+            return httpx.Response(
+                200, json={"batch": path[len(recruit) : -len("/hits")], "hit_ids": body["hit_ids"]}
+            )
         prefix = f"/api/tables/{TABLE}/workers/"
         if request.method == "POST" and path.startswith(prefix) and path.endswith("/block"):
             return httpx.Response(
