@@ -155,6 +155,12 @@ def build_spec(model: DefinitionModel) -> TableSpec:
         raise Failure(error.code, f"compensation: {error.message}") from error
     # The stored schema shows the key actually in force (it defaults to every column).
     definition["schema"]["key"] = list(schema.key)
+    # ...and bounds in their column's canonical form ("10" -> 10 for an integer), which the worker
+    # page compares values with.
+    for stored, column in zip(definition["schema"]["columns"], schema.columns, strict=True):
+        for rule, bound in (("min", column.rules.minimum), ("max", column.rules.maximum)):
+            if bound is not None:
+                stored[rule] = bound
     return TableSpec(
         definition=definition,
         name=model.name,
