@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from crowdfill.model.errors import InvalidPattern
 from crowdfill.model.pattern import compile_pattern
 from tests.model.patterns import Rendered, patterns, values
 from tests.model.test_pattern import MEANINGS
@@ -123,3 +124,40 @@ def test_javascript_regexp_agrees_with_the_servers_engine_on_random_patterns(
     cases = [(pattern.source, text) for pattern, texts in batch for text in texts]
     expected = [compile_pattern(source).matches(text) for source, text in cases]
     assert blank.evaluate(_JS_MATCHES, cases) == expected, cases
+
+
+_JS_MATCHES_OR_ERROR = """(cases) => cases.map(([p, v]) => {
+  try {
+    return new RegExp(`^(?:${p})$`, "u").test(v);
+  } catch (error) {
+    return error.name;
+  }
+})"""
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet="ab1_ -\\.*+?()[]{}|^$dwsDWS,:=!</", min_size=1, max_size=12),
+            st.lists(values, min_size=1, max_size=4),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+@settings(max_examples=40, deadline=None)
+def test_every_pattern_the_server_accepts_compiles_in_javascript_and_means_the_same(
+    blank: Page, batch: list[tuple[str, list[str]]]
+) -> None:
+    cases: list[tuple[str, str]] = []
+    expected: list[bool] = []
+    for source, texts in batch:
+        try:
+            compiled = compile_pattern(source)
+        except InvalidPattern:
+            continue
+        for text in texts:
+            cases.append((source, text))
+            expected.append(compiled.matches(text))
+    if cases:
+        assert blank.evaluate(_JS_MATCHES_OR_ERROR, cases) == expected, cases
