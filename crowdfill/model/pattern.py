@@ -26,7 +26,7 @@ refused when the table is defined, with a message naming what was found.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crowdfill.model.errors import InvalidPattern, PatternTooCostly
 
@@ -36,7 +36,7 @@ MAX_REPEAT = 100
 MAX_STATES = 2000
 # A deterministic "time limit": automaton nodes visited in one check. Ordinary patterns keep a
 # few nodes live per character and use a small share of it even on the longest text allowed.
-STEP_BUDGET = 200_000
+STEP_BUDGET = 100_000
 
 Ranges = tuple[tuple[int, int], ...]
 
@@ -75,8 +75,16 @@ class CharSet:
 
     parts: tuple[tuple[Ranges, bool], ...]
     negated: bool = False
+    # Most text is ASCII: its answers are worked out once, so a check is one set lookup.
+    _ascii: frozenset[int] = field(init=False, repr=False, compare=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_ascii", frozenset(c for c in range(128) if self._contains(c)))
 
     def contains(self, code: int) -> bool:
+        return code in self._ascii if code < 128 else self._contains(code)
+
+    def _contains(self, code: int) -> bool:
         inside = any(any(lo <= code <= hi for lo, hi in ranges) != negate for ranges, negate in self.parts)
         return inside != self.negated
 

@@ -291,5 +291,8 @@ _DESCRIPTIONS = {
 
 
 def _show(raw: object) -> str:
+    if isinstance(raw, int) and raw.bit_length() > 200:
+        # repr() of a very large int may exceed Python's digit limit and raise.
+        return f"an integer of about {int(raw.bit_length() * 0.30103)} digits"
     text = repr(raw)
     return text if len(text) <= 60 else text[:57] + "..."
