@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from crowdfill.compensation import CompensationSettings
 from crowdfill.markets import identity
 from crowdfill.model import Column, CrowdFillError, Schema, Scoring, Template
+from crowdfill.model.pattern import MAX_PATTERN_LENGTH
+from crowdfill.model.rules import ColumnRules
 from crowdfill.server.failures import Failure, definition_failure
 
 Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
@@ -26,6 +28,11 @@ class ColumnModel(_Strict):
     name: StrictStr = Field(min_length=1, max_length=100)
     type: Literal["text", "integer", "number", "boolean", "date"] = "text"
     domain: list[Scalar] | None = Field(default=None, max_length=1000)
+    # Column rules (docs/protocol.md); which fit which type is checked by the model's schema.
+    min: StrictInt | StrictFloat | StrictStr | None = None
+    max: StrictInt | StrictFloat | StrictStr | None = None
+    max_length: StrictInt | None = None
+    pattern: StrictStr | None = Field(default=None, max_length=MAX_PATTERN_LENGTH)
 
 
 class SchemaModel(_Strict):
@@ -100,13 +107,26 @@ class TableSpec:
         return dict(self.definition["schema"])
 
 
+_RULES = ("min", "max", "max_length", "pattern")
+
+
 def build_spec(model: DefinitionModel) -> TableSpec:
     """Domain objects for a definition; Failure (422) naming what is wrong when they cannot be built."""
     definition = model.model_dump(by_alias=True, mode="json")
+    # Rules a column does not set are left out, so definitions without rules keep their shape.
+    for column in definition["schema"]["columns"]:
+        for rule in _RULES:
+            if column.get(rule) is None:
+                column.pop(rule, None)
     try:
         schema = Schema(
             tuple(
-                Column(c.name, c.type, tuple(c.domain) if c.domain is not None else None)
+                Column(
+                    c.name,
+                    c.type,
+                    tuple(c.domain) if c.domain is not None else None,
+                    ColumnRules(c.min, c.max, c.max_length, c.pattern),
+                )
                 for c in model.table_schema.columns
             ),
             tuple(model.table_schema.key),
@@ -135,6 +155,12 @@ def build_spec(model: DefinitionModel) -> TableSpec:
         raise Failure(error.code, f"compensation: {error.message}") from error
     # The stored schema shows the key actually in force (it defaults to every column).
     definition["schema"]["key"] = list(schema.key)
+    # ...and bounds in their column's canonical form ("10" -> 10 for an integer), which the worker
+    # page compares values with.
+    for stored, column in zip(definition["schema"]["columns"], schema.columns, strict=True):
+        for rule, bound in (("min", column.rules.minimum), ("max", column.rules.maximum)):
+            if bound is not None:
+                stored[rule] = bound
     return TableSpec(
         definition=definition,
         name=model.name,

@@ -4,6 +4,7 @@
 
 import { el, formatCents, formatValue, replaceChildren } from "./dom.js";
 import { makeEditor } from "./cells.js";
+import { ruleHints } from "./rules.js";
 import { thumb } from "./icons.js";
 
 const draftKey = (rowId, column) => `${rowId}\u0000${column}`;
@@ -54,7 +55,14 @@ export class WorkerTableView {
       {},
       el("th", { scope: "col", class: "rownum", text: "#" }),
       this.columns.map((c) =>
-        el("th", { scope: "col" }, el("span", { class: "colname", text: c.name }), el("span", { class: "coltype", text: c.type })),
+        el(
+          "th",
+          { scope: "col" },
+          el("span", { class: "colname", text: c.name }),
+          el("span", { class: "coltype", text: c.type }),
+          // Rules are the requester's text: shown with textContent, never parsed as HTML.
+          ruleHints(c).length ? el("span", { class: "colrules", text: ruleHints(c).join(" · ") }) : null,
+        ),
       ),
       el("th", { scope: "col", class: "votes", text: "Vote" }),
     );

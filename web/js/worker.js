@@ -135,7 +135,7 @@ function showTable(info) {
   $("table-name").textContent = info.name || "CrowdFill";
   $("instructions-text").textContent = info.instructions || "Fill in what you know and vote on others' rows.";
   const schema = info.schema || {};
-  const columns = (schema.columns || []).map((c) => ({ name: c.name, type: c.type || "text", domain: c.domain || null }));
+  const columns = (schema.columns || []).map((c) => ({ ...c, name: c.name, type: c.type || "text", domain: c.domain || null }));
   if (columns.length && JSON.stringify(columns) !== JSON.stringify(state.columns)) {
     state.columns = columns;
     state.confirmed.columns = columns.map((c) => c.name);
