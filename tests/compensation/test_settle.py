@@ -70,8 +70,9 @@ class Session:
     def down(self, worker: str, row_id: str) -> None:
         self.do(Downvote(worker, row_id, frozenset()))
 
-    def settle(self, budget: int = 10_000, **kwargs: object) -> dict[str, int]:
-        return settle(self.table, self.log, CompensationSettings(budget, **kwargs)).payments  # type: ignore[arg-type]  # test shorthand
+    def settle(self, budget: int = 10_000, *, completed: bool = False, **kwargs: object) -> dict[str, int]:
+        settings = CompensationSettings(budget, **kwargs)  # type: ignore[arg-type]  # test shorthand
+        return settle(self.table, self.log, settings, completed=completed).payments
 
 
 def test_a_row_completed_by_one_worker_and_confirmed_by_another_pays_both() -> None:
@@ -86,7 +87,7 @@ def test_template_values_earn_nothing_and_their_part_stays_with_the_requester() 
     s = Session([{"nationality": "Argentina", "position": "FW"}])
     row = s.complete(s.insert({"nationality": "Argentina", "position": "FW"}), MESSI, ["ann"])
     s.up("ben", row)
-    settlement = settle(s.table, s.log, CompensationSettings(10_000))
+    settlement = settle(s.table, s.log, CompensationSettings(10_000), completed=False)
     assert settlement.payments == {"ann": 4800, "ben": 2000}
     assert settlement.unpaid_cents == 3200
 
@@ -94,7 +95,7 @@ def test_template_values_earn_nothing_and_their_part_stays_with_the_requester() 
 def test_with_no_final_row_nothing_is_paid_but_every_worker_is_listed() -> None:
     s = Session()
     s.complete(s.insert(), MESSI, ["ann", "ben"])  # blue: only the automatic upvote
-    settlement = settle(s.table, s.log, CompensationSettings(10_000))
+    settlement = settle(s.table, s.log, CompensationSettings(10_000), completed=False)
     assert settlement.payments == {"ann": 0, "ben": 0}
     assert (settlement.paid_cents, settlement.unpaid_cents, settlement.rows) == (0, 10_000, ())
 
@@ -194,7 +195,7 @@ def test_the_settlement_is_json_able_and_explains_each_row() -> None:
     s = Session([{"position": "FW"}])
     row = s.complete(s.insert({"position": "FW"}), MESSI, ["ann", "ben"])
     s.up("cal", row)
-    data = settle(s.table, s.log, CompensationSettings(1000)).to_dict()
+    data = settle(s.table, s.log, CompensationSettings(1000), completed=False).to_dict()
     assert json.loads(json.dumps(data)) == data
     (only,) = data["rows"]
     assert only["row_id"] == row
@@ -217,10 +218,10 @@ def test_a_log_that_is_not_the_tables_history_is_refused() -> None:
     s.up("ben", row)
     settings = CompensationSettings(100)
     with pytest.raises(LogMismatch, match="fills row"):
-        settle(s.table, s.log[1:], settings)
+        settle(s.table, s.log[1:], settings, completed=False)
     with pytest.raises(LogMismatch, match="not made by any operation"):
-        settle(s.table, s.log[:3], settings)
+        settle(s.table, s.log[:3], settings, completed=False)
     with pytest.raises(LogMismatch, match="live rows"):
-        settle(Session().table, s.log, settings)
+        settle(Session().table, s.log, settings, completed=False)
     with pytest.raises(LogMismatch, match="second time"):
-        settle(s.table, [s.log[0], *s.log], settings)
+        settle(s.table, [s.log[0], *s.log], settings, completed=False)
