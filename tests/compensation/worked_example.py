@@ -96,11 +96,8 @@ def render_payments(settlement: Settlement) -> str:
         earned = settlement.earned(worker)
         earned_total += sum(earned.values(), Fraction(0))
         cells = [money(earned[k]) if k in earned else "" for k in kinds]
-        lines.append(
-            f"| {worker} | "
-            + " | ".join(cells)
-            + f" | {money(sum(earned.values(), Fraction(0)))} | {money(settlement.exact_cents(worker))} | {cents} |"
-        )
+        cells += [money(sum(earned.values(), Fraction(0))), money(settlement.exact_cents(worker)), str(cents)]
+        lines.append(f"| {worker} | " + " | ".join(cells) + " |")
     blanks = " | ".join("" for _ in kinds)
     lines.append(f"| **total** | {blanks} | {money(earned_total)} | | **{settlement.paid_cents}** |")
     return "\n".join(lines)
