@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from crowdfill.export.rest import FINISHED_STATUSES, RequesterClient, ServerError, table_path
@@ -14,6 +14,11 @@ class Settlement:
     budget_cents: int
     finished: bool
     status: str
+    # From a settled table's report (None while it is live): what is paid, what is not, and why.
+    paid_cents: int | None = None
+    unpaid_cents: int | None = None
+    unpaid_reasons: dict[str, int] = field(default_factory=dict)
+    completed: bool | None = None
 
 
 class RequesterApi(RequesterClient):
@@ -54,7 +59,20 @@ class RequesterApi(RequesterClient):
         if isinstance(budget, bool) or not isinstance(budget, int):
             raise ServerError("the compensation report gives no 'budget_cents'")
         status = str(table.get("status", ""))
-        return Settlement(payments, budget, settled and status in FINISHED_STATUSES, status)
+        finished = settled and status in FINISHED_STATUSES
+        if not settled:
+            return Settlement(payments, budget, finished, status)
+        assert isinstance(settlement, dict)  # checked with the payments above
+        return Settlement(
+            payments,
+            budget,
+            finished,
+            status,
+            paid_cents=_cents(settlement, "paid_cents"),
+            unpaid_cents=_cents(settlement, "unpaid_cents"),
+            unpaid_reasons=_reasons(settlement.get("unpaid_reasons", {})),
+            completed=bool(settlement.get("completed", status == "complete")),
+        )
 
     def block(self, table_id: str, worker: str) -> None:
         """Block ``worker`` in CrowdFill: sessions closed, further operations refused."""
@@ -78,3 +96,22 @@ class RequesterApi(RequesterClient):
     def record_batch_hits(self, table_id: str, batch: str, hit_ids: list[str]) -> None:
         """Tell the server which HITs a publish batch created: visits must then come from one of them."""
         self.call("POST", table_path(table_id, "recruit-urls", batch, "hits"), body={"hit_ids": hit_ids})
+
+
+def _cents(report: dict[str, Any], name: str) -> int:
+    cents = report.get(name)
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        raise ServerError(f"the settlement's {name!r} is not a whole number of cents: {cents!r}")
+    return cents
+
+
+def _reasons(raw: object) -> dict[str, int]:
+    """The unpaid cents per reason code (servers before reasons existed send none: empty)."""
+    if not isinstance(raw, dict):
+        raise ServerError(f"the settlement's 'unpaid_reasons' is not an object: {raw!r}")
+    reasons: dict[str, int] = {}
+    for code, cents in raw.items():
+        if isinstance(cents, bool) or not isinstance(cents, int):
+            raise ServerError(f"the unpaid cents for {code!r} are not a whole number: {cents!r}")
+        reasons[str(code)] = cents
+    return reasons

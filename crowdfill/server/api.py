@@ -112,7 +112,16 @@ def requester_router(services: Services) -> APIRouter:
             return {"settled": False, "budget_cents": budget, "estimated_total_cents": 0, "workers": {}}
         async with owner.lock:
             if owner.settlement is not None:
-                return {"settled": True, "budget_cents": budget, "settlement": owner.settlement.to_dict()}
+                settlement = owner.settlement
+                return {
+                    "settled": True,
+                    "budget_cents": budget,
+                    "completed": settlement.completed,
+                    "paid_cents": settlement.paid_cents,
+                    "unpaid_cents": settlement.unpaid_cents,
+                    "unpaid_reasons": dict(settlement.unpaid_reasons),
+                    "settlement": settlement.to_dict(),
+                }
             estimates = {
                 worker: owner.estimator.estimate(worker)
                 for worker in owner.ops_by_worker

@@ -329,9 +329,14 @@ class TableOwner:
 
     async def _settle(self, *, persist: bool) -> Settlement:
         log = await self._store.read_log(self.table_id)
+        completed = self.status == COMPLETE
         settlement = settle(
-            self.table, [operation_from_wire(record.operation) for record in log], self.spec.compensation
+            self.table,
+            [operation_from_wire(record.operation) for record in log],
+            self.spec.compensation,
+            completed=completed,
         )
+        self.estimator.conclude(completed=completed)  # a closed table's estimates are this settlement
         if persist:
             await self._store.put_item(self.table_id, SETTLEMENT_KIND, "final", settlement.to_dict())
         return settlement

@@ -149,8 +149,12 @@ def settings(draw: st.DrawFn) -> CompensationSettings:
     )
 
 
-def exact_reference(history: History, settings: CompensationSettings) -> dict[str, Fraction]:
-    """Exact earnings by a direct reading of docs/compensation.md, with exact weights g**rank."""
+def exact_reference(
+    history: History, settings: CompensationSettings, *, completed: bool
+) -> dict[str, Fraction]:
+    """Exact pay by a direct reading of docs/compensation.md, with exact weights g**rank: a table
+    closed early reserves the shares of the template rows it lacks; a completed one scales the
+    earnings up to the whole budget."""
     table, log = history.table, history.log
     schema = table.schema
     made_by: dict[str, Fill | Insert] = {}
@@ -168,7 +172,9 @@ def exact_reference(history: History, settings: CompensationSettings) -> dict[st
     growth = (
         Fraction(repr(settings.growth)) if isinstance(settings.growth, float) else Fraction(settings.growth)
     )
+    missing = 0 if completed else max(0, len(table.template) - len(final))
     weights = [growth**rank for rank in range(len(final))]
+    reserved = [growth**rank for rank in range(len(final), len(final) + missing)]
     share = (
         Fraction(repr(settings.vote_share))
         if isinstance(settings.vote_share, float)
@@ -178,7 +184,7 @@ def exact_reference(history: History, settings: CompensationSettings) -> dict[st
     column = {name: Fraction(given.get(name, 1)) for name in schema.names}
     earned: dict[str, Fraction] = {}
     for row, weight in zip(final, weights, strict=True):
-        row_share = settings.budget_cents * weight / sum(weights)
+        row_share = settings.budget_cents * weight / (sum(weights) + sum(reserved))
         current = made_by[first_with[row.values]]
         while isinstance(current, Fill):
             part = (1 - share) * row_share * column[current.column] / sum(column.values())
@@ -201,4 +207,7 @@ def exact_reference(history: History, settings: CompensationSettings) -> dict[st
         voters = agree - against
         for worker in voters:
             earned[worker] = earned.get(worker, Fraction(0)) + share * row_share / len(voters)
+    total = sum(earned.values(), Fraction(0))
+    if completed and total:
+        return {worker: amount * settings.budget_cents / total for worker, amount in earned.items()}
     return earned
