@@ -172,7 +172,7 @@ def _check_rows(
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         return Check(name, False, "; ".join(problems[:5]) + more)
-    return Check(name, True, f"{len(new_rows)} rows as stored")
+    return Check(name, True, f"{len(new_rows)} row(s) as stored")
 
 
 def _check_completion(held: Held, completion: int | None, status: str, last_seq: int) -> Check:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
@@ -9,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from crowdfill.cli import main
+from crowdfill.export.audit_cli import FAILED, MISMATCH, OK
 from crowdfill.server.audit import canonical_json
 from tests.server.owner_support import ONE_ROW
-from tests.support.live_server import LiveServer, live_server, test_settings
+from tests.support.live_server import REQUESTER_TOKEN, LiveServer, live_server, test_settings
 from tests.support.requester import create_table, worker_token
 from tests.support.worker_client import WorkerClient
 
@@ -130,3 +134,63 @@ async def test_the_audit_catches_a_tampered_value(tmp_path: Path) -> None:
     assert verdicts(tampered)["final_table"] is False
     assert verdicts(tampered)["statuses"] is False
     assert "Lyon" in next(c["detail"] for c in tampered["checks"] if c["name"] == "final_table")
+
+
+async def test_a_table_collected_across_a_restart_audits_clean(tmp_path: Path) -> None:
+    settings = test_settings(store_url=None, data_dir=tmp_path, snapshot_every=1)
+    wide = {**ONE_ROW, "template": [{}, {}]}
+    with live_server(settings) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
+            table = await create_table(http, wide)
+            token = await worker_token(http, table["id"], "ann")
+            ann = WorkerClient(server.base_url, token)
+            await ann.connect()
+            first, _ = ann.rows()
+            assert (await ann.fill(first, "country", "France", new_row_id="r1"))["ok"]
+            await ann.disconnect()
+    with live_server(settings) as server:  # recovered from the snapshot and the log
+        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
+            ann = WorkerClient(server.base_url, token)
+            await ann.connect()
+            assert (await ann.fill("r1", "capital", "Paris", new_row_id="r2"))["ok"]
+            second = next(row_id for row_id, values in ann.rows().items() if not values)
+            assert (await ann.fill(second, "country", "Spain", new_row_id="r3"))["ok"]
+            assert (await ann.fill("r3", "capital", "Madrid", new_row_id="r4"))["ok"]
+            await ann.disconnect()
+            answer = await audit(http, table["id"])
+    assert answer["ok"], answer
+    assert answer["completion_seq"] == answer["operations"]
+
+
+# --- crowdfill audit: the command over REST -------------------------------------------------
+async def run(*argv: str) -> int:
+    # The command is synchronous (httpx.Client); the server runs in its own thread.
+    return await asyncio.to_thread(main, ["audit", *argv])
+
+
+async def test_the_audit_command_prints_every_check_and_fails_on_a_tampered_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with live_server(test_settings(store_url=None, data_dir=tmp_path)) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
+            table_id = await collect(server, http, complete=True)
+            options = ("--server", server.base_url, "--token", REQUESTER_TOKEN)
+            assert await run(table_id, *options) == OK
+            honest = capsys.readouterr().out
+            log = (await http.get(f"/api/tables/{table_id}/log")).json()["ops"]
+            tamper(tmp_path / "crowdfill.sqlite3", table_id, log[1]["seq"], {"worker": "mallory"})
+            assert await run(table_id, *options) == MISMATCH
+            tampered = capsys.readouterr().out
+    for name in ("statuses", "final_table", "completion_seq", "payments", "log digest", "outcome digest"):
+        assert name in honest
+    assert honest.rstrip().endswith("audit: ok")
+    assert "payments        MISMATCH" in tampered
+    assert tampered.rstrip().endswith("audit: MISMATCH")
+
+
+async def test_the_audit_command_says_when_it_cannot_reach_the_server(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with live_server() as server:
+        assert await run("t-missing", "--server", server.base_url, "--token", "wrong") == FAILED
+    assert "401" in capsys.readouterr().err

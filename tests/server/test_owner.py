@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from crowdfill.central_client import CentralClient
 from crowdfill.model import CENTRAL_CLIENT, CandidateTable, Downvote, Fill, Operation, Upvote
+from crowdfill.server.audit import Held, audit
 from crowdfill.server.definition import spec_from_json
-from crowdfill.server.owner import COMPLETE, COMPLETION_KIND, LIVE, TableOwner
+from crowdfill.server.owner import COMPLETE, COMPLETION_KIND, LIVE, SETTLEMENT_KIND, TableOwner
+from crowdfill.server.views import candidate_rows, plain_rows
 from crowdfill.store import open_store
 from tests.server.owner_support import ONE_ROW, launch_owner, logged_operations, submit_together
 from tests.support.live_server import test_settings
@@ -153,6 +155,16 @@ async def test_replaying_the_log_one_operation_at_a_time_completes_where_the_ser
         else:
             assert completion is None
             assert closed_refusals == 0
+        # The audit's stricter replay agrees too: every central-client insert where it plans it.
+        held = Held(
+            status=owner.status,
+            candidates=candidate_rows(owner.table),
+            final=plain_rows(owner.table, final=True),
+            completion=await store.get_item(owner.table_id, COMPLETION_KIND, "final"),
+            settlement=await store.get_item(owner.table_id, SETTLEMENT_KIND, "final"),
+        )
+        result = audit(owner.table_id, owner.spec, await store.read_log(owner.table_id), held)
+        assert result.ok, result.checks
     finally:
         await owner.stop()
         await store.close()
