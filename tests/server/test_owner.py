@@ -10,13 +10,21 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from crowdfill.central_client import CentralClient
-from crowdfill.model import CENTRAL_CLIENT, CandidateTable, Downvote, Fill, Operation, Upvote
+from crowdfill.model import CENTRAL_CLIENT, CandidateTable, Downvote, Fill, Insert, Operation, Upvote
+from crowdfill.model.codec import operation_to_wire
 from crowdfill.server.audit import Held, audit
 from crowdfill.server.definition import spec_from_json
 from crowdfill.server.owner import COMPLETE, COMPLETION_KIND, LIVE, SETTLEMENT_KIND, TableOwner
 from crowdfill.server.views import candidate_rows, plain_rows
 from crowdfill.store import open_store
-from tests.server.owner_support import ONE_ROW, launch_owner, logged_operations, submit_together
+from crowdfill.store.port import LogRecord, TableRecord
+from tests.server.owner_support import (
+    ONE_ROW,
+    QuietListener,
+    launch_owner,
+    logged_operations,
+    submit_together,
+)
 from tests.support.live_server import test_settings
 
 
@@ -53,7 +61,12 @@ async def test_an_operation_batched_behind_the_satisfying_one_is_refused_and_can
 
 # --- random logs in random batches ------------------------------------------------------------
 POOL: dict[str, tuple[str, ...]] = {"country": ("fr", "es"), "capital": ("paris", "madrid"), "river": ("x",)}
-TEMPLATES = ([{}], [{}, {}], [{"country": "fr"}, {}], [{"country": "fr"}, {"country": "es"}])
+TEMPLATES: tuple[list[dict[str, str]], ...] = (
+    [{}],
+    [{}, {}],
+    [{"country": "fr"}, {}],
+    [{"country": "fr"}, {"country": "es"}],
+)
 SCORINGS = (
     {"family": "difference", "min_votes": 0},
     {"family": "threshold", "min_votes": 1},
@@ -168,3 +181,39 @@ async def test_replaying_the_log_one_operation_at_a_time_completes_where_the_ser
     finally:
         await owner.stop()
         await store.close()
+
+
+async def test_recovery_stops_at_the_operation_that_completed_the_table() -> None:
+    # A log written before collections ended at the satisfying operation: a downvote follows it.
+    store = open_store("memory://")
+    await store.open()
+    spec = spec_from_json(ONE_ROW)
+    now = 1.0
+    await store.create_table(TableRecord("t-old", spec.definition, LIVE, now, now))
+    ops: list[Operation] = [
+        Insert("c1", frozenset()),
+        Fill("ann", "c1", "r1", "country", "France", frozenset({("country", "France")})),
+        Fill(
+            "bob",
+            "r1",
+            "r2",
+            "capital",
+            "Paris",
+            frozenset({("country", "France"), ("capital", "Paris")}),
+            True,
+        ),
+        Downvote("cy", "r2", frozenset({("country", "France"), ("capital", "Paris")})),
+    ]
+    await store.append("t-old", [LogRecord(seq, operation_to_wire(op), now) for seq, op in enumerate(ops, 1)])
+
+    owner = TableOwner("t-old", spec, LIVE, store, test_settings(), QuietListener())
+    await owner.load()
+
+    assert owner.status == COMPLETE
+    assert owner.end_seq == 3
+    assert await store.get_item("t-old", COMPLETION_KIND, "final") == {"status": COMPLETE, "seq": 3}
+    assert [row.row_id for row in owner.table.final_table()] == ["r2"]  # the downvote is not applied
+    assert owner.settlement is not None
+    assert "cy" not in owner.settlement.payments
+    await owner.stop()
+    await store.close()
