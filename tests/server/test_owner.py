@@ -129,7 +129,7 @@ def replayed_completion(definition: dict[str, Any], log: list[tuple[int, Operati
     return None
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.data(),
     template=st.sampled_from(TEMPLATES),
@@ -153,6 +153,8 @@ async def test_replaying_the_log_one_operation_at_a_time_completes_where_the_ser
             accepted.extend(o.published.seq for o in outcomes if o.published is not None)
             refused = [o.failure.code for o in outcomes if o.failure is not None]
             closed_refusals += refused.count("table_closed")
+            if "table_closed" in refused:
+                event("operations refused behind the completing one")
             if owner.status != LIVE:
                 break
         log = await logged_operations(store, owner.table_id)
