@@ -92,3 +92,15 @@ class ValueMismatch(InvalidOperation):
 
 class TableClosed(InvalidOperation):
     code = "table_closed"
+
+
+class NoVoteToRetract(InvalidOperation):
+    """A retract naming a row whose exact values carry no standing vote of the worker."""
+
+    code = "no_vote_to_retract"
+
+
+class RetractedVoteRecast(InvalidOperation):
+    """The worker retracted this very vote (same sign, same values) and may not cast it again."""
+
+    code = "vote_retracted"
