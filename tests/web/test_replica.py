@@ -154,7 +154,9 @@ async () => {
   replica.me = "ann";
   replica.apply({ type: "insert", row_id: "i1", values: {} });
   const fill = (worker, from, to, column, values, upvote) =>
-    replica.apply({ type: "fill", worker, row_id: from, new_row_id: to, column, value: values[column], values, upvote });
+    replica.apply({
+      type: "fill", worker, row_id: from, new_row_id: to, column, value: values[column], values, upvote,
+    });
   fill("ann", "i1", "f1", "a", { a: "x" }, false);
   replica.apply({ type: "downvote", worker: "ann", row_id: "f1", values: { a: "x" } });
   fill("bob", "f1", "f2", "b", { a: "x", b: "y" }, true);
