@@ -217,7 +217,7 @@ export class WorkerTableView {
     const label = `Undo your ${mine === "up" ? "upvote" : "downvote"} on row ${number}`;
     return el("button", {
       type: "button",
-      class: "vote undo",
+      class: "undo",
       text: "undo",
       attrs: { "aria-label": label, title: label },
       on: { click: () => this.handlers.onUndo(rowId) },
