@@ -380,3 +380,33 @@ async def test_concurrent_votes_and_retracts_converge_on_every_replica(
     }
     for worker in workers:
         await worker.disconnect()
+
+
+async def test_a_downvote_on_a_part_is_undone_through_the_replaced_row_the_snapshot_names(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    table = await create_table(http, {**CAPITALS, "template": [{}, {}]})
+    ann, bob = await join(server, http, table["id"], "ann", "bob")
+    empty = next(iter(ann.rows()))
+    assert (await ann.fill(empty, "country", "Atlantis", new_row_id="atl"))["ok"]
+    await bob.wait_for(lambda: "atl" in bob.rows())
+    assert (await bob.downvote("atl"))["ok"]
+    assert (await ann.fill("atl", "capital", "Poseidonia", new_row_id="atl2"))["ok"]
+    view = await converge(http, table["id"], [ann, bob])
+    assert row_with(view["rows"], country="Atlantis", capital="Poseidonia")["down"] == 1
+
+    await bob.disconnect()
+    fresh = WorkerClient(server.base_url, bob.token)
+    await fresh.connect()
+    assert fresh.snapshots[-1]["my_votes"] == [
+        {"kind": "down", "values": {"country": "Atlantis"}, "row_id": "atl"}
+    ]
+    wrong = await fresh.retract("atl2")
+    assert wrong["error"]["code"] == "no_vote_to_retract"
+    undone = await fresh.retract("atl")
+    assert undone["ok"]
+    assert undone["op"]["kind"] == "down"
+    view = await converge(http, table["id"], [ann])
+    assert row_with(view["rows"], country="Atlantis", capital="Poseidonia")["down"] == 0
+    await ann.disconnect()
+    await fresh.disconnect()
