@@ -26,7 +26,7 @@ from crowdfill.compensation.fenwick import Fenwick
 from crowdfill.compensation.ledger import Key, Ledger
 from crowdfill.compensation.settings import CompensationSettings
 from crowdfill.compensation.settlement import Settlement, settle_ledger
-from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Upvote
+from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Retract, Upvote
 from crowdfill.model.row import Row
 from crowdfill.model.table import CandidateTable, GroupKey
 from crowdfill.model.values import Item, Values, sort_key
@@ -123,6 +123,8 @@ class Estimator:
             values = op.values
         elif isinstance(op, Downvote):
             return self._downvote_touches(op.values)
+        elif isinstance(op, Retract):
+            return self._retract_touches(op)
         else:  # pragma: no cover - the Operation union is closed
             return []
         key = self._schema.key_of(values)
@@ -136,6 +138,17 @@ class Estimator:
         # representatives that contain its values: those are the groups to refresh.
         represented = _smallest(self._by_item, values)
         return sorted((k for k in represented if values <= self._entries[k].values), key=self._ledger.ordinal)
+
+    def _retract_touches(self, op: Retract) -> list[Key]:
+        key = self._schema.key_of(op.values)
+        if key is not None:  # every row containing these values has this key
+            return [key]
+        if op.kind == "up":  # pragma: no cover - upvoted rows are complete, so they have a key
+            return []
+        # A retracted downvote can raise the score of any row containing its values, so every key
+        # group holding such a row may get a new representative.
+        groups = self._table.groups_containing(op.values)
+        return sorted((g[1] for g in groups if g[0] == "key"), key=self._ledger.ordinal)
 
     def _refresh(self, key: Key) -> None:
         row = self._representative(key)

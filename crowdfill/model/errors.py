@@ -132,3 +132,15 @@ class IntegerOutOfRange(InvalidOperation):
     """A whole number beyond ±(2**53 - 1), which browsers cannot hold exactly."""
 
     code = "integer_out_of_range"
+
+
+class NoVoteToRetract(InvalidOperation):
+    """A retract naming a row whose exact values carry no standing vote of the worker."""
+
+    code = "no_vote_to_retract"
+
+
+class RetractedVoteRecast(InvalidOperation):
+    """The worker retracted this very vote (same sign, same values) and may not cast it again."""
+
+    code = "vote_retracted"

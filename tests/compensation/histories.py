@@ -3,7 +3,7 @@ fork under concurrent fills, and votes agree and disagree."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from hypothesis import strategies as st
@@ -17,6 +17,7 @@ from crowdfill.model import (
     Fill,
     Insert,
     Operation,
+    Retract,
     Schema,
     Scoring,
     Template,
@@ -94,8 +95,13 @@ def play(template: int, scoring: int, actions: list[Action]) -> History:
                 )
             elif kind in (4, 5, 6):
                 op = Upvote(worker, row_id, frozenset())
-            else:
+            elif kind == 7:
                 op = Downvote(worker, row_id, frozenset())
+            else:
+                # Take back one of the worker's votes, named by a row holding exactly its values.
+                mine = {values for voter, _, values in table.vote_records() if voter == worker}
+                holders = [row.row_id for row in table.all_rows() if row.values in mine]
+                op = Retract(worker, holders[row_pick % len(holders)] if holders else row_id)
         try:
             canonical = table.validate(op)
         except CrowdFillError:
@@ -111,7 +117,7 @@ def play(template: int, scoring: int, actions: list[Action]) -> History:
 
 actions = st.lists(
     st.tuples(
-        st.integers(0, 7), st.integers(0, 200), st.integers(0, 20), st.integers(0, 5), st.integers(0, 9)
+        st.integers(0, 8), st.integers(0, 200), st.integers(0, 20), st.integers(0, 5), st.integers(0, 9)
     ),
     min_size=10,
     max_size=120,
@@ -147,6 +153,22 @@ def settings(draw: st.DrawFn) -> CompensationSettings:
         column_weights=dict(zip(SCHEMA.names, weights, strict=True)),
         vote_share=draw(st.sampled_from([0, 0.2, 0.5, 1, 0.333])),
     )
+
+
+def standing(log: list[Operation]) -> list[Operation]:
+    """The log without the votes that a retract took back (and without the retracts themselves)."""
+    gone = {(op.worker, op.kind, op.values) for op in log if isinstance(op, Retract)}
+    kept: list[Operation] = []
+    for op in log:
+        if isinstance(op, Retract):
+            continue
+        sign = "up" if isinstance(op, Upvote) else "down"
+        if isinstance(op, Upvote | Downvote) and (op.worker, sign, op.values) in gone:
+            continue
+        if isinstance(op, Fill) and op.upvote and (op.worker, "up", op.values) in gone:
+            op = replace(op, upvote=False)
+        kept.append(op)
+    return kept
 
 
 def exact_reference(
@@ -193,7 +215,7 @@ def exact_reference(
         key = schema.key_of(row.values)
         agree: set[str] = set()
         against: set[str] = set()
-        for op in log:
+        for op in standing(log):
             if isinstance(op, Upvote) and op.values == row.values:
                 agree.add(op.worker)
             voted_up = isinstance(op, Upvote) or (isinstance(op, Fill) and op.upvote)

@@ -12,6 +12,7 @@ from crowdfill.model import (
     Fill,
     Insert,
     Operation,
+    Retract,
     Scoring,
     Template,
     Upvote,
@@ -216,3 +217,33 @@ def test_a_downvote_on_the_probable_row_moves_the_estimate_to_its_rival() -> Non
     assert [row.row_id for row in table.final_table()] == ["b5"]
     assert estimator.probable_rows() == {("Pelé", "Brazil"): "b5"}
     assert estimator.estimate("ben")["total"] > 0 == estimator.estimate("ann")["total"]
+
+
+def test_retracting_downvotes_on_a_part_moves_the_estimate_back_to_the_row_they_sank() -> None:
+    table = CandidateTable(SOCCER_PLAYER, Scoring("difference"))
+    settings = CompensationSettings(1000)
+    estimator = Estimator(table, settings)
+    log: list[Operation] = []
+
+    def do(op: Operation) -> None:
+        canonical = table.validate(op)
+        table.integrate(canonical)
+        estimator.observe(canonical)
+        log.append(canonical)
+
+    for prefix, worker, position in (("a", "ann", "FW"), ("b", "ben", "MF")):
+        do(Insert(f"{prefix}0", frozenset()))
+        values = {**PELE, "position": position}
+        for index, column in enumerate(["position", "name", "nationality", "caps", "goals"]):
+            do(Fill(worker, f"{prefix}{index}", f"{prefix}{index + 1}", column, values[column], frozenset()))
+    do(Upvote("fan", "a5", frozenset()))  # FW scores 2, MF 1
+    for critic in ("c1", "c2"):
+        do(Downvote(critic, "a1", frozenset()))  # {position: FW}: a part with no key
+    assert estimator.probable_rows() == {("Pelé", "Brazil"): "b5"}
+
+    for critic in ("c1", "c2"):
+        do(Retract(critic, "a1"))
+
+    assert estimator.probable_rows() == {("Pelé", "Brazil"): "a5"}
+    assert estimator.probable_rows() == Estimator(table, settings, history=log).probable_rows()
+    assert estimator.estimate("ann")["total"] > 0

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from crowdfill.compensation import CompensationSettings, settle
 from crowdfill.compensation.unpaid import NO_CONTRIBUTIONS, REASONS, ROUNDING
 from crowdfill.model import Downvote, Fill, Insert, Upvote
-from tests.compensation.histories import SCHEMA, History, exact_reference, histories
+from tests.compensation.histories import SCHEMA, History, exact_reference, histories, standing
 from tests.compensation.histories import settings as compensation_settings
 
 EXAMPLES = settings(max_examples=150, deadline=None)
@@ -97,7 +97,7 @@ def _contributed(history: History, worker: str) -> bool:
                 return True
             current = made_by[current.row_id]
         key = schema.key_of(row.values)
-        for op in history.log:
+        for op in standing(history.log):
             if op.worker != worker:
                 continue
             if isinstance(op, Upvote) and op.values == row.values:

@@ -22,6 +22,7 @@ from crowdfill.model import (
     Fill,
     Insert,
     Operation,
+    Retract,
     Scoring,
     Template,
     Upvote,
@@ -169,6 +170,32 @@ def test_downvoting_a_rejected_rival_is_an_agreeing_vote() -> None:
     s.down("dee", wrong)
     payments = s.settle(9000, vote_share=1)
     assert payments == {"ann": 0, "ben": 3000, "cal": 3000, "dee": 3000, "eve": 0}
+
+
+def test_a_retracted_vote_earns_nothing_and_only_standing_votes_share_the_vote_part() -> None:
+    s = Session()
+    right = s.complete(s.insert(), MESSI, ["ann"])
+    wrong = s.complete(s.insert(), {**MESSI, "position": "MF"}, ["eve"])
+    s.up("ben", right)
+    s.up("cal", right)
+    s.down("dee", wrong)
+    s.do(Retract("cal", right))
+    s.do(Retract("dee", wrong))
+    payments = s.settle(9000, vote_share=1)
+    assert payments == {"ann": 0, "ben": 9000, "cal": 0, "dee": 0, "eve": 0}
+
+
+def test_a_retracted_upvote_of_a_rival_no_longer_counts_against_the_worker() -> None:
+    s = Session()
+    right = s.complete(s.insert(), MESSI, ["ann"])
+    wrong = s.complete(s.insert(), {**MESSI, "position": "MF"}, ["eve"])
+    s.up("ben", right)
+    s.up("hedger", wrong)
+    s.do(Retract("hedger", wrong))
+    s.up("cal", right)
+    s.down("hedger", wrong)  # the other sign, after the retract
+    payments = s.settle(9000, vote_share=1)
+    assert payments["hedger"] == payments["ben"] == payments["cal"] == 3000
 
 
 def test_a_worker_who_votes_for_both_rivals_earns_nothing_for_votes() -> None:
