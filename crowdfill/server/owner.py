@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from crowdfill.central_client import CentralClient
 from crowdfill.compensation import Estimator, Settlement, settle
-from crowdfill.model import CandidateTable, CrowdFillError, Event, Insert, Operation
+from crowdfill.model import CandidateTable, CrowdFillError, Event, Fill, Insert, Operation
 from crowdfill.model.codec import operation_from_wire, operation_to_wire
 from crowdfill.model.snapshot import restore, snapshot
 from crowdfill.server.definition import TableSpec
@@ -66,6 +66,8 @@ class _Submission:
     op: Operation
     origin: str | None
     future: asyncio.Future[Outcome] = field(repr=False)
+    # The last seq the sender had seen (fills): a fill of a row replaced at or before it is stale.
+    seen_seq: int | None = None
 
 
 class OwnerListener(Protocol):
@@ -116,6 +118,9 @@ class TableOwner:
         self._recent: collections.deque[tuple[int, dict[str, Any]]] = collections.deque(
             maxlen=max(1, self._settings.replay_window)
         )
+        # Replaced row id -> (seq of the first fill that replaced it, the row that fill added).
+        # The model knows *that* a row was replaced; only the owner knows *when* in the sequence.
+        self._replaced: dict[str, tuple[int, str]] = {}
 
     def _new_row_id(self) -> str:
         while True:
@@ -177,6 +182,8 @@ class TableOwner:
         for record, op in zip(log, operations, strict=True):
             self.ops_by_worker[op.worker] += 1
             self._recent.append((record.seq, record.operation))
+            if isinstance(op, Fill):
+                self._replaced.setdefault(op.row_id, (record.seq, op.new_row_id))
         self.seq = log[-1].seq if log else 0
         self.snapshot_seq = base
         # After a launch or a restart the central client may need rows now (e.g. inserts that
@@ -193,13 +200,17 @@ class TableOwner:
             await self._finish(COMPLETE)
 
     # ------------------------------------------------------------------ submitting
-    async def submit(self, op: Operation, origin: str | None = None) -> Outcome:
-        """Queue ``op`` and wait until it is refused, or durable and published."""
+    async def submit(self, op: Operation, origin: str | None = None, seen_seq: int | None = None) -> Outcome:
+        """Queue ``op`` and wait until it is refused, or durable and published.
+
+        ``seen_seq``: the last seq the sender had seen; a fill of a row replaced at or before it is
+        refused (``row_replaced``). None skips the check (the sender's knowledge is unknown).
+        """
         if self._task is None or self._task.done():
             return Outcome(failure=_not_live(self.status))
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         try:
-            self._queue.put_nowait(_Submission(op, origin, future))
+            self._queue.put_nowait(_Submission(op, origin, future, seen_seq))
         except asyncio.QueueFull:
             return Outcome(failure=Failure("overloaded", "the table is busy; retry in a moment"))
         return await future
@@ -268,6 +279,10 @@ class TableOwner:
                     submission, failure=Failure("worker_blocked", "you have been blocked from this table")
                 )
                 continue
+            stale = self._stale_fill(submission)
+            if stale is not None:
+                _answer(submission, failure=stale)
+                continue
             try:
                 op = self.table.validate(submission.op)
             except CrowdFillError as error:
@@ -275,6 +290,9 @@ class TableOwner:
                 continue
             events.extend(self.table.integrate(op))
             staged.append((submission, op))
+            if isinstance(op, Fill):
+                # Its seq once the batch is appended (records are numbered in staging order).
+                self._replaced.setdefault(op.row_id, (self.seq + len(staged), op.new_row_id))
         inserts = list(seeds)
         if events:
             inserts.extend(self.central.observe(events))
@@ -316,6 +334,27 @@ class TableOwner:
         elif self.seq - self.snapshot_seq >= self._settings.snapshot_every:
             await self._save_snapshot()
         self._listener.changed(self)
+
+    def _stale_fill(self, submission: _Submission) -> Failure | None:
+        """``row_replaced`` for a fill of a row its sender had already seen replaced.
+
+        Only a fill whose sender had not seen the replacement is a concurrent fill (DESIGN §2),
+        resolved by duplication; any other is a stale client (or a script re-filling an old id),
+        and accepting it would add a row per message.
+        """
+        op, seen = submission.op, submission.seen_seq
+        if not isinstance(op, Fill) or seen is None:
+            return None
+        replaced = self._replaced.get(op.row_id)
+        if replaced is None or replaced[0] > seen:
+            return None
+        at, by = replaced
+        return Failure(
+            "row_replaced",
+            f"row {op.row_id!r} was replaced by row {by!r} (seq {at}), which you had seen "
+            f"(seen_seq {seen}); fill the row that holds its values now",
+            {"row_id": op.row_id, "replaced_by": by, "replaced_at_seq": at},
+        )
 
     # ------------------------------------------------------------------ closing
     async def _finish(self, status: str) -> None:

@@ -22,8 +22,9 @@ from socketio import packet as sio_packet
 
 from crowdfill.server.failures import Failure
 from crowdfill.server.owner import TableOwner
-from crowdfill.server.payloads import operation, single_payload
+from crowdfill.server.payloads import request, single_payload
 from crowdfill.server.presence import Presence, WorkerSession
+from crowdfill.server.ratelimit import EdgeGuard, RateLimit
 from crowdfill.server.roster import Roster
 from crowdfill.server.settings import Settings
 from crowdfill.server.tables import Tables
@@ -52,7 +53,7 @@ def refuse(failure: Failure) -> socketio.exceptions.ConnectionRefusedError:
 
 
 def error_ack(failure: Failure) -> dict[str, Any]:
-    return {"ok": False, "error": {"code": failure.code, "message": failure.message}}
+    return {"ok": False, "error": {**failure.details, "code": failure.code, "message": failure.message}}
 
 
 class Fanout:
@@ -243,6 +244,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             if self._app.presence.worker(session.sid) is None:
                 return  # gone while we waited
             await sio.enter_room(session.sid, table_room(owner.table_id), namespace=WORKER)
+            self._app.guard.joined(session.sid, owner.seq)
             missed = owner.ops_since(last_seq) if last_seq is not None else None
             if missed is not None and last_seq is not None:
                 ops = [{"seq": s, "op": op} for s, op in missed]
@@ -282,6 +284,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         table_id = self._app.presence.remove(sid)
         self._app.pulse.forget(sid)
+        self._app.guard.forget(sid)
         if table_id is not None:
             owner = self._app.tables.loaded(table_id)
             if owner is not None:
@@ -302,18 +305,46 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
         try:
             if session is None:
                 raise Failure("token_invalid", "this connection has no worker session")
-            payload = single_payload(args, app.settings.max_event_bytes)
-            op = operation(kind, session.worker_id, payload)
+            try:
+                payload = single_payload(args, app.settings.max_event_bytes)
+                parsed = request(kind, session.worker_id, payload)
+            except Failure:
+                if app.guard.malformed(sid):
+                    await self._drop_malformed(sid)
+                raise
             owner = app.tables.loaded(session.table_id)
             if owner is None:
                 raise Failure("table_not_live", "the table is not loaded")
-            outcome = await owner.submit(op, origin=sid)
+            # Charged after parsing (malformed messages have their own rule) and before the owner
+            # sees the operation, so a flood costs the loop nothing beyond this answer.
+            app.guard.admit(session.table_id, session.worker_id, self._rate_limit(owner))
+            seen = parsed.seen_seq
+            if seen is not None:
+                # Everything up to the join's seq was sent on this connection before it could act.
+                seen = max(seen, app.guard.seen_floor(sid))
+            outcome = await owner.submit(parsed.op, origin=sid, seen_seq=seen)
         except Failure as failure:
             return error_ack(failure)
         if outcome.failure is not None:
             return error_ack(outcome.failure)
         assert outcome.published is not None  # an Outcome holds one of the two
         return {"ok": True, "seq": outcome.published.seq, "op": outcome.published.op}
+
+    def _rate_limit(self, owner: TableOwner) -> RateLimit:
+        settings = self._app.settings
+        if owner.spec.rate_limit is not None:
+            return owner.spec.rate_limit
+        return RateLimit(settings.rate_limit_ops_per_second, settings.rate_limit_burst)
+
+    async def _drop_malformed(self, sid: str) -> None:
+        """Disconnect a connection that sent too many unparseable messages (after this answer)."""
+        limit = self._app.guard.malformed_limit
+        message = f"disconnected after {limit} malformed messages; fix the client and reconnect"
+        await self._app.sio.emit(
+            "kicked", {"code": "too_many_malformed", "message": message}, to=sid, namespace=WORKER
+        )
+        # Spawned so that the answer to this message still goes out before the connection closes.
+        self._app.spawn(self._app.sio.disconnect(sid, namespace=WORKER))
 
 
 class MonitorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketio is untyped
@@ -374,6 +405,7 @@ class SocketApp:
             engineio_logger=False,
         )
         self.presence = Presence()
+        self.guard = EdgeGuard(settings.malformed_limit)
         self.fanout = Fanout(self.sio, self.presence)
         self._tasks: set[asyncio.Task[None]] = set()
         self.tables: Tables
