@@ -121,6 +121,9 @@ class TableOwner:
         # Replaced row id -> (seq of the first fill that replaced it, the row that fill added).
         # The model knows *that* a row was replaced; only the owner knows *when* in the sequence.
         self._replaced: dict[str, tuple[int, str]] = {}
+        # (replaced row id, worker) -> (seq, new row id) of that worker's fill of that row: a
+        # worker always knows its own fills, so filling the same row again is never concurrent.
+        self._filled: dict[tuple[str, str], tuple[int, str]] = {}
 
     def _new_row_id(self) -> str:
         while True:
@@ -183,7 +186,7 @@ class TableOwner:
             self.ops_by_worker[op.worker] += 1
             self._recent.append((record.seq, record.operation))
             if isinstance(op, Fill):
-                self._replaced.setdefault(op.row_id, (record.seq, op.new_row_id))
+                self._record_fill(op, record.seq)
         self.seq = log[-1].seq if log else 0
         self.snapshot_seq = base
         # After a launch or a restart the central client may need rows now (e.g. inserts that
@@ -292,7 +295,7 @@ class TableOwner:
             staged.append((submission, op))
             if isinstance(op, Fill):
                 # Its seq once the batch is appended (records are numbered in staging order).
-                self._replaced.setdefault(op.row_id, (self.seq + len(staged), op.new_row_id))
+                self._record_fill(op, self.seq + len(staged))
         inserts = list(seeds)
         if events:
             inserts.extend(self.central.observe(events))
@@ -343,18 +346,28 @@ class TableOwner:
         and accepting it would add a row per message.
         """
         op, seen = submission.op, submission.seen_seq
-        if not isinstance(op, Fill) or seen is None:
+        if not isinstance(op, Fill):
             return None
-        replaced = self._replaced.get(op.row_id)
-        if replaced is None or replaced[0] > seen:
-            return None
-        at, by = replaced
+        own = self._filled.get((op.row_id, op.worker))
+        if own is not None:
+            at, by = own
+            why = "by your own fill"
+        else:
+            replaced = self._replaced.get(op.row_id)
+            if seen is None or replaced is None or replaced[0] > seen:
+                return None
+            at, by = replaced
+            why = f"which you had seen (seen_seq {seen})"
         return Failure(
             "row_replaced",
-            f"row {op.row_id!r} was replaced by row {by!r} (seq {at}), which you had seen "
-            f"(seen_seq {seen}); fill the row that holds its values now",
+            f"row {op.row_id!r} was replaced by row {by!r} at seq {at}, {why}; "
+            "fill the row that holds its values now",
             {"row_id": op.row_id, "replaced_by": by, "replaced_at_seq": at},
         )
+
+    def _record_fill(self, op: Fill, seq: int) -> None:
+        self._replaced.setdefault(op.row_id, (seq, op.new_row_id))
+        self._filled.setdefault((op.row_id, op.worker), (seq, op.new_row_id))
 
     # ------------------------------------------------------------------ closing
     async def _finish(self, status: str) -> None:

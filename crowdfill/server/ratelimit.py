@@ -6,6 +6,11 @@ script cannot take the owner's loop (and every honest worker's latency) for itse
 that keeps sending messages the server cannot even parse is not a person's page: after
 ``malformed_limit`` of them it is disconnected.
 
+A connection that goes on sending while refused (``refusals_limit`` refusals in a row: it ignores
+the ``retry_after_ms`` hints) is disconnected too, and its worker may not reconnect to that table
+until the bucket would be full again: otherwise every refused message still costs the server
+its decoding and its answer, and a reconnecting script would get a fresh burst and a snapshot.
+
 ``joined`` records the sequence number a connection was brought up to when it joined (its
 snapshot or replay): a fill cannot claim to have seen less than that (see ``seen_floor``).
 """
@@ -58,15 +63,54 @@ class TokenBucket:
 class EdgeGuard:
     """The socket edge's per-worker and per-connection bookkeeping; nothing in it outlives its use."""
 
-    def __init__(self, malformed_limit: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, malformed_limit: int, refusals_limit: int = 50, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.malformed_limit = malformed_limit
+        self.refusals_limit = refusals_limit
         self._clock = clock
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._malformed: dict[str, int] = {}
+        self._refusals: dict[str, int] = {}
         self._floors: dict[str, int] = {}
+        self._cooling: dict[tuple[str, str], float] = {}
 
-    def admit(self, table_id: str, worker_id: str, limit: RateLimit) -> None:
+    def admit(self, sid: str, table_id: str, worker_id: str, limit: RateLimit) -> None:
         """Charge one operation to the worker's bucket; ``rate_limited`` (with a retry hint) if empty."""
+        try:
+            self._take(table_id, worker_id, limit)
+        except Failure:
+            self._refusals[sid] = self._refusals.get(sid, 0) + 1
+            raise
+        self._refusals.pop(sid, None)
+
+    def ignoring(self, sid: str) -> bool:
+        """True when ``sid`` has just reached ``refusals_limit`` refusals in a row (once)."""
+        return self._refusals.get(sid, 0) == self.refusals_limit
+
+    def cool_down(self, table_id: str, worker_id: str, limit: RateLimit) -> None:
+        """Refuse the worker's connections to the table until its bucket would be full again."""
+        now = self._clock()
+        self._cooling = {key: until for key, until in self._cooling.items() if until > now}
+        self._cooling[(table_id, worker_id)] = now + limit.burst / limit.ops_per_second
+
+    def check_connect(self, table_id: str, worker_id: str) -> None:
+        """``rate_limited`` while the worker is cooling down after a disconnect for flooding."""
+        until = self._cooling.get((table_id, worker_id))
+        if until is None:
+            return
+        wait = until - self._clock()
+        if wait <= 0:
+            del self._cooling[(table_id, worker_id)]
+            return
+        retry_after_ms = max(1, math.ceil(wait * 1000))
+        raise Failure(
+            "rate_limited",
+            f"this worker was disconnected for sending too fast; reconnect in {retry_after_ms} ms",
+            {"retry_after_ms": retry_after_ms},
+        )
+
+    def _take(self, table_id: str, worker_id: str, limit: RateLimit) -> None:
         now = self._clock()
         key = (table_id, worker_id)
         bucket = self._buckets.get(key)
@@ -100,6 +144,7 @@ class EdgeGuard:
 
     def forget(self, sid: str) -> None:
         self._malformed.pop(sid, None)
+        self._refusals.pop(sid, None)
         self._floors.pop(sid, None)
 
     def _prune(self, now: float) -> None:

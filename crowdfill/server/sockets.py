@@ -48,7 +48,7 @@ def monitor_room(table_id: str) -> str:
 
 def refuse(failure: Failure) -> socketio.exceptions.ConnectionRefusedError:
     return socketio.exceptions.ConnectionRefusedError(
-        failure.message, {"code": failure.code, "message": failure.message}
+        failure.message, {**failure.details, "code": failure.code, "message": failure.message}
     )
 
 
@@ -224,6 +224,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             ):
                 raise Failure("malformed", "last_seq must be a non-negative whole number")
             claims = await app.roster.admit(auth.get("token"), auth.get("table_id"))
+            app.guard.check_connect(claims.table_id, claims.worker_id)
             owner = await app.tables.owner(claims.table_id)
         except Failure as failure:
             raise refuse(failure) from failure
@@ -305,19 +306,27 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
         try:
             if session is None:
                 raise Failure("token_invalid", "this connection has no worker session")
+            owner = app.tables.loaded(session.table_id)
+            if owner is None:
+                raise Failure("table_not_live", "the table is not loaded")
+            # Charged before anything else (even parsing), so a message over the limit costs the
+            # server nothing beyond this answer; malformed ones are charged too.
+            limit = self._rate_limit(owner)
+            try:
+                app.guard.admit(sid, session.table_id, session.worker_id, limit)
+            except Failure:
+                if app.guard.ignoring(sid):
+                    app.guard.cool_down(session.table_id, session.worker_id, limit)
+                    await self._drop(sid, "too_fast", "disconnected for sending while rate limited")
+                raise
             try:
                 payload = single_payload(args, app.settings.max_event_bytes)
                 parsed = request(kind, session.worker_id, payload)
             except Failure:
                 if app.guard.malformed(sid):
-                    await self._drop_malformed(sid)
+                    limit_text = f"disconnected after {app.guard.malformed_limit} malformed messages"
+                    await self._drop(sid, "too_many_malformed", limit_text)
                 raise
-            owner = app.tables.loaded(session.table_id)
-            if owner is None:
-                raise Failure("table_not_live", "the table is not loaded")
-            # Charged after parsing (malformed messages have their own rule) and before the owner
-            # sees the operation, so a flood costs the loop nothing beyond this answer.
-            app.guard.admit(session.table_id, session.worker_id, self._rate_limit(owner))
             seen = parsed.seen_seq
             if seen is not None:
                 # Everything up to the join's seq was sent on this connection before it could act.
@@ -336,12 +345,13 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             return owner.spec.rate_limit
         return RateLimit(settings.rate_limit_ops_per_second, settings.rate_limit_burst)
 
-    async def _drop_malformed(self, sid: str) -> None:
-        """Disconnect a connection that sent too many unparseable messages (after this answer)."""
-        limit = self._app.guard.malformed_limit
-        message = f"disconnected after {limit} malformed messages; fix the client and reconnect"
+    async def _drop(self, sid: str, code: str, message: str) -> None:
+        """Disconnect a connection that does not behave like a worker's page (after this answer)."""
         await self._app.sio.emit(
-            "kicked", {"code": "too_many_malformed", "message": message}, to=sid, namespace=WORKER
+            "kicked",
+            {"code": code, "message": f"{message}; fix the client and reconnect"},
+            to=sid,
+            namespace=WORKER,
         )
         # Spawned so that the answer to this message still goes out before the connection closes.
         self._app.spawn(self._app.sio.disconnect(sid, namespace=WORKER))
@@ -405,7 +415,7 @@ class SocketApp:
             engineio_logger=False,
         )
         self.presence = Presence()
-        self.guard = EdgeGuard(settings.malformed_limit)
+        self.guard = EdgeGuard(settings.malformed_limit, settings.rate_limit_refusals)
         self.fanout = Fanout(self.sio, self.presence)
         self._tasks: set[asyncio.Task[None]] = set()
         self.tables: Tables

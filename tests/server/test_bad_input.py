@@ -18,7 +18,8 @@ from tests.support.worker_client import WorkerClient, refusal
 async def test_malformed_wrong_and_invalid_operations_get_error_acks_and_change_nothing(
     server: LiveServer, http: httpx.AsyncClient
 ) -> None:
-    table = await create_table(http, SOCCER)
+    # More messages than the default burst: the rate limit is tested in test_ratelimit.py.
+    table = await create_table(http, {**SOCCER, "rate_limit": {"ops_per_second": 5, "burst": 100}})
     ann = WorkerClient(server.base_url, await worker_token(http, table["id"], "ann"))
     await ann.connect()
     brazil = next(rid for rid, values in ann.rows().items() if dict(values) == {"nationality": "Brazil"})

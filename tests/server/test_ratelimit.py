@@ -12,7 +12,7 @@ from crowdfill.server.ratelimit import EdgeGuard, RateLimit
 from tests.support.crowd import crowd
 from tests.support.live_server import LiveServer, live_server, test_settings
 from tests.support.requester import CAPITALS, SOCCER, candidates, create_table, worker_token
-from tests.support.worker_client import WorkerClient
+from tests.support.worker_client import WorkerClient, refusal
 
 SLOW = RateLimit(ops_per_second=2.0, burst=3)
 
@@ -29,34 +29,34 @@ def test_a_bucket_allows_its_burst_then_refuses_with_the_wait_until_the_next_tok
     clock = Clock()
     guard = EdgeGuard(malformed_limit=5, clock=clock)
     for _ in range(SLOW.burst):
-        guard.admit("t", "ann", SLOW)
+        guard.admit("s", "t", "ann", SLOW)
     with pytest.raises(Failure) as refused:
-        guard.admit("t", "ann", SLOW)
+        guard.admit("s", "t", "ann", SLOW)
     assert refused.value.code == "rate_limited"
     assert refused.value.details["retry_after_ms"] == 500  # one token at 2 per second
     clock.now += 0.5
-    guard.admit("t", "ann", SLOW)
+    guard.admit("s", "t", "ann", SLOW)
 
 
 def test_each_worker_on_each_table_has_its_own_bucket() -> None:
     guard = EdgeGuard(malformed_limit=5, clock=Clock())
     for _ in range(SLOW.burst):
-        guard.admit("t", "ann", SLOW)
-    guard.admit("t", "bob", SLOW)
-    guard.admit("other", "ann", SLOW)
+        guard.admit("s", "t", "ann", SLOW)
+    guard.admit("s", "t", "bob", SLOW)
+    guard.admit("s", "other", "ann", SLOW)
     with pytest.raises(Failure):
-        guard.admit("t", "ann", SLOW)
+        guard.admit("s", "t", "ann", SLOW)
 
 
 def test_an_idle_bucket_refills_only_up_to_its_burst() -> None:
     clock = Clock()
     guard = EdgeGuard(malformed_limit=5, clock=clock)
-    guard.admit("t", "ann", SLOW)
+    guard.admit("s", "t", "ann", SLOW)
     clock.now += 3600
     for _ in range(SLOW.burst):
-        guard.admit("t", "ann", SLOW)
+        guard.admit("s", "t", "ann", SLOW)
     with pytest.raises(Failure):
-        guard.admit("t", "ann", SLOW)
+        guard.admit("s", "t", "ann", SLOW)
 
 
 def test_the_malformed_limit_is_reported_once_and_forgotten_with_the_connection() -> None:
@@ -145,3 +145,54 @@ async def test_fewer_malformed_messages_than_the_limit_keep_the_connection(
     assert (await ann.fill(brazil, "name", "Neymar"))["ok"]
     assert ann.kicked is None
     await players.disconnect()
+
+
+def test_a_connection_refused_many_times_in_a_row_is_reported_once_and_a_success_resets_it() -> None:
+    clock = Clock()
+    guard = EdgeGuard(malformed_limit=5, refusals_limit=2, clock=clock)
+    for _ in range(SLOW.burst):
+        guard.admit("s", "t", "ann", SLOW)
+    reports = []
+    for _ in range(3):
+        with pytest.raises(Failure):
+            guard.admit("s", "t", "ann", SLOW)
+        reports.append(guard.ignoring("s"))
+    assert reports == [False, True, False]
+    clock.now += 1
+    guard.admit("s", "t", "ann", SLOW)
+    assert not guard.ignoring("s")
+
+
+def test_a_cooling_worker_cannot_connect_until_its_bucket_would_be_full() -> None:
+    clock = Clock()
+    guard = EdgeGuard(malformed_limit=5, clock=clock)
+    guard.check_connect("t", "ann")
+    guard.cool_down("t", "ann", SLOW)
+    with pytest.raises(Failure) as refused:
+        guard.check_connect("t", "ann")
+    assert refused.value.code == "rate_limited"
+    assert refused.value.details["retry_after_ms"] == 1500  # a burst of 3 at 2 per second
+    guard.check_connect("t", "bob")
+    clock.now += 1.5
+    guard.check_connect("t", "ann")
+
+
+async def test_a_connection_that_ignores_the_retry_hints_is_dropped_and_kept_out_for_a_while() -> None:
+    with live_server(test_settings(rate_limit_refusals=5)) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
+            definition = {**SOCCER, "rate_limit": {"ops_per_second": 0.5, "burst": 2}}
+            table = await create_table(http, definition)
+            token = await worker_token(http, table["id"], "ann")
+            ann = WorkerClient(server.base_url, token)
+            await ann.connect()
+            codes = []
+            for _ in range(7):
+                ack = await ann.sio.call("upvote", {"row_id": "ghost"}, namespace="/worker", timeout=5)
+                codes.append(ack["error"]["code"])
+            assert codes == ["unknown_row"] * 2 + ["rate_limited"] * 5
+            await ann.wait_for(lambda: ann.kicked is not None and not ann.sio.connected)
+            assert ann.kicked is not None
+            assert ann.kicked["code"] == "too_fast"
+            refused = await refusal(server.base_url, {"token": token})
+            assert refused["code"] == "rate_limited"
+            assert 0 < refused["retry_after_ms"] <= 4000

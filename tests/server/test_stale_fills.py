@@ -75,6 +75,21 @@ async def test_a_connection_cannot_claim_to_have_seen_less_than_its_join_brought
     await players.disconnect()
 
 
+async def test_re_filling_a_row_the_worker_replaced_itself_is_refused_whatever_seen_seq_it_claims(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    players = await crowd(server, http, SOCCER, "ann")
+    (ann,) = players.workers
+    brazil = players.row_id(nationality="Brazil")
+    seen_before = ann.last_seq
+    assert (await ann.fill(brazil, "name", "Neymar", new_row_id="ney"))["ok"]
+    again = await ann.fill(brazil, "position", "FW", seen_seq=seen_before)
+    assert again["error"]["code"] == "row_replaced"
+    assert again["error"]["replaced_by"] == "ney"
+    assert "your own fill" in again["error"]["message"]
+    await players.disconnect()
+
+
 async def test_a_fill_without_seen_seq_is_malformed_and_names_the_field(
     server: LiveServer, http: httpx.AsyncClient
 ) -> None:
