@@ -11,8 +11,9 @@ after which it reconnects and goes on, and well-formed fills of unknown rows).
 Runs alternate A (honest only), B (honest + flood), A, B, ...; ``honest_p99_ratio`` (goal <= 2.0)
 is the median over the B runs of the honest workers' acknowledgement p99 over the median over the
 A runs (``pair_ratios`` has each pair's own ratio: on a busy machine a single run's p99, about
-the second-slowest of ~100 acknowledgements, is mostly noise). ``rss_growth_mb`` is the server's RSS two seconds after the
-flood stopped minus its RSS just before the load started, median over the B runs (goal <= 50).
+the second-slowest of ~100 acknowledgements, is mostly noise). ``rss_growth_mb`` (goal <= 50)
+is the server's RSS two seconds after the flood stopped minus its RSS just before the load
+started, median over the B runs.
 
 Usage: ``python bench/flood.py [--quick] [--pairs N] [--duration S]``. The last line printed is one
 JSON object.
