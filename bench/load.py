@@ -80,8 +80,13 @@ def start_server(mode: str, port: int, data_dir: Path) -> subprocess.Popen[bytes
     raise RuntimeError(f"{mode} server did not start")
 
 
-def prepare_table(base_url: str, workers: int, rate: float, duration: float) -> tuple[str, list[str]]:
-    """A live table with enough empty rows for the run, and one worker link per client."""
+def prepare_table(
+    base_url: str, workers: int, rate: float, duration: float, rate_limit: dict[str, float] | None = None
+) -> tuple[str, list[str]]:
+    """A live table with enough empty rows for the run, and one worker link per client.
+
+    ``rate_limit``: the table's per-worker limit (docs/protocol.md); None keeps the server's default.
+    """
     fills = int(workers * rate * duration) + workers
     rows = max(20, fills // len(COLUMNS) + 1)
     definition = {
@@ -90,6 +95,8 @@ def prepare_table(base_url: str, workers: int, rate: float, duration: float) -> 
         "template": [{"c0": NEVER}, *({} for _ in range(rows))],
         "budget_cents": 100_000,
     }
+    if rate_limit is not None:
+        definition["rate_limit"] = rate_limit
     headers = {"Authorization": f"Bearer {TOKEN}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=60) as http:
         created = http.post("/api/tables", json=definition)
@@ -156,6 +163,9 @@ class Worker:
         self.rows: dict[str, dict[str, Any]] = {}
         self.removed: set[str] = set()
         self.voted: set[str] = set()
+        # The seq below which every op has been seen (sent as seen_seq; events may arrive out of order).
+        self.seen_seq = 0
+        self.ahead: set[int] = set()
         self.joined = asyncio.Event()
         self.counter = 0
         self.sio.on("snapshot", self.on_snapshot, namespace="/worker")
@@ -173,12 +183,21 @@ class Worker:
 
     async def on_snapshot(self, data: dict[str, Any]) -> None:
         self.rows = {row["row_id"]: dict(row["values"]) for row in data["rows"]}
+        self.seen_seq = int(data["seq"])
         self.joined.set()
+
+    def note(self, seq: int) -> None:
+        if seq > self.seen_seq:
+            self.ahead.add(seq)
+            while self.seen_seq + 1 in self.ahead:
+                self.seen_seq += 1
+                self.ahead.discard(self.seen_seq)
 
     async def on_op(self, data: dict[str, Any]) -> None:
         self.stats["received"] += 1
         op = data["op"]
         self.apply(op)
+        self.note(int(data["seq"]))
         if self.observe and op.get("type") == "fill":
             sent = _sent_at(op.get("new_row_id", ""))
             if sent is not None:
@@ -203,12 +222,13 @@ class Worker:
             self.counter += 1
             new_row_id = f"{self.name}.{self.counter}.{time.time():.6f}"
             value = f"{self.name}-{self.counter}"
-            return "fill", {"row_id": row_id, "column": column, "value": value, "new_row_id": new_row_id}
+            fill = {"row_id": row_id, "column": column, "value": value, "new_row_id": new_row_id}
+            return "fill", {**fill, "seen_seq": self.seen_seq}
         complete = [r for r, v in self.rows.items() if len(v) == len(COLUMNS) and r not in self.voted]
         if complete:
             row_id = rng.choice(complete)
             self.voted.add(row_id)
-            return "upvote", {"row_id": row_id}
+            return "upvote", {"row_id": row_id, "seen_seq": self.seen_seq}
         return None
 
     async def run(self, start: float, duration: float, rate: float, window: tuple[float, float]) -> None:
@@ -233,6 +253,7 @@ class Worker:
                 done = time.time()
                 if ack.get("ok"):
                     self.apply(ack["op"])
+                    self.note(int(ack["seq"]))
                     if window[0] <= done <= window[1]:
                         self.stats["acked"] += 1
                         self.stats["ack_ms"].append((done - sent) * 1000)
@@ -281,7 +302,10 @@ def run_mode(mode: str, args: argparse.Namespace, root: Path) -> dict[str, Any]:
         if mode == "relay":
             tokens = ["relay"] * args.workers
         else:
-            _, tokens = prepare_table(base_url, args.workers, args.rate, args.duration)
+            # Scripted workers at --rate: the table's limit stays out of their way (the server's
+            # default, 5 ops/s per worker, is a person's pace; bench/flood.py measures the limit).
+            limit = {"ops_per_second": max(5.0, 2 * args.rate), "burst": 20}
+            _, tokens = prepare_table(base_url, args.workers, args.rate, args.duration, limit)
         shares = [tokens[i :: args.processes] for i in range(args.processes)]
         clients = []
         observers = max(1, args.observers // args.processes)

@@ -13,6 +13,7 @@ from crowdfill.model import Column, CrowdFillError, Schema, Scoring, Template
 from crowdfill.model.pattern import MAX_PATTERN_LENGTH
 from crowdfill.model.rules import ColumnRules
 from crowdfill.server.failures import Failure, definition_failure
+from crowdfill.server.ratelimit import RateLimit
 
 Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
 
@@ -53,6 +54,13 @@ class CompensationModel(_Strict):
     vote_share: StrictFloat | StrictInt = 0.2
 
 
+class RateLimitModel(_Strict):
+    """How fast one worker may send operations on this table (docs/protocol.md, "Limits")."""
+
+    ops_per_second: StrictFloat | StrictInt = Field(gt=0, le=10_000)
+    burst: StrictInt = Field(ge=1, le=100_000)
+
+
 class DefinitionModel(_Strict):
     """A table definition as the requester sends it."""
 
@@ -67,6 +75,7 @@ class DefinitionModel(_Strict):
     budget_cents: StrictInt = Field(ge=0, le=10**10)
     compensation: CompensationModel = Field(default_factory=CompensationModel)
     prolific_completion_code: StrictStr | None = Field(default=None, max_length=200)
+    rate_limit: RateLimitModel | None = None
 
 
 class DefinitionPatch(_Strict):
@@ -82,6 +91,7 @@ class DefinitionPatch(_Strict):
     budget_cents: StrictInt | None = Field(default=None, ge=0, le=10**10)
     compensation: CompensationModel | None = None
     prolific_completion_code: StrictStr | None = Field(default=None, max_length=200)
+    rate_limit: RateLimitModel | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,8 @@ class TableSpec:
     compensation: CompensationSettings
     budget_cents: int
     prolific_completion_code: str | None
+    # None: the server's default (Settings.rate_limit_*).
+    rate_limit: RateLimit | None = None
 
     @property
     def prolific_completion_url(self) -> str | None:
@@ -171,6 +183,11 @@ def build_spec(model: DefinitionModel) -> TableSpec:
         compensation=compensation,
         budget_cents=model.budget_cents,
         prolific_completion_code=model.prolific_completion_code,
+        rate_limit=(
+            RateLimit(float(model.rate_limit.ops_per_second), model.rate_limit.burst)
+            if model.rate_limit is not None
+            else None
+        ),
     )
 
 

@@ -6,6 +6,7 @@ knows. ``http_status`` is the single place mapping codes to HTTP statuses.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from crowdfill.model.errors import CrowdFillError, InvalidDefinition, MalformedMessage
@@ -30,18 +31,25 @@ _STATUS = {
     "table_not_live": 409,
     "table_closed": 409,
     "preview": 422,
+    "rate_limited": 429,
+    "row_replaced": 409,
     "overloaded": 503,
     "store_unavailable": 503,
 }
 
 
 class Failure(Exception):
-    """A refusal with a stable code and a message a person can act on."""
+    """A refusal with a stable code and a message a person can act on.
 
-    def __init__(self, code: str, message: str) -> None:
+    ``details``: machine-readable fields that go next to ``code`` and ``message`` on the wire
+    (e.g. ``retry_after_ms`` of ``rate_limited``, ``replaced_by`` of ``row_replaced``).
+    """
+
+    def __init__(self, code: str, message: str, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details: dict[str, Any] = dict(details or {})
 
 
 def http_status(code: str) -> int:

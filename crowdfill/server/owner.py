@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from crowdfill.central_client import CentralClient
 from crowdfill.central_client.sequencer import Sequencer, replay
 from crowdfill.compensation import Estimator, Settlement, settle
-from crowdfill.model import CandidateTable, CrowdFillError, Operation
+from crowdfill.model import CandidateTable, CrowdFillError, Fill, Operation
 from crowdfill.model.codec import operation_from_wire, operation_to_wire
 from crowdfill.model.snapshot import restore, snapshot
 from crowdfill.server.definition import TableSpec
@@ -73,6 +73,8 @@ class _Submission:
     op: Operation
     origin: str | None
     future: asyncio.Future[Outcome] = field(repr=False)
+    # The last seq the sender had seen (fills): a fill of a row replaced at or before it is stale.
+    seen_seq: int | None = None
 
 
 class OwnerListener(Protocol):
@@ -127,6 +129,12 @@ class TableOwner:
         self._recent: collections.deque[tuple[int, dict[str, Any]]] = collections.deque(
             maxlen=max(1, self._settings.replay_window)
         )
+        # Replaced row id -> (seq of the first fill that replaced it, the row that fill added).
+        # The model knows *that* a row was replaced; only the owner knows *when* in the sequence.
+        self._replaced: dict[str, tuple[int, str]] = {}
+        # (replaced row id, worker) -> (seq, new row id) of that worker's fill of that row: a
+        # worker always knows its own fills, so filling the same row again is never concurrent.
+        self._filled: dict[tuple[str, str], tuple[int, str]] = {}
 
     def _new_row_id(self) -> str:
         while True:
@@ -195,8 +203,10 @@ class TableOwner:
         self._stale = False
         for op in history:
             self.ops_by_worker[op.worker] += 1
-        for record in log:
+        for record, op in zip(log, operations, strict=True):
             self._recent.append((record.seq, record.operation))
+            if isinstance(op, Fill):
+                self._record_fill(op, record.seq)
         self.seq = log[-1].seq if log else 0
         self.snapshot_seq = base
         # After a launch or a restart the central client may need rows now (e.g. inserts that
@@ -221,13 +231,17 @@ class TableOwner:
         return replayed if replayed is not None and self.status == COMPLETE else self.seq
 
     # ------------------------------------------------------------------ submitting
-    async def submit(self, op: Operation, origin: str | None = None) -> Outcome:
-        """Queue ``op`` and wait until it is refused, or durable and published."""
+    async def submit(self, op: Operation, origin: str | None = None, seen_seq: int | None = None) -> Outcome:
+        """Queue ``op`` and wait until it is refused, or durable and published.
+
+        ``seen_seq``: the last seq the sender had seen; a fill of a row replaced at or before it is
+        refused (``row_replaced``). None skips the check (the sender's knowledge is unknown).
+        """
         if self._task is None or self._task.done():
             return Outcome(failure=_not_live(self.status))
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         try:
-            self._queue.put_nowait(_Submission(op, origin, future))
+            self._queue.put_nowait(_Submission(op, origin, future, seen_seq))
         except asyncio.QueueFull:
             return Outcome(failure=Failure("overloaded", "the table is busy; retry in a moment"))
         return await future
@@ -301,12 +315,19 @@ class TableOwner:
                     submission, failure=Failure("worker_blocked", "you have been blocked from this table")
                 )
                 continue
+            stale = self._stale_fill(submission)
+            if stale is not None:
+                _answer(submission, failure=stale)
+                continue
             try:
                 op = self.sequencer.apply(submission.op)
             except CrowdFillError as error:
                 _answer(submission, failure=Failure(error.code, error.message))
                 continue
             staged.append((submission, op))
+            if isinstance(op, Fill):
+                # Its seq once the batch is appended (records are numbered in staging order).
+                self._record_fill(op, self.seq + len(staged))
             self._sequence_inserts(staged)
         complete = self.sequencer.satisfied
         if complete:
@@ -352,6 +373,37 @@ class TableOwner:
             # The central client's inserts go through validation too: a bug there must not
             # corrupt the table (it surfaces as a refused batch, see _process).
             staged.append((None, self.sequencer.apply(insert)))
+
+    def _stale_fill(self, submission: _Submission) -> Failure | None:
+        """``row_replaced`` for a fill of a row its sender had already seen replaced.
+
+        Only a fill whose sender had not seen the replacement is a concurrent fill (DESIGN §2),
+        resolved by duplication; any other is a stale client (or a script re-filling an old id),
+        and accepting it would add a row per message.
+        """
+        op, seen = submission.op, submission.seen_seq
+        if not isinstance(op, Fill):
+            return None
+        own = self._filled.get((op.row_id, op.worker))
+        if own is not None:
+            at, by = own
+            why = "by your own fill"
+        else:
+            replaced = self._replaced.get(op.row_id)
+            if seen is None or replaced is None or replaced[0] > seen:
+                return None
+            at, by = replaced
+            why = f"which you had seen (seen_seq {seen})"
+        return Failure(
+            "row_replaced",
+            f"row {op.row_id!r} was replaced by row {by!r} at seq {at}, {why}; "
+            "fill the row that holds its values now",
+            {"row_id": op.row_id, "replaced_by": by, "replaced_at_seq": at},
+        )
+
+    def _record_fill(self, op: Fill, seq: int) -> None:
+        self._replaced.setdefault(op.row_id, (seq, op.new_row_id))
+        self._filled.setdefault((op.row_id, op.worker), (seq, op.new_row_id))
 
     # ------------------------------------------------------------------ closing
     async def _finish(self, status: str, end_seq: int | None = None) -> None:

@@ -6,6 +6,7 @@ import json
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import (
@@ -23,6 +24,8 @@ from crowdfill.model import Downvote, Fill, Operation, Retract, Upvote
 from crowdfill.server.failures import Failure
 
 _ROW_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+# Sequence numbers are whole numbers a JavaScript page can hold exactly.
+_MAX_SEQ = 2**53 - 1
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -36,10 +39,23 @@ class FillPayload(_Payload):
     new_row_id: StrictStr | None = Field(default=None, min_length=1, max_length=64)
     column: StrictStr = Field(min_length=1, max_length=100)
     value: StrictStr | StrictBool | StrictInt | StrictFloat
+    # The last seq the sender had seen when it filled: required, since it tells a concurrent fill
+    # (duplicated) from a stale one on a row the sender already saw replaced (row_replaced).
+    seen_seq: StrictInt = Field(ge=0, le=_MAX_SEQ)
 
 
 class VotePayload(_Payload):
     row_id: StrictStr = Field(min_length=1, max_length=64)
+    # Sent with every operation; a vote does not depend on it (a stale downvote still counts).
+    seen_seq: StrictInt | None = Field(default=None, ge=0, le=_MAX_SEQ)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A parsed operation and the last seq its sender had seen (None when the kind does not need it)."""
+
+    op: Operation
+    seen_seq: int | None
 
 
 def single_payload(args: Sequence[Any], limit: int) -> Any:
@@ -73,6 +89,10 @@ def describe(error: ValidationError) -> str:
 
 
 def operation(kind: str, worker: str, payload: Any) -> Operation:
+    return request(kind, worker, payload).op
+
+
+def request(kind: str, worker: str, payload: Any) -> Request:
     if kind == "fill":
         fill = parse(FillPayload, payload)
         new_row_id = fill.new_row_id or "r" + secrets.token_hex(8)
@@ -80,11 +100,12 @@ def operation(kind: str, worker: str, payload: Any) -> Operation:
             raise Failure(
                 "malformed", f"new_row_id must be 1 to 64 of A-Z a-z 0-9 _ . : -, got {new_row_id!r}"
             )
-        return Fill(worker, fill.row_id, new_row_id, fill.column, fill.value, frozenset())
+        op = Fill(worker, fill.row_id, new_row_id, fill.column, fill.value, frozenset())
+        return Request(op, fill.seen_seq)
     vote = parse(VotePayload, payload)
     if kind == "retract":
         # The server's validate finds the sign and values of the worker's own record on the row.
-        return Retract(worker, vote.row_id)
+        return Request(Retract(worker, vote.row_id), None)
     if kind == "upvote":
-        return Upvote(worker, vote.row_id, frozenset())
-    return Downvote(worker, vote.row_id, frozenset())
+        return Request(Upvote(worker, vote.row_id, frozenset()), None)
+    return Request(Downvote(worker, vote.row_id, frozenset()), None)

@@ -43,12 +43,24 @@ class Settings:
     replay_window: int = 5000
     monitor_interval_seconds: float = 0.25
     estimate_interval_seconds: float = 0.5
+    # Trust at the edge (docs/protocol.md, "Limits"): a worker's operations per table, sustained
+    # and in one burst, unless the table's definition sets its own ``rate_limit``; a connection
+    # is disconnected at its ``malformed_limit``-th message the server cannot parse, or after
+    # ``rate_limit_refusals`` refused (rate_limited) messages in a row.
+    rate_limit_ops_per_second: float = 5.0
+    rate_limit_burst: int = 20
+    rate_limit_refusals: int = 50
+    malformed_limit: int = 20
 
     def __post_init__(self) -> None:
         if not self.requester_token:
             raise ValueError("a requester token is required (Settings.from_env generates one)")
         if len(self.secret) < 16:
             raise ValueError("the server secret must be at least 16 characters")
+        if self.rate_limit_ops_per_second <= 0 or self.rate_limit_burst < 1:
+            raise ValueError("the rate limit needs a positive rate and a burst of at least 1")
+        if self.malformed_limit < 1 or self.rate_limit_refusals < 1:
+            raise ValueError("malformed_limit and rate_limit_refusals must be at least 1")
 
     @classmethod
     def from_env(

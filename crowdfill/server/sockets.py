@@ -23,8 +23,9 @@ from socketio import packet as sio_packet
 from crowdfill.server import own_votes
 from crowdfill.server.failures import Failure
 from crowdfill.server.owner import TableOwner
-from crowdfill.server.payloads import operation, single_payload
+from crowdfill.server.payloads import request, single_payload
 from crowdfill.server.presence import Presence, WorkerSession
+from crowdfill.server.ratelimit import EdgeGuard, RateLimit
 from crowdfill.server.roster import Roster
 from crowdfill.server.settings import Settings
 from crowdfill.server.tables import Tables
@@ -48,12 +49,12 @@ def monitor_room(table_id: str) -> str:
 
 def refuse(failure: Failure) -> socketio.exceptions.ConnectionRefusedError:
     return socketio.exceptions.ConnectionRefusedError(
-        failure.message, {"code": failure.code, "message": failure.message}
+        failure.message, {**failure.details, "code": failure.code, "message": failure.message}
     )
 
 
 def error_ack(failure: Failure) -> dict[str, Any]:
-    return {"ok": False, "error": {"code": failure.code, "message": failure.message}}
+    return {"ok": False, "error": {**failure.details, "code": failure.code, "message": failure.message}}
 
 
 class Fanout:
@@ -224,6 +225,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             ):
                 raise Failure("malformed", "last_seq must be a non-negative whole number")
             claims = await app.roster.admit(auth.get("token"), auth.get("table_id"))
+            app.guard.check_connect(claims.table_id, claims.worker_id)
             owner = await app.tables.owner(claims.table_id)
         except Failure as failure:
             raise refuse(failure) from failure
@@ -244,6 +246,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             if self._app.presence.worker(session.sid) is None:
                 return  # gone while we waited
             await sio.enter_room(session.sid, table_room(owner.table_id), namespace=WORKER)
+            self._app.guard.joined(session.sid, owner.seq)
             missed = owner.ops_since(last_seq) if last_seq is not None else None
             if missed is not None and last_seq is not None:
                 ops = [{"seq": s, "op": op} for s, op in missed]
@@ -285,6 +288,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         table_id = self._app.presence.remove(sid)
         self._app.pulse.forget(sid)
+        self._app.guard.forget(sid)
         if table_id is not None:
             owner = self._app.tables.loaded(table_id)
             if owner is not None:
@@ -308,18 +312,55 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
         try:
             if session is None:
                 raise Failure("token_invalid", "this connection has no worker session")
-            payload = single_payload(args, app.settings.max_event_bytes)
-            op = operation(kind, session.worker_id, payload)
             owner = app.tables.loaded(session.table_id)
             if owner is None:
                 raise Failure("table_not_live", "the table is not loaded")
-            outcome = await owner.submit(op, origin=sid)
+            # Charged before anything else (even parsing), so a message over the limit costs the
+            # server nothing beyond this answer; malformed ones are charged too.
+            limit = self._rate_limit(owner)
+            try:
+                app.guard.admit(sid, session.table_id, session.worker_id, limit)
+            except Failure:
+                if app.guard.ignoring(sid):
+                    app.guard.cool_down(session.table_id, session.worker_id, limit)
+                    await self._drop(sid, "too_fast", "disconnected for sending while rate limited")
+                raise
+            try:
+                payload = single_payload(args, app.settings.max_event_bytes)
+                parsed = request(kind, session.worker_id, payload)
+            except Failure:
+                if app.guard.malformed(sid):
+                    limit_text = f"disconnected after {app.guard.malformed_limit} malformed messages"
+                    await self._drop(sid, "too_many_malformed", limit_text)
+                raise
+            seen = parsed.seen_seq
+            if seen is not None:
+                # Everything up to the join's seq was sent on this connection before it could act.
+                seen = max(seen, app.guard.seen_floor(sid))
+            outcome = await owner.submit(parsed.op, origin=sid, seen_seq=seen)
         except Failure as failure:
             return error_ack(failure)
         if outcome.failure is not None:
             return error_ack(outcome.failure)
         assert outcome.published is not None  # an Outcome holds one of the two
         return {"ok": True, "seq": outcome.published.seq, "op": outcome.published.op}
+
+    def _rate_limit(self, owner: TableOwner) -> RateLimit:
+        settings = self._app.settings
+        if owner.spec.rate_limit is not None:
+            return owner.spec.rate_limit
+        return RateLimit(settings.rate_limit_ops_per_second, settings.rate_limit_burst)
+
+    async def _drop(self, sid: str, code: str, message: str) -> None:
+        """Disconnect a connection that does not behave like a worker's page (after this answer)."""
+        await self._app.sio.emit(
+            "kicked",
+            {"code": code, "message": f"{message}; fix the client and reconnect"},
+            to=sid,
+            namespace=WORKER,
+        )
+        # Spawned so that the answer to this message still goes out before the connection closes.
+        self._app.spawn(self._app.sio.disconnect(sid, namespace=WORKER))
 
 
 class MonitorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketio is untyped
@@ -380,6 +421,7 @@ class SocketApp:
             engineio_logger=False,
         )
         self.presence = Presence()
+        self.guard = EdgeGuard(settings.malformed_limit, settings.rate_limit_refusals)
         self.fanout = Fanout(self.sio, self.presence)
         self._tasks: set[asyncio.Task[None]] = set()
         self.tables: Tables

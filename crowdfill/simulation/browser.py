@@ -121,6 +121,9 @@ class Browser:
         self.token = token
         self.replica = CandidateTable(truth.schema, scoring, template)
         self.seq = 0
+        # The seq below which every op has been seen (acks and forwards may arrive out of order).
+        self.seen_seq = 0
+        self._ahead: set[int] = set()
         self.idle_at: int | None = None
         self.joined = asyncio.Event()
         self.counter = 0
@@ -171,7 +174,9 @@ class Browser:
     async def _submit(self, action: Action) -> None:
         op = action.operation
         stale = op.row_id not in self.replica
-        payload: dict[str, Any] = {"row_id": op.row_id}
+        # Every operation carries the last seq this replica has seen: a fill of a row it saw
+        # replaced is refused (row_replaced), one it had not seen replaced duplicates the row.
+        payload: dict[str, Any] = {"row_id": op.row_id, "seen_seq": self.seen_seq}
         if isinstance(op, Fill):
             payload.update(new_row_id=op.new_row_id, column=op.column, value=op.value)
         try:
@@ -203,6 +208,11 @@ class Browser:
     def _apply(self, seq: int, wire: object) -> None:
         self.replica.integrate(operation_from_wire(wire))
         self.seq = max(self.seq, seq)
+        if seq > self.seen_seq:
+            self._ahead.add(seq)
+            while self.seen_seq + 1 in self._ahead:
+                self.seen_seq += 1
+                self._ahead.discard(self.seen_seq)
 
     async def _on_snapshot(self, data: dict[str, Any]) -> None:
         worker = str(data["worker_id"])
@@ -215,6 +225,8 @@ class Browser:
             else:
                 self.replica.integrate(Downvote(worker, "snapshot", values))
         self.seq = int(data["seq"])
+        self.seen_seq = self.seq
+        self._ahead = {s for s in self._ahead if s > self.seq}
         self.joined.set()
 
     async def _on_op(self, data: dict[str, Any]) -> None:

@@ -54,9 +54,9 @@ async def run_over_sockets(
     headers = {"Authorization": f"Bearer {settings.requester_token}"}
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(settings.server.rstrip("/"), headers=headers, timeout=timeout) as rest:
-        table = await request(
-            rest, "POST", "/api/tables", definition(truth, scoring, template, budget_cents, **compensation)
-        )
+        body = definition(truth, scoring, template, budget_cents, **compensation)
+        body["rate_limit"] = simulated_rate_limit(settings.time_scale)
+        table = await request(rest, "POST", "/api/tables", body)
         table_id = str(table["id"])
         tokens = {}
         for profile in crowd:
@@ -99,6 +99,15 @@ async def run_over_sockets(
         int(settlement["paid_cents"]),
         int(settlement["unpaid_cents"]),
     )
+
+
+def simulated_rate_limit(time_scale: float) -> dict[str, float | int]:
+    """The server's default per-worker limit (5 ops/s, bursts of 20) in simulated time.
+
+    Simulated workers act at a person's pace in simulated seconds, so in real time they are
+    ``1 / time_scale`` times faster than a person; the table's limit is scaled to match.
+    """
+    return {"ops_per_second": min(10_000.0, 5.0 / time_scale), "burst": 20}
 
 
 async def _watch(

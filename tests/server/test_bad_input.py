@@ -18,7 +18,8 @@ from tests.support.worker_client import WorkerClient, refusal
 async def test_malformed_wrong_and_invalid_operations_get_error_acks_and_change_nothing(
     server: LiveServer, http: httpx.AsyncClient
 ) -> None:
-    table = await create_table(http, SOCCER)
+    # More messages than the default burst: the rate limit is tested in test_ratelimit.py.
+    table = await create_table(http, {**SOCCER, "rate_limit": {"ops_per_second": 5, "burst": 100}})
     ann = WorkerClient(server.base_url, await worker_token(http, table["id"], "ann"))
     await ann.connect()
     brazil = next(rid for rid, values in ann.rows().items() if dict(values) == {"nationality": "Brazil"})
@@ -33,13 +34,27 @@ async def test_malformed_wrong_and_invalid_operations_get_error_acks_and_change_
         ("fill", {"row_id": brazil, "column": "name", "value": {"nested": 1}}, "malformed"),
         ("fill", {"row_id": brazil, "column": "name", "value": "x" * 20_000}, "payload_too_large"),
         ("fill", {"row_id": brazil, "column": "name", "value": "x", "new_row_id": "<script>"}, "malformed"),
-        ("fill", {"row_id": "no-such-row", "column": "name", "value": "Neymar"}, "unknown_row"),
-        ("fill", {"row_id": brazil, "column": "shoe_size", "value": 44}, "unknown_column"),
-        ("fill", {"row_id": brazil, "column": "position", "value": "Striker"}, "outside_domain"),
-        ("fill", {"row_id": brazil, "column": "caps", "value": "many"}, "wrong_type"),
-        ("fill", {"row_id": brazil, "column": "caps", "value": True}, "wrong_type"),
-        ("fill", {"row_id": brazil, "column": "nationality", "value": "Chile"}, "cell_already_filled"),
-        ("fill", {"row_id": brazil, "column": "name", "value": "   "}, "wrong_type"),
+        ("fill", {"row_id": brazil, "column": "name", "value": "Neymar"}, "malformed"),  # no seen_seq
+        ("fill", {"row_id": brazil, "column": "name", "value": "x", "seen_seq": -1}, "malformed"),
+        (
+            "fill",
+            {"seen_seq": 0, "row_id": "no-such-row", "column": "name", "value": "Neymar"},
+            "unknown_row",
+        ),
+        ("fill", {"seen_seq": 0, "row_id": brazil, "column": "shoe_size", "value": 44}, "unknown_column"),
+        (
+            "fill",
+            {"seen_seq": 0, "row_id": brazil, "column": "position", "value": "Striker"},
+            "outside_domain",
+        ),
+        ("fill", {"seen_seq": 0, "row_id": brazil, "column": "caps", "value": "many"}, "wrong_type"),
+        ("fill", {"seen_seq": 0, "row_id": brazil, "column": "caps", "value": True}, "wrong_type"),
+        (
+            "fill",
+            {"seen_seq": 0, "row_id": brazil, "column": "nationality", "value": "Chile"},
+            "cell_already_filled",
+        ),
+        ("fill", {"seen_seq": 0, "row_id": brazil, "column": "name", "value": "   "}, "wrong_type"),
         ("upvote", {"row_id": brazil}, "incomplete_row_upvoted"),
         ("downvote", {"row_id": brazil}, "template_protected"),
         ("upvote", {"row_id": "ghost"}, "unknown_row"),

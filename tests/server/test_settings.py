@@ -48,3 +48,17 @@ def test_the_serve_command_is_registered_with_its_options() -> None:
     args = build_parser().parse_args(["serve", "--port", "0", "--demo", "--store-url", "memory://"])
     assert (args.port, args.demo, args.store_url) == (0, True, "memory://")
     assert callable(args.handler)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"rate_limit_ops_per_second": 0.0},
+        {"rate_limit_burst": 0},
+        {"malformed_limit": 0},
+        {"rate_limit_refusals": 0},
+    ],
+)
+def test_edge_limits_that_would_refuse_everyone_are_refused(changes: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match=r"must be|needs"):
+        Settings(requester_token="t", secret="s" * 16, **changes)  # type: ignore[arg-type]  # each change is one field

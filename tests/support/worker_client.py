@@ -2,7 +2,8 @@
 
 The replica is the model's own ``CandidateTable`` fed with the snapshot's rows and every op the
 client sees (acks, forwarded ops, replays), as a browser page would. ``last_seq`` is the largest
-seq below which every op has been seen (acks and forwarded ops may arrive out of order).
+seq below which every op has been seen (acks and forwarded ops may arrive out of order); every
+operation ``emit`` sends carries it as ``seen_seq`` unless the payload names its own.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import socketio
 from crowdfill.model import CandidateTable, Column, Insert, Schema
 from crowdfill.model.codec import operation_from_wire
 from crowdfill.model.values import Values, values_from_mapping
+
+OPERATIONS = ("fill", "upvote", "downvote")
 
 
 def schema_from_json(data: dict[str, Any]) -> Schema:
@@ -92,17 +95,28 @@ class WorkerClient:
 
     # ------------------------------------------------------------------ actions
     async def emit(self, event: str, payload: Any, timeout: float = 10) -> dict[str, Any]:
+        if event in OPERATIONS and isinstance(payload, dict) and "seen_seq" not in payload:
+            payload = {**payload, "seen_seq": self.last_seq}
         ack: dict[str, Any] = await self.sio.call(event, payload, namespace="/worker", timeout=timeout)
         if ack.get("ok"):
             self._apply(ack["seq"], ack["op"])
         return ack
 
     async def fill(
-        self, row_id: str, column: str, value: Any, new_row_id: str | None = None, timeout: float = 10
+        self,
+        row_id: str,
+        column: str,
+        value: Any,
+        new_row_id: str | None = None,
+        timeout: float = 10,
+        seen_seq: int | None = None,
     ) -> dict[str, Any]:
+        """Fill a cell; ``seen_seq`` defaults to ``last_seq`` (give an older one to act as a lagging page)."""
         payload: dict[str, Any] = {"row_id": row_id, "column": column, "value": value}
         if new_row_id is not None:
             payload["new_row_id"] = new_row_id
+        if seen_seq is not None:
+            payload["seen_seq"] = seen_seq
         return await self.emit("fill", payload, timeout)
 
     async def upvote(self, row_id: str) -> dict[str, Any]:

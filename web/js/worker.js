@@ -235,14 +235,18 @@ function onFill(rowId, columnName, raw, editor) {
   };
   view.forgetDraft(rowId, columnName);
   view.focusNext = { rowId: newId, afterColumn: columnName };
-  send({ type: "fill", payload: { row_id: rowId, new_row_id: newId, column: columnName, value: parsed.value }, op, oldValues, raw });
+  // seen_seq: what this page had seen when the worker typed. The server duplicates the row for a
+  // fill that raced a replacement the page had not seen yet, and refuses one on a row it had seen
+  // replaced (row_replaced). A resend after a lost ack keeps it: it is the same action.
+  const payload = { row_id: rowId, new_row_id: newId, column: columnName, value: parsed.value, seen_seq: state.seq.last };
+  send({ type: "fill", payload, op, oldValues, raw });
 }
 
 function onVote(kind, rowId) {
   const values = currentView().rows.get(rowId);
   if (!values) return;
   const type = kind === "up" ? "upvote" : "downvote";
-  send({ type, payload: { row_id: rowId }, op: { type, row_id: rowId, values } });
+  send({ type, payload: { row_id: rowId, seen_seq: state.seq.last }, op: { type, row_id: rowId, values } });
 }
 
 /** Take back this worker's own vote on the row (a mis-click); applied at once like any action. */
@@ -293,12 +297,17 @@ function rollBack(entry, error) {
         ? "Your undo was not applied"
         : `Your ${entry.type} was not counted`;
   announce(toasts, `${what}: ${error.message}`, "error");
-  if (entry.type === "fill" && state.confirmed.rows.has(entry.payload.row_id)) {
+  // Refused because the row had been replaced: the text goes back into the row that holds its values now.
+  const rowId =
+    entry.type === "fill" && error.code === "row_replaced"
+      ? state.confirmed.successor(error.replaced_by || entry.payload.row_id)
+      : entry.payload.row_id;
+  if (entry.type === "fill" && rowId && state.confirmed.rows.has(rowId)) {
     // Give the worker their text back in the cell they typed it in, marked with the reason.
     view.focusNext = null;
-    view.restoreDraft(entry.payload.row_id, entry.payload.column, entry.raw, error.message);
+    view.restoreDraft(rowId, entry.payload.column, entry.raw, error.message);
     requestAnimationFrame(() => {
-      const editor = view.restoreDraft(entry.payload.row_id, entry.payload.column, entry.raw, error.message);
+      const editor = view.restoreDraft(rowId, entry.payload.column, entry.raw, error.message);
       if (editor && !document.activeElement?.classList.contains("cell-editor")) editor.focus();
     });
   }
