@@ -327,6 +327,8 @@ async def test_concurrent_votes_and_retracts_converge_on_every_replica(
         "schema": {"columns": [{"name": "country"}, {"name": "capital"}], "key": ["country"]},
         "scoring": {"family": "difference"},
         "template": [{} for _ in range(8)],
+        # Scripted workers act faster than a person: the limit is not what this test is about.
+        "rate_limit": {"ops_per_second": 1000, "burst": 1000},
     }
     table = await create_table(http, definition)
     workers = await join(server, http, table["id"], "w1", "w2", "w3", "w4")
