@@ -15,12 +15,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from crowdfill.client import ServerError
+from crowdfill.client.options import add_server_options, requester_token, server_url
 from crowdfill.export.fields import ExportError, ExportFields
 from crowdfill.export.formats import FORMATS, to_dataset, write
 from crowdfill.export.hub import HubNotConfigured, Pusher, hub_token, push_dataset
 from crowdfill.export.living import Round, fingerprint, keep_exporting
 from crowdfill.export.remote import ExportApi
-from crowdfill.export.rest import ServerError, add_server_options, requester_token, server_url
 
 EXTENSIONS = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet", "hf": ""}
 DEFAULT_MAX_ROUNDS = 10_000

@@ -3,78 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from typing import Any
 
 from crowdfill.compensation import CompensationSettings
 from crowdfill.markets import identity
 from crowdfill.model import Column, CrowdFillError, Schema, Scoring, Template
 from crowdfill.server.failures import Failure, definition_failure
 
-Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
+# The wire models live in crowdfill.wire (the SDK shares them); re-exported for the server's modules.
+from crowdfill.wire.definition import (
+    ColumnModel as ColumnModel,
+)
+from crowdfill.wire.definition import (
+    CompensationModel as CompensationModel,
+)
+from crowdfill.wire.definition import (
+    DefinitionModel as DefinitionModel,
+)
+from crowdfill.wire.definition import (
+    DefinitionPatch as DefinitionPatch,
+)
+from crowdfill.wire.definition import (
+    Scalar as Scalar,
+)
+from crowdfill.wire.definition import (
+    SchemaModel as SchemaModel,
+)
+from crowdfill.wire.definition import (
+    ScoringModel as ScoringModel,
+)
 
 # Prolific's own address lives with the other marketplace details; the server only adds the code.
 PROLIFIC_COMPLETION_URL = identity.PROLIFIC_COMPLETION_URL + "?cc={code}"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ColumnModel(_Strict):
-    name: StrictStr = Field(min_length=1, max_length=100)
-    type: Literal["text", "integer", "number", "boolean", "date"] = "text"
-    domain: list[Scalar] | None = Field(default=None, max_length=1000)
-
-
-class SchemaModel(_Strict):
-    columns: list[ColumnModel] = Field(min_length=1, max_length=64)
-    key: list[StrictStr] = Field(default_factory=list, max_length=64)
-
-
-class ScoringModel(_Strict):
-    family: Literal["threshold", "difference", "majority", "weighted"] = "threshold"
-    min_votes: StrictInt = 2
-    up_weight: StrictFloat | StrictInt = 1.0
-    down_weight: StrictFloat | StrictInt = 1.0
-
-
-class CompensationModel(_Strict):
-    growth: StrictFloat | StrictInt = 1.1
-    column_weights: dict[str, StrictFloat | StrictInt] | None = None
-    vote_share: StrictFloat | StrictInt = 0.2
-
-
-class DefinitionModel(_Strict):
-    """A table definition as the requester sends it."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    name: StrictStr = Field(min_length=1, max_length=200)
-    instructions: StrictStr = Field(default="", max_length=20_000)
-    # "schema" would shadow a BaseModel attribute, hence the alias.
-    table_schema: SchemaModel = Field(alias="schema")
-    scoring: ScoringModel = Field(default_factory=ScoringModel)
-    template: list[dict[str, Scalar]] = Field(default_factory=list, max_length=10_000)
-    budget_cents: StrictInt = Field(ge=0, le=10**10)
-    compensation: CompensationModel = Field(default_factory=CompensationModel)
-    prolific_completion_code: StrictStr | None = Field(default=None, max_length=200)
-
-
-class DefinitionPatch(_Strict):
-    """Any subset of a definition's top-level fields (PATCH while draft)."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    name: StrictStr | None = Field(default=None, min_length=1, max_length=200)
-    instructions: StrictStr | None = Field(default=None, max_length=20_000)
-    table_schema: SchemaModel | None = Field(default=None, alias="schema")
-    scoring: ScoringModel | None = None
-    template: list[dict[str, Scalar]] | None = Field(default=None, max_length=10_000)
-    budget_cents: StrictInt | None = Field(default=None, ge=0, le=10**10)
-    compensation: CompensationModel | None = None
-    prolific_completion_code: StrictStr | None = Field(default=None, max_length=200)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,11 @@ class Settings:
     replay_window: int = 5000
     monitor_interval_seconds: float = 0.25
     estimate_interval_seconds: float = 0.5
+    # Webhook deliveries: the first retry after this, doubling up to the cap, at most so many attempts.
+    webhook_retry_seconds: float = 5.0
+    webhook_retry_cap_seconds: float = 3600.0
+    webhook_max_attempts: int = 12
+    webhook_timeout_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if not self.requester_token:

@@ -16,7 +16,7 @@ import httpx
 from botocore.stub import Stubber
 
 from crowdfill.markets.mturk_client import ENDPOINTS, MTURK_REGION, Environment
-from crowdfill.markets.remote import RequesterApi
+from crowdfill.client import Client
 
 if TYPE_CHECKING:
     from mypy_boto3_mturk import MTurkClient
@@ -145,9 +145,9 @@ class FakeServer:
             return {"platform": "mturk", "query": {"cf_batch": batch, "cf_sig": f"sig-{batch}"}}
         return {"platform": "prolific", "query": {"cf_sig": f"sig-{body['study_id']}"}}
 
-    def api(self, args: argparse.Namespace | None = None) -> RequesterApi:
+    def api(self, args: argparse.Namespace | None = None) -> Client:
         del args
-        return RequesterApi(SERVER, "requester-secret", transport=httpx.MockTransport(self.handle))
+        return Client(SERVER, "requester-secret", transport=httpx.MockTransport(self.handle))
 
 
 def _error(status: int, code: str, message: str) -> httpx.Response:
