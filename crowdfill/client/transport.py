@@ -28,7 +28,7 @@ class Retry:
                 return float(min(self.cap, max(0.0, float(after))))
             except ValueError:
                 pass  # an HTTP date: fall back to our own backoff
-        return min(self.cap, self.base * 2**attempt)
+        return float(min(self.cap, self.base * 2.0**attempt))
 
 
 def headers(token: str | None) -> dict[str, str]:

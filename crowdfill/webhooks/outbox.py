@@ -26,16 +26,18 @@ class Scheduler(Protocol):
     def schedule(self, delivery_id: str, table_id: str, due: float) -> None: ...
 
 
-def new_delivery_id(now: float) -> str:
-    return f"d-{int(now * 1000):015d}-{secrets.token_hex(4)}"
-
-
 class Outbox:
     def __init__(self, store: Store, hooks: Hooks, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._hooks = hooks
         self._clock = clock
         self.scheduler: Scheduler | None = None
+        self._last_tick = 0
+
+    def _new_delivery_id(self, now: float) -> str:
+        # Strictly increasing milliseconds: the keys sort in the order the events happened.
+        self._last_tick = max(int(now * 1000), self._last_tick + 1)
+        return f"d-{self._last_tick:015d}-{secrets.token_hex(4)}"
 
     async def publish(self, table_id: str, event_type: str, data: dict[str, Any]) -> JSON | None:
         """Store the event for every hook of the table that wants it; the event, or None if none does."""
@@ -51,7 +53,7 @@ class Outbox:
             "data": data,
         }
         for hook in targets:
-            delivery_id = new_delivery_id(now)
+            delivery_id = self._new_delivery_id(now)
             delivery = {
                 "delivery_id": delivery_id,
                 "hook_id": hook["hook_id"],
