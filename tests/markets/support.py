@@ -15,8 +15,8 @@ import boto3
 import httpx
 from botocore.stub import Stubber
 
-from crowdfill.markets.mturk_client import ENDPOINTS, MTURK_REGION, Environment
 from crowdfill.client import Client
+from crowdfill.markets.mturk_client import ENDPOINTS, MTURK_REGION, Environment
 
 if TYPE_CHECKING:
     from mypy_boto3_mturk import MTurkClient

@@ -6,6 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from crowdfill.client import Client
 from crowdfill.markets import cli
 from crowdfill.markets.mturk_hits import (
     HitSettings,
@@ -14,7 +15,6 @@ from crowdfill.markets.mturk_hits import (
     qualification_requirements,
 )
 from crowdfill.markets.mturk_pay import bonus_reason, bonus_request_token
-from crowdfill.client import Client
 from crowdfill.markets.state import HitRecord, MarketState, PaymentRecord
 from tests.markets.support import (
     SERVER,

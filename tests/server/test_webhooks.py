@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ ONE_ROW = {**CAPITALS, "template": [{"country": "France"}]}
 
 
 @pytest.fixture
-def fast_server() -> AsyncIterator[LiveServer]:
+def fast_server() -> Iterator[LiveServer]:
     settings = test_settings(
         webhook_retry_seconds=0.05, webhook_retry_cap_seconds=0.2, webhook_max_attempts=4
     )
@@ -48,7 +48,7 @@ async def http(fast_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def receiver() -> AsyncIterator[Receiver]:
+def receiver() -> Iterator[Receiver]:
     running = Receiver()
     running.start()
     yield running
