@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 import httpx
 
+from crowdfill import __version__
 from crowdfill.client import FINISHED_STATUSES, Client, UnexpectedAnswer
+from crowdfill.export.card import CardFacts
 from crowdfill.export.fields import ExportError, ExportFields, Record, What, export_fields
 from crowdfill.export.rows import Contributions, rows_from_api
-from crowdfill.model import CrowdFillError
+from crowdfill.model import CENTRAL_CLIENT, CrowdFillError
 from crowdfill.model.codec import operation_from_wire
 
 LOG_PAGE = 5000
@@ -40,6 +42,8 @@ class ExportApi(Client):
         super().__init__(base_url, token, transport=transport, timeout=60.0)
         self._contributions: dict[str, Contributions] = {}
         self._log_seq: dict[str, int] = {}
+        # Per table: operations by workers, and the times of the first and last operation read.
+        self._log_stats: dict[str, tuple[int, float | None, float | None]] = {}
 
     def fields(self, table_id: str) -> ExportFields:
         """The export fields of the table's schema (``definition.schema.columns``)."""
@@ -65,15 +69,47 @@ class ExportApi(Client):
         """Read the log from where the last call stopped, up to ``upto`` (the rows' sequence number)."""
         known = self._contributions.setdefault(table_id, Contributions())
         after = self._log_seq.get(table_id, 0)
+        count, first, last = self._log_stats.get(table_id, (0, None, None))
         for entry in self.log(table_id, after, upto, page=LOG_PAGE):
             if entry.seq <= after:
                 raise UnexpectedAnswer(f"the operation log of {table_id!r} is out of order after {after}")
             try:
-                known.add(operation_from_wire(entry.op))
+                op = operation_from_wire(entry.op)
             except CrowdFillError as error:
                 raise UnexpectedAnswer(
                     f"operation {entry.seq} of {table_id!r} is malformed: {error}"
                 ) from error
+            known.add(op)
+            if op.worker != CENTRAL_CLIENT:
+                count += 1
+            first = entry.at if first is None else first
+            last = entry.at
             after = entry.seq
         self._log_seq[table_id] = after
+        self._log_stats[table_id] = (count, first, last)
         return known
+
+    def card_facts(self, table_id: str, what: What, fields: ExportFields, snapshot: Snapshot) -> CardFacts:
+        """What the dataset card says about the export ``snapshot`` (read after it)."""
+        table = self.table(table_id)
+        report = self.compensation(table_id)
+        if report.settled and report.settlement is not None:
+            cost = int(report.settlement.get("paid_cents", 0))
+        else:
+            cost = int(report.estimated_total_cents or 0)
+        operations, first, last = self._log_stats.get(table_id, (0, None, None))
+        return CardFacts(
+            table_id=table_id,
+            definition=table.definition,
+            status=snapshot.status,
+            what=what,
+            fields=fields,
+            rows=len(snapshot.records),
+            workers=table.workers,
+            operations=operations,
+            cost_cents=cost,
+            settled=report.settled,
+            first_at=first,
+            last_at=last,
+            version=__version__,
+        )
