@@ -128,11 +128,12 @@ class AsyncClient:
 
     async def watch(self, table_id: str, every: float = 1.0) -> AsyncIterator[a.Candidates]:
         """The candidate table each time it changed, checked every ``every`` seconds, until finished."""
-        seen: int | None = None
+        seen: tuple[int, str] | None = None
         while True:
             now = await self.candidates(table_id)
-            if now.seq != seen:
-                seen = now.seq
+            # Closing changes the status, not necessarily the rows: either counts as a change.
+            if (now.seq, now.status) != seen:
+                seen = (now.seq, now.status)
                 yield now
             if now.finished:
                 return

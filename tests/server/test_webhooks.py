@@ -231,3 +231,28 @@ async def test_hooks_are_listed_and_deleted_and_bad_registrations_are_refused(
     await sdk.launch(table.id)
     assert await sdk.webhooks(table.id) == []
     assert receiver.events() == []
+
+
+async def test_a_row_that_leaves_the_final_table_is_announced_too(
+    fast_server: LiveServer, sdk: AsyncClient, http: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    table = await sdk.create_table(CAPITALS)  # France and Spain: one final row does not complete it
+    await sdk.create_webhook(table.id, receiver.url, ["row.final"])
+    await sdk.launch(table.id)
+    ann, bob, cat, dan = await join(fast_server, http, table.id, "ann", "bob", "cat", "dan")
+    france = next(row_id for row_id, values in ann.rows().items() if ("country", "France") in values)
+    assert (await ann.fill(france, "capital", "Paris", new_row_id="paris"))["ok"]
+    await bob.wait_for(lambda: "paris" in bob.rows())
+    assert (await bob.upvote("paris"))["ok"]
+    await receiver.wait_for(lambda r: len(r.events()) == 1)
+    for critic in (cat, dan):
+        await critic.wait_for(lambda c=critic: "paris" in c.rows())
+        assert (await critic.downvote("paris"))["ok"]
+    await receiver.wait_for(lambda r: len(r.events()) == 2)
+    entered, left = sorted(receiver.events(), key=lambda e: e["data"]["seq"])
+    assert (entered["data"]["row_id"], entered["data"]["final"]) == ("paris", True)
+    assert (left["data"]["row_id"], left["data"]["final"]) == ("paris", False)
+    assert "values" not in left["data"]
+    assert (await sdk.table(table.id)).final_rows == 0
+    for worker in (ann, bob, cat, dan):
+        await worker.disconnect()
