@@ -7,6 +7,7 @@ import { ApiError, api, requesterToken, setRequesterToken } from "./api.js";
 import { announce, el, formatValue, notice, replaceChildren } from "./dom.js";
 import { parseCell } from "./cells.js";
 import { recruitPanel, resultsPanel } from "./requester-panels.js";
+import { webhooksPanel } from "./requester-webhooks.js";
 
 const $ = (id) => document.getElementById(id);
 // The editor is long: a requester notice scrolls into view, or it could appear unseen above the form.
@@ -231,6 +232,7 @@ function drawEditor() {
     templateEditor(),
     current ? recruitPanel(current, showNotice) : null,
     current ? resultsPanel(current, model.name, showNotice) : null,
+    current ? webhooksPanel(current, showNotice) : null,
   );
   drawHeader();
   if (focusKey) document.querySelector(`[data-focus-key="${focusKey}"]`)?.focus();
