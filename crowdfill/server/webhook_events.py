@@ -43,18 +43,32 @@ class WebhookEvents:
         except StoreError as error:
             # The table's own change is durable and stands; only its notification is lost.
             logger.error("table %s: could not queue webhook event %s (%s)", table_id, event_type, error)
+        except Exception:
+            # Launching, admitting or blocking must not fail because a notification did.
+            logger.exception("table %s: queuing webhook event %s failed", table_id, event_type)
 
     # ---------------------------------------------------------------- OwnerListener
     async def published(self, owner: TableOwner, entries: Sequence[Any]) -> None:
         await self._inner.published(owner, entries)
         if self._hooks.any(owner.table_id):
-            await self._final_changes(owner)
+            try:
+                await self._final_changes(owner)
+            except Exception:
+                # The batch is durable and about to be acknowledged: a fault in its notifications
+                # must not make the owner refuse it (the owner refuses batches that raise).
+                logger.exception("table %s: webhook events for a batch failed", owner.table_id)
 
     async def completed(self, owner: TableOwner) -> None:
         await self._inner.completed(owner)
+        if self._hooks.any(owner.table_id):
+            try:
+                await self._finished(owner)
+            except Exception:
+                # As in ``published``: the table is finished and settled whatever the notifications do.
+                logger.exception("table %s: webhook events for the end of collection failed", owner.table_id)
+
+    async def _finished(self, owner: TableOwner) -> None:
         table_id = owner.table_id
-        if not self._hooks.any(table_id):
-            return
         await self._final_changes(owner)
         kind = "table.closed" if owner.status == CLOSED else "table.completed"
         await self._emit(

@@ -256,3 +256,31 @@ async def test_a_row_that_leaves_the_final_table_is_announced_too(
     assert (await sdk.table(table.id)).final_rows == 0
     for worker in (ann, bob, cat, dan):
         await worker.disconnect()
+
+
+async def test_a_fault_in_the_webhooks_neither_refuses_operations_nor_stops_the_table(
+    fast_server: LiveServer,
+    sdk: AsyncClient,
+    http: httpx.AsyncClient,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table = await sdk.create_table(ONE_ROW)
+    await sdk.create_webhook(table.id, receiver.url)
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("a bug in the outbox")
+
+    monkeypatch.setattr(fast_server.app.outbox, "publish", broken)
+    assert (await sdk.launch(table.id)).status == "live"
+    ann, bob = await join(fast_server, http, table.id, "ann", "bob")
+    france = next(iter(ann.rows()))
+    assert (await ann.fill(france, "capital", "Paris", new_row_id="paris"))["ok"]
+    await bob.wait_for(lambda: "paris" in bob.rows())
+    assert (await bob.upvote("paris"))["ok"]
+    await ann.wait_for(lambda: ann.complete is not None)
+    assert (await sdk.table(table.id)).status == "complete"
+    assert (await sdk.block(table.id, "bob")).blocked
+    assert receiver.events() == []
+    for worker in (ann, bob):
+        await worker.disconnect()
