@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from huggingface_hub import DatasetCard
+
 from crowdfill import __version__
 from crowdfill.export import cli
 from crowdfill.export.card import CARD_NAME, read_header
@@ -49,6 +51,10 @@ def test_an_hf_export_writes_a_card_describing_how_the_data_was_made(tmp_path: P
     assert "| up | integer | upvotes the row received" in text
     assert "| score | number |" in text
     assert f"Collected with [CrowdFill](https://github.com/crowdfill/crowdfill) {__version__}" in text
+    # The Hub's own parser reads the header (what the dataset page shows).
+    hub = DatasetCard(text).data.to_dict()  # type: ignore[no-untyped-call]  # huggingface_hub leaves it unannotated
+    assert (hub["pretty_name"], hub["size_categories"]) == ("People", ["n<1K"])
+    assert "crowdfill" in hub["tags"]
     # The card sits beside the data and does not disturb reading the dataset back.
     assert sorted(str(row["name"]) for row in read("hf", out, FIELDS)) == ["Messi", "Xavi"]
 
