@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from crowdfill import __version__
+from crowdfill.export import audit_cli
 from crowdfill.export import cli as export_cli
 from crowdfill.markets import cli as markets_cli
 from crowdfill.server import cli as server_cli
@@ -20,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"crowdfill {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for area in (server_cli, simulation_cli, markets_cli, export_cli):
+    for area in (server_cli, simulation_cli, markets_cli, export_cli, audit_cli):
         area.register(commands)
     return parser
 

@@ -96,6 +96,9 @@ class AsyncClient:
     async def compensation(self, table_id: str) -> a.Compensation:
         return await self.send(calls.compensation(table_id))
 
+    async def audit(self, table_id: str) -> a.Audit:
+        return await self.send(calls.audit(table_id))
+
     async def log_page(self, table_id: str, after_seq: int = 0, limit: int = 1000) -> a.LogPage:
         return await self.send(calls.log_page(table_id, after_seq, limit))
 

@@ -128,6 +128,11 @@ def compensation(table_id: str) -> Call[a.Compensation]:
     return Call("GET", path, model(a.Compensation, f"GET {path}"))
 
 
+def audit(table_id: str) -> Call[a.Audit]:
+    path = table_path(table_id, "audit")
+    return Call("GET", path, model(a.Audit, f"GET {path}"))
+
+
 EXPORTS = ("final.csv", "final.jsonl", "candidates.csv", "candidates.jsonl")
 
 

@@ -94,6 +94,9 @@ class Client:
     def compensation(self, table_id: str) -> a.Compensation:
         return self.send(calls.compensation(table_id))
 
+    def audit(self, table_id: str) -> a.Audit:
+        return self.send(calls.audit(table_id))
+
     def log_page(self, table_id: str, after_seq: int = 0, limit: int = 1000) -> a.LogPage:
         return self.send(calls.log_page(table_id, after_seq, limit))
 

@@ -6,9 +6,12 @@ its first complete probable (blue) row. These rows play the final table. Each on
 it becomes probable (how many probable rows have an earlier key at that moment) and keeps it while
 it stays probable, so one operation changes only the groups it touches: an update costs the
 touched group's rows and votes plus O(log n), never a pass over the table. Because ranks are not
-shifted afterwards, the running totals are an approximation of the settlement's formula; the
-normaliser counts at least as many rows as the template asks for, so early totals are not
-inflated. Once the table is closed, every estimate is the exact settlement.
+shifted afterwards, the running totals are an approximation of the settlement's formula. They
+anticipate a completed table, which pays its whole budget: the normaliser is what the workers
+earned in the probable rows (so their unearned parts are redistributed, as the settlement of a
+completed table does) plus the full weight of the rows the template still needs (so early totals
+are not inflated). Once the table is closed, every estimate is the exact settlement of the
+outcome the owner reports (``conclude``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from crowdfill.compensation.fenwick import Fenwick
 from crowdfill.compensation.ledger import Key, Ledger
 from crowdfill.compensation.settings import CompensationSettings
 from crowdfill.compensation.settlement import Settlement, settle_ledger
-from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Upvote
+from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Retract, Upvote
 from crowdfill.model.row import Row
 from crowdfill.model.table import CandidateTable, GroupKey
 from crowdfill.model.values import Item, Values, sort_key
@@ -94,10 +97,12 @@ class Estimator:
         self._entries: dict[Key, _Entry] = {}
         self._ranks = Fenwick()
         self._norm = _Scaled()
+        self._earned = _Scaled()  # all the workers' parts of the probable rows, weighted g**rank
         self._sums: dict[str, _Scaled] = {}
         self._voter_slots = 0
         self._by_item: dict[Item, set[Key]] = {}
-        self._settled: tuple[int, Settlement] | None = None
+        self._settled: tuple[int, bool, Settlement] | None = None
+        self._completed = False
         keys = sorted(
             (g[1] for g in table.groups() if g[0] == "key"), key=lambda k: (self._ledger.ordinal(k), repr(k))
         )
@@ -118,6 +123,8 @@ class Estimator:
             values = op.values
         elif isinstance(op, Downvote):
             return self._downvote_touches(op.values)
+        elif isinstance(op, Retract):
+            return self._retract_touches(op)
         else:  # pragma: no cover - the Operation union is closed
             return []
         key = self._schema.key_of(values)
@@ -131,6 +138,17 @@ class Estimator:
         # representatives that contain its values: those are the groups to refresh.
         represented = _smallest(self._by_item, values)
         return sorted((k for k in represented if values <= self._entries[k].values), key=self._ledger.ordinal)
+
+    def _retract_touches(self, op: Retract) -> list[Key]:
+        key = self._schema.key_of(op.values)
+        if key is not None:  # every row containing these values has this key
+            return [key]
+        if op.kind == "up":  # pragma: no cover - upvoted rows are complete, so they have a key
+            return []
+        # A retracted downvote can raise the score of any row containing its values, so every key
+        # group holding such a row may get a new representative.
+        groups = self._table.groups_containing(op.values)
+        return sorted((g[1] for g in groups if g[0] == "key"), key=self._ledger.ordinal)
 
     def _refresh(self, key: Key) -> None:
         row = self._representative(key)
@@ -186,6 +204,7 @@ class Estimator:
     def _register(self, key: Key, entry: _Entry) -> None:
         for worker, share in entry.shares:
             self._sums.setdefault(worker, _Scaled()).add(self._growth, entry.rank, share)
+        self._earned.add(self._growth, entry.rank, sum(share for _, share in entry.shares))
         self._voter_slots += entry.voters
         for item in entry.values:
             self._by_item.setdefault(item, set()).add(key)
@@ -193,6 +212,7 @@ class Estimator:
     def _unregister(self, key: Key, entry: _Entry) -> None:
         for worker, share in entry.shares:
             self._sums[worker].remove(self._growth, entry.rank, share)
+        self._earned.remove(self._growth, entry.rank, sum(share for _, share in entry.shares))
         self._voter_slots -= entry.voters
         for item in entry.values:
             holders = self._by_item[item]
@@ -216,10 +236,12 @@ class Estimator:
         count = len(self._entries)
         needed = max(count, self._template_rows)
         needed_next = max(count + 1, self._template_rows)
-        base = max(self._norm.base, needed_next)
-        probable = self._norm.at(growth, base)
-        weight = probable + self._phantom(count, needed, base)
-        weight_next = probable + self._phantom(count, needed_next, base)
+        base = max(self._norm.base, self._earned.base, needed_next)
+        # Only the earned parts of the probable rows count, as a completed table redistributes the
+        # rest; a row the template still needs counts whole (it is assumed to be all workers' work).
+        earned = self._earned.at(growth, base)
+        weight = earned + self._phantom(count, needed, base)
+        weight_next = earned + self._phantom(count, needed_next, base)
         next_row = growth ** (count - base)
         own = self._sums.get(worker)
         total = self._budget * own.at(growth, base) / weight if own is not None and weight > 0 else 0.0
@@ -244,13 +266,24 @@ class Estimator:
         """Key -> the row that plays the final row in the estimates."""
         return {key: entry.row_id for key, entry in self._entries.items()}
 
+    def conclude(self, *, completed: bool) -> None:
+        """How collection ended: True if the table completed, False if the requester closed it early.
+
+        Once the table is closed, ``estimate`` gives the payments of that outcome's settlement
+        (until told, a closed table counts as closed early: nothing is promised that may not come).
+        """
+        self._completed = completed
+
     def settlement(self) -> Settlement:
-        """The exact settlement of the current final table (linear in the table; cached)."""
+        """The exact settlement of the current final table, for the outcome given to ``conclude``
+        (closed early if none yet; linear in the table; cached)."""
         stamp = self._ledger.operations
-        if self._settled is None or self._settled[0] != stamp:
+        completed = self._completed
+        if self._settled is None or self._settled[:2] != (stamp, completed):
             final = self._table.final_table()
-            self._settled = (stamp, settle_ledger(self._ledger, self._table, final, self._settings))
-        return self._settled[1]
+            settled = settle_ledger(self._ledger, self._table, final, self._settings, completed=completed)
+            self._settled = (stamp, completed, settled)
+        return self._settled[2]
 
 
 def _smallest(index: Mapping[Item, Set[T]], values: Values) -> Set[T]:

@@ -4,6 +4,8 @@ For every row it keeps how the row was made (inserted, or a fill of a parent row
 column), so the worker behind each value of a final row can be found by walking its chain of
 replaced rows. It also keeps when each complete key first appeared, the first row that held each
 complete row value, and the vote records grouped by key. Building it is linear in the log.
+Only standing votes are kept: a retract removes the vote it takes back (and would swallow a vote
+it tombstoned, should one follow), as the candidate table does.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crowdfill.compensation.errors import LogMismatch
-from crowdfill.model.operations import CENTRAL_CLIENT, Downvote, Fill, Insert, Operation, Upvote
+from crowdfill.model.operations import CENTRAL_CLIENT, Downvote, Fill, Insert, Operation, Retract, Upvote
 from crowdfill.model.schema import Schema
 from crowdfill.model.values import Value, Values
 
@@ -50,6 +52,7 @@ class Ledger:
         self.workers: dict[str, None] = {}
         self.live = 0
         self._replaced: set[str] = set()
+        self._retracted: set[tuple[str, str, Values]] = set()
 
     @classmethod
     def of(cls, schema: Schema, log: Iterable[Operation], *, strict: bool = True) -> Ledger:
@@ -73,8 +76,11 @@ class Ledger:
         elif isinstance(op, Downvote):
             self._see(op.worker)
             key = self.schema.key_of(op.values)
-            if key is not None:
+            if key is not None and (op.worker, "down", op.values) not in self._retracted:
                 self.downs.setdefault(key, []).append(Vote(op.worker, op.values, automatic=False))
+        elif isinstance(op, Retract):
+            self._see(op.worker)
+            self._record_retract(op)
         else:  # pragma: no cover - the Operation union is closed
             raise LogMismatch(f"not an operation: {op!r}")
 
@@ -116,9 +122,25 @@ class Ledger:
         if self.schema.is_complete(values) and values not in self.first_row:
             self.first_row[values] = row_id
 
+    def _record_retract(self, op: Retract) -> None:
+        if op.kind is None:
+            raise LogMismatch(f"a retract of row {op.row_id!r} in the log does not name the vote's sign")
+        self._retracted.add((op.worker, op.kind, op.values))
+        key = self.schema.key_of(op.values)
+        if key is None:
+            return
+        votes = self.ups if op.kind == "up" else self.downs
+        kept = [v for v in votes.get(key, ()) if not (v.worker == op.worker and v.values == op.values)]
+        if kept:
+            votes[key] = kept
+        else:
+            votes.pop(key, None)
+        if op.kind == "up":
+            self.explicit_up.get(op.values, set()).discard(op.worker)
+
     def _record_up(self, worker: str, values: Values, *, automatic: bool) -> None:
         key = self.schema.key_of(values)
-        if key is None:
+        if key is None or (worker, "up", values) in self._retracted:
             return
         if not automatic:
             voters = self.explicit_up.setdefault(values, set())

@@ -3,11 +3,15 @@
 The pipeline (docs/compensation.md has the formulas and a worked example):
 
 1. Order the final rows by when their key first appeared in the log; rank r = 0, 1, ..., n - 1.
-2. Row r's share of the budget B is B * w_r / sum(w), with w_r = g**-(n - 1 - r) (fixed point).
+   A table closed early also counts the template rows it lacks, as rows found after all others.
+2. Row r's share of the budget B is B * w_r / sum(w), with w_r = g**-(N - 1 - r) (fixed point).
 3. Of a row's share, (1 - s) * w_c / sum(w_c) goes to the worker who entered column c's value, and
-   s is split equally among the row's agreeing voters (see ``credit``); unearned parts stay unpaid.
-4. Each worker's exact total is rounded to cents by largest remainder; what is paid is the floor of
-   the exact earned total, so it never exceeds B, and the rest stays with the requester.
+   s is split equally among the row's agreeing voters (see ``credit``).
+4. A completed table pays its whole budget: each worker's earnings are scaled by B / (all the
+   workers' earnings), which redistributes the unearned parts in proportion. A table closed early
+   keeps the unearned parts unpaid, each under its reason (``unpaid``).
+5. Each worker's exact total is rounded to cents by largest remainder; what is paid is the floor of
+   the exact total, so it never exceeds B (and is B on a completed table with any earnings).
 
 Everything after the ledger is integer arithmetic over one common denominator: exact and the same
 on every machine, whatever the order of dictionaries.
@@ -26,6 +30,13 @@ from crowdfill.compensation.errors import LogMismatch
 from crowdfill.compensation.ledger import Ledger
 from crowdfill.compensation.rounding import largest_remainder
 from crowdfill.compensation.settings import CompensationSettings
+from crowdfill.compensation.unpaid import (
+    CLOSED_EARLY_UNFILLED,
+    NO_AGREEING_VOTERS,
+    NO_CONTRIBUTIONS,
+    TEMPLATE_VALUES,
+    split_unpaid,
+)
 from crowdfill.compensation.weights import Decay
 from crowdfill.model.operations import Operation
 from crowdfill.model.row import Row
@@ -56,19 +67,32 @@ class Settlement:
     payments: dict[str, int]
     rows: tuple[RowShare, ...]
     settings: CompensationSettings
+    completed: bool
+    unpaid_reasons: dict[str, int]  # reason code (crowdfill.compensation.unpaid) -> cents
     _column_units: dict[str, int]
     _vote_units: dict[int, int]
     _earned_units: dict[str, dict[str, int]]
     _units: int
     _total_weight: int
+    _pay_denominator: int  # exact pay = budget * earned units / this
 
     # ------------------------------------------------------------------ exact amounts (cents)
     def exact_cents(self, worker: str) -> Fraction:
-        """The worker's exact earnings before rounding."""
-        return sum(self.earned(worker).values(), Fraction(0))
+        """The worker's exact pay before rounding: their earnings, redistribution included."""
+        if self._pay_denominator == 0:
+            return Fraction(0)
+        units = sum(self._earned_units.get(worker, {}).values())
+        return Fraction(self.budget_cents * units, self._pay_denominator)
+
+    @property
+    def redistributed_cents(self) -> Fraction:
+        """What a completed table adds to the earnings: the unearned parts, paid out in proportion."""
+        earned = sum(sum(kinds.values()) for kinds in self._earned_units.values())
+        return sum((self.exact_cents(w) for w in self._earned_units), Fraction(0)) - self._cents(earned)
 
     def earned(self, worker: str) -> dict[str, Fraction]:
-        """Exact earnings by kind: one entry per column the worker is paid for, and ``"vote"``."""
+        """Exact earnings by kind before any redistribution: one entry per column the worker is paid
+        for, and ``"vote"`` (the split of the row shares, as ``rows`` describes it)."""
         units = self._earned_units.get(worker, {})
         return {kind: self._cents(amount) for kind, amount in units.items()}
 
@@ -119,9 +143,13 @@ class Settlement:
             )
         return {
             "budget_cents": self.budget_cents,
+            "completed": self.completed,
             "paid_cents": self.paid_cents,
             "unpaid_cents": self.unpaid_cents,
+            "unpaid_reasons": dict(self.unpaid_reasons),
+            "redistributed_cents": round(float(self.redistributed_cents), 6),
             "payments": dict(self.payments),
+            "exact_cents": {worker: round(float(self.exact_cents(worker)), 6) for worker in self.payments},
             "earned": {
                 worker: {
                     kind: self._float(kinds[kind]) for kind in [*self._column_units, VOTE] if kind in kinds
@@ -133,11 +161,19 @@ class Settlement:
         }
 
 
-def settle(table: CandidateTable, log: Iterable[Operation], settings: CompensationSettings) -> Settlement:
+def settle(
+    table: CandidateTable, log: Iterable[Operation], settings: CompensationSettings, *, completed: bool
+) -> Settlement:
     """The final payments for ``table``, whose history is ``log`` (accepted operations in sequence order).
 
-    A pure function of the log and the settings: the table only supplies the schema and the final
-    table that the log produced (checked against the log, which raises ``LogMismatch`` otherwise).
+    ``completed`` says how collection ended: True when the final table satisfied the template (the
+    whole budget is paid), False when the requester closed the table early (unearned parts stay
+    unpaid, with their reasons). The settlement cannot tell these apart from the log: the template
+    check belongs to the central client, and the owner knows which one happened.
+
+    A pure function of the log, the settings and the outcome: the table only supplies the schema,
+    the template and the final table that the log produced (checked against the log, which raises
+    ``LogMismatch`` otherwise).
     """
     settings.column_parts(table.schema)  # refuse weights for unknown columns before any work
     ledger = Ledger.of(table.schema, log, strict=True)
@@ -147,11 +183,16 @@ def settle(table: CandidateTable, log: Iterable[Operation], settings: Compensati
     for row in final:
         if not ledger.knows(row.row_id):
             raise LogMismatch(f"final row {row.row_id!r} is not made by any operation of the log")
-    return settle_ledger(ledger, table, final, settings)
+    return settle_ledger(ledger, table, final, settings, completed=completed)
 
 
 def settle_ledger(
-    ledger: Ledger, table: CandidateTable, final_rows: Iterable[Row], settings: CompensationSettings
+    ledger: Ledger,
+    table: CandidateTable,
+    final_rows: Iterable[Row],
+    settings: CompensationSettings,
+    *,
+    completed: bool,
 ) -> Settlement:
     """The settlement for ``final_rows`` given an already-built ledger (shared with the estimator)."""
     column_parts = settings.column_parts(ledger.schema)
@@ -162,7 +203,11 @@ def settle_ledger(
     )
     decay = Decay(settings.growth_fraction)
     count = len(credits)
-    weights = [decay[count - 1 - rank] for rank in range(count)]
+    # Closed early, the template rows the final table lacks keep their shares (as the live estimates
+    # reserve them): the rows found so far are not paid as if they were the whole table.
+    missing = 0 if completed else max(0, len(table.template) - count)
+    weights = [decay[count + missing - 1 - rank] for rank in range(count)]
+    reserved = sum(decay[distance] for distance in range(missing))
 
     voter_counts = sorted({len(c.voters) for c in credits if c.voters})
     vote_parts = {k: vote / k for k in voter_counts}
@@ -172,35 +217,56 @@ def settle_ledger(
 
     earned: dict[str, dict[str, int]] = {}
     rows = []
+    template_units = unvoted_units = 0
     for rank, (row_credit, weight) in enumerate(zip(credits, weights, strict=True)):
         rows.append(_row_share(row_credit, rank, weight))
         for column, worker in row_credit.fillers:
             if worker is not None:
                 kinds = earned.setdefault(worker, {})
                 kinds[column] = kinds.get(column, 0) + weight * column_units[column]
+            else:
+                template_units += weight * column_units[column]
         if row_credit.voters:
             each = weight * vote_units[len(row_credit.voters)]
             for worker in row_credit.voters:
                 kinds = earned.setdefault(worker, {})
                 kinds[VOTE] = kinds.get(VOTE, 0) + each
+        else:
+            unvoted_units += weight * (units - sum(column_units.values()))
 
     workers = sorted(set(ledger.workers) | set(earned))
     totals = {worker: sum(earned.get(worker, {}).values()) for worker in workers}
-    total_weight = sum(weights)
-    payments = largest_remainder(totals, settings.budget_cents, total_weight * units)
+    earned_units = sum(totals.values())
+    total_weight = sum(weights) + reserved
+    budget = settings.budget_cents
+    # Completed: the denominator is what the workers earned, so the payments add up to B exactly.
+    pay_denominator = earned_units if completed else total_weight * units
+    payments = largest_remainder(totals, budget, pay_denominator)
     paid = sum(payments.values())
+    if earned_units == 0:
+        reasons = {NO_CONTRIBUTIONS: budget} if budget else {}
+    else:
+        unearned = {
+            CLOSED_EARLY_UNFILLED: reserved * units,
+            TEMPLATE_VALUES: template_units,
+            NO_AGREEING_VOTERS: unvoted_units,
+        }
+        reasons = {} if completed else split_unpaid(budget - paid, unearned, budget, total_weight * units)
     return Settlement(
-        budget_cents=settings.budget_cents,
+        budget_cents=budget,
         paid_cents=paid,
-        unpaid_cents=settings.budget_cents - paid,
+        unpaid_cents=budget - paid,
         payments=payments,
         rows=tuple(rows),
         settings=settings,
+        completed=completed,
+        unpaid_reasons=reasons,
         _column_units=column_units,
         _vote_units=vote_units,
         _earned_units=earned,
         _units=units,
         _total_weight=total_weight,
+        _pay_denominator=pay_denominator if earned_units else 0,
     )
 
 

@@ -6,7 +6,17 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from crowdfill.export.fields import ExportError, ExportFields, Record, What, coerce, normalise_rows
-from crowdfill.model import CENTRAL_CLIENT, CandidateTable, Downvote, Fill, Operation, Row, Upvote, Values
+from crowdfill.model import (
+    CENTRAL_CLIENT,
+    CandidateTable,
+    Downvote,
+    Fill,
+    Operation,
+    Retract,
+    Row,
+    Upvote,
+    Values,
+)
 from crowdfill.model.tally import Tally
 from crowdfill.model.values import values_from_mapping
 
@@ -32,6 +42,8 @@ class Contributions:
             self._tally.record_up(op.worker, op.values)
         elif isinstance(op, Downvote) and op.values:
             self._tally.record_down(op.worker, op.values)
+        elif isinstance(op, Retract) and op.values and op.kind is not None:
+            self._tally.retract(op.worker, op.kind, op.values)  # only standing votes make a contributor
 
     def fillers(self, row_id: str) -> frozenset[str]:
         return self._fillers.get(row_id, frozenset())

@@ -33,6 +33,7 @@ from crowdfill.markets.mturk_hits import (
 from crowdfill.markets.mturk_pay import PayError, execute_plan, plan_payments
 from crowdfill.markets.mturk_records import bonus_cents_by_worker, list_assignments, list_bonuses
 from crowdfill.markets.mturk_status import market_status
+from crowdfill.markets.payout import payout_lines
 from crowdfill.markets.prolific import bonus_lines, write_bonus_file
 from crowdfill.markets.settlement import settlement_of
 from crowdfill.markets.state import MarketState, StateError
@@ -342,7 +343,7 @@ def run_pay(
         return _fail(f"cannot read the HITs' assignments or bonuses from MTurk: {error}")
     if not settlement.finished:
         print(f"note: table {args.table} is {settlement.status or 'not finished'}; amounts may change")
-    print("\n".join(plan.lines()))
+    print("\n".join([*payout_lines(args.table, settlement), *plan.lines()]))
     if args.dry_run:
         print("dry run: nothing approved, nothing paid")
         return 0
@@ -402,11 +403,16 @@ def run_prolific_bonuses(args: argparse.Namespace, api_for: ApiFactory) -> int:
         if args.out == "-":
             lines = bonus_lines(settlement.payments)
             sys.stdout.write("".join(line + "\n" for line in lines))
+            # stdout is the bonus file here: the totals go to stderr
+            for line in payout_lines(args.table, settlement):
+                print(line, file=sys.stderr)
             return 0
         out = Path(args.out) if args.out else state_dir(args) / "prolific-bonuses.csv"
         lines = write_bonus_file(out, settlement.payments)
     except (MarketIdentityError, ValueError, OSError) as error:
         return _fail(str(error))
+    for line in payout_lines(args.table, settlement):
+        print(line)
     print(f"wrote {len(lines)} bonus line(s) to {out}; paste them into Prolific's bulk bonus dialog")
     return 0
 

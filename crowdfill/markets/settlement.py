@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from crowdfill.client import Client, UnexpectedAnswer
 from crowdfill.wire.answers import FINISHED_STATUSES
@@ -14,6 +15,11 @@ class Settlement:
     budget_cents: int
     finished: bool
     status: str
+    # From a settled table's report (None while it is live): what is paid, what is not, and why.
+    paid_cents: int | None = None
+    unpaid_cents: int | None = None
+    unpaid_reasons: dict[str, int] = field(default_factory=dict)
+    completed: bool | None = None
 
 
 def settlement_of(client: Client, table_id: str) -> Settlement:
@@ -40,6 +46,36 @@ def settlement_of(client: Client, table_id: str) -> Settlement:
         if isinstance(cents, bool) or not isinstance(cents, int):
             raise UnexpectedAnswer(f"the payment of {worker!r} is not a whole number of cents: {cents!r}")
         payments[str(worker)] = cents
+    finished = report.settled and table.status in FINISHED_STATUSES
+    settlement = report.settlement
+    if not report.settled or settlement is None:
+        return Settlement(payments, report.budget_cents, finished, table.status)
     return Settlement(
-        payments, report.budget_cents, report.settled and table.status in FINISHED_STATUSES, table.status
+        payments,
+        report.budget_cents,
+        finished,
+        table.status,
+        paid_cents=_cents(settlement, "paid_cents"),
+        unpaid_cents=_cents(settlement, "unpaid_cents"),
+        unpaid_reasons=_reasons(settlement.get("unpaid_reasons", {})),
+        completed=bool(settlement.get("completed", table.status == "complete")),
     )
+
+
+def _cents(report: dict[str, Any], name: str) -> int:
+    cents = report.get(name)
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        raise UnexpectedAnswer(f"the settlement's {name!r} is not a whole number of cents: {cents!r}")
+    return cents
+
+
+def _reasons(raw: object) -> dict[str, int]:
+    """The unpaid cents per reason code (servers before reasons existed send none: empty)."""
+    if not isinstance(raw, dict):
+        raise UnexpectedAnswer(f"the settlement's 'unpaid_reasons' is not an object: {raw!r}")
+    reasons: dict[str, int] = {}
+    for code, cents in raw.items():
+        if isinstance(cents, bool) or not isinstance(cents, int):
+            raise UnexpectedAnswer(f"the unpaid cents for {code!r} are not a whole number: {cents!r}")
+        reasons[str(code)] = cents
+    return reasons

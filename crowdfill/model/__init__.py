@@ -17,7 +17,9 @@ from crowdfill.model.errors import (
     InvalidSchema,
     InvalidScoring,
     MalformedMessage,
+    NoVoteToRetract,
     OutsideDomain,
+    RetractedVoteRecast,
     TableClosed,
     TemplateProtected,
     UnknownColumn,
@@ -32,8 +34,9 @@ from crowdfill.model.events import (
     RowInserted,
     RowReplaced,
     VoteRecorded,
+    VoteRetracted,
 )
-from crowdfill.model.operations import CENTRAL_CLIENT, Downvote, Fill, Insert, Operation, Upvote
+from crowdfill.model.operations import CENTRAL_CLIENT, Downvote, Fill, Insert, Operation, Retract, Upvote
 from crowdfill.model.row import Row
 from crowdfill.model.schema import Column, ColumnType, Schema
 from crowdfill.model.scoring import Scoring
@@ -64,8 +67,11 @@ __all__ = [
     "InvalidSchema",
     "InvalidScoring",
     "MalformedMessage",
+    "NoVoteToRetract",
     "Operation",
     "OutsideDomain",
+    "Retract",
+    "RetractedVoteRecast",
     "Row",
     "RowInserted",
     "RowReplaced",
@@ -83,6 +89,7 @@ __all__ = [
     "ValueMismatch",
     "Values",
     "VoteRecorded",
+    "VoteRetracted",
     "WrongType",
     "values_from_mapping",
     "values_to_dict",

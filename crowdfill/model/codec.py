@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from crowdfill.model.errors import MalformedMessage
 from crowdfill.model.events import (
@@ -13,8 +13,9 @@ from crowdfill.model.events import (
     RowInserted,
     RowReplaced,
     VoteRecorded,
+    VoteRetracted,
 )
-from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Upvote
+from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Retract, Upvote
 from crowdfill.model.row import Row
 from crowdfill.model.values import Value, Values, values_to_dict
 
@@ -40,6 +41,13 @@ def operation_to_wire(op: Operation) -> dict[str, Any]:
             "values": values_to_dict(op.values),
             "upvote": op.upvote,
         }
+    if isinstance(op, Retract):
+        wire: dict[str, Any] = {"type": "retract", "worker": op.worker, "row_id": op.row_id}
+        if op.values:
+            wire["values"] = values_to_dict(op.values)
+        if op.kind is not None:
+            wire["kind"] = op.kind
+        return wire
     kind = "upvote" if isinstance(op, Upvote) else "downvote"
     return {
         "type": kind,
@@ -69,7 +77,9 @@ def operation_from_wire(data: object) -> Operation:
     if kind in ("upvote", "downvote"):
         values = _values(message, "values", required=False)
         return Upvote(worker, row_id, values) if kind == "upvote" else Downvote(worker, row_id, values)
-    raise MalformedMessage(f"unknown operation type {kind!r}; types: insert, fill, upvote, downvote")
+    if kind == "retract":
+        return Retract(worker, row_id, _values(message, "values", required=False), _vote_kind(message))
+    raise MalformedMessage(f"unknown operation type {kind!r}; types: insert, fill, upvote, downvote, retract")
 
 
 def event_to_wire(event: Event) -> dict[str, Any]:
@@ -85,6 +95,14 @@ def event_to_wire(event: Event) -> dict[str, Any]:
     if isinstance(event, VoteRecorded):
         return {
             "type": "vote_recorded",
+            "worker": event.worker,
+            "kind": event.kind,
+            "values": values_to_dict(event.values),
+            "row_id": event.row_id,
+        }
+    if isinstance(event, VoteRetracted):
+        return {
+            "type": "vote_retracted",
             "worker": event.worker,
             "kind": event.kind,
             "values": values_to_dict(event.values),
@@ -116,7 +134,25 @@ def event_from_wire(data: object) -> Event:
         )
     if kind == "group_rescored":
         return GroupRescored(_group_from(message.get("group")))
+    if kind == "vote_retracted":
+        retracted = _vote_kind(message)
+        if retracted is None:
+            raise MalformedMessage("field 'kind' must be 'up' or 'down'")
+        return VoteRetracted(
+            _string(message, "worker"), retracted, _values(message, "values"), _string(message, "row_id")
+        )
     raise MalformedMessage(f"unknown event type {kind!r}")
+
+
+def _vote_kind(message: Mapping[str, Any]) -> Literal["up", "down"] | None:
+    kind = message.get("kind")
+    if kind is None:
+        return None
+    if kind == "up":
+        return "up"
+    if kind == "down":
+        return "down"
+    raise MalformedMessage(f"field 'kind' must be 'up' or 'down', got {kind!r}")
 
 
 def _row(row: Row) -> dict[str, Any]:

@@ -92,3 +92,55 @@ class ValueMismatch(InvalidOperation):
 
 class TableClosed(InvalidOperation):
     code = "table_closed"
+
+
+class InvalidPattern(InvalidSchema):
+    """A column pattern outside the supported regular-expression subset (docs/protocol.md)."""
+
+    code = "invalid_pattern"
+
+
+class RuleViolated(InvalidOperation):
+    """A value of the right type that breaks one of its column's rules; the code names the rule."""
+
+    code = "rule_violated"
+
+
+class ValueBelowMin(RuleViolated):
+    code = "value_below_min"
+
+
+class ValueAboveMax(RuleViolated):
+    code = "value_above_max"
+
+
+class ValueTooLong(RuleViolated):
+    code = "value_too_long"
+
+
+class PatternMismatch(RuleViolated):
+    code = "pattern_mismatch"
+
+
+class PatternTooCostly(RuleViolated):
+    """Checking the value would take more steps than the pattern budget allows."""
+
+    code = "pattern_too_costly"
+
+
+class IntegerOutOfRange(InvalidOperation):
+    """A whole number beyond ±(2**53 - 1), which browsers cannot hold exactly."""
+
+    code = "integer_out_of_range"
+
+
+class NoVoteToRetract(InvalidOperation):
+    """A retract naming a row whose exact values carry no standing vote of the worker."""
+
+    code = "no_vote_to_retract"
+
+
+class RetractedVoteRecast(InvalidOperation):
+    """The worker retracted this very vote (same sign, same values) and may not cast it again."""
+
+    code = "vote_retracted"

@@ -34,10 +34,20 @@ class VoteRecorded:
 
 
 @dataclass(frozen=True)
+class VoteRetracted:
+    """``worker``'s record (kind, values) is tombstoned: it no longer counts, whenever it arrives."""
+
+    worker: str
+    kind: Literal["up", "down"]
+    values: Values
+    row_id: str
+
+
+@dataclass(frozen=True)
 class GroupRescored:
     """Membership, counts or scores of a key group changed; statuses in it may have changed."""
 
     group: GroupKey
 
 
-Event = RowInserted | RowReplaced | VoteRecorded | GroupRescored
+Event = RowInserted | RowReplaced | VoteRecorded | GroupRescored | VoteRetracted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from crowdfill.model.values import Value, Values
 
@@ -50,5 +51,20 @@ class Downvote:
     values: Values
 
 
-Operation = Insert | Fill | Upvote | Downvote
+@dataclass(frozen=True)
+class Retract:
+    """Take back ``worker``'s own vote record on ``values`` (the values of ``row_id``).
+
+    ``values`` and ``kind`` (the sign of the record) are filled in by the server's ``validate``; a
+    client sends only the row. The retract leaves a tombstone keyed (worker, kind, values), so it
+    wins over its vote in any arrival order, and the same vote cannot be cast again.
+    """
+
+    worker: str
+    row_id: str
+    values: Values = frozenset()
+    kind: Literal["up", "down"] | None = None
+
+
+Operation = Insert | Fill | Upvote | Downvote | Retract
 Vote = Upvote | Downvote

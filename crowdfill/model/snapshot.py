@@ -1,7 +1,8 @@
 """A candidate table's state as plain JSON-able data, and back (for storage snapshots).
 
 The state is the set of rows ever added (live or replaced) plus the vote records: exactly what
-integration depends on, so restoring gives the same table as replaying the log.
+integration depends on, so restoring gives the same table as replaying the log. The tombstones
+of retracted votes are part of that state ("retracted"; a snapshot without the field has none).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from crowdfill.model.errors import CrowdFillError, MalformedMessage
-from crowdfill.model.operations import Downvote, Insert, Upvote
+from crowdfill.model.operations import Downvote, Insert, Retract, Upvote
 from crowdfill.model.schema import Schema
 from crowdfill.model.scoring import Scoring
 from crowdfill.model.table import CandidateTable
@@ -32,6 +33,10 @@ def snapshot(table: CandidateTable) -> dict[str, Any]:
         "votes": [
             {"worker": worker, "kind": kind, "values": values_to_dict(values)}
             for worker, kind, values in table.vote_records()
+        ],
+        "retracted": [
+            {"worker": worker, "kind": kind, "values": values_to_dict(values)}
+            for worker, kind, values in table.retractions()
         ],
     }
 
@@ -58,6 +63,17 @@ def restore(schema: Schema, scoring: Scoring, template: Template, state: dict[st
             raise MalformedMessage(f"snapshot: a vote needs a worker and kind 'up' or 'down', got {vote!r}")
         op = Upvote if kind == "up" else Downvote
         table.integrate(op(worker, "", _values(schema, vote)))
+    # Snapshots written before retracts existed have no "retracted" field: no tombstones.
+    for tombstone in _list(state, "retracted") if "retracted" in state else []:
+        kind = tombstone.get("kind") if isinstance(tombstone, dict) else None
+        worker = tombstone.get("worker") if isinstance(tombstone, dict) else None
+        if kind not in ("up", "down") or not isinstance(worker, str) or not worker:
+            raise MalformedMessage(
+                f"snapshot: a retracted vote needs a worker and kind 'up' or 'down', got {tombstone!r}"
+            )
+        table.integrate(
+            Retract(worker, "snapshot", _values(schema, tombstone), "up" if kind == "up" else "down")
+        )
     if state.get("closed") is True:
         table.close()
     return table

@@ -17,6 +17,8 @@ from crowdfill.model.errors import (
     EmptyRowDownvoted,
     IncompleteRowUpvoted,
     MalformedMessage,
+    NoVoteToRetract,
+    RetractedVoteRecast,
     TableClosed,
     TemplateProtected,
     UnknownRow,
@@ -29,8 +31,9 @@ from crowdfill.model.events import (
     RowInserted,
     RowReplaced,
     VoteRecorded,
+    VoteRetracted,
 )
-from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Upvote
+from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Retract, Upvote
 from crowdfill.model.row import Row
 from crowdfill.model.schema import Schema
 from crowdfill.model.scoring import DEFAULT_SCORING, Score, Scoring
@@ -149,18 +152,31 @@ class CandidateTable:
     def vote_records(self) -> list[tuple[str, str, Values]]:
         return sorted(self._tally.records(), key=lambda rec: (rec[0], rec[1], sort_key(rec[2])))
 
+    def retractions(self) -> list[tuple[str, str, Values]]:
+        """The tombstones of retracted votes as (worker, kind, values), in a canonical order."""
+        return sorted(self._tally.retractions(), key=lambda rec: (rec[0], rec[1], sort_key(rec[2])))
+
+    def retracted(self, worker: str, kind: str, values: Values) -> bool:
+        return self._tally.retracted(worker, kind, values)
+
+    def groups_containing(self, values: Values) -> set[GroupKey]:
+        """Groups of the live rows whose values contain ``values`` (a downvote on them counts there)."""
+        return set().union(*(self._groups_holding(v) for v in self._tally.tracked_supersets(values)))
+
     def fingerprint(self) -> tuple[object, ...]:
         """Everything that must agree between converged replicas, in a comparable form.
 
         Live rows with their values and counts, the ids of replaced rows, the vote records, the
-        final table, and (last) the values of the replaced rows this replica has seen.
+        final table, the retraction tombstones, and (last) the values of the replaced rows this
+        replica has seen.
         """
         rows = sorted((r, sort_key(self._rows[r].values), self.up(r), self.down(r)) for r in self._live)
         removed = sorted(self._removed | (self._rows.keys() - self._live.keys()))
         votes = [(w, k, sort_key(v)) for w, k, v in self.vote_records()]
         final = sorted(row.row_id for row in self.final_table())
         replaced = sorted((r, sort_key(row.values)) for r, row in self._rows.items() if r not in self._live)
-        return (tuple(rows), tuple(removed), tuple(votes), tuple(final), tuple(replaced))
+        retracted = [(w, k, sort_key(v)) for w, k, v in self.retractions()]
+        return (tuple(rows), tuple(removed), tuple(votes), tuple(final), tuple(retracted), tuple(replaced))
 
     # ------------------------------------------------------------------ changing
     def apply(self, operation: Operation) -> list[Event]:
@@ -178,6 +194,8 @@ class CandidateTable:
             return self._validate_fill(operation)
         if isinstance(operation, Upvote):
             return self._validate_upvote(operation)
+        if isinstance(operation, Retract):
+            return self._validate_retract(operation)
         return self._validate_downvote(operation)
 
     def integrate(self, operation: Operation) -> list[Event]:
@@ -186,6 +204,8 @@ class CandidateTable:
             return self._integrate_insert(operation)
         if isinstance(operation, Fill):
             return self._integrate_fill(operation)
+        if isinstance(operation, Retract):
+            return self._integrate_retract(operation)
         kind = "up" if isinstance(operation, Upvote) else "down"
         return self._integrate_vote(operation, kind)
 
@@ -226,7 +246,11 @@ class CandidateTable:
             raise ValueMismatch(
                 f"the new row's values must be row {op.row_id!r}'s values plus {column.name}={value!r}"
             )
-        upvote = self.schema.is_complete(values) and not self._tally.counts_worker(op.worker, values)
+        upvote = (
+            self.schema.is_complete(values)
+            and not self._tally.counts_worker(op.worker, values)
+            and not self._tally.retracted(op.worker, "up", values)
+        )
         return Fill(op.worker, op.row_id, op.new_row_id, column.name, value, values, upvote)
 
     def _validate_upvote(self, op: Upvote) -> Upvote:
@@ -239,6 +263,7 @@ class CandidateTable:
             )
         if self._tally.counts_worker(op.worker, row.values):
             raise DuplicateVote(f"you have already voted on row {op.row_id!r} (or on a part of it)")
+        self._check_not_retracted(op.worker, "up", row)
         return Upvote(op.worker, row.row_id, row.values)
 
     def _validate_downvote(self, op: Downvote) -> Downvote:
@@ -258,7 +283,32 @@ class CandidateTable:
                 raise DuplicateVote(
                     f"you have already voted on row {op.row_id!r} or on a row containing its values"
                 )
+        self._check_not_retracted(op.worker, "down", row)
         return Downvote(op.worker, row.row_id, row.values)
+
+    def _check_not_retracted(self, worker: str, kind: str, row: Row) -> None:
+        # The tombstone would swallow the vote on every replica: refuse it rather than accept a no-op.
+        if self._tally.retracted(worker, kind, row.values):
+            sign = "upvote" if kind == "up" else "downvote"
+            raise RetractedVoteRecast(
+                f"you took back your {sign} on row {row.row_id!r}; it cannot be cast again "
+                "(you may still vote the other way)"
+            )
+
+    def _validate_retract(self, op: Retract) -> Retract:
+        # A replaced row may be named: a downvote on it still counts against the rows that extend it.
+        row = self._rows.get(op.row_id)
+        if row is None:
+            raise UnknownRow(f"row {op.row_id!r} is not in the table")
+        self._check_same_values(op.values, row)
+        kinds = ("up", "down") if op.kind is None else (op.kind,)
+        for kind in kinds:
+            if self._tally.has_record(op.worker, kind, row.values):
+                return Retract(op.worker, row.row_id, row.values, "up" if kind == "up" else "down")
+        raise NoVoteToRetract(
+            f"you have no vote on exactly row {op.row_id!r}'s values to take back "
+            "(a downvote counted through a part of the row belongs to the row you downvoted)"
+        )
 
     def _check_same_values(self, values: Values, row: Row) -> None:
         if values and values != row.values:
@@ -301,6 +351,15 @@ class CandidateTable:
             touched = set().union(*(self._groups_holding(v) for v in grown)) if grown else set()
             event = VoteRecorded(op.worker, "down", op.values, op.row_id)
         return [event, *self._rescore(touched)]
+
+    def _integrate_retract(self, op: Retract) -> list[Event]:
+        if op.kind is None or not op.values:
+            raise MalformedMessage("a retract must carry the values and kind the server gave it")
+        shrunk = self._tally.retract(op.worker, op.kind, op.values)
+        if shrunk is None:
+            return []
+        touched = set().union(*(self._groups_holding(v) for v in shrunk)) if shrunk else set()
+        return [VoteRetracted(op.worker, op.kind, op.values, op.row_id), *self._rescore(touched)]
 
     def _add_row(self, row: Row) -> set[GroupKey]:
         self._rows[row.row_id] = row

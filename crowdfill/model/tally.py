@@ -3,6 +3,9 @@
 u(V) = distinct workers who upvoted exactly V; d(V) = distinct workers who downvoted some p ⊆ V.
 Counts are kept only for value sets that some live row holds, and follow from the records alone,
 so they do not depend on the order in which votes and rows arrived.
+
+A retracted record leaves a tombstone (worker, kind, values): the record is removed, and a record
+matching a tombstone is ignored whenever it arrives, so a retract wins over its vote in any order.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class Tally:
         self._down_by_worker: dict[str, set[Values]] = {}
         self._down: dict[Values, set[str]] = {}
         self._by_item: dict[Item, set[Values]] = {}
+        self._retracted: set[tuple[str, str, Values]] = set()
 
     # --- value sets held by live rows -------------------------------------------------------
     def track(self, values: Values) -> None:
@@ -68,6 +72,8 @@ class Tally:
     # --- records ------------------------------------------------------------------------------
     def record_up(self, worker: str, values: Values) -> bool:
         """Record the upvote; False when this exact record already exists."""
+        if (worker, "up", values) in self._retracted:
+            return False
         voters = self._up.setdefault(values, set())
         if worker in voters:
             return False
@@ -80,7 +86,7 @@ class Tally:
         A downvote on no values at all is ignored: the table refuses it, and counting it would put
         the worker against every row.
         """
-        if not values:
+        if not values or (worker, "down", values) in self._retracted:
             return None
         voters = self._down_records.get(values)
         if voters is None:
@@ -97,6 +103,55 @@ class Tally:
                 counted.add(worker)
                 grown.append(superset)
         return grown
+
+    def retract(self, worker: str, kind: str, values: Values) -> list[Values] | None:
+        """Tombstone the record; return the value sets whose u or d shrank, None for a repeat retract."""
+        tombstone = (worker, kind, values)
+        if tombstone in self._retracted:
+            return None
+        self._retracted.add(tombstone)
+        if kind == "up":
+            upvoters = self._up.get(values)
+            if upvoters is None or worker not in upvoters:
+                return []
+            upvoters.discard(worker)
+            if not upvoters:
+                del self._up[values]
+            return [values]
+        voters = self._down_records.get(values)
+        if voters is None or worker not in voters:
+            return []
+        voters.discard(worker)
+        if not voters:
+            del self._down_records[values]
+            anchored = self._down_by_anchor[_anchor(values)]
+            anchored.discard(values)
+            if not anchored:
+                del self._down_by_anchor[_anchor(values)]
+        mine = self._down_by_worker[worker]
+        mine.discard(values)
+        if not mine:
+            del self._down_by_worker[worker]
+        shrunk = []
+        for superset in self.tracked_supersets(values):
+            counted = self._down[superset]
+            # The worker may still count here through another downvote of theirs on a part of it.
+            if worker in counted and not any(p <= superset for p in mine):
+                counted.discard(worker)
+                shrunk.append(superset)
+        return shrunk
+
+    def retracted(self, worker: str, kind: str, values: Values) -> bool:
+        return (worker, kind, values) in self._retracted
+
+    def has_record(self, worker: str, kind: str, values: Values) -> bool:
+        """Whether ``worker`` has a standing record of this sign on exactly ``values``."""
+        held = self._up if kind == "up" else self._down_records
+        return worker in held.get(values, ())
+
+    def retractions(self) -> Iterator[tuple[str, str, Values]]:
+        """Every tombstone as (worker, kind, values)."""
+        yield from self._retracted
 
     # --- counts -------------------------------------------------------------------------------
     def up(self, values: Values) -> int:

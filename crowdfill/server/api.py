@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -10,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from crowdfill.model import CENTRAL_CLIENT
 from crowdfill.server import exports
+from crowdfill.server.audit import Held, audit
 from crowdfill.server.definition import DefinitionModel, DefinitionPatch
 from crowdfill.server.failures import Failure
 from crowdfill.server.http import bearer_ok
-from crowdfill.server.owner import TableOwner
+from crowdfill.server.owner import COMPLETION_KIND, SETTLEMENT_KIND, TableOwner
 from crowdfill.server.services import Services
 from crowdfill.server.views import candidate_rows, matching, plain_rows, table_json, workers
 from crowdfill.store.port import TableRecord
@@ -112,7 +114,16 @@ def requester_router(services: Services) -> APIRouter:
             return {"settled": False, "budget_cents": budget, "estimated_total_cents": 0, "workers": {}}
         async with owner.lock:
             if owner.settlement is not None:
-                return {"settled": True, "budget_cents": budget, "settlement": owner.settlement.to_dict()}
+                settlement = owner.settlement
+                return {
+                    "settled": True,
+                    "budget_cents": budget,
+                    "completed": settlement.completed,
+                    "paid_cents": settlement.paid_cents,
+                    "unpaid_cents": settlement.unpaid_cents,
+                    "unpaid_reasons": dict(settlement.unpaid_reasons),
+                    "settlement": settlement.to_dict(),
+                }
             estimates = {
                 worker: owner.estimator.estimate(worker)
                 for worker in owner.ops_by_worker
@@ -163,6 +174,26 @@ def requester_router(services: Services) -> APIRouter:
             "ops": [{"seq": r.seq, "at": r.at, "op": r.operation} for r in records],
             "last_seq": last,
         }
+
+    @router.get("/tables/{table_id}/audit", summary="Replay the log and check it reproduces the table")
+    async def audit_table(table_id: str) -> dict[str, Any]:
+        owner = await owner_of(table_id)
+        if owner is None:
+            raise Failure("table_not_live", f"table {table_id!r} is a draft; it has no log to audit")
+        store = tables.store
+        # Log and served state are read together, under the lock, so they describe the same moment.
+        async with owner.lock:
+            log = await store.read_log(table_id)
+            held = Held(
+                status=owner.status,
+                candidates=candidate_rows(owner.table),
+                final=plain_rows(owner.table, final=True),
+                completion=await store.get_item(table_id, COMPLETION_KIND, "final"),
+                settlement=await store.get_item(table_id, SETTLEMENT_KIND, "final"),
+            )
+        # The replay is pure computation on its own table: off the event loop, outside the lock.
+        result = await asyncio.to_thread(audit, table_id, owner.spec, log, held)
+        return result.to_dict()
 
     @router.post("/tables/{table_id}/links", status_code=201, summary="Create a signed worker link")
     async def create_link(request: Request, table_id: str, body: LinkRequest | None = None) -> dict[str, Any]:

@@ -8,30 +8,34 @@ from typing import Any
 from crowdfill.compensation import CompensationSettings
 from crowdfill.markets import identity
 from crowdfill.model import Column, CrowdFillError, Schema, Scoring, Template
+from crowdfill.model.rules import ColumnRules
 from crowdfill.server.failures import Failure, definition_failure
 
 # The wire models live in crowdfill.wire (the SDK shares them); re-exported for the server's modules.
 from crowdfill.wire.definition import (
-    ColumnModel as ColumnModel,
+    ColumnModel,
+    CompensationModel,
+    DefinitionModel,
+    DefinitionPatch,
+    Scalar,
+    SchemaModel,
+    ScoringModel,
 )
-from crowdfill.wire.definition import (
-    CompensationModel as CompensationModel,
-)
-from crowdfill.wire.definition import (
-    DefinitionModel as DefinitionModel,
-)
-from crowdfill.wire.definition import (
-    DefinitionPatch as DefinitionPatch,
-)
-from crowdfill.wire.definition import (
-    Scalar as Scalar,
-)
-from crowdfill.wire.definition import (
-    SchemaModel as SchemaModel,
-)
-from crowdfill.wire.definition import (
-    ScoringModel as ScoringModel,
-)
+
+__all__ = [
+    "PROLIFIC_COMPLETION_URL",
+    "ColumnModel",
+    "CompensationModel",
+    "DefinitionModel",
+    "DefinitionPatch",
+    "Scalar",
+    "SchemaModel",
+    "ScoringModel",
+    "TableSpec",
+    "build_spec",
+    "patched",
+    "spec_from_json",
+]
 
 # Prolific's own address lives with the other marketplace details; the server only adds the code.
 PROLIFIC_COMPLETION_URL = identity.PROLIFIC_COMPLETION_URL + "?cc={code}"
@@ -60,13 +64,26 @@ class TableSpec:
         return dict(self.definition["schema"])
 
 
+_RULES = ("min", "max", "max_length", "pattern")
+
+
 def build_spec(model: DefinitionModel) -> TableSpec:
     """Domain objects for a definition; Failure (422) naming what is wrong when they cannot be built."""
     definition = model.model_dump(by_alias=True, mode="json")
+    # Rules a column does not set are left out, so definitions without rules keep their shape.
+    for column in definition["schema"]["columns"]:
+        for rule in _RULES:
+            if column.get(rule) is None:
+                column.pop(rule, None)
     try:
         schema = Schema(
             tuple(
-                Column(c.name, c.type, tuple(c.domain) if c.domain is not None else None)
+                Column(
+                    c.name,
+                    c.type,
+                    tuple(c.domain) if c.domain is not None else None,
+                    ColumnRules(c.min, c.max, c.max_length, c.pattern),
+                )
                 for c in model.table_schema.columns
             ),
             tuple(model.table_schema.key),
@@ -95,6 +112,12 @@ def build_spec(model: DefinitionModel) -> TableSpec:
         raise Failure(error.code, f"compensation: {error.message}") from error
     # The stored schema shows the key actually in force (it defaults to every column).
     definition["schema"]["key"] = list(schema.key)
+    # ...and bounds in their column's canonical form ("10" -> 10 for an integer), which the worker
+    # page compares values with.
+    for stored, column in zip(definition["schema"]["columns"], schema.columns, strict=True):
+        for rule, bound in (("min", column.rules.minimum), ("max", column.rules.maximum)):
+            if bound is not None:
+                stored[rule] = bound
     return TableSpec(
         definition=definition,
         name=model.name,

@@ -2,9 +2,12 @@
 
 Operations from every session queue here. The loop takes everything queued (one batch) and, for
 each operation in order, validates it against the candidate table (a refusal is answered at once)
-and applies it in memory so the next one is validated against it; then the central client adds
-the inserts the batch calls for. The whole batch, inserts included, is persisted with ONE
-``store.append``; only then is it published (forwarded to the other clients), acknowledged, and
+and applies it in memory so the next one is validated against it; the central client's inserts
+that operation calls for follow it right away (``crowdfill.central_client.sequencer``). The first
+operation after which the template is satisfied ends the collection: the batch is cut there and
+every later operation of it is refused with ``table_closed``, so where a table completes depends
+only on its log, never on how operations were batched. The batch, inserts included, is persisted
+with ONE ``store.append``; only then is it published (forwarded to the other clients), acknowledged, and
 fed to the compensation estimator. If the append fails, the in-memory state is rebuilt
 from storage and the batch is refused: nothing is half-applied and nothing unacknowledged is shown.
 
@@ -20,13 +23,14 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from crowdfill.central_client import CentralClient
+from crowdfill.central_client.sequencer import Sequencer, replay
 from crowdfill.compensation import Estimator, Settlement, settle
-from crowdfill.model import CandidateTable, CrowdFillError, Event, Insert, Operation
+from crowdfill.model import CandidateTable, CrowdFillError, Operation
 from crowdfill.model.codec import operation_from_wire, operation_to_wire
 from crowdfill.model.snapshot import restore, snapshot
 from crowdfill.server.definition import TableSpec
@@ -41,6 +45,9 @@ COMPLETE = "complete"
 CLOSED = "closed"
 DRAFT = "draft"
 SETTLEMENT_KIND = "settlement"
+# Where a finished table's collection ended: {"status": ..., "seq": ...} under key "final". For a
+# complete table the seq is the operation that satisfied the template (``crowdfill audit`` checks it).
+COMPLETION_KIND = "completion"
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,8 @@ class TableOwner:
         self.lock = asyncio.Lock()
         self.blocked: set[str] = set()
         self.settlement: Settlement | None = None
+        # The last seq that counts for a finished table (its completion or close), None while live.
+        self.end_seq: int | None = None
         self._store = store
         self._settings = settings
         self._listener = listener
@@ -107,7 +116,9 @@ class TableOwner:
         self.table = table
         # The owner closes the table itself (in _finish), after the batch that satisfied it is durable.
         self.central = CentralClient(table, self._new_row_id, close_when_satisfied=False)
-        self._seeds: list[Insert] = []
+        # Holds the central client's planned inserts between operations; after a launch or a
+        # restart they are the "seeds" the next batch persists first.
+        self.sequencer = Sequencer(table, self.central)
         # The estimator attributes the work of ``history`` (operations the table already holds).
         self.estimator = Estimator(table, self.spec.compensation, history)
         self.seq = 0
@@ -143,7 +154,7 @@ class TableOwner:
         await self._recover()
         if self.live:
             self._task = asyncio.create_task(self._run(), name=f"owner:{self.table_id}")
-            if self._seeds:
+            if self.sequencer.planned:
                 async with self.lock:
                     await self._process([])
 
@@ -169,28 +180,45 @@ class TableOwner:
         # The whole log is read: the estimator and the per-worker counts are functions of it.
         log = await self._store.read_log(self.table_id)
         operations = [operation_from_wire(record.operation) for record in log]
-        for record, op in zip(log, operations, strict=True):
-            if record.seq > base:
-                table.integrate(op)
-        self._reset(table, operations)
+        # The tail goes through the same one-operation-at-a-time replay as ``crowdfill audit``,
+        # so recovery stops where the live table completed (operations past it are not applied).
+        replayed = replay(
+            Sequencer(table, CentralClient(table, _fresh_row_id, close_when_satisfied=False)),
+            [(record.seq, op) for record, op in zip(log, operations, strict=True) if record.seq > base],
+            base_seq=base,
+        )
+        for divergence in replayed.divergences:
+            logger.error("table %s: replaying the log: %s", self.table_id, divergence)
+        history = [op for record, op in zip(log, operations, strict=True) if record.seq <= base]
+        history.extend(op for _, op in replayed.applied)
+        self._reset(table, history)
         self._stale = False
-        for record, op in zip(log, operations, strict=True):
+        for op in history:
             self.ops_by_worker[op.worker] += 1
+        for record in log:
             self._recent.append((record.seq, record.operation))
         self.seq = log[-1].seq if log else 0
         self.snapshot_seq = base
         # After a launch or a restart the central client may need rows now (e.g. inserts that
         # were computed but not persisted before a crash); _commit persists them with the next batch.
-        self._seeds = self.central.start()
+        self.sequencer.start()
         if self.status != LIVE:
-            self._seeds = []
+            self.sequencer.discard_planned()
             self.table.close()
+            self.end_seq = await self._stored_end_seq(replayed.completion_seq)
             if self.status in (COMPLETE, CLOSED):
                 self.settlement = await self._load_settlement()
         elif self.central.satisfied:
             # The table was complete before a crash cut its closing short: finish it now.
-            self._seeds = []
-            await self._finish(COMPLETE)
+            self.sequencer.discard_planned()
+            await self._finish(COMPLETE, replayed.completion_seq)
+
+    async def _stored_end_seq(self, replayed: int | None) -> int:
+        """Where a finished table ended: as stored, else (tables finished before it was stored) replayed."""
+        stored = await self._store.get_item(self.table_id, COMPLETION_KIND, "final")
+        if stored is not None:
+            return int(stored["seq"])
+        return replayed if replayed is not None and self.status == COMPLETE else self.seq
 
     # ------------------------------------------------------------------ submitting
     async def submit(self, op: Operation, origin: str | None = None) -> Outcome:
@@ -233,8 +261,7 @@ class TableOwner:
         try:
             if self._stale:
                 await self._recover()
-            seeds, self._seeds = self._seeds, []
-            await self._commit(batch, seeds)
+            await self._commit(batch)
             return
         except StoreError as error:
             logger.error("table %s: storage failed (%s); rebuilding from storage", self.table_id, error)
@@ -257,36 +284,33 @@ class TableOwner:
         while not self._queue.empty():
             _answer(self._queue.get_nowait(), failure=_not_live(self.status))
 
-    async def _commit(self, batch: Sequence[_Submission], seeds: Iterable[Insert]) -> None:
+    async def _commit(self, batch: Sequence[_Submission]) -> None:
         staged: list[tuple[_Submission | None, Operation]] = []
-        events: list[Event] = []
+        # Operations queued behind the one that satisfied the template: refused once the
+        # completion is durable (if the append fails they get the batch's failure instead).
+        late: list[_Submission] = []
+        self._sequence_inserts(staged)  # seeds planned at launch or recovery
         for submission in batch:
             if submission.future.done():
                 continue  # the sender went away before its turn
+            if self.sequencer.satisfied:
+                late.append(submission)
+                continue
             if submission.op.worker in self.blocked:
                 _answer(
                     submission, failure=Failure("worker_blocked", "you have been blocked from this table")
                 )
                 continue
             try:
-                op = self.table.validate(submission.op)
+                op = self.sequencer.apply(submission.op)
             except CrowdFillError as error:
                 _answer(submission, failure=Failure(error.code, error.message))
                 continue
-            events.extend(self.table.integrate(op))
             staged.append((submission, op))
-        inserts = list(seeds)
-        if events:
-            inserts.extend(self.central.observe(events))
-        while inserts:
-            new_events: list[Event] = []
-            for insert in inserts:
-                # The central client's inserts go through validation too: a bug there must not
-                # corrupt the table (it surfaces as a refused batch, see _run).
-                op = self.table.validate(insert)
-                new_events.extend(self.table.integrate(op))
-                staged.append((None, op))
-            inserts = self.central.observe(new_events)
+            self._sequence_inserts(staged)
+        complete = self.sequencer.satisfied
+        if complete:
+            self.sequencer.discard_planned()  # inserts for a complete table are never needed
         if not staged:
             return
         now = time.time()
@@ -311,16 +335,33 @@ class TableOwner:
         # acknowledgements (still under the lock, so readers see them in step with the table).
         for _, op in staged:
             self.estimator.observe(op)
-        if self.central.satisfied:
-            await self._finish(COMPLETE)
+        if complete:
+            await self._finish(COMPLETE, self.seq)
+            for submission in late:
+                _answer(submission, failure=_not_live(self.status))
         elif self.seq - self.snapshot_seq >= self._settings.snapshot_every:
             await self._save_snapshot()
         self._listener.changed(self)
 
+    def _sequence_inserts(self, staged: list[tuple[_Submission | None, Operation]]) -> None:
+        """Apply the central client's planned inserts, one at a time, until satisfied or none is left."""
+        while not self.sequencer.satisfied:
+            insert = self.sequencer.next_insert()
+            if insert is None:
+                return
+            # The central client's inserts go through validation too: a bug there must not
+            # corrupt the table (it surfaces as a refused batch, see _process).
+            staged.append((None, self.sequencer.apply(insert)))
+
     # ------------------------------------------------------------------ closing
-    async def _finish(self, status: str) -> None:
+    async def _finish(self, status: str, end_seq: int | None = None) -> None:
+        """Close the table; ``end_seq`` is the operation that completed it (default: the last one)."""
         self.table.close()
         self.status = status
+        self.end_seq = self.seq if end_seq is None else end_seq
+        await self._store.put_item(
+            self.table_id, COMPLETION_KIND, "final", {"status": status, "seq": self.end_seq}
+        )
         self.settlement = await self._settle(persist=True)
         await self._store.update_table(self.table_id, status=status, at=time.time())
         await self._save_snapshot()
@@ -329,9 +370,16 @@ class TableOwner:
 
     async def _settle(self, *, persist: bool) -> Settlement:
         log = await self._store.read_log(self.table_id)
+        completed = self.status == COMPLETE
+        # Only the operations up to the end of the collection count (older tables may hold more).
+        counted = [record for record in log if self.end_seq is None or record.seq <= self.end_seq]
         settlement = settle(
-            self.table, [operation_from_wire(record.operation) for record in log], self.spec.compensation
+            self.table,
+            [operation_from_wire(record.operation) for record in counted],
+            self.spec.compensation,
+            completed=completed,
         )
+        self.estimator.conclude(completed=completed)  # a closed table's estimates are this settlement
         if persist:
             await self._store.put_item(self.table_id, SETTLEMENT_KIND, "final", settlement.to_dict())
         return settlement
@@ -346,6 +394,11 @@ class TableOwner:
     async def _save_snapshot(self) -> None:
         await self._store.save_snapshot(self.table_id, self.seq, snapshot(self.table))
         self.snapshot_seq = self.seq
+
+
+def _fresh_row_id() -> str:
+    # Recovery's replay discards the inserts its central client plans, so any fresh id will do.
+    return "c" + secrets.token_hex(6)
 
 
 def _answer(

@@ -19,7 +19,7 @@ from pydantic import (
     ValidationError,
 )
 
-from crowdfill.model import Downvote, Fill, Operation, Upvote
+from crowdfill.model import Downvote, Fill, Operation, Retract, Upvote
 from crowdfill.server.failures import Failure
 
 _ROW_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
@@ -82,6 +82,9 @@ def operation(kind: str, worker: str, payload: Any) -> Operation:
             )
         return Fill(worker, fill.row_id, new_row_id, fill.column, fill.value, frozenset())
     vote = parse(VotePayload, payload)
+    if kind == "retract":
+        # The server's validate finds the sign and values of the worker's own record on the row.
+        return Retract(worker, vote.row_id)
     if kind == "upvote":
         return Upvote(worker, vote.row_id, frozenset())
     return Downvote(worker, vote.row_id, frozenset())

@@ -20,6 +20,7 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
+from crowdfill.server import own_votes
 from crowdfill.server.failures import Failure
 from crowdfill.server.owner import TableOwner
 from crowdfill.server.payloads import operation, single_payload
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 WORKER = "/worker"
 MONITOR = "/monitor"
-_OPERATIONS = ("fill", "upvote", "downvote")
+_OPERATIONS = ("fill", "upvote", "downvote", "retract")
 
 
 def table_room(table_id: str) -> str:
@@ -263,6 +264,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             for worker, kind, values in table.vote_records()
             if worker == session.worker_id
         ]
+        own_votes.add_row_ids(table, session.worker_id, my_votes)
         return {
             "table": {
                 "id": owner.table_id,
@@ -275,6 +277,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             "worker_id": session.worker_id,
             "rows": plain_rows(table),
             "my_votes": my_votes,
+            "my_retracted": own_votes.retracted(table, session.worker_id),
             "seq": owner.seq,
             "estimate": owner.estimator.estimate(session.worker_id),
         }
@@ -295,6 +298,9 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
 
     async def on_downvote(self, sid: str, *args: Any) -> dict[str, Any]:
         return await self._operate(sid, "downvote", args)
+
+    async def on_retract(self, sid: str, *args: Any) -> dict[str, Any]:
+        return await self._operate(sid, "retract", args)
 
     async def _operate(self, sid: str, kind: str, args: Sequence[Any]) -> dict[str, Any]:
         app = self._app

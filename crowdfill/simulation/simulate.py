@@ -92,6 +92,7 @@ def simulate(
         run.table,
         [entry.operation for entry in run.log],
         CompensationSettings(budget, growth=config.growth, vote_share=config.vote_share),
+        completed=run.end == "satisfied",
     )
     return conclude(
         config,

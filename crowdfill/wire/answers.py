@@ -179,3 +179,21 @@ class BatchHits(Answer):
 
 class Deleted(Answer):
     deleted: bool = Field(default=True)
+
+
+class AuditCheck(Answer):
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+class Audit(Answer):
+    """``GET /api/tables/{id}/audit``: the server's replay of the log, check by check."""
+
+    table_id: str
+    ok: bool
+    operations: int = 0
+    completion_seq: int | None = None
+    checks: list[AuditCheck] = Field(default_factory=list)
+    log_digest: str | None = None
+    outcome_digest: str | None = None

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
+from crowdfill.model.pattern import MAX_PATTERN_LENGTH
+
 Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
 
 
@@ -21,6 +23,11 @@ class ColumnModel(_Strict):
     name: StrictStr = Field(min_length=1, max_length=100)
     type: Literal["text", "integer", "number", "boolean", "date"] = "text"
     domain: list[Scalar] | None = Field(default=None, max_length=1000)
+    # Column rules (docs/protocol.md); which fit which type is checked by the model's schema.
+    min: StrictInt | StrictFloat | StrictStr | None = None
+    max: StrictInt | StrictFloat | StrictStr | None = None
+    max_length: StrictInt | None = None
+    pattern: StrictStr | None = Field(default=None, max_length=MAX_PATTERN_LENGTH)
 
 
 class SchemaModel(_Strict):

@@ -40,10 +40,17 @@ def maximum_matching_size(edges: dict[int, set[GroupKey]], excluded: set[GroupKe
     return sum(1 for p in edges if ("t", p) in pairs)
 
 
+def standing_records(table: CandidateTable) -> list[tuple[str, str, Values]]:
+    """The vote records that count: every record not covered by a retract's tombstone."""
+    tombstones = set(table.retractions())
+    return [record for record in table.vote_records() if record not in tombstones]
+
+
 def arrival_score(table: CandidateTable, values: Values) -> Score:
-    """Score of a new row with ``values``: u and d straight from the vote records (DESIGN §2)."""
-    up = {w for w, kind, voted in table.vote_records() if kind == "up" and voted == values}
-    down = {w for w, kind, voted in table.vote_records() if kind == "down" and voted <= values}
+    """Score of a new row with ``values``: u and d straight from the standing records (DESIGN §2)."""
+    records = standing_records(table)
+    up = {w for w, kind, voted in records if kind == "up" and voted == values}
+    down = {w for w, kind, voted in records if kind == "down" and voted <= values}
     return table.scoring.score(len(up), len(down))
 
 

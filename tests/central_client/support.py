@@ -13,6 +13,7 @@ from crowdfill.model import (
     Fill,
     Insert,
     Operation,
+    Retract,
     Upvote,
     Value,
     values_from_mapping,
@@ -69,3 +70,6 @@ class Driver:
 
     def downvote(self, worker: str, row_id: str) -> None:
         self.apply(Downvote(worker, row_id, frozenset()))
+
+    def retract(self, worker: str, row_id: str) -> None:
+        self.apply(Retract(worker, row_id))

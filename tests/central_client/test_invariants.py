@@ -15,6 +15,7 @@ from crowdfill.model import (
     Fill,
     Insert,
     Operation,
+    Retract,
     Schema,
     Scoring,
     Template,
@@ -64,7 +65,7 @@ def templates(draw: st.DrawFn, schema: Schema) -> Template:
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # "seed" | "fill" | "up" | "down"
+    kind: str  # "seed" | "fill" | "up" | "down" | "retract"
     row: int
     column: int
     value: int
@@ -74,7 +75,9 @@ class Step:
 
 steps = st.builds(
     Step,
-    kind=st.sampled_from(("seed", "fill", "fill", "fill", "up", "up", "up", "down", "down")),
+    kind=st.sampled_from(
+        ("seed", "fill", "fill", "fill", "up", "up", "up", "down", "down", "retract", "retract")
+    ),
     row=st.integers(0, 50),
     column=st.integers(0, 5),
     value=st.integers(0, 5),
@@ -90,6 +93,11 @@ def to_operation(driver: Driver, step: Step) -> Operation | None:
     schema = table.schema
     if step.kind == "seed":
         return Insert(driver.new_id(), frozenset(step.values), worker="seed")
+    if step.kind == "retract":
+        # One of the worker's own votes, named by a row (live or replaced) holding exactly its values.
+        mine = {values for worker, _, values in table.vote_records() if worker == step.worker}
+        holders = [row for row in table.all_rows() if row.values in mine]
+        return Retract(step.worker, holders[step.row % len(holders)].row_id) if holders else None
     live = table.rows()
     if step.kind == "up":
         live = [row for row in live if schema.is_complete(row.values)]
@@ -164,6 +172,7 @@ def test_the_invariant_holds_after_every_random_worker_operation(
         except CrowdFillError:
             continue
         applied += 1
+        event(f"applied: {type(op).__name__}")
         expected = oracle.minimal_insert_count(table)
         inserts = driver.client.observe(events)
         assert len(inserts) == expected, "inserts must be exactly as many as needed"

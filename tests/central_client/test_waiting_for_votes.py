@@ -116,3 +116,40 @@ def test_a_key_fixing_insert_that_takes_a_shared_group_also_inserts_for_the_row_
 
     assert sorted(dict(i.values).get("caps", 0) for i in inserts) == [0, 3]
     assert sorted(driver.client.matching()) == [0, 1]
+
+
+def test_once_an_upvote_of_the_wrong_row_is_retracted_the_template_row_is_served() -> None:
+    table = table_with([MESSI_FW])
+    driver = Driver(table)
+    wrong = driver.seed(MESSI_MF)
+    driver.seed_upvotes(wrong, "w1", "w2")
+    driver.start()
+    assert driver.client.waiting_for_votes() == [0]
+
+    driver.retract("w1", wrong)
+
+    assert table.score(wrong) == 0
+    assert driver.client.waiting_for_votes() == []
+    (insert,) = driver.inserted
+    assert dict(insert.values) == MESSI_FW
+    assert driver.client.matching() == {0: ("key", ("Messi", "Argentina"))}
+
+
+def test_retracted_downvotes_put_the_wrong_row_back_on_top_and_the_template_row_waits_again() -> None:
+    table = table_with([MESSI_FW])
+    driver = Driver(table)
+    wrong = driver.seed(MESSI_MF)
+    driver.seed_upvotes(wrong, "w1", "w2")
+    driver.start()
+    for worker in ("w3", "w4", "w5"):
+        driver.downvote(worker, wrong)
+    assert driver.client.inserted_count == 1
+
+    for worker in ("w3", "w4", "w5"):
+        driver.retract(worker, wrong)
+
+    assert table.status(wrong).value == "green"
+    assert table.status(driver.inserted[0].row_id).value == "yellow"
+    assert driver.client.waiting_for_votes() == [0]
+    assert driver.client.matching() == {}
+    assert driver.client.inserted_count == 1, "an insert that would arrive yellow is not made"

@@ -40,6 +40,10 @@ async def test_a_draft_is_created_patched_launched_and_closed(sdk: AsyncClient) 
     assert closed.status == "closed"
     assert closed.finished
     assert (await sdk.compensation(table.id)).settled
+    audit = await sdk.audit(table.id)
+    assert audit.ok
+    assert audit.table_id == table.id
+    assert audit.checks
 
 
 async def test_rows_log_exports_and_watch_follow_the_workers(server: LiveServer, sdk: AsyncClient) -> None:

@@ -3,7 +3,7 @@ fork under concurrent fills, and votes agree and disagree."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from hypothesis import strategies as st
@@ -17,6 +17,7 @@ from crowdfill.model import (
     Fill,
     Insert,
     Operation,
+    Retract,
     Schema,
     Scoring,
     Template,
@@ -94,8 +95,13 @@ def play(template: int, scoring: int, actions: list[Action]) -> History:
                 )
             elif kind in (4, 5, 6):
                 op = Upvote(worker, row_id, frozenset())
-            else:
+            elif kind == 7:
                 op = Downvote(worker, row_id, frozenset())
+            else:
+                # Take back one of the worker's votes, named by a row holding exactly its values.
+                mine = {values for voter, _, values in table.vote_records() if voter == worker}
+                holders = [row.row_id for row in table.all_rows() if row.values in mine]
+                op = Retract(worker, holders[row_pick % len(holders)] if holders else row_id)
         try:
             canonical = table.validate(op)
         except CrowdFillError:
@@ -111,7 +117,7 @@ def play(template: int, scoring: int, actions: list[Action]) -> History:
 
 actions = st.lists(
     st.tuples(
-        st.integers(0, 7), st.integers(0, 200), st.integers(0, 20), st.integers(0, 5), st.integers(0, 9)
+        st.integers(0, 8), st.integers(0, 200), st.integers(0, 20), st.integers(0, 5), st.integers(0, 9)
     ),
     min_size=10,
     max_size=120,
@@ -149,8 +155,28 @@ def settings(draw: st.DrawFn) -> CompensationSettings:
     )
 
 
-def exact_reference(history: History, settings: CompensationSettings) -> dict[str, Fraction]:
-    """Exact earnings by a direct reading of docs/compensation.md, with exact weights g**rank."""
+def standing(log: list[Operation]) -> list[Operation]:
+    """The log without the votes that a retract took back (and without the retracts themselves)."""
+    gone = {(op.worker, op.kind, op.values) for op in log if isinstance(op, Retract)}
+    kept: list[Operation] = []
+    for op in log:
+        if isinstance(op, Retract):
+            continue
+        sign = "up" if isinstance(op, Upvote) else "down"
+        if isinstance(op, Upvote | Downvote) and (op.worker, sign, op.values) in gone:
+            continue
+        if isinstance(op, Fill) and op.upvote and (op.worker, "up", op.values) in gone:
+            op = replace(op, upvote=False)
+        kept.append(op)
+    return kept
+
+
+def exact_reference(
+    history: History, settings: CompensationSettings, *, completed: bool
+) -> dict[str, Fraction]:
+    """Exact pay by a direct reading of docs/compensation.md, with exact weights g**rank: a table
+    closed early reserves the shares of the template rows it lacks; a completed one scales the
+    earnings up to the whole budget."""
     table, log = history.table, history.log
     schema = table.schema
     made_by: dict[str, Fill | Insert] = {}
@@ -168,7 +194,9 @@ def exact_reference(history: History, settings: CompensationSettings) -> dict[st
     growth = (
         Fraction(repr(settings.growth)) if isinstance(settings.growth, float) else Fraction(settings.growth)
     )
+    missing = 0 if completed else max(0, len(table.template) - len(final))
     weights = [growth**rank for rank in range(len(final))]
+    reserved = [growth**rank for rank in range(len(final), len(final) + missing)]
     share = (
         Fraction(repr(settings.vote_share))
         if isinstance(settings.vote_share, float)
@@ -178,7 +206,7 @@ def exact_reference(history: History, settings: CompensationSettings) -> dict[st
     column = {name: Fraction(given.get(name, 1)) for name in schema.names}
     earned: dict[str, Fraction] = {}
     for row, weight in zip(final, weights, strict=True):
-        row_share = settings.budget_cents * weight / sum(weights)
+        row_share = settings.budget_cents * weight / (sum(weights) + sum(reserved))
         current = made_by[first_with[row.values]]
         while isinstance(current, Fill):
             part = (1 - share) * row_share * column[current.column] / sum(column.values())
@@ -187,7 +215,7 @@ def exact_reference(history: History, settings: CompensationSettings) -> dict[st
         key = schema.key_of(row.values)
         agree: set[str] = set()
         against: set[str] = set()
-        for op in log:
+        for op in standing(log):
             if isinstance(op, Upvote) and op.values == row.values:
                 agree.add(op.worker)
             voted_up = isinstance(op, Upvote) or (isinstance(op, Fill) and op.upvote)
@@ -201,4 +229,7 @@ def exact_reference(history: History, settings: CompensationSettings) -> dict[st
         voters = agree - against
         for worker in voters:
             earned[worker] = earned.get(worker, Fraction(0)) + share * row_share / len(voters)
+    total = sum(earned.values(), Fraction(0))
+    if completed and total:
+        return {worker: amount * settings.budget_cents / total for worker, amount in earned.items()}
     return earned

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crowdfill.compensation import CompensationSettings, Estimator, settle
-from crowdfill.model import CandidateTable, Downvote, Fill, Insert, Operation, Scoring, Upvote, Value
+from crowdfill.model import (
+    CandidateTable,
+    Downvote,
+    Fill,
+    Insert,
+    Operation,
+    Retract,
+    Scoring,
+    Template,
+    Upvote,
+    Value,
+)
 from crowdfill.model.examples import SOCCER_PLAYER
 from tests.compensation.histories import History, histories
 from tests.compensation.histories import settings as compensation_settings
@@ -38,13 +50,14 @@ def test_estimates_never_add_up_to_more_than_the_budget(
 
 
 @EXAMPLES
-@given(histories(), compensation_settings())
+@given(histories(), compensation_settings(), st.booleans())
 def test_estimates_converge_to_the_payments_once_the_table_is_closed(
-    history: History, chosen: CompensationSettings
+    history: History, chosen: CompensationSettings, completed: bool
 ) -> None:
     table, estimator = _replayed_with_estimator(history, chosen)
     table.close()
-    settlement = settle(table, history.log, chosen)
+    estimator.conclude(completed=completed)
+    settlement = settle(table, history.log, chosen, completed=completed)
     for worker, cents in settlement.payments.items():
         estimate = estimator.estimate(worker)
         assert estimate["total"] == cents
@@ -108,6 +121,7 @@ def test_a_new_worker_sees_what_a_fill_and_a_vote_are_worth_before_doing_anythin
 
 
 PELE: dict[str, Value] = {"name": "Pelé", "nationality": "Brazil", "position": "FW", "caps": 92, "goals": 77}
+XAVI: dict[str, Value] = {"name": "Xavi", "nationality": "Spain", "position": "MF", "caps": 133, "goals": 13}
 
 
 def _complete_a_row(
@@ -131,8 +145,9 @@ def test_a_worker_who_completes_a_row_sees_its_share_at_once() -> None:
     table = CandidateTable(SOCCER_PLAYER)
     estimator = Estimator(table, CompensationSettings(10_000, vote_share=0.2))
     _complete_a_row(table, "solo", estimator)
-    # the completed row is blue (score 0, probable): its five values are the solo worker's
-    assert estimator.estimate("solo")["total"] == 8000
+    # the completed row is blue (score 0, probable): its five values are the solo worker's, and
+    # its vote part, which nobody earns, would go to them too when the table completes
+    assert estimator.estimate("solo")["total"] == 10_000
     table.close()
     assert estimator.estimate("solo")["total"] == 0  # it never became final: nothing is paid
 
@@ -141,11 +156,44 @@ def test_an_estimator_made_after_a_restart_attributes_the_history_it_is_given() 
     table = CandidateTable(SOCCER_PLAYER)
     log = _complete_a_row(table, "ann")
     chosen = CompensationSettings(1000)
-    assert Estimator(table, chosen, history=log).estimate("ann")["total"] == 800
+    assert Estimator(table, chosen, history=log).estimate("ann")["total"] == 1000
     # without the history the row is still counted, but nobody is known to have filled it
     without = Estimator(table, chosen)
     assert without.probable_rows() == {("Pelé", "Brazil"): "r5"}
     assert without.estimate("ann")["total"] == 0
+
+
+def test_a_workers_estimate_includes_the_redistributed_template_values_as_the_settlement_pays() -> None:
+    template = Template.define(SOCCER_PLAYER, [{"nationality": "Brazil"}, {}])
+    table = CandidateTable(SOCCER_PLAYER, template=template)
+    chosen = CompensationSettings(10_000, growth=1, vote_share=0.2)
+    estimator = Estimator(table, chosen)
+    log: list[Operation] = []
+
+    def do(op: Operation) -> None:
+        canonical = table.validate(op)
+        table.integrate(canonical)
+        estimator.observe(canonical)
+        log.append(canonical)
+
+    do(Insert("t0", frozenset({("nationality", "Brazil")})))
+    for index, column in enumerate(["name", "position", "caps", "goals"]):
+        do(Fill("ann", f"t{index}", f"t{index + 1}", column, PELE[column], frozenset()))
+    do(Upvote("ben", "t4", frozenset()))
+    # one of the two template rows is there and the other counts whole; in the present one only
+    # ann's four fills (0.64) and ben's vote (0.2) count: the template value's 0.16 is theirs too
+    assert estimator.estimate("ann")["total"] == 3478  # 10000 * 0.64 / 1.84, floored
+    assert estimator.estimate("ben")["total"] == 1086  # 10000 * 0.2 / 1.84
+    do(Insert("e0", frozenset()))
+    for index, (column, value) in enumerate(XAVI.items()):
+        do(Fill("cal", f"e{index}", f"e{index + 1}", column, value, frozenset()))
+    do(Upvote("ben", "e5", frozenset()))
+    table.close()
+    estimator.conclude(completed=True)
+    settlement = settle(table, log, chosen, completed=True)
+    assert settlement.paid_cents == 10_000
+    totals = {worker: estimator.estimate(worker)["total"] for worker in ("ann", "ben", "cal")}
+    assert totals == settlement.payments == {"ann": 3478, "ben": 2174, "cal": 4348}
 
 
 def test_a_downvote_on_the_probable_row_moves_the_estimate_to_its_rival() -> None:
@@ -169,3 +217,33 @@ def test_a_downvote_on_the_probable_row_moves_the_estimate_to_its_rival() -> Non
     assert [row.row_id for row in table.final_table()] == ["b5"]
     assert estimator.probable_rows() == {("Pelé", "Brazil"): "b5"}
     assert estimator.estimate("ben")["total"] > 0 == estimator.estimate("ann")["total"]
+
+
+def test_retracting_downvotes_on_a_part_moves_the_estimate_back_to_the_row_they_sank() -> None:
+    table = CandidateTable(SOCCER_PLAYER, Scoring("difference"))
+    settings = CompensationSettings(1000)
+    estimator = Estimator(table, settings)
+    log: list[Operation] = []
+
+    def do(op: Operation) -> None:
+        canonical = table.validate(op)
+        table.integrate(canonical)
+        estimator.observe(canonical)
+        log.append(canonical)
+
+    for prefix, worker, position in (("a", "ann", "FW"), ("b", "ben", "MF")):
+        do(Insert(f"{prefix}0", frozenset()))
+        values = {**PELE, "position": position}
+        for index, column in enumerate(["position", "name", "nationality", "caps", "goals"]):
+            do(Fill(worker, f"{prefix}{index}", f"{prefix}{index + 1}", column, values[column], frozenset()))
+    do(Upvote("fan", "a5", frozenset()))  # FW scores 2, MF 1
+    for critic in ("c1", "c2"):
+        do(Downvote(critic, "a1", frozenset()))  # {position: FW}: a part with no key
+    assert estimator.probable_rows() == {("Pelé", "Brazil"): "b5"}
+
+    for critic in ("c1", "c2"):
+        do(Retract(critic, "a1"))
+
+    assert estimator.probable_rows() == {("Pelé", "Brazil"): "a5"}
+    assert estimator.probable_rows() == Estimator(table, settings, history=log).probable_rows()
+    assert estimator.estimate("ann")["total"] > 0

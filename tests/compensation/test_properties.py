@@ -10,30 +10,31 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crowdfill.compensation import CompensationSettings, settle
+from crowdfill.compensation.unpaid import NO_CONTRIBUTIONS, REASONS, ROUNDING
 from crowdfill.model import Downvote, Fill, Insert, Upvote
-from tests.compensation.histories import SCHEMA, History, exact_reference, histories
+from tests.compensation.histories import SCHEMA, History, exact_reference, histories, standing
 from tests.compensation.histories import settings as compensation_settings
 
 EXAMPLES = settings(max_examples=150, deadline=None)
 
 
 @EXAMPLES
-@given(histories(), compensation_settings())
+@given(histories(), compensation_settings(), st.booleans())
 def test_payments_are_non_negative_whole_cents_that_never_exceed_the_budget(
-    history: History, chosen: CompensationSettings
+    history: History, chosen: CompensationSettings, completed: bool
 ) -> None:
-    settlement = settle(history.table, history.log, chosen)
+    settlement = settle(history.table, history.log, chosen, completed=completed)
     assert all(isinstance(c, int) and c >= 0 for c in settlement.payments.values())
     assert sum(settlement.payments.values()) == settlement.paid_cents <= chosen.budget_cents
     assert settlement.paid_cents + settlement.unpaid_cents == chosen.budget_cents
 
 
 @EXAMPLES
-@given(histories(), compensation_settings())
+@given(histories(), compensation_settings(), st.booleans())
 def test_each_payment_is_the_floor_of_the_exact_earnings_or_one_cent_more(
-    history: History, chosen: CompensationSettings
+    history: History, chosen: CompensationSettings, completed: bool
 ) -> None:
-    settlement = settle(history.table, history.log, chosen)
+    settlement = settle(history.table, history.log, chosen, completed=completed)
     total = Fraction(0)
     for worker, cents in settlement.payments.items():
         exact = settlement.exact_cents(worker)
@@ -45,32 +46,34 @@ def test_each_payment_is_the_floor_of_the_exact_earnings_or_one_cent_more(
 
 
 @EXAMPLES
-@given(histories(), compensation_settings())
+@given(histories(), compensation_settings(), st.booleans())
 def test_exact_earnings_match_a_direct_reading_of_the_formulas(
-    history: History, chosen: CompensationSettings
+    history: History, chosen: CompensationSettings, completed: bool
 ) -> None:
-    settlement = settle(history.table, history.log, chosen)
-    reference = exact_reference(history, chosen)
+    settlement = settle(history.table, history.log, chosen, completed=completed)
+    reference = exact_reference(history, chosen, completed=completed)
     for worker in set(settlement.payments) | set(reference):
         difference = settlement.exact_cents(worker) - reference.get(worker, Fraction(0))
         assert abs(difference) < Fraction(1, 10**6)
 
 
 @EXAMPLES
-@given(histories(), compensation_settings())
-def test_replaying_the_log_gives_the_same_settlement(history: History, chosen: CompensationSettings) -> None:
-    first = settle(history.table, history.log, chosen).to_dict()
-    again = settle(history.replay(), list(history.log), chosen).to_dict()
+@given(histories(), compensation_settings(), st.booleans())
+def test_replaying_the_log_gives_the_same_settlement(
+    history: History, chosen: CompensationSettings, completed: bool
+) -> None:
+    first = settle(history.table, history.log, chosen, completed=completed).to_dict()
+    again = settle(history.replay(), list(history.log), chosen, completed=completed).to_dict()
     assert first == again
     assert json.loads(json.dumps(first)) == first
 
 
 @EXAMPLES
-@given(histories(), compensation_settings())
+@given(histories(), compensation_settings(), st.booleans())
 def test_every_worker_in_the_log_is_listed_and_nobody_else(
-    history: History, chosen: CompensationSettings
+    history: History, chosen: CompensationSettings, completed: bool
 ) -> None:
-    settlement = settle(history.table, history.log, chosen)
+    settlement = settle(history.table, history.log, chosen, completed=completed)
     seen = {op.worker for op in history.log if not isinstance(op, Insert)}
     assert set(settlement.payments) == seen
     assert list(settlement.payments) == sorted(seen)
@@ -94,7 +97,7 @@ def _contributed(history: History, worker: str) -> bool:
                 return True
             current = made_by[current.row_id]
         key = schema.key_of(row.values)
-        for op in history.log:
+        for op in standing(history.log):
             if op.worker != worker:
                 continue
             if isinstance(op, Upvote) and op.values == row.values:
@@ -105,11 +108,11 @@ def _contributed(history: History, worker: str) -> bool:
 
 
 @EXAMPLES
-@given(histories(), compensation_settings())
+@given(histories(), compensation_settings(), st.booleans())
 def test_a_worker_whose_work_did_not_contribute_gets_nothing(
-    history: History, chosen: CompensationSettings
+    history: History, chosen: CompensationSettings, completed: bool
 ) -> None:
-    settlement = settle(history.table, history.log, chosen)
+    settlement = settle(history.table, history.log, chosen, completed=completed)
     for worker, cents in settlement.payments.items():
         if not _contributed(history, worker):
             assert cents == 0
@@ -117,24 +120,70 @@ def test_a_worker_whose_work_did_not_contribute_gets_nothing(
 
 
 @EXAMPLES
-@given(histories(), compensation_settings(), st.sampled_from(SCHEMA.names), st.integers(1, 7))
+@given(histories(), compensation_settings(), st.booleans(), st.sampled_from(SCHEMA.names), st.integers(1, 7))
 def test_raising_a_column_weight_never_lowers_what_that_columns_fillers_earn(
-    history: History, chosen: CompensationSettings, column: str, raise_by: int
+    history: History, chosen: CompensationSettings, completed: bool, column: str, raise_by: int
 ) -> None:
     weights = dict(chosen.column_weights or {})
     raised = {**weights, column: weights.get(column, 1) + raise_by}
-    before = settle(history.table, history.log, chosen)
+    before = settle(history.table, history.log, chosen, completed=completed)
     after = settle(
         history.table,
         history.log,
         CompensationSettings(chosen.budget_cents, chosen.growth, raised, chosen.vote_share),
+        completed=completed,
     )
     for worker in before.payments:
         earned_before, earned_after = before.earned(worker), after.earned(worker)
         # exactly, the column's part never shrinks
         assert earned_after.get(column, Fraction(0)) >= earned_before.get(column, Fraction(0))
-        if set(earned_before) <= {column, "vote"}:
-            # a worker paid only for this column (and votes) never earns less, and loses at most
-            # the largest-remainder cent in rounding
+        # a worker paid only for this column (and votes, unless the table completed: redistribution
+        # then follows the other workers' gains) never earns less, and loses at most the
+        # largest-remainder cent in rounding
+        if set(earned_before) <= ({column} if completed else {column, "vote"}):
             assert after.exact_cents(worker) >= before.exact_cents(worker)
             assert after.payments[worker] >= before.payments[worker] - 1
+
+
+@EXAMPLES
+@given(histories(), compensation_settings())
+def test_a_completed_table_pays_exactly_its_budget_unless_nobody_earned_anything(
+    history: History, chosen: CompensationSettings
+) -> None:
+    settlement = settle(history.table, history.log, chosen, completed=True)
+    if any(settlement.exact_cents(worker) for worker in settlement.payments):
+        assert settlement.paid_cents == sum(settlement.payments.values()) == chosen.budget_cents
+        assert settlement.unpaid_cents == 0
+        assert settlement.unpaid_reasons == {}
+    else:
+        assert settlement.paid_cents == 0
+        expected = {NO_CONTRIBUTIONS: chosen.budget_cents} if chosen.budget_cents else {}
+        assert settlement.unpaid_reasons == expected
+
+
+@EXAMPLES
+@given(histories(), compensation_settings(), st.booleans())
+def test_the_unpaid_reasons_add_up_to_the_unpaid_cents_with_documented_codes(
+    history: History, chosen: CompensationSettings, completed: bool
+) -> None:
+    settlement = settle(history.table, history.log, chosen, completed=completed)
+    reasons = settlement.unpaid_reasons
+    assert sum(reasons.values()) == settlement.unpaid_cents
+    assert set(reasons) <= set(REASONS)
+    assert all(isinstance(cents, int) and cents > 0 for cents in reasons.values())
+    assert list(reasons) == [reason for reason in REASONS if reason in reasons]
+    if reasons.get(ROUNDING):
+        # the fractional cents of the earnings: fewer than the workers who earned anything
+        assert reasons[ROUNDING] <= sum(1 for w in settlement.payments if settlement.exact_cents(w))
+
+
+@EXAMPLES
+@given(histories(), compensation_settings())
+def test_completing_never_pays_anyone_less_than_closing_early_would(
+    history: History, chosen: CompensationSettings
+) -> None:
+    completed = settle(history.table, history.log, chosen, completed=True)
+    closed = settle(history.table, history.log, chosen, completed=False)
+    for worker in closed.payments:
+        # fixed-point row weights differ by less than 2**-96 of the budget between the two
+        assert completed.exact_cents(worker) - closed.exact_cents(worker) > -Fraction(1, 10**6)

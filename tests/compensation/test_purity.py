@@ -20,13 +20,15 @@ from crowdfill.compensation import CompensationSettings, Estimator, settle
 from tests.compensation.histories import play
 from tests.compensation.worked_example import SETTINGS, doc_text, log_block, parse_log, run
 table, log, estimator = run(parse_log(log_block(doc_text())))
-out = [settle(table, log, SETTINGS).to_dict(), [estimator.estimate(w) for w in ("alice", "carol")]]
+out = [settle(table, log, SETTINGS, completed=True).to_dict()]
+out.append([estimator.estimate(w) for w in ("alice", "carol")])
 rng = random.Random(3)
 for _ in range(20):
     actions = [tuple(rng.randrange(n) for n in (8, 201, 21, 6, 10)) for _ in range(100)]
     history = play(rng.randrange(5), rng.randrange(3), actions)
     settings = CompensationSettings(10**6 + 7, growth=1.3, vote_share=0.3)
-    out.append(settle(history.table, history.log, settings).to_dict())
+    for completed in (False, True):
+        out.append(settle(history.table, history.log, settings, completed=completed).to_dict())
 print(json.dumps(out, sort_keys=True))
 """
 

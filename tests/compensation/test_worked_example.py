@@ -11,6 +11,7 @@ from tests.compensation.worked_example import (
     doc_text,
     log_block,
     parse_log,
+    render_closed,
     render_estimates,
     render_payments,
     render_rows,
@@ -34,16 +35,35 @@ def test_the_example_log_produces_the_papers_final_table() -> None:
 def test_the_rows_table_in_the_document_is_what_settle_computes() -> None:
     text = doc_text()
     table, log, _ = run(parse_log(log_block(text)))
-    assert _section(text, "rows") == render_rows(settle(table, log, SETTINGS))
+    assert _section(text, "rows") == render_rows(settle(table, log, SETTINGS, completed=True))
 
 
 def test_the_payments_table_in_the_document_is_what_settle_computes() -> None:
     text = doc_text()
     table, log, _ = run(parse_log(log_block(text)))
-    settlement = settle(table, log, SETTINGS)
+    settlement = settle(table, log, SETTINGS, completed=True)
     assert _section(text, "payments") == render_payments(settlement)
+    # the table completed (the template is satisfied): the whole budget is paid
+    assert settlement.paid_cents == 10_000
+    assert settlement.unpaid_cents == 0
+    assert settlement.unpaid_reasons == {}
+    assert settlement.payments == {
+        "alice": 2778,
+        "bob": 2894,
+        "carol": 873,
+        "dave": 2063,
+        "eve": 696,
+        "frank": 696,
+    }
+
+
+def test_the_early_close_in_the_document_is_what_settle_computes() -> None:
+    text = doc_text()
+    table, log, _ = run(parse_log(log_block(text)))
+    settlement = settle(table, log, SETTINGS, completed=False)
+    assert _section(text, "closed") == render_closed(settlement)
     assert settlement.paid_cents == 8400
-    assert settlement.unpaid_cents == 1600
+    assert settlement.unpaid_reasons == {"template_values": 1600}
     assert settlement.payments == {
         "alice": 2333,
         "bob": 2431,
@@ -57,13 +77,15 @@ def test_the_payments_table_in_the_document_is_what_settle_computes() -> None:
 def test_the_estimates_in_the_document_are_what_the_estimator_shows_before_closing() -> None:
     text = doc_text()
     table, log, estimator = run(parse_log(log_block(text)))
-    settlement = settle(table, log, SETTINGS)
+    settlement = settle(table, log, SETTINGS, completed=True)
     assert _section(text, "estimates") == render_estimates(estimator, list(settlement.payments))
 
 
 def test_after_closing_every_example_estimate_is_the_payment() -> None:
     table, log, estimator = run(parse_log(log_block(doc_text())))
-    settlement = settle(table, log, SETTINGS)
     table.close()
-    for worker, cents in settlement.payments.items():
-        assert estimator.estimate(worker)["total"] == cents
+    for completed in (True, False):
+        settlement = settle(table, log, SETTINGS, completed=completed)
+        estimator.conclude(completed=completed)
+        for worker, cents in settlement.payments.items():
+            assert estimator.estimate(worker)["total"] == cents

@@ -89,14 +89,26 @@ def render_rows(settlement: Settlement) -> str:
 
 def render_payments(settlement: Settlement) -> str:
     kinds = [*SOCCER_PLAYER.names, "vote"]
-    lines = ["| worker | " + " | ".join(kinds) + " | exact | paid |", "|" + "---|" * (len(kinds) + 3)]
+    header = "| worker | " + " | ".join(kinds) + " | earned | exact | paid |"
+    lines = [header, "|" + "---|" * (len(kinds) + 4)]
+    earned_total = Fraction(0)
     for worker, cents in settlement.payments.items():
         earned = settlement.earned(worker)
+        earned_total += sum(earned.values(), Fraction(0))
         cells = [money(earned[k]) if k in earned else "" for k in kinds]
-        lines.append(
-            f"| {worker} | " + " | ".join(cells) + f" | {money(settlement.exact_cents(worker))} | {cents} |"
-        )
-    lines.append("| **total** | " + " | ".join("" for _ in kinds) + f" | | **{settlement.paid_cents}** |")
+        cells += [money(sum(earned.values(), Fraction(0))), money(settlement.exact_cents(worker)), str(cents)]
+        lines.append(f"| {worker} | " + " | ".join(cells) + " |")
+    blanks = " | ".join("" for _ in kinds)
+    lines.append(f"| **total** | {blanks} | {money(earned_total)} | | **{settlement.paid_cents}** |")
+    return "\n".join(lines)
+
+
+def render_closed(settlement: Settlement) -> str:
+    """The same log settled as a table closed early: payments, then the unpaid cents by reason."""
+    lines = ["| worker | paid if closed early |", "|---|---|"]
+    lines.extend(f"| {worker} | {cents} |" for worker, cents in settlement.payments.items())
+    lines.append(f"| **total paid** | **{settlement.paid_cents}** |")
+    lines.extend(f"| unpaid: `{reason}` | {cents} |" for reason, cents in settlement.unpaid_reasons.items())
     return "\n".join(lines)
 
 

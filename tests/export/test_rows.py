@@ -7,7 +7,7 @@ import pytest
 from crowdfill.export import ExportError, fields_for_schema, rows_from_api, rows_from_table
 from crowdfill.export.fields import What
 from crowdfill.export.rows import contributions
-from crowdfill.model import Fill, Value
+from crowdfill.model import Fill, Retract, Value
 from tests.export.support import PEOPLE, TABLE, Crowd, FakeServer
 
 FIELDS = fields_for_schema(PEOPLE)
@@ -61,6 +61,15 @@ def test_without_the_log_only_voters_are_known_as_contributors() -> None:
     crowd, _, partial = collected()
     rows = {row["row_id"]: row for row in rows_from_table(crowd.table, FIELDS, "candidates")}
     assert rows[partial]["contributors"] == ["w4"]
+
+
+def test_a_worker_who_took_back_their_vote_is_no_contributor() -> None:
+    crowd, messi, partial = collected()
+    crowd.apply(Retract("w2", messi))
+    crowd.apply(Retract("w4", partial))
+    rows = {row["row_id"]: row for row in rows_from_table(crowd.table, FIELDS, "candidates", crowd.log)}
+    assert (rows[messi]["up"], rows[messi]["contributors"]) == (1, ["w1"])
+    assert (rows[partial]["down"], rows[partial]["contributors"]) == (0, ["w3"])
 
 
 def test_fillers_follow_the_chain_of_replaced_rows() -> None:

@@ -83,10 +83,12 @@ class FakeServer:
         payments: Mapping[str, int],
         budget_cents: int = 1000,
         status: str = "complete",
+        unpaid_reasons: Mapping[str, int] | None = None,
     ) -> None:
         self.payments = dict(payments)
         self.budget_cents = budget_cents
         self.status = status
+        self.unpaid_reasons = dict(unpaid_reasons or {})
         self.calls: list[tuple[str, str, Any]] = []
         self.batches = 0
         self.refuse_hits = False
@@ -99,8 +101,10 @@ class FakeServer:
         if self.status in ("complete", "closed"):
             settlement = {
                 "payments": self.payments,
+                "completed": self.status == "complete",
                 "paid_cents": sum(self.payments.values()),
-                "unpaid_cents": 0,
+                "unpaid_cents": sum(self.unpaid_reasons.values()),
+                "unpaid_reasons": self.unpaid_reasons,
             }
             return {"settled": True, "budget_cents": self.budget_cents, "settlement": settlement}
         estimates = {w: {"fill": {}, "vote": 0, "total": cents} for w, cents in self.payments.items()}

@@ -333,6 +333,43 @@ def test_the_prolific_bonus_file_is_written_from_the_settlement(tmp_path: Path) 
     assert [call[1] for call in server.calls] == ["/api/tables/soccer", "/api/tables/soccer/compensation"]
 
 
+def test_pay_prints_what_the_settlement_pays_and_what_it_leaves_unpaid_by_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    published_state(tmp_path)
+    client = offline_client()
+    with stubbed(client) as stubber:
+        expect_assignments(stubber, "HIT1", [assignment("A1", "W1")])
+        expect_bonuses(stubber, "HIT1", [])
+        server = FakeServer(
+            {"mturk:W1": 700},
+            status="closed",
+            unpaid_reasons={"closed_early_unfilled": 250, "template_values": 50},
+        )
+        code = cli.run_pay(cli_args(tmp_path, dry_run=True), constant(client), server.api)
+    assert code == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:3] == [
+        "table soccer (closed early): paid $7.00 of the $10.00 budget, unpaid $3.00",
+        "  unpaid closed_early_unfilled: $2.50",
+        "  unpaid template_values: $0.50",
+    ]
+
+
+def test_the_prolific_bonuses_say_a_completed_table_pays_its_budget(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = FakeServer({"prolific:5f3a": 600, "prolific:9e1d": 400})
+    assert cli.run_prolific_bonuses(cli_args(tmp_path, out=str(tmp_path / "b.csv")), server.api) == 0
+    assert (
+        "table soccer (completed): paid $10.00 of the $10.00 budget, unpaid $0.00" in capsys.readouterr().out
+    )
+    assert cli.run_prolific_bonuses(cli_args(tmp_path, out="-"), server.api) == 0
+    printed = capsys.readouterr()
+    assert printed.out == "5f3a,6.00\n9e1d,4.00\n"  # the bonus file alone on stdout
+    assert "paid $10.00 of the $10.00 budget" in printed.err
+
+
 def test_a_wrong_requester_token_is_reported_clearly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -18,6 +18,7 @@ from crowdfill.model import (
     Insert,
     MalformedMessage,
     Operation,
+    Retract,
     Row,
     RowInserted,
     RowReplaced,
@@ -25,6 +26,7 @@ from crowdfill.model import (
     Value,
     Values,
     VoteRecorded,
+    VoteRetracted,
 )
 from crowdfill.model.codec import event_from_wire, event_to_wire, operation_from_wire, operation_to_wire
 
@@ -43,6 +45,7 @@ operations: st.SearchStrategy[Operation] = st.one_of(
     st.builds(Fill, ids, ids, ids, ids, scalars, row_values, st.booleans()),
     st.builds(Upvote, ids, ids, row_values),
     st.builds(Downvote, ids, ids, row_values),
+    st.builds(Retract, ids, ids, row_values, st.sampled_from([None, "up", "down"])),
 )
 rows = st.builds(Row, ids, row_values)
 groups: st.SearchStrategy[GroupKey] = st.one_of(
@@ -54,6 +57,7 @@ events: st.SearchStrategy[Event] = st.one_of(
     st.builds(RowReplaced, ids, rows, st.booleans()),
     st.builds(VoteRecorded, ids, st.sampled_from(["up", "down"]), row_values, ids),
     st.builds(GroupRescored, groups),
+    st.builds(VoteRetracted, ids, st.sampled_from(["up", "down"]), row_values, ids),
 )
 
 
@@ -97,6 +101,18 @@ def test_a_client_may_leave_out_the_values_and_upvote_flag_the_server_computes()
     )
 
 
+def test_a_client_retract_names_only_the_row_and_the_server_adds_values_and_kind() -> None:
+    assert operation_from_wire({"type": "retract", "worker": "w", "row_id": "r1"}) == Retract("w", "r1")
+    canonical = Retract("w", "r1", frozenset({("name", "Xavi")}), "down")
+    assert operation_to_wire(canonical) == {
+        "type": "retract",
+        "worker": "w",
+        "row_id": "r1",
+        "values": {"name": "Xavi"},
+        "kind": "down",
+    }
+
+
 FILL = {"type": "fill", "worker": "w", "row_id": "r1", "new_row_id": "r2", "column": "c", "value": "x"}
 
 BAD_OPERATIONS: list[tuple[object, str]] = [
@@ -123,6 +139,8 @@ BAD_OPERATIONS: list[tuple[object, str]] = [
     ({**FILL, "new_row_id": None}, "field 'new_row_id' must be a non-empty string"),
     ({**FILL, "upvote": "yes"}, "field 'upvote' must be true or false"),
     ({**FILL, "column": ""}, "field 'column' must be a non-empty string"),
+    ({"type": "retract", "worker": "w", "row_id": "r", "kind": "sideways"}, "'up' or 'down'"),
+    ({"type": "retract", "worker": "w"}, "field 'row_id' must be a non-empty string"),
 ]
 
 

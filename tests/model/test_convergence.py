@@ -30,6 +30,7 @@ from crowdfill.model import (
     Fill,
     Insert,
     Operation,
+    Retract,
     Schema,
     Scoring,
     Template,
@@ -136,10 +137,15 @@ class Client:
             self.made += 1
             value: Any = rng.choice(RAW[column])
             return Fill(self.worker, row.row_id, f"{self.name}-{self.made}", column, value, frozenset())
-        if kind < 0.8:
+        if kind < 0.75:
             complete = [row for row in rows if SCHEMA.is_complete(row.values)]
             return Upvote(self.worker, rng.choice(complete).row_id, frozenset()) if complete else None
-        return Downvote(self.worker, rng.choice(rows).row_id, frozenset()) if rows else None
+        if kind < 0.9:
+            return Downvote(self.worker, rng.choice(rows).row_id, frozenset()) if rows else None
+        # Take back one of this worker's votes, naming a row (live or replaced) with exactly its values.
+        mine = {values for worker, _, values in self.table.vote_records() if worker == self.worker}
+        holders = [row.row_id for row in self.table.all_rows() if row.values in mine]
+        return Retract(self.worker, rng.choice(holders)) if holders else None
 
     def deliver(self, kind: str, text: str, stats: Counter[str]) -> None:
         if kind == "op":
@@ -210,6 +216,13 @@ def run_schedule(seed: int, stats: Counter[str], client_type: type[Client] = Cli
     for op in server.log:
         replay.integrate(op)
     assert replay.fingerprint() == expected, f"seed {seed}: replaying the log gave another table"
+    # In any order, e.g. a retract before the vote it takes back: the tombstone still wins.
+    shuffled = list(server.log)
+    rng.shuffle(shuffled)
+    replay = CandidateTable(SCHEMA, SCORING, TEMPLATE)
+    for op in shuffled:
+        replay.integrate(op)
+    assert replay.fingerprint() == expected, f"seed {seed}: replaying the log shuffled gave another table"
     stats["schedules"] += 1
     stats["rows at the end"] += len(server.table)
     stats["final rows at the end"] += len(server.table.final_table())
@@ -240,6 +253,8 @@ def test_the_schedules_exercise_refusals_changed_acks_duplicates_and_rebuilds() 
     assert stats["sent Fill"] > 0
     assert stats["sent Upvote"] > 0
     assert stats["sent Downvote"] > 0
+    assert stats["sent Retract"] > 0
+    assert stats["refused: vote_retracted"] + stats["refused: no_vote_to_retract"] > 0
 
 
 @pytest.mark.nightly

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from crowdfill.model import CandidateTable, Downvote, Fill, Insert, MalformedMessage, Upvote
+from crowdfill.model import CandidateTable, Downvote, Fill, Insert, MalformedMessage, Retract, Upvote
 from crowdfill.model.snapshot import restore, snapshot
 from tests.model.support import MESSI, NEYMAR, Builder, soccer_table, values
 
@@ -108,6 +108,11 @@ def _state() -> dict[str, Any]:
             "values must be an object",
         ),
         (lambda s: s["removed"].append(3), "removed row ids must be non-empty strings"),
+        (lambda s: s.update(retracted={}), "field 'retracted' must be a list"),
+        (
+            lambda s: s["retracted"].append({"worker": "w", "kind": "sideways", "values": {}}),
+            "a retracted vote needs a worker and kind",
+        ),
     ],
 )
 def test_a_damaged_snapshot_is_refused_with_a_clear_error(damage: Any, message: str) -> None:
@@ -122,3 +127,25 @@ def test_a_snapshot_that_is_not_an_object_is_refused() -> None:
     table = soccer_table()
     with pytest.raises(MalformedMessage, match="unknown snapshot format"):
         restore(table.schema, table.scoring, table.template, [])  # type: ignore[arg-type]  # bad input
+
+
+def test_a_snapshot_carries_the_tombstones_of_retracted_votes() -> None:
+    table, build = populated()
+    messi = next(row.row_id for row in table.rows() if ("name", "Messi") in row.values)
+    upvote = Upvote("w2", messi, values(MESSI))  # as w2 cast it in populated()
+    build.apply(Retract("w2", messi))
+    copy = restored(table)
+    assert copy.fingerprint() == table.fingerprint()
+    assert copy.retractions() == [("w2", "up", values(MESSI))]
+    # The tombstone still wins over the vote if a replica meets the vote again.
+    assert copy.integrate(upvote) == []
+    assert copy.upvoters(messi) == {"w1"}
+
+
+def test_a_snapshot_from_before_retracts_restores_with_no_tombstones() -> None:
+    table, _ = populated()
+    state = json.loads(json.dumps(snapshot(table)))
+    del state["retracted"]
+    copy = restore(table.schema, table.scoring, table.template, state)
+    assert copy.fingerprint() == table.fingerprint()
+    assert copy.retractions() == []

@@ -19,6 +19,7 @@ from crowdfill.model import (
     Fill,
     Insert,
     Operation,
+    Retract,
     Schema,
     Scoring,
     Status,
@@ -156,6 +157,25 @@ class TableMachine(RuleBasedStateMachine):
     def downvote(self, worker: str, row: int) -> None:
         self.attempt(Downvote(worker, self.pick_row(row), frozenset()))
 
+    @rule(worker=workers, row=picks, own=st.booleans())
+    def retract(self, worker: str, row: int, own: bool) -> None:
+        """Mostly a row holding exactly one of the worker's records, sometimes any row."""
+        mine = [values for w, _, values in self.table.vote_records() if w == worker]
+        holders = [r.row_id for r in self.table.all_rows() if r.values in mine]
+        row_id = holders[row % len(holders)] if own and holders else self.pick_row(row)
+        self.attempt(Retract(worker, row_id))
+
+    @rule(worker=workers, row=picks)
+    def recast_after_retract(self, worker: str, row: int) -> None:
+        """Voting again after a retract: the same sign is refused, the other may be accepted."""
+        gone = [(kind, values) for w, kind, values in self.table.retractions() if w == worker]
+        if not gone:
+            return
+        kind, values = gone[row % len(gone)]
+        holders = [r.row_id for r in self.table.all_rows() if r.values == values]
+        vote = Upvote if (kind == "up") == (row % 2 == 0) else Downvote
+        self.attempt(vote(worker, holders[row % len(holders)], frozenset()))
+
     @rule(pick=picks)
     @precondition(lambda self: bool(self.accepted))
     def integrate_again(self, pick: int) -> None:
@@ -174,6 +194,22 @@ class TableMachine(RuleBasedStateMachine):
     def counts_equal_a_recount_from_the_vote_records(self) -> None:
         table = self.table
         assert recount(table) == {r.row_id: (table.up(r.row_id), table.down(r.row_id)) for r in table.rows()}
+
+    @invariant()
+    def the_vote_records_are_the_accepted_votes_minus_the_retracted_ones(self) -> None:
+        cast: set[tuple[str, str, Values]] = set()
+        retracted: set[tuple[str, str, Values]] = set()
+        for op in self.accepted:
+            if isinstance(op, Upvote) or (isinstance(op, Fill) and op.upvote):
+                cast.add((op.worker, "up", op.values))
+            elif isinstance(op, Downvote):
+                cast.add((op.worker, "down", op.values))
+            elif isinstance(op, Retract):
+                assert op.kind is not None
+                assert (op.worker, op.kind, op.values) in cast, "a retract names a vote that was cast"
+                retracted.add((op.worker, op.kind, op.values))
+        assert set(self.table.vote_records()) == cast - retracted
+        assert set(self.table.retractions()) == retracted
 
     @invariant()
     def a_worker_counts_at_most_once_per_row(self) -> None:

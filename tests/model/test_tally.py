@@ -98,3 +98,49 @@ def test_a_downvote_on_no_values_is_ignored_rather_than_counted_against_every_ro
     assert tally.down(row) == 0
     assert not tally.counts_worker("w1", row)
     assert list(tally.records()) == []
+
+
+def test_a_retract_removes_the_record_and_shrinks_d_of_every_tracked_superset() -> None:
+    tally = Tally()
+    partial = frozenset({("a", 1)})
+    fuller = frozenset({("a", 1), ("b", 2)})
+    for values in (partial, fuller):
+        tally.track(values)
+    tally.record_down("w1", partial)
+    tally.record_up("w2", fuller)
+    shrunk = tally.retract("w1", "down", partial)
+    assert sorted(map(sorted, shrunk or [])) == sorted(map(sorted, [partial, fuller]))
+    assert (tally.down(partial), tally.down(fuller)) == (0, 0)
+    assert not tally.counts_worker("w1", fuller)
+    assert tally.retract("w2", "up", fuller) == [fuller]
+    assert tally.up(fuller) == 0
+    assert list(tally.records()) == []
+    assert set(tally.retractions()) == {("w1", "down", partial), ("w2", "up", fuller)}
+
+
+def test_a_retract_is_idempotent_and_beats_a_record_that_arrives_later() -> None:
+    tally = Tally()
+    row = frozenset({("a", 1)})
+    tally.track(row)
+    assert tally.retract("w1", "down", row) == []  # nothing to remove yet: only the tombstone
+    assert tally.retract("w1", "down", row) is None  # the same retract again
+    assert tally.record_down("w1", row) is None
+    assert tally.down(row) == 0
+    assert tally.retract("w1", "up", row) == []
+    assert tally.record_up("w1", row) is False
+    assert tally.record_down("w2", row) == [row]  # tombstones are per worker
+
+
+def test_a_worker_with_two_downvotes_on_parts_of_a_row_counts_until_both_are_retracted() -> None:
+    tally = Tally()
+    left, right = frozenset({("a", 1)}), frozenset({("b", 2)})
+    both = left | right
+    tally.track(both)
+    tally.record_down("w1", left)
+    tally.record_down("w1", right)
+    assert tally.retract("w1", "down", left) == []
+    assert tally.downvoters(both) == {"w1"}
+    assert tally.retract("w1", "down", right) == [both]
+    assert tally.downvoters(both) == frozenset()
+    # Untracked value sets are recounted from the records: the retracted ones are gone there too.
+    assert tally.downvoters(left | {("c", 3)}) == frozenset()

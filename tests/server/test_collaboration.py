@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -269,3 +270,143 @@ async def test_the_snapshot_names_the_template_so_a_page_knows_which_downvotes_a
     assert outcomes["atlantis"] is None
     for worker in (ann, bob):
         await worker.disconnect()
+
+
+def counts_of(worker: WorkerClient) -> dict[str, tuple[int, int]]:
+    table = worker.table
+    assert table is not None
+    return {row.row_id: (table.up(row.row_id), table.down(row.row_id)) for row in table.rows()}
+
+
+async def test_workers_take_back_their_votes_and_every_replica_counts_only_standing_votes(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    voters = await crowd(server, http, CAPITALS, "ann", "bob", "cat", "dan")
+    table, (ann, bob, cat, dan) = voters.table, voters.workers
+    france = voters.row_id(country="France")
+    assert (await ann.fill(france, "capital", "Paris", new_row_id="paris"))["ok"]
+    for worker in (bob, cat, dan):
+        await worker.wait_for(lambda w=worker: "paris" in w.rows())
+    assert (await bob.upvote("paris"))["ok"]
+    assert (await cat.upvote("paris"))["ok"]
+    assert (await dan.downvote("paris"))["ok"]
+
+    # Three retracts at once, one of them the filler's automatic upvote.
+    acks = await asyncio.gather(ann.retract("paris"), bob.retract("paris"), dan.retract("paris"))
+    assert all(ack["ok"] for ack in acks), acks
+    assert [(a["op"]["type"], a["op"]["kind"]) for a in acks] == [
+        ("retract", "up"),
+        ("retract", "up"),
+        ("retract", "down"),
+    ]
+    assert acks[0]["op"]["values"] == {"country": "France", "capital": "Paris"}
+
+    again = await bob.upvote("paris")
+    assert again["error"]["code"] == "vote_retracted"
+    twice = await bob.retract("paris")
+    assert twice["error"]["code"] == "no_vote_to_retract"
+    assert (await bob.downvote("paris"))["ok"]  # the other sign is still open
+    unknown = await bob.retract("nowhere")
+    assert unknown["error"]["code"] == "unknown_row"
+    malformed = await bob.emit("retract", {"row": "paris"})
+    assert malformed["error"]["code"] == "malformed"
+
+    view = await converge(http, table["id"], [ann, bob, cat, dan])
+    paris = row_with(view["rows"], country="France", capital="Paris")
+    assert (paris["up"], paris["down"]) == (1, 1)
+    for worker in (ann, bob, cat, dan):
+        assert counts_of(worker)["paris"] == (1, 1), worker.worker_id
+    await voters.disconnect()
+
+
+async def test_concurrent_votes_and_retracts_converge_on_every_replica(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    definition = {
+        **CAPITALS,
+        "schema": {"columns": [{"name": "country"}, {"name": "capital"}], "key": ["country"]},
+        "scoring": {"family": "difference"},
+        "template": [{} for _ in range(8)],
+    }
+    table = await create_table(http, definition)
+    workers = await join(server, http, table["id"], "w1", "w2", "w3", "w4")
+    refused: set[str] = set()
+    retracted: list[str] = []
+
+    async def busy(worker: WorkerClient, seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(25):
+            assert worker.table is not None
+            rows = worker.table.rows()
+            roll = rng.random()
+            if roll < 0.35:
+                open_rows = [
+                    (r.row_id, c) for r in rows for c in ("country", "capital") if c not in dict(r.values)
+                ]
+                if not open_rows:
+                    continue
+                row_id, column = rng.choice(open_rows)
+                ack = await worker.fill(row_id, column, rng.choice(("a", "b")))
+            elif roll < 0.55:
+                ack = await worker.upvote(rng.choice(rows).row_id)
+            elif roll < 0.75:
+                ack = await worker.downvote(rng.choice(rows).row_id)
+            else:
+                mine = {v for w, _, v in worker.table.vote_records() if w == worker.worker_id}
+                holders = [r.row_id for r in worker.table.all_rows() if r.values in mine]
+                ack = await worker.retract(rng.choice(holders or [rows[0].row_id]))
+                if ack["ok"]:
+                    retracted.append(ack["op"]["kind"])
+            if not ack["ok"]:
+                refused.add(ack["error"]["code"])
+
+    await asyncio.gather(*(busy(worker, seed) for seed, worker in enumerate(workers)))
+    view = await converge(http, table["id"], workers)
+    assert retracted, "the run took no vote back"
+    expected = {row["row_id"]: (row["up"], row["down"]) for row in view["rows"]}
+    for worker in workers:
+        assert counts_of(worker) == expected, worker.worker_id
+    # Only refusals a worker acting on a slightly stale replica can meet.
+    assert refused <= {
+        "cell_already_filled",
+        "duplicate_vote",
+        "empty_row_downvoted",
+        "incomplete_row_upvoted",
+        "no_vote_to_retract",
+        "template_protected",
+        "unknown_row",
+        "vote_retracted",
+        "row_replaced",
+    }
+    for worker in workers:
+        await worker.disconnect()
+
+
+async def test_a_downvote_on_a_part_is_undone_through_the_replaced_row_the_snapshot_names(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    table = await create_table(http, {**CAPITALS, "template": [{}, {}]})
+    ann, bob = await join(server, http, table["id"], "ann", "bob")
+    empty = next(iter(ann.rows()))
+    assert (await ann.fill(empty, "country", "Atlantis", new_row_id="atl"))["ok"]
+    await bob.wait_for(lambda: "atl" in bob.rows())
+    assert (await bob.downvote("atl"))["ok"]
+    assert (await ann.fill("atl", "capital", "Poseidonia", new_row_id="atl2"))["ok"]
+    view = await converge(http, table["id"], [ann, bob])
+    assert row_with(view["rows"], country="Atlantis", capital="Poseidonia")["down"] == 1
+
+    await bob.disconnect()
+    fresh = WorkerClient(server.base_url, bob.token)
+    await fresh.connect()
+    assert fresh.snapshots[-1]["my_votes"] == [
+        {"kind": "down", "values": {"country": "Atlantis"}, "row_id": "atl"}
+    ]
+    wrong = await fresh.retract("atl2")
+    assert wrong["error"]["code"] == "no_vote_to_retract"
+    undone = await fresh.retract("atl")
+    assert undone["ok"]
+    assert undone["op"]["kind"] == "down"
+    view = await converge(http, table["id"], [ann])
+    assert row_with(view["rows"], country="Atlantis", capital="Poseidonia")["down"] == 0
+    await ann.disconnect()
+    await fresh.disconnect()

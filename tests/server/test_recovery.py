@@ -92,3 +92,37 @@ async def test_a_failed_append_refuses_the_operation_and_changes_nothing() -> No
             assert retried["ok"]
             assert retried["seq"] == before["seq"] + 1
             await ann.disconnect()
+
+
+async def test_retracted_votes_stay_retracted_after_a_restart(tmp_path: Path) -> None:
+    settings = test_settings(store_url=None, data_dir=tmp_path, snapshot_every=2)
+    with live_server(settings) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
+            table = await create_table(http, CAPITALS)
+            ann = WorkerClient(server.base_url, await worker_token(http, table["id"], "ann"))
+            bob = WorkerClient(server.base_url, await worker_token(http, table["id"], "bob"))
+            await ann.connect()
+            await bob.connect()
+            france = next(r for r, values in ann.rows().items() if dict(values) == {"country": "France"})
+            assert (await ann.fill(france, "capital", "Paris", new_row_id="paris"))["ok"]
+            await bob.wait_for(lambda: "paris" in bob.rows())
+            assert (await bob.upvote("paris"))["ok"]
+            assert (await bob.retract("paris"))["ok"]  # lands in a snapshot (every 2 ops)
+            assert (await ann.retract("paris"))["ok"]  # and one in the log tail
+            before = await candidates(http, table["id"])
+            await ann.disconnect()
+            await bob.disconnect()
+    with live_server(settings) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
+            after = await candidates(http, table["id"])
+            assert after == before
+            paris = next(row for row in after["rows"] if row["row_id"] == "paris")
+            assert (paris["up"], paris["down"]) == (0, 0)
+            fresh = WorkerClient(server.base_url, bob.token)
+            await fresh.connect()
+            assert fresh.snapshots[-1]["my_votes"] == []
+            assert fresh.snapshots[-1]["my_retracted"] == [
+                {"kind": "up", "values": {"country": "France", "capital": "Paris"}}
+            ]
+            assert (await fresh.upvote("paris"))["error"]["code"] == "vote_retracted"
+            await fresh.disconnect()

@@ -138,3 +138,14 @@ def test_a_crowd_that_cannot_finish_stalls_instead_of_running_forever() -> None:
     simulation = _run(0, crowd=lonely, scoring=Scoring("threshold", min_votes=3))
     assert simulation.run.end == "stalled"
     assert simulation.report.crowdfill.quality.recall < 1.0
+
+
+def test_a_satisfied_run_pays_the_whole_budget_and_a_run_stopped_early_keeps_some() -> None:
+    done = _run(6, crowd=CrowdSettings(accuracy=(0.7, 0.95)))
+    assert done.run.end == "satisfied"
+    # the keys:10 template supplied every key value; their share goes to the workers too
+    assert done.report.crowdfill.paid_cents == done.report.settings["budget_cents"]
+    assert done.report.crowdfill.unpaid_cents == 0
+    stopped = _run(2, crowd=EIGHTY, limits=Limits(max_steps=15))
+    assert stopped.run.end == "step limit"
+    assert stopped.report.crowdfill.unpaid_cents > 0

@@ -111,6 +111,9 @@ class WorkerClient:
     async def downvote(self, row_id: str) -> dict[str, Any]:
         return await self.emit("downvote", {"row_id": row_id})
 
+    async def retract(self, row_id: str) -> dict[str, Any]:
+        return await self.emit("retract", {"row_id": row_id})
+
     # ------------------------------------------------------------------ replica
     def rows(self) -> dict[str, Values]:
         assert self.table is not None, "not joined"

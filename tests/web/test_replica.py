@@ -19,6 +19,7 @@ from crowdfill.model import (
     Fill,
     Insert,
     Operation,
+    Retract,
     Schema,
     Scoring,
     Upvote,
@@ -44,6 +45,7 @@ async ([log, orders]) => {
       order: replica.order,
       rows: replica.liveRows().map((row) => [row.row_id, row.values]),
       votes: replica.myVotes.map((vote) => [vote.kind, vote.values]),
+      retracted: replica.myRetracted.map((vote) => [vote.kind, vote.values]),
     };
   });
 }
@@ -77,8 +79,13 @@ def _random_log(seed: int) -> tuple[list[dict[str, Any]], CandidateTable]:
             run(Fill(worker, row.row_id, f"f{next(ids)}", column, value, frozenset()))
         elif roll < 0.75:
             run(Upvote(worker, row.row_id, frozenset()))
-        elif roll < 0.95:
+        elif roll < 0.88:
             run(Downvote(worker, row.row_id, frozenset()))
+        elif roll < 0.95:
+            # Take back one of the worker's votes, naming a row with exactly its values.
+            mine = {values for voter, _, values in table.vote_records() if voter == worker}
+            holders = [r.row_id for r in table.all_rows() if r.values in mine]
+            run(Retract(worker, rng.choice(holders) if holders else row.row_id))
         else:
             run(Insert(f"i{next(ids)}", frozenset()))
     return log, table
@@ -120,8 +127,79 @@ def test_the_page_replica_converges_to_the_models_table_for_any_arrival_order(pa
         for worker, kind, values in table.vote_records()
         if worker == "ann"
     )
+    expected_retracted = sorted(
+        (kind, _canonical(values_to_dict(values)))
+        for worker, kind, values in table.retractions()
+        if worker == "ann"
+    )
     assert any(op["type"] == "fill" for op in log)
     for result in results:
         assert len(result["order"]) == len(set(result["order"]))
         assert sorted((row_id, _canonical(values)) for row_id, values in result["rows"]) == expected_rows
         assert sorted((kind, _canonical(values)) for kind, values in result["votes"]) == expected_votes
+        assert sorted((kind, _canonical(v)) for kind, v in result["retracted"]) == expected_retracted
+
+
+def test_the_generated_logs_take_votes_back_including_anns() -> None:
+    logs = [_random_log(seed)[0] for seed in range(8)]
+    retracts = [op for log in logs for op in log if op["type"] == "retract"]
+    assert {op["kind"] for op in retracts} == {"up", "down"}
+    assert any(op["worker"] == "ann" for op in retracts)
+
+
+UNDO = """
+async () => {
+  const { Replica } = await import("/static/js/replica.js");
+  const replica = new Replica(["a", "b"]);
+  replica.me = "ann";
+  replica.apply({ type: "insert", row_id: "i1", values: {} });
+  const fill = (worker, from, to, column, values, upvote) =>
+    replica.apply({
+      type: "fill", worker, row_id: from, new_row_id: to, column, value: values[column], values, upvote,
+    });
+  fill("ann", "i1", "f1", "a", { a: "x" }, false);
+  replica.apply({ type: "downvote", worker: "ann", row_id: "f1", values: { a: "x" } });
+  fill("bob", "f1", "f2", "b", { a: "x", b: "y" }, true);
+  const row = { a: "x", b: "y" };
+  const before = {
+    mine: replica.myVoteOn(row),
+    undo: replica.undoableVoteOn("f2", row),
+    canUp: replica.canUpvote(row),
+  };
+  const retract = { type: "retract", worker: "ann", row_id: "f1", values: { a: "x" }, kind: "down" };
+  const changed = replica.apply(retract);
+  const again = replica.apply(retract);
+  const after = {
+    mine: replica.myVoteOn(row),
+    undo: replica.undoableVoteOn("f2", row),
+    canUp: replica.canUpvote(row),
+    canDownPart: replica.canDownvote({ a: "x" }, () => false),
+    canDownRow: replica.canDownvote(row, () => false),
+  };
+  const early = new Replica(["a", "b"]);
+  early.me = "ann";
+  early.apply(retract);
+  early.apply({ type: "downvote", worker: "ann", row_id: "f1", values: { a: "x" } });
+  return { before, changed, again, after, late: early.myVotes.length };
+}
+"""
+
+
+def test_undo_names_the_row_of_a_downvoted_part_and_the_retracted_vote_is_not_offered_again(
+    page: Page,
+) -> None:
+    result = page.evaluate(UNDO)
+    assert result["before"] == {
+        "mine": "down",
+        "undo": {"kind": "down", "values": {"a": "x"}, "rowId": "f1"},
+        "canUp": False,
+    }
+    assert (result["changed"], result["again"]) == (True, False)
+    assert result["after"] == {
+        "mine": None,
+        "undo": None,
+        "canUp": True,  # the other sign, on the completion
+        "canDownPart": False,  # the same vote again: refused by the server, not offered
+        "canDownRow": True,
+    }
+    assert result["late"] == 0, "a retract that arrived first still wins over its vote"

@@ -106,9 +106,49 @@ def test_the_requester_downloads_the_final_table_and_reads_the_compensation_repo
 
     page.get_by_role("button", name="Compensation report").click()
     report = page.locator("#compensation")
-    expect(report).to_contain_text("Settled")
-    expect(report.locator("tbody tr")).to_have_count(1)
-    expect(report.locator("tbody tr td").first).to_have_text("ann")
+    # France came from the template; the completed table pays ann its share too: the whole budget
+    expect(report).to_contain_text("Settled (completed): $5.00 paid of a $5.00 budget, $0.00 unpaid.")
+    expect(report.locator("#unpaid-reasons")).to_have_text("The whole budget is paid out.")
+    payments = report.locator("table:not(#unpaid-reasons) tbody tr")
+    expect(payments).to_have_count(1)
+    expect(payments.locator("td")).to_have_text(["ann", "$5.00"])
+
+
+def _dollars(cents: int) -> str:
+    return f"${cents // 100}.{cents % 100:02d}"
+
+
+def test_the_compensation_report_of_a_table_closed_early_shows_what_is_unpaid_and_why(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table(capitals_definition(template=[{"country": "France"}, {}]))
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"))
+    ann.fill(ann.row_with("France"), "capital", "Paris")
+    expect(ann.row_with("Paris")).to_have_count(1)
+    server.call("POST", f"/api/tables/{table}/close")
+    rest = server.call("GET", f"/api/tables/{table}/compensation")
+    # the second template row never got a final row; France was the template's; nobody but the
+    # filler voted for Paris
+    assert set(rest["unpaid_reasons"]) >= {"closed_early_unfilled", "template_values", "no_agreeing_voters"}
+
+    page = new_context(browser, contexts, requester_token=server.token).new_page()
+    page.goto(f"{server.base_url}/#table={table}")
+    expect(page.locator("#status-badge")).to_have_text("closed")
+    page.get_by_role("button", name="Compensation report").click()
+    report = page.locator("#compensation")
+    expect(report).to_contain_text(
+        f"Settled (closed early): {_dollars(rest['paid_cents'])} paid of a $5.00 budget, "
+        f"{_dollars(rest['unpaid_cents'])} unpaid."
+    )
+    reasons = report.locator("#unpaid-reasons tbody tr")
+    expect(reasons).to_have_count(len(rest["unpaid_reasons"]))
+    for code, cents in rest["unpaid_reasons"].items():
+        expect(report.locator(f'#unpaid-reasons tr[data-reason="{code}"] td').last).to_have_text(
+            _dollars(cents)
+        )
+    expect(report.locator('#unpaid-reasons tr[data-reason="closed_early_unfilled"]')).to_contain_text(
+        "template rows that never got a final row"
+    )
 
 
 def test_closing_a_live_table_takes_two_clicks_and_ends_the_workers_session(

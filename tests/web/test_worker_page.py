@@ -298,3 +298,45 @@ def test_after_a_reconnect_the_page_catches_up_and_keeps_what_the_worker_was_typ
     expect(draft).to_have_value("Germ")
     # The reconnection asked for what it missed: its Socket.IO CONNECT carried the last seq it saw.
     assert any('"last_seq"' in packet for packet in [*polled, *tap.sent])
+
+
+def test_a_worker_undoes_a_vote_and_the_monitor_counts_drop(
+    server: Requester, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    table = server.launched_table()  # scoring: difference (score = up - down)
+    monitor = new_context(browser, contexts, requester_token=server.token).new_page()
+    monitor.goto(f"{server.base_url}/tables/{table}/monitor")
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
+    bob = open_worker(browser, contexts, server.worker_link(table, "bob"), viewport=VIEWPORT)
+    on_monitor = monitor.locator("#candidates tbody tr").filter(
+        has=monitor.get_by_role("cell", name="Paris", exact=True)
+    )
+
+    ann.fill(ann.row_with("France"), "capital", "Paris")
+    bob.row_with("Paris").locator("button.vote.up").click()
+    bob.wait_until_saved()
+    expect(on_monitor.locator("td.up")).to_have_text("2")
+
+    # Bob mis-clicked: he takes his upvote back. The page shows it at once and offers only the other sign.
+    paris = bob.row_with("Paris")
+    paris.get_by_role("button", name="Undo your upvote on row 1").click()
+    expect(paris.locator(".my-vote")).to_have_count(0)
+    expect(paris.locator("button.vote.up")).to_have_count(0)
+    expect(paris.locator("button.vote.down")).to_have_count(1)
+    bob.wait_until_saved()
+    expect(on_monitor.locator("td.up")).to_have_text("1")
+
+    # Ann takes back the upvote her completing fill cast for her.
+    ann.row_with("Paris").locator("button.undo").click()
+    expect(on_monitor.locator("td.up")).to_have_text("0")
+    expect(on_monitor.locator("td.score")).to_have_text("0")
+    expect(on_monitor).to_have_attribute("data-status", "blue")
+    ann.wait_until_saved()
+    assert [row["up"] for row in server.candidates(table) if row["values"].get("capital") == "Paris"] == [0]
+
+    # After a reload the retracted vote is still not offered again; the other sign still is.
+    bob.page.reload()
+    expect(bob.page.locator("#connection")).to_have_text("Live")
+    expect(bob.row_with("Paris").locator("button.vote.up")).to_have_count(0)
+    expect(bob.row_with("Paris").locator("button.vote.down")).to_have_count(1)
+    expect(bob.row_with("Paris").locator("button.undo")).to_have_count(0)

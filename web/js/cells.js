@@ -2,6 +2,7 @@
 // Parsing here only catches obvious slips early; the server validates every value again.
 
 import { el, formatValue } from "./dom.js";
+import { brokenRule } from "./rules.js";
 
 const MAX_TEXT = 1000;
 
@@ -10,6 +11,13 @@ const MAX_TEXT = 1000;
  * Returns {value} or {error} with a message a worker can act on.
  */
 export function parseCell(column, raw) {
+  const parsed = parseType(column, raw);
+  if (parsed.error) return parsed;
+  const broken = brokenRule(column, parsed.value);
+  return broken ? { error: broken.error, rule: broken.rule } : parsed;
+}
+
+function parseType(column, raw) {
   const text = String(raw ?? "").trim();
   if (text === "") return { error: "type a value first" };
   if (column.domain && column.domain.length) {
@@ -18,8 +26,15 @@ export function parseCell(column, raw) {
     return value === undefined ? { error: `choose one of: ${column.domain.map(formatValue).join(", ")}` } : { value };
   }
   switch (column.type) {
-    case "integer":
-      return /^[+-]?\d{1,18}$/.test(text) ? { value: Number(text) } : { error: `${column.name} takes a whole number` };
+    case "integer": {
+      // A whole float such as 1629.0 is that integer, as on the server.
+      if (!/^[+-]?\d+(\.0*)?$/.test(text)) return { error: `${column.name} takes a whole number` };
+      const value = Number(text);
+      // Beyond 2^53 - 1 a JavaScript number rounds (123456789012345678 would become ...680).
+      return Number.isSafeInteger(value)
+        ? { value }
+        : { error: `${column.name} takes whole numbers between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}` };
+    }
     case "number": {
       const value = Number(text);
       return Number.isFinite(value) ? { value } : { error: `${column.name} takes a number` };

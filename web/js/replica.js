@@ -24,7 +24,8 @@ export class Replica {
     this.added = new Set(); // ids of rows this replica has added (live or since replaced)
     this.removed = new Set(); // ids of rows a fill replaced, even ones not added here yet
     this.replacedBy = new Map(); // old row id -> the row id that replaced it (for moving drafts/focus)
-    this.myVotes = []; // [{kind: "up"|"down", values}]
+    this.myVotes = []; // [{kind: "up"|"down", values, rowId?}]: rowId names a row holding exactly values
+    this.myRetracted = []; // [{kind, values}]: tombstones of this worker's retracted votes
     this.me = null; // this worker's id, from the snapshot
   }
 
@@ -36,12 +37,13 @@ export class Replica {
     copy.removed = new Set(this.removed);
     copy.replacedBy = new Map(this.replacedBy);
     copy.myVotes = [...this.myVotes];
+    copy.myRetracted = [...this.myRetracted];
     copy.me = this.me;
     return copy;
   }
 
   /** Replace everything with a server snapshot. */
-  load(rows, myVotes) {
+  load(rows, myVotes, myRetracted) {
     this.order = [];
     this.rows = new Map();
     this.added = new Set();
@@ -51,7 +53,8 @@ export class Replica {
       this.rows.set(row.row_id, { ...row.values });
       this.added.add(row.row_id);
     }
-    this.myVotes = (myVotes || []).map((v) => ({ kind: normaliseKind(v.kind), values: { ...v.values } }));
+    this.myRetracted = (myRetracted || []).map((v) => ({ kind: normaliseKind(v.kind), values: { ...v.values } }));
+    this.myVotes = (myVotes || []).map((v) => ({ kind: normaliseKind(v.kind), values: { ...v.values }, rowId: v.row_id ?? null }));
   }
 
   /** Has this replica seen the row (added or replaced)? */
@@ -96,7 +99,7 @@ export class Replica {
           if (at >= 0) this.order[at] = op.new_row_id;
           else this.order.push(op.new_row_id);
         }
-        if (own && op.upvote) this.recordVote("up", values);
+        if (own && op.upvote) this.recordVote("up", values, op.new_row_id);
         return true;
       }
       case "upvote":
@@ -104,17 +107,53 @@ export class Replica {
         if (!own) return false; // others' votes change nothing a worker sees (totals are hidden)
         const values = op.values || this.rows.get(op.row_id);
         if (!values) return false;
-        return this.recordVote(op.type === "upvote" ? "up" : "down", values);
+        return this.recordVote(op.type === "upvote" ? "up" : "down", values, op.row_id);
+      }
+      case "retract": {
+        if (!own) return false;
+        const values = op.values || this.rows.get(op.row_id);
+        if (!values || (op.kind !== "up" && op.kind !== "down")) return false;
+        return this.retractVote(op.kind, values);
       }
       default:
         return false;
     }
   }
 
-  recordVote(kind, values) {
-    if (this.myVotes.some((v) => v.kind === kind && sameValues(v.values, values))) return false;
-    this.myVotes.push({ kind, values: { ...values } });
+  recordVote(kind, values, rowId = null) {
+    // A retracted vote's tombstone wins whenever the vote itself arrives (DESIGN §2).
+    if (this.retracted(kind, values)) return false;
+    const known = this.myVotes.find((v) => v.kind === kind && sameValues(v.values, values));
+    if (known) {
+      if (!known.rowId && rowId) known.rowId = rowId;
+      return false;
+    }
+    this.myVotes.push({ kind, values: { ...values }, rowId });
     return true;
+  }
+
+  /** Tombstone this worker's vote (kind, values) and drop the record; false if already retracted. */
+  retractVote(kind, values) {
+    if (this.retracted(kind, values)) return false;
+    this.myRetracted.push({ kind, values: { ...values } });
+    this.myVotes = this.myVotes.filter((v) => !(v.kind === kind && sameValues(v.values, values)));
+    return true;
+  }
+
+  retracted(kind, values) {
+    return this.myRetracted.some((v) => v.kind === kind && sameValues(v.values, values));
+  }
+
+  /**
+   * The vote "undo" on a row would take back: a record on exactly its values, else a downvote on a
+   * part of it whose row is known (the retract must name the row holding the voted values).
+   * Returns {kind, values, rowId} or null.
+   */
+  undoableVoteOn(rowId, values) {
+    const exact = this.myVotes.find((v) => sameValues(v.values, values));
+    if (exact) return { kind: exact.kind, values: exact.values, rowId };
+    const part = this.myVotes.find((v) => v.kind === "down" && v.rowId && subsetOf(v.values, values));
+    return part ? { kind: part.kind, values: part.values, rowId: part.rowId } : null;
   }
 
   /** How this worker counts on a row: "up", "down" (directly or through a part of it) or null. */
@@ -125,12 +164,12 @@ export class Replica {
   }
 
   canUpvote(values) {
-    return this.isComplete(values) && this.myVoteOn(values) === null;
+    return this.isComplete(values) && this.myVoteOn(values) === null && !this.retracted("up", values);
   }
 
   /** A downvote also counts against every row holding these values, so none of them may carry my vote. */
   canDownvote(values, isProtected) {
-    if (Object.keys(values).length === 0 || isProtected(values)) return false;
+    if (Object.keys(values).length === 0 || isProtected(values) || this.retracted("down", values)) return false;
     for (const other of this.rows.values()) {
       if (subsetOf(values, other) && this.myVoteOn(other) !== null) return false;
     }

@@ -230,9 +230,30 @@ async function showCompensation(current, box, notice) {
     : Object.entries(data.workers || {}).map(([w, e]) => [w, e.total]);
   replaceChildren(box,
     el("p", { text: data.settled
-      ? `Settled: ${formatCents(data.settlement?.paid_cents)} paid of a ${formatCents(data.budget_cents)} budget.`
+      ? `Settled (${data.completed ? "completed" : "closed early"}): ${formatCents(data.paid_cents)} paid of a ${formatCents(data.budget_cents)} budget, ${formatCents(data.unpaid_cents)} unpaid.`
       : `Still collecting: about ${formatCents(data.estimated_total_cents)} earned so far of a ${formatCents(data.budget_cents)} budget.` }),
+    data.settled ? unpaidReasons(data.unpaid_reasons || {}) : null,
     el("table", { class: "data" },
       el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "worker" }), el("th", { scope: "col", text: data.settled ? "pay" : "estimated pay" }))),
       el("tbody", {}, entries.map(([w, cents]) => el("tr", {}, el("td", { text: w }), el("td", { class: "num", text: formatCents(cents) }))))));
+}
+
+// What each unpaid reason code of the settlement means (docs/compensation.md, "Unpaid budget").
+const UNPAID_REASONS = {
+  closed_early_unfilled: "kept for template rows that never got a final row",
+  template_values: "values nobody entered (the template's, the central client's)",
+  no_agreeing_voters: "vote share of final rows nobody confirmed",
+  rounding: "fractions of a cent lost rounding down",
+  no_contributions: "no worker contributed to the final table",
+};
+
+/** The unpaid cents by reason, or a note that the whole budget was paid. */
+function unpaidReasons(reasons) {
+  const entries = Object.entries(reasons);
+  if (entries.length === 0) return el("p", { id: "unpaid-reasons", text: "The whole budget is paid out." });
+  return el("table", { class: "data", id: "unpaid-reasons" },
+    el("caption", { text: "Unpaid, by reason" }),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "reason" }), el("th", { scope: "col", text: "unpaid" }))),
+    el("tbody", {}, entries.map(([code, cents]) =>
+      el("tr", { dataset: { reason: code } }, el("td", { text: UNPAID_REASONS[code] || code }), el("td", { class: "num", text: formatCents(cents) })))));
 }

@@ -8,6 +8,7 @@ import { announce, el, formatValue, notice, replaceChildren } from "./dom.js";
 import { parseCell } from "./cells.js";
 import { recruitPanel, resultsPanel } from "./requester-panels.js";
 import { webhooksPanel } from "./requester-webhooks.js";
+import { rulesEditor, rulesFrom, rulesModel } from "./rules-editor.js";
 
 const $ = (id) => document.getElementById(id);
 // The editor is long: a requester notice scrolls into view, or it could appear unseen above the form.
@@ -131,6 +132,7 @@ function modelFrom(definition) {
     type: c.type || "text",
     domain: c.domain ? c.domain.map(formatValue).join(", ") : "",
     key: keys.has(c.name),
+    ...rulesModel(c),
   }));
   return {
     name: definition.name || "",
@@ -168,7 +170,8 @@ function definitionFrom(m) {
   if (new Set(names).size !== names.length) throw new EditorError("column names must be different");
   const columns = m.columns.map((c) => {
     const domain = parseDomain(c);
-    return domain ? { name: c.name.trim(), type: c.type, domain } : { name: c.name.trim(), type: c.type };
+    const rules = rulesFrom(c, (message) => new EditorError(message));
+    return domain ? { name: c.name.trim(), type: c.type, domain, ...rules } : { name: c.name.trim(), type: c.type, ...rules };
   });
   const key = m.columns.filter((c) => c.key).map((c) => c.name.trim());
   const scoring = { family: m.scoring.family };
@@ -184,7 +187,8 @@ function definitionFrom(m) {
     m.columns.forEach((c, k) => {
       const raw = row[c.uid];
       if (raw === undefined || raw === "") return;
-      const parsed = parseCell({ name: c.name, type: c.type }, raw);
+      // The template's cells hold typed text, not domain indices; the column's rules apply to them.
+      const parsed = parseCell({ ...columns[k], domain: null }, raw);
       if (parsed.error) throw new EditorError(`template row ${i + 1}: ${parsed.error}`);
       values[columns[k].name] = parsed.value;
     });
@@ -314,6 +318,7 @@ function schemaEditor() {
         // away from this field (e.g. on "Add column") still lands on its button.
         on: { input: (e) => change(() => { c.domain = e.target.value; }), change: () => redrawTemplate() },
       })),
+      el("td", {}, rulesEditor(c, i, input, change)),
       el("td", {},
         el("button", { type: "button", class: "small", text: "↑", disabled: !editable() || i === 0, attrs: { "aria-label": `move column ${i + 1} up` }, on: { click: () => move(-1) } }),
         " ",
@@ -337,7 +342,7 @@ function schemaEditor() {
       el("textarea", { id: "instructions", value: model.instructions, disabled: !editable(), dataset: { focusKey: "instructions" }, on: { input: (e) => change(() => { model.instructions = e.target.value; }) } })),
     el("h3", { text: "Columns" }),
     el("table", { class: "data editor-grid", id: "columns" },
-      el("thead", {}, el("tr", {}, ["key", "name", "type", "allowed values (optional, comma-separated)", ""].map((t) => el("th", { scope: "col", text: t })))),
+      el("thead", {}, el("tr", {}, ["key", "name", "type", "allowed values (optional, comma-separated)", "rules (optional)", ""].map((t) => el("th", { scope: "col", text: t })))),
       el("tbody", {}, columnRows),
     ),
     el("p", { class: "muted", text: "Tick the columns that together identify a row (the primary key); none ticked means all columns." }),

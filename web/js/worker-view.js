@@ -4,6 +4,7 @@
 
 import { el, formatCents, formatValue, replaceChildren } from "./dom.js";
 import { makeEditor } from "./cells.js";
+import { ruleHints } from "./rules.js";
 import { thumb } from "./icons.js";
 
 const draftKey = (rowId, column) => `${rowId}\u0000${column}`;
@@ -11,7 +12,7 @@ const draftKey = (rowId, column) => `${rowId}\u0000${column}`;
 export class WorkerTableView {
   /**
    * @param {HTMLTableElement} table
-   * @param {{onFill(rowId, column, raw, editor): void, onVote(kind, rowId): void}} handlers
+   * @param {{onFill(rowId, column, raw, editor): void, onVote(kind, rowId): void, onUndo(rowId): void}} handlers
    */
   constructor(table, handlers) {
     this.table = table;
@@ -54,7 +55,14 @@ export class WorkerTableView {
       {},
       el("th", { scope: "col", class: "rownum", text: "#" }),
       this.columns.map((c) =>
-        el("th", { scope: "col" }, el("span", { class: "colname", text: c.name }), el("span", { class: "coltype", text: c.type })),
+        el(
+          "th",
+          { scope: "col" },
+          el("span", { class: "colname", text: c.name }),
+          el("span", { class: "coltype", text: c.type }),
+          // Rules are the requester's text: shown with textContent, never parsed as HTML.
+          ruleHints(c).length ? el("span", { class: "colrules", text: ruleHints(c).join(" · ") }) : null,
+        ),
       ),
       el("th", { scope: "col", class: "votes", text: "Vote" }),
     );
@@ -181,7 +189,8 @@ export class WorkerTableView {
     const mine = view.myVoteOn(row.values);
     const up = this.readOnly ? false : view.canUpvote(row.values);
     const down = this.readOnly ? false : view.canDownvote(row.values, isProtected);
-    const state = `${mine}|${up}|${down}`;
+    const undo = !this.readOnly && mine !== null && view.undoableVoteOn(row.row_id, row.values) !== null;
+    const state = `${mine}|${up}|${down}|${undo}`;
     if (cell.dataset.state === state) return;
     const hadFocus = cell.contains(document.activeElement);
     cell.dataset.state = state;
@@ -191,6 +200,7 @@ export class WorkerTableView {
       parts.push(el("span", { class: "my-vote up", attrs: { role: "img", title: "You upvoted this row", "aria-label": "you upvoted this row" } }, thumb("up"), el("span", { class: "my-vote-label", text: "yours" })));
     if (mine === "down")
       parts.push(el("span", { class: "my-vote down", attrs: { role: "img", title: "You downvoted this row (or a part of it)", "aria-label": "you downvoted this row" } }, thumb("down"), el("span", { class: "my-vote-label", text: "yours" })));
+    if (undo) parts.push(this.undoButton(row.row_id, number, mine));
     if (up) parts.push(this.voteButton("up", row.row_id, number));
     if (down) parts.push(this.voteButton("down", row.row_id, number));
     replaceChildren(cell, parts);
@@ -209,6 +219,17 @@ export class WorkerTableView {
       },
       thumb(kind),
     );
+  }
+
+  undoButton(rowId, number, mine) {
+    const label = `Undo your ${mine === "up" ? "upvote" : "downvote"} on row ${number}`;
+    return el("button", {
+      type: "button",
+      class: "undo",
+      text: "undo",
+      attrs: { "aria-label": label, title: label },
+      on: { click: () => this.handlers.onUndo(rowId) },
+    });
   }
 
   /** Move drafts (and errors) of rows that were replaced to the row that replaced them. */

@@ -31,7 +31,7 @@ const state = {
   stopped: false, // the session was refused or ended by the server: nothing can be sent any more
 };
 
-const view = new WorkerTableView($("table"), { onFill, onVote });
+const view = new WorkerTableView($("table"), { onFill, onVote, onUndo });
 const toasts = $("toasts");
 
 // ---------------------------------------------------------------- start-up
@@ -120,7 +120,7 @@ function onSnapshot(snapshot) {
   if (snapshot.table) showTable({ ...(state.info || {}), ...snapshot.table });
   state.confirmed = new Replica(state.columns.map((c) => c.name));
   state.confirmed.me = snapshot.worker_id ?? null;
-  state.confirmed.load(snapshot.rows || [], snapshot.my_votes || []);
+  state.confirmed.load(snapshot.rows || [], snapshot.my_votes || [], snapshot.my_retracted || []);
   state.seq.reset(snapshot.seq);
   if (snapshot.estimate) showEstimate(snapshot.estimate);
   if (snapshot.worker_id) $("who").textContent = `Worker ${snapshot.worker_id}`;
@@ -135,7 +135,7 @@ function showTable(info) {
   $("table-name").textContent = info.name || "CrowdFill";
   $("instructions-text").textContent = info.instructions || "Fill in what you know and vote on others' rows.";
   const schema = info.schema || {};
-  const columns = (schema.columns || []).map((c) => ({ name: c.name, type: c.type || "text", domain: c.domain || null }));
+  const columns = (schema.columns || []).map((c) => ({ ...c, name: c.name, type: c.type || "text", domain: c.domain || null }));
   if (columns.length && JSON.stringify(columns) !== JSON.stringify(state.columns)) {
     state.columns = columns;
     state.confirmed.columns = columns.map((c) => c.name);
@@ -245,6 +245,16 @@ function onVote(kind, rowId) {
   send({ type, payload: { row_id: rowId }, op: { type, row_id: rowId, values } });
 }
 
+/** Take back this worker's own vote on the row (a mis-click); applied at once like any action. */
+function onUndo(rowId) {
+  const shown = currentView();
+  const values = shown.rows.get(rowId);
+  const vote = values && shown.undoableVoteOn(rowId, values);
+  if (!vote) return;
+  const op = { type: "retract", row_id: vote.rowId, values: vote.values, kind: vote.kind };
+  send({ type: "retract", payload: { row_id: vote.rowId }, op });
+}
+
 function send(entry) {
   if (!state.pending.includes(entry)) state.pending.push(entry);
   entry.status = "sent";
@@ -266,7 +276,7 @@ function onAck(entry, error, ack) {
     state.seq.note(ack.seq);
     state.confirmed.apply(ack.op || entry.op, true);
     state.accepted += 1;
-  } else if (entry.resent && ["duplicate_row_id", "duplicate_vote"].includes(ack?.error?.code)) {
+  } else if (entry.resent && ["duplicate_row_id", "duplicate_vote", "no_vote_to_retract"].includes(ack?.error?.code)) {
     // A resend after a lost ack: the first attempt had been accepted.
     state.confirmed.apply(entry.op, true);
   } else {
@@ -276,7 +286,12 @@ function onAck(entry, error, ack) {
 }
 
 function rollBack(entry, error) {
-  const what = entry.type === "fill" ? `Your ${entry.payload.column} value was not saved` : `Your ${entry.type} was not counted`;
+  const what =
+    entry.type === "fill"
+      ? `Your ${entry.payload.column} value was not saved`
+      : entry.type === "retract"
+        ? "Your undo was not applied"
+        : `Your ${entry.type} was not counted`;
   announce(toasts, `${what}: ${error.message}`, "error");
   if (entry.type === "fill" && state.confirmed.rows.has(entry.payload.row_id)) {
     // Give the worker their text back in the cell they typed it in, marked with the reason.
@@ -296,7 +311,9 @@ function resolveUnsure() {
     const done =
       entry.type === "fill"
         ? state.confirmed.added.has(entry.op.new_row_id)
-        : state.confirmed.myVoteOn(entry.op.values) === (entry.type === "upvote" ? "up" : "down");
+        : entry.type === "retract"
+          ? state.confirmed.retracted(entry.op.kind, entry.op.values)
+          : state.confirmed.myVoteOn(entry.op.values) === (entry.type === "upvote" ? "up" : "down");
     if (done) {
       state.pending.splice(state.pending.indexOf(entry), 1);
       state.accepted += 1;

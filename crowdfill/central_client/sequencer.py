@@ -1,0 +1,183 @@
+"""One operation at a time: the exact order in which a table's log is made, and replayed.
+
+The server (``TableOwner``) and every replay of a stored log (recovery, ``crowdfill audit``) run
+operations through a ``Sequencer``, so "the table completes at seq s" means the same thing live and
+replayed: s is the first operation (a worker's, or one of the central client's inserts) after which
+the final table satisfies the template. The inserts an operation calls for are sequenced right after
+it, one at a time, and satisfaction is checked after each: that makes "replay the log one operation
+at a time" well defined whatever batches the server happened to take the operations in.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from crowdfill.central_client.client import CentralClient
+from crowdfill.model import CENTRAL_CLIENT, CandidateTable, CrowdFillError, Insert, Operation
+
+
+class Sequencer:
+    """A table and its central client, stepped one operation at a time.
+
+    ``apply`` validates and integrates one operation and lets the central client observe it; the
+    inserts it calls for wait in ``planned`` until the caller applies them (``next_insert``), which
+    the server does right away, before the next worker operation.
+    """
+
+    def __init__(self, table: CandidateTable, central: CentralClient) -> None:
+        self.table = table
+        self.central = central
+        self._planned: deque[Insert] = deque()
+
+    def start(self) -> None:
+        """Rebuild the central client from the table (at launch, after recovery); plan what it needs now."""
+        self._planned = deque(self.central.start())
+
+    def apply(self, op: Operation) -> Operation:
+        """Validate and integrate ``op`` (CrowdFillError if refused: nothing changes); return it canonical."""
+        canonical = self.table.validate(op)
+        self._planned.extend(self.central.observe(self.table.integrate(canonical)))
+        return canonical
+
+    def next_insert(self) -> Insert | None:
+        """The next insert the central client asked for, or None when it needs nothing more now."""
+        return self._planned.popleft() if self._planned else None
+
+    @property
+    def planned(self) -> tuple[Insert, ...]:
+        return tuple(self._planned)
+
+    def discard_planned(self) -> None:
+        """Forget the planned inserts (the table completed, or a replay takes its inserts from the log)."""
+        self._planned.clear()
+
+    @property
+    def satisfied(self) -> bool:
+        return self.central.satisfied
+
+
+class LoggedIds:
+    """Row ids for a replay's central client, taken from the central client's inserts in the log.
+
+    The live server draws random row ids; a replay hands its central client the ids the log shows,
+    in log order, so the inserts it plans can be compared with the logged ones exactly.
+    """
+
+    def __init__(self, row_ids: Sequence[str]) -> None:
+        self._row_ids = list(row_ids)
+        self._next = 0
+        self._spare = 0
+
+    @classmethod
+    def of(cls, operations: Iterable[Operation]) -> LoggedIds:
+        return cls([op.row_id for op in operations if isinstance(op, Insert) and op.worker == CENTRAL_CLIENT])
+
+    def __call__(self) -> str:
+        if self._next < len(self._row_ids):
+            row_id = self._row_ids[self._next]
+        else:
+            # More inserts planned than the log holds: an id no logged row has, so the
+            # comparison with the log fails instead of matching by accident.
+            self._spare += 1
+            row_id = f"replay-unlogged-{self._spare}"
+        self._next += 1
+        return row_id
+
+    def rewind(self, consumed: int) -> None:
+        """After a restart of the central client: its next id is the log's ``consumed``-th central insert."""
+        self._next = consumed
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What replaying a log did.
+
+    ``completion_seq`` is the first seq after which the template is satisfied (``base_seq`` when it
+    already was before the first replayed operation), None if it never is. Operations after it are
+    not integrated (``ignored``). ``divergences`` say where the log departs from what the server
+    would have sequenced (only checked with ``ids``, see ``replay``); ``applied`` holds the
+    integrated operations in canonical form.
+    """
+
+    applied: tuple[tuple[int, Operation], ...]
+    completion_seq: int | None
+    ignored: tuple[int, ...]
+    divergences: tuple[str, ...]
+
+
+def replay(
+    sequencer: Sequencer,
+    entries: Iterable[tuple[int, Operation]],
+    *,
+    base_seq: int = 0,
+    ids: LoggedIds | None = None,
+) -> Replayed:
+    """Replay logged ``(seq, operation)`` entries one at a time into ``sequencer``'s table.
+
+    The sequencer's table holds the state after ``base_seq`` (a snapshot, or empty for 0). Every
+    entry is validated again; one the model refuses is reported and skipped. With ``ids`` (built
+    from the same log, see ``LoggedIds``) the central client's inserts are checked too: each logged
+    insert must be the one the central client plans next, and no planned insert may be missing
+    before a worker's operation. A restarted server plans afresh (``CentralClient.start``), so a
+    departure is only reported if a restarted central client would not explain it either.
+    """
+    applied: list[tuple[int, Operation]] = []
+    ignored: list[int] = []
+    divergences: list[str] = []
+    sequencer.start()
+    completion = base_seq if sequencer.satisfied else None
+    consumed = 0  # central-client inserts seen so far
+    for seq, op in entries:
+        if completion is not None:
+            ignored.append(seq)
+            continue
+        if ids is None:
+            sequencer.discard_planned()
+        else:
+            divergence = _check_inserts(sequencer, ids, consumed, seq, op)
+            if divergence is not None:
+                divergences.append(divergence)
+        if isinstance(op, Insert) and op.worker == CENTRAL_CLIENT:
+            consumed += 1
+        try:
+            canonical = sequencer.apply(op)
+        except CrowdFillError as error:
+            divergences.append(f"seq {seq}: the model refuses it ({error.code}: {error.message})")
+            continue
+        applied.append((seq, canonical))
+        if sequencer.satisfied:
+            completion = seq
+    if ignored:
+        span = f"seqs {ignored[0]}..{ignored[-1]}"
+        divergences.append(f"{span}: accepted after the table completed at seq {completion}")
+    return Replayed(tuple(applied), completion, tuple(ignored), tuple(divergences))
+
+
+def _check_inserts(
+    sequencer: Sequencer, ids: LoggedIds, consumed: int, seq: int, op: Operation
+) -> str | None:
+    """Compare the next logged operation with the central client's plan; None if they agree."""
+
+    def agrees() -> bool:
+        if isinstance(op, Insert) and op.worker == CENTRAL_CLIENT:
+            planned = sequencer.planned
+            if planned and planned[0] == op:
+                sequencer.next_insert()
+                return True
+            return False
+        return not sequencer.planned
+
+    if agrees():
+        return None
+    ids.rewind(consumed)  # as a restarted server would, with the ids the log shows next
+    sequencer.start()
+    if agrees():
+        return None
+    if isinstance(op, Insert) and op.worker == CENTRAL_CLIENT:
+        sequencer.discard_planned()
+        return f"seq {seq}: the central client would not insert row {op.row_id!r} here"
+    missing = len(sequencer.planned)
+    sequencer.discard_planned()
+    return f"seq {seq}: {missing} insert(s) of the central client are missing before this operation"

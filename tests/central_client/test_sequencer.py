@@ -1,0 +1,112 @@
+"""The sequencer and the replay the server, recovery and the audit share."""
+
+from __future__ import annotations
+
+import itertools
+
+from crowdfill.central_client import CentralClient
+from crowdfill.central_client.sequencer import LoggedIds, Replayed, Sequencer, replay
+from crowdfill.model import (
+    CENTRAL_CLIENT,
+    CandidateTable,
+    Column,
+    Downvote,
+    Fill,
+    Insert,
+    Operation,
+    Schema,
+    Scoring,
+    Template,
+    Upvote,
+)
+
+SCHEMA = Schema((Column("country"), Column("capital")), ("country",))
+
+
+def fresh_table(template_rows: int = 2) -> CandidateTable:
+    return CandidateTable(SCHEMA, Scoring("difference"), Template.define(SCHEMA, [{}] * template_rows))
+
+
+def sequencer_for(table: CandidateTable, ids: LoggedIds | None = None) -> Sequencer:
+    counter = itertools.count(1)
+    new_id = ids if ids is not None else (lambda: f"c{next(counter)}")
+    return Sequencer(table, CentralClient(table, new_id, close_when_satisfied=False))
+
+
+def live_log(worker_ops: list[Operation]) -> list[tuple[int, Operation]]:
+    """The log the server would write: each operation followed by the inserts it calls for."""
+    sequencer = sequencer_for(fresh_table())
+    log: list[Operation] = []
+
+    def drain() -> None:
+        while not sequencer.satisfied and (insert := sequencer.next_insert()) is not None:
+            log.append(sequencer.apply(insert))
+
+    sequencer.start()
+    drain()
+    for op in worker_ops:
+        if sequencer.satisfied:
+            break
+        log.append(sequencer.apply(op))
+        drain()
+    return list(enumerate(log, 1))
+
+
+def replay_fresh(log: list[tuple[int, Operation]], *, strict: bool = True) -> Replayed:
+    table = fresh_table()
+    ids = LoggedIds.of(op for _, op in log) if strict else None
+    return replay(sequencer_for(table, ids), log, ids=ids)
+
+
+WORK: list[Operation] = [
+    Fill("ann", "c1", "r1", "country", "fr", frozenset()),
+    Fill("ann", "r1", "r2", "capital", "paris", frozenset()),
+    Fill("bob", "c2", "r3", "country", "es", frozenset()),
+    Fill("bob", "r3", "r4", "capital", "madrid", frozenset()),
+]
+
+
+def test_a_log_sequenced_one_operation_at_a_time_replays_without_divergence() -> None:
+    log = live_log(WORK)
+    result = replay_fresh(log)
+    assert result.divergences == ()
+    assert result.completion_seq == log[-1][0]
+
+
+def test_operations_after_the_completing_one_are_reported_and_not_applied() -> None:
+    log = live_log(WORK)
+    after = (log[-1][0] + 1, Downvote("cy", "r4", frozenset()))
+    table = fresh_table()
+    ids = LoggedIds.of(op for _, op in log)
+    result = replay(sequencer_for(table, ids), [*log, after], ids=ids)
+    assert result.completion_seq == log[-1][0]
+    assert result.ignored == (after[0],)
+    assert any("after the table completed" in d for d in result.divergences)
+    assert table.down("r4") == 0
+
+
+def test_an_operation_the_model_refuses_is_reported_and_skipped() -> None:
+    log = live_log(WORK[:2])
+    bad = (log[-1][0] + 1, Upvote("ann", "r2", frozenset()))  # ann's fill already upvoted r2
+    table = fresh_table()
+    result = replay(sequencer_for(table), [*log, bad])
+    assert [seq for seq, _ in result.applied] == [seq for seq, _ in log]
+    assert any("duplicate_vote" in d for d in result.divergences)
+
+
+def test_an_insert_the_central_client_would_not_make_is_reported() -> None:
+    log = live_log(WORK[:2])
+    forged = (log[-1][0] + 1, Insert("x9", frozenset({("country", "fr")}), CENTRAL_CLIENT))
+    result = replay_fresh([*log, forged])
+    assert any("would not insert row 'x9'" in d for d in result.divergences)
+
+
+def test_a_missing_insert_is_reported_but_only_with_the_logged_ids() -> None:
+    log = live_log(WORK[:2])
+    without_first_insert = [
+        (seq, op) for seq, op in log if not (isinstance(op, Insert) and op.row_id == "c2")
+    ]
+    strict = replay_fresh(without_first_insert)
+    lenient = replay_fresh(without_first_insert, strict=False)
+    assert strict.divergences
+    assert lenient.divergences == ()
