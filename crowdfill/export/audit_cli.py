@@ -12,14 +12,8 @@ import json
 import sys
 from typing import Any
 
-from crowdfill.export.rest import (
-    RequesterClient,
-    ServerError,
-    add_server_options,
-    requester_token,
-    server_url,
-    table_path,
-)
+from crowdfill.client import ServerError
+from crowdfill.client.options import add_server_options, requester_client
 
 # Exit codes: every check passed / some check failed / the audit could not be run.
 OK, MISMATCH, FAILED = 0, 1, 2
@@ -38,8 +32,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def handle_audit(args: argparse.Namespace) -> int:
     try:
-        with RequesterClient(server_url(args), requester_token(args)) as client:
-            answer = client.get_object(table_path(args.table, "audit"))
+        with requester_client(args) as client:
+            answer = client.audit(args.table).model_dump(mode="json")
     except ServerError as error:
         print(f"error: {error}", file=sys.stderr)
         return FAILED

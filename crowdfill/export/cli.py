@@ -15,12 +15,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from crowdfill.client import ServerError
+from crowdfill.client.options import add_server_options, requester_token, server_url
+from crowdfill.export.card import card_text, write_card
 from crowdfill.export.fields import ExportError, ExportFields
 from crowdfill.export.formats import FORMATS, to_dataset, write
 from crowdfill.export.hub import HubNotConfigured, Pusher, hub_token, push_dataset
 from crowdfill.export.living import Round, fingerprint, keep_exporting
 from crowdfill.export.remote import ExportApi
-from crowdfill.export.rest import ServerError, add_server_options, requester_token, server_url
 
 EXTENSIONS = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet", "hf": ""}
 DEFAULT_MAX_ROUNDS = 10_000
@@ -102,7 +104,8 @@ def run_export(
             known = api.fields(args.table)
         snapshot = api.snapshot(args.table, args.what, known)
         records = snapshot.records
-        digest = fingerprint(records)
+        # The status is part of what is written: the card says whether the table is finished.
+        digest = fingerprint([*records, {"status": snapshot.status}])
         if digest == last_digest:
             return Round(snapshot.finished, False, len(records))
         fields = known.fields
@@ -118,8 +121,13 @@ def run_export(
                 bar.update(count)
 
             write(args.format, records, fields, out, advance)
-        if hf_token is not None:
-            pusher(to_dataset(records, fields), args.push_to_hub, hf_token, args.private)
+        card = None
+        if args.format == "hf" or hf_token is not None:
+            card = card_text(api.card_facts(args.table, args.what, known, snapshot))
+        if args.format == "hf" and card is not None:
+            write_card(out, card)
+        if hf_token is not None and card is not None:
+            pusher(to_dataset(records, fields), args.push_to_hub, hf_token, args.private, card)
         last_digest = digest
         return Round(snapshot.finished, True, len(records))
 

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     import datasets
 
 HUB_TOKEN_VARIABLE = "HF_TOKEN"  # noqa: S105  # the variable's name, not a secret
-Pusher = Callable[["datasets.Dataset", str, str, bool], None]
+# (dataset, repo id, token, private, dataset card)
+Pusher = Callable[["datasets.Dataset", str, str, bool, str], None]
 
 
 class HubNotConfigured(RuntimeError):
@@ -26,8 +27,14 @@ def hub_token(environ: Mapping[str, str] | None = None) -> str:
     return token
 
 
-def push_dataset(dataset: datasets.Dataset, repo_id: str, token: str, private: bool) -> None:
-    """Upload ``dataset`` to the Hub dataset repository ``repo_id`` (created if needed)."""
+def push_dataset(dataset: datasets.Dataset, repo_id: str, token: str, private: bool, card: str) -> None:
+    """Upload ``dataset`` to the Hub dataset repository ``repo_id`` (created if needed), then its card."""
+    from huggingface_hub import DatasetCard
+
     dataset.push_to_hub(
         repo_id, token=token, private=private, commit_message="CrowdFill export (living dataset)"
+    )
+    # After the data: the card replaces the README push_to_hub wrote (its header names the same files).
+    DatasetCard(card).push_to_hub(
+        repo_id, token=token, repo_type="dataset", commit_message="CrowdFill dataset card"
     )

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 import httpx
 
+from crowdfill import __version__
+from crowdfill.client import FINISHED_STATUSES, Client, UnexpectedAnswer
+from crowdfill.export.card import CardFacts
 from crowdfill.export.fields import ExportError, ExportFields, Record, What, export_fields
-from crowdfill.export.rest import FINISHED_STATUSES, RequesterClient, ServerError, table_path
 from crowdfill.export.rows import Contributions, rows_from_api
-from crowdfill.model import CrowdFillError, Operation
+from crowdfill.model import CENTRAL_CLIENT, CrowdFillError
 from crowdfill.model.codec import operation_from_wire
 
 LOG_PAGE = 5000
@@ -31,69 +33,83 @@ class Snapshot:
         return self.status in FINISHED_STATUSES
 
 
-class ExportApi(RequesterClient):
+class ExportApi(Client):
+    """The SDK client with what an export needs on top: rows and their contributors, kept in step."""
+
     def __init__(
         self, base_url: str, token: str | None, transport: httpx.BaseTransport | None = None
     ) -> None:
-        super().__init__(base_url, token, transport, timeout=60.0)
+        super().__init__(base_url, token, transport=transport, timeout=60.0)
         self._contributions: dict[str, Contributions] = {}
         self._log_seq: dict[str, int] = {}
+        # Per table: operations by workers, and the times of the first and last operation read.
+        self._log_stats: dict[str, tuple[int, float | None, float | None]] = {}
 
     def fields(self, table_id: str) -> ExportFields:
         """The export fields of the table's schema (``definition.schema.columns``)."""
-        answer = self.get_object(table_path(table_id))
-        definition = answer.get("definition")
-        schema = definition.get("schema") if isinstance(definition, dict) else None
-        columns = schema.get("columns") if isinstance(schema, dict) else None
-        if not isinstance(columns, list) or not all(
-            isinstance(c, dict) and isinstance(c.get("name"), str) for c in columns
-        ):
-            raise ServerError(f"table {table_id!r} has no schema columns in the server's answer")
+        columns = self.table(table_id).columns
+        if not columns:
+            raise UnexpectedAnswer(f"table {table_id!r} has no schema columns in the server's answer")
         try:
-            return export_fields((c["name"], str(c.get("type") or "text")) for c in columns)
+            return export_fields(columns)
         except ExportError as error:
-            raise ServerError(f"table {table_id!r}: {error}") from error
+            raise UnexpectedAnswer(f"table {table_id!r}: {error}") from error
 
     def snapshot(self, table_id: str, what: What, fields: ExportFields) -> Snapshot:
         """The final or candidate rows now, with contributors as of the same sequence number."""
-        payload = self.get_object(table_path(table_id, "candidates"))
-        seq = payload.get("seq", 0)
-        if isinstance(seq, bool) or not isinstance(seq, int):
-            raise ServerError("the candidate table has no sequence number")
-        known = self._catch_up(table_id, seq)
+        candidates = self.candidates(table_id)
+        known = self._catch_up(table_id, candidates.seq)
         try:
-            records = rows_from_api(payload, fields, what, known.contributors)
+            records = rows_from_api(candidates.model_dump(), fields, what, known.contributors)
         except ExportError as error:
-            raise ServerError(f"GET /api/tables/{table_id}/candidates: {error}") from error
-        return Snapshot(records, str(payload.get("status", "")), seq)
+            raise UnexpectedAnswer(f"GET /api/tables/{table_id}/candidates: {error}") from error
+        return Snapshot(records, candidates.status, candidates.seq)
 
     def _catch_up(self, table_id: str, upto: int) -> Contributions:
         """Read the log from where the last call stopped, up to ``upto`` (the rows' sequence number)."""
         known = self._contributions.setdefault(table_id, Contributions())
         after = self._log_seq.get(table_id, 0)
-        while after < upto:
-            page = self._log_page(table_id, after)
-            wanted = [(seq, op) for seq, op in page if seq <= upto]
-            for seq, op in wanted:
-                known.add(op)
-                after = seq
-            if not page or len(wanted) < len(page):
-                break
+        count, first, last = self._log_stats.get(table_id, (0, None, None))
+        for entry in self.log(table_id, after, upto, page=LOG_PAGE):
+            if entry.seq <= after:
+                raise UnexpectedAnswer(f"the operation log of {table_id!r} is out of order after {after}")
+            try:
+                op = operation_from_wire(entry.op)
+            except CrowdFillError as error:
+                raise UnexpectedAnswer(
+                    f"operation {entry.seq} of {table_id!r} is malformed: {error}"
+                ) from error
+            known.add(op)
+            if op.worker != CENTRAL_CLIENT:
+                count += 1
+            first = entry.at if first is None else first
+            last = entry.at
+            after = entry.seq
         self._log_seq[table_id] = after
+        self._log_stats[table_id] = (count, first, last)
         return known
 
-    def _log_page(self, table_id: str, after: int) -> list[tuple[int, Operation]]:
-        page = self.get_object(table_path(table_id, "log"), {"after_seq": after, "limit": LOG_PAGE})
-        entries = page.get("ops")
-        if not isinstance(entries, list):
-            raise ServerError(f"the operation log of {table_id!r} has no list of ops")
-        out: list[tuple[int, Operation]] = []
-        for entry in entries:
-            seq = entry.get("seq") if isinstance(entry, dict) else None
-            if isinstance(seq, bool) or not isinstance(seq, int) or seq <= (out[-1][0] if out else after):
-                raise ServerError(f"the operation log of {table_id!r} is out of order after {after}")
-            try:
-                out.append((seq, operation_from_wire(entry.get("op"))))
-            except CrowdFillError as error:
-                raise ServerError(f"operation {seq} of {table_id!r} is malformed: {error}") from error
-        return out
+    def card_facts(self, table_id: str, what: What, fields: ExportFields, snapshot: Snapshot) -> CardFacts:
+        """What the dataset card says about the export ``snapshot`` (read after it)."""
+        table = self.table(table_id)
+        report = self.compensation(table_id)
+        if report.settled and report.settlement is not None:
+            cost = int(report.settlement.get("paid_cents", 0))
+        else:
+            cost = int(report.estimated_total_cents or 0)
+        operations, first, last = self._log_stats.get(table_id, (0, None, None))
+        return CardFacts(
+            table_id=table_id,
+            definition=table.definition,
+            status=snapshot.status,
+            what=what,
+            fields=fields,
+            rows=len(snapshot.records),
+            workers=table.workers,
+            operations=operations,
+            cost_cents=cost,
+            settled=report.settled,
+            first_at=first,
+            last_at=last,
+            version=__version__,
+        )

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from crowdfill.export.rest import ServerError, add_server_options, requester_token, server_url
+from crowdfill.client import Client, ServerError
+from crowdfill.client.options import add_server_options, requester_client, server_url
 from crowdfill.markets import links
 from crowdfill.markets.identity import BATCH_PARAM, MarketIdentityError
 from crowdfill.markets.money import amount_to_cents
@@ -34,13 +35,13 @@ from crowdfill.markets.mturk_records import bonus_cents_by_worker, list_assignme
 from crowdfill.markets.mturk_status import market_status
 from crowdfill.markets.payout import payout_lines
 from crowdfill.markets.prolific import bonus_lines, write_bonus_file
-from crowdfill.markets.remote import RequesterApi
+from crowdfill.markets.settlement import settlement_of
 from crowdfill.markets.state import MarketState, StateError
 
 if TYPE_CHECKING:
     from mypy_boto3_mturk import MTurkClient
 
-ApiFactory = Callable[[argparse.Namespace], RequesterApi]
+ApiFactory = Callable[[argparse.Namespace], Client]
 STATE_FILE = "mturk.json"
 _DURATION = re.compile(r"^(\d+)([smhd]?)$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -193,8 +194,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default=None, help="AWS profile for credentials")
 
 
-def requester_api(args: argparse.Namespace) -> RequesterApi:
-    return RequesterApi(server_url(args), requester_token(args))
+def requester_api(args: argparse.Namespace) -> Client:
+    return requester_client(args)
 
 
 def public_url(args: argparse.Namespace) -> str:
@@ -252,11 +253,11 @@ def run_publish(
         state.use_environment(env)
         with api_for(args) as api:
             table = api.table(args.table)
-        if str(table.get("status", "")) == "draft":
+        if table.status == "draft":
             return _fail(f"table {args.table!r} is a draft; launch it before recruiting workers")
         public = public_url(args)
         settings = HitSettings(
-            title=args.title or f"Fill in a shared table: {_table_name(table, args.table)}"[:128],
+            title=args.title or f"Fill in a shared table: {_table_name(table.definition, args.table)}"[:128],
             description=args.description,
             reward_cents=args.reward,
             max_assignments=args.assignments,
@@ -272,7 +273,7 @@ def run_publish(
         external_question(worker_page_url(public, args.table))  # refuses a plain-http page early
         with api_for(args) as api:
             # The server signs the URL for a fresh batch; without that signature it admits no one.
-            query = api.recruit_query(args.table, "mturk")
+            query = api.recruit_url(args.table, "mturk").query
         batch = query.get(BATCH_PARAM, "")
         page = worker_page_url(public, args.table, query)
         created = publish(client_for(args), state, args.table, page, settings, args.hits, batch)
@@ -306,9 +307,8 @@ def _register_hits(args: argparse.Namespace, api_for: ApiFactory, batch: str, hi
     return True
 
 
-def _table_name(table: dict[str, object], fallback: str) -> str:
-    definition = table.get("definition")
-    name = definition.get("name") if isinstance(definition, dict) else None
+def _table_name(definition: dict[str, object], fallback: str) -> str:
+    name = definition.get("name")
     return name if isinstance(name, str) and name else fallback
 
 
@@ -324,7 +324,7 @@ def run_pay(
             return _fail(f"no HITs recorded for table {args.table!r} in {state.path}; publish first")
         state.use_environment(env)
         with api_for(args) as api:
-            settlement = api.settlement(args.table)
+            settlement = settlement_of(api, args.table)
         if not settlement.finished and not args.dry_run:
             return _fail(
                 f"table {args.table!r} is {settlement.status or 'not finished'}; pay after it completes "
@@ -391,7 +391,7 @@ def run_block(
 def run_prolific_bonuses(args: argparse.Namespace, api_for: ApiFactory) -> int:
     try:
         with api_for(args) as api:
-            settlement = api.settlement(args.table)
+            settlement = settlement_of(api, args.table)
     except ServerError as error:
         return _fail(str(error))
     if not settlement.finished:
@@ -425,7 +425,7 @@ def run_prolific_url(args: argparse.Namespace, api_for: ApiFactory) -> int:
     """Print the study URL: the worker page, the server's signature for the study, Prolific's placeholders."""
     try:
         with api_for(args) as api:
-            signed = api.recruit_query(args.table, "prolific", args.study)
+            signed = api.recruit_url(args.table, "prolific", args.study).query
     except ServerError as error:
         return _fail(str(error))
     query = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"

@@ -10,90 +10,14 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from crowdfill.export.rest import ServerError, requester_token, server_url, table_path
+from crowdfill.client import Client, ServerError
+from crowdfill.client.options import requester_client
 from crowdfill.markets.money import cents_to_amount
-from crowdfill.markets.remote import RequesterApi
+from crowdfill.wire.answers import Link, Worker
 
-
-@dataclass(frozen=True)
-class Link:
-    worker_id: str
-    url: str | None
-    expires_at: float | None
-    revoked: bool
-
-
-@dataclass(frozen=True)
-class Worker:
-    worker_id: str
-    online: bool
-    sessions: int
-    ops: int
-    estimated_cents: int
-    blocked: bool
-
-
-class LinksApi(RequesterApi):
-    """The link, block and worker endpoints of the requester REST API (``block`` is inherited)."""
-
-    def create_link(self, table_id: str, worker_id: str | None, expires_in_seconds: int | None) -> Link:
-        """``POST /api/tables/{id}/links``: a new signed link (it replaces the worker's old one)."""
-        body: dict[str, Any] = {}
-        if worker_id is not None:
-            body["worker_id"] = worker_id
-        if expires_in_seconds is not None:
-            body["expires_in_seconds"] = expires_in_seconds
-        path = table_path(table_id, "links")
-        answer = self.call("POST", path, body=body)
-        if not isinstance(answer, dict):
-            raise ServerError(f"POST {path} did not answer an object")
-        return _link(answer, path)
-
-    def links(self, table_id: str) -> list[Link]:
-        """``GET /api/tables/{id}/links``: every worker's link, revoked ones included."""
-        path = table_path(table_id, "links")
-        return [_link(entry, path) for entry in _entries(self.get_object(path), "links", path)]
-
-    def revoke(self, table_id: str, worker_id: str) -> None:
-        """``DELETE /api/tables/{id}/links/{worker_id}``: the link stops working at once."""
-        self.call("DELETE", table_path(table_id, "links", worker_id))
-
-    def unblock(self, table_id: str, worker_id: str) -> None:
-        self.call("DELETE", table_path(table_id, "workers", worker_id, "block"))
-
-    def workers(self, table_id: str) -> list[Worker]:
-        """``GET /api/tables/{id}/workers``: online, blocked, or with operations on the table."""
-        path = table_path(table_id, "workers")
-        return [_worker(entry, path) for entry in _entries(self.get_object(path), "workers", path)]
-
-
-def _entries(answer: dict[str, Any], field: str, path: str) -> list[dict[str, Any]]:
-    entries = answer.get(field)
-    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
-        raise ServerError(f"GET {path} did not answer a list of {field}")
-    return entries
-
-
-def _link(entry: dict[str, Any], path: str) -> Link:
-    worker, url, expires = entry.get("worker_id"), entry.get("url"), entry.get("expires_at")
-    if not isinstance(worker, str) or not (url is None or isinstance(url, str)):
-        raise ServerError(f"{path} answered a link without a worker id or url: {entry!r}"[:300])
-    if isinstance(expires, bool) or not (expires is None or isinstance(expires, int | float)):
-        raise ServerError(f"{path} answered a link whose expiry is not a time: {expires!r}")
-    return Link(worker, url, None if expires is None else float(expires), entry.get("revoked") is True)
-
-
-def _worker(entry: dict[str, Any], path: str) -> Worker:
-    worker = entry.get("worker_id")
-    counts = [entry.get(name, 0) for name in ("sessions", "ops", "estimated_cents")]
-    if not isinstance(worker, str) or any(isinstance(n, bool) or not isinstance(n, int) for n in counts):
-        raise ServerError(f"{path} answered a worker entry it should not have: {entry!r}"[:300])
-    sessions, ops, cents = counts
-    return Worker(worker, entry.get("online") is True, sessions, ops, cents, entry.get("blocked") is True)
+__all__ = ["Link", "Worker", "format_time", "link_lines", "link_state", "worker_lines"]
 
 
 # ---------------------------------------------------------------------- output
@@ -148,8 +72,8 @@ def worker_lines(workers: Sequence[Worker]) -> list[str]:
 # ---------------------------------------------------------------------- commands
 
 
-def api(args: argparse.Namespace) -> LinksApi:
-    return LinksApi(server_url(args), requester_token(args))
+def api(args: argparse.Namespace) -> Client:
+    return requester_client(args)
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -187,7 +111,7 @@ def handle_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker_action(args: argparse.Namespace, act: Callable[[LinksApi], None], done: str) -> int:
+def _worker_action(args: argparse.Namespace, act: Callable[[Client], object], done: str) -> int:
     """Run one call about ``args.worker`` on ``args.table``; say ``done`` or the server's refusal."""
     try:
         with api(args) as client:
@@ -200,7 +124,7 @@ def _worker_action(args: argparse.Namespace, act: Callable[[LinksApi], None], do
 
 def handle_revoke(args: argparse.Namespace) -> int:
     return _worker_action(
-        args, lambda c: c.revoke(args.table, args.worker), f"revoked the link of {args.worker}"
+        args, lambda c: c.revoke_link(args.table, args.worker), f"revoked the link of {args.worker}"
     )
 
 

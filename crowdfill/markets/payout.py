@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crowdfill.markets.money import cents_to_amount
-from crowdfill.markets.remote import Settlement
+from crowdfill.markets.settlement import Settlement
 
 
 def payout_lines(table_id: str, settlement: Settlement) -> list[str]:

@@ -28,7 +28,10 @@ from crowdfill.server.settings import Settings
 from crowdfill.server.sockets import SocketApp
 from crowdfill.server.tables import Tables
 from crowdfill.server.tokens import TokenSigner
+from crowdfill.server.webhook_events import WebhookEvents
+from crowdfill.server.webhooks_api import webhooks_router
 from crowdfill.store import Store, open_store
+from crowdfill.webhooks import Dispatcher, Hooks, Outbox, RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +43,14 @@ class CrowdFillApp:
         self.settings = settings
         self.store = store
         self.sockets = SocketApp(settings)
-        self.tables = Tables(store, settings, self.sockets.fanout)
+        self.hooks = Hooks(store)
+        self.outbox = Outbox(store, self.hooks)
+        self.webhook_events = WebhookEvents(self.sockets.fanout, store, self.hooks, self.outbox)
+        self.dispatcher = Dispatcher(store, self.hooks, _retry_policy(settings))
+        self.outbox.scheduler = self.dispatcher
+        self.tables = Tables(store, settings, self.webhook_events)
         self.roster = Roster(self.tables, TokenSigner(settings.secret), RecruitSigner(settings.secret))
+        self.tables.events = self.roster.events = self.webhook_events
         self.sockets.bind(self.tables, self.roster)
         self.services = Services(settings, self.tables, self.roster, self.sockets)
         self.api = FastAPI(
@@ -54,6 +63,7 @@ class CrowdFillApp:
         self.api.include_router(public_router(self.services))
         self.api.include_router(requester_router(self.services))
         self.api.include_router(recruit_router(self.services))
+        self.api.include_router(webhooks_router(self.services, self.hooks, self.outbox))
         self.api.include_router(page_router(settings.web_dir))
         mount_static(self.api, settings.web_dir)
         self._asgi = socketio.ASGIApp(
@@ -68,17 +78,29 @@ class CrowdFillApp:
             recovered = await self.tables.recover()
             if recovered:
                 logger.info("recovered %d live table(s) from storage", recovered)
+            await self.hooks.load([record.table_id for record in await self.store.list_tables()])
+            await self.dispatcher.start()
             self.sockets.start()
             self.ready = True
             yield
         finally:
             self.ready = False
+            await self.dispatcher.stop()
             await self.sockets.stop()
             await self.tables.shutdown()
             await self.store.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._asgi(scope, receive, send)
+
+
+def _retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        first_delay=settings.webhook_retry_seconds,
+        cap=settings.webhook_retry_cap_seconds,
+        max_attempts=settings.webhook_max_attempts,
+        timeout=settings.webhook_timeout_seconds,
+    )
 
 
 def create_app(settings: Settings, store: Store | None = None) -> CrowdFillApp:

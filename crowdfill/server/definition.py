@@ -3,95 +3,45 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from typing import Any
 
 from crowdfill.compensation import CompensationSettings
 from crowdfill.markets import identity
 from crowdfill.model import Column, CrowdFillError, Schema, Scoring, Template
-from crowdfill.model.pattern import MAX_PATTERN_LENGTH
 from crowdfill.model.rules import ColumnRules
 from crowdfill.server.failures import Failure, definition_failure
 from crowdfill.server.ratelimit import RateLimit
 
-Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
+# The wire models live in crowdfill.wire (the SDK shares them); re-exported for the server's modules.
+from crowdfill.wire.definition import (
+    ColumnModel,
+    CompensationModel,
+    DefinitionModel,
+    DefinitionPatch,
+    RateLimitModel,
+    Scalar,
+    SchemaModel,
+    ScoringModel,
+)
+
+__all__ = [
+    "PROLIFIC_COMPLETION_URL",
+    "ColumnModel",
+    "CompensationModel",
+    "DefinitionModel",
+    "DefinitionPatch",
+    "RateLimitModel",
+    "Scalar",
+    "SchemaModel",
+    "ScoringModel",
+    "TableSpec",
+    "build_spec",
+    "patched",
+    "spec_from_json",
+]
 
 # Prolific's own address lives with the other marketplace details; the server only adds the code.
 PROLIFIC_COMPLETION_URL = identity.PROLIFIC_COMPLETION_URL + "?cc={code}"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ColumnModel(_Strict):
-    name: StrictStr = Field(min_length=1, max_length=100)
-    type: Literal["text", "integer", "number", "boolean", "date"] = "text"
-    domain: list[Scalar] | None = Field(default=None, max_length=1000)
-    # Column rules (docs/protocol.md); which fit which type is checked by the model's schema.
-    min: StrictInt | StrictFloat | StrictStr | None = None
-    max: StrictInt | StrictFloat | StrictStr | None = None
-    max_length: StrictInt | None = None
-    pattern: StrictStr | None = Field(default=None, max_length=MAX_PATTERN_LENGTH)
-
-
-class SchemaModel(_Strict):
-    columns: list[ColumnModel] = Field(min_length=1, max_length=64)
-    key: list[StrictStr] = Field(default_factory=list, max_length=64)
-
-
-class ScoringModel(_Strict):
-    family: Literal["threshold", "difference", "majority", "weighted"] = "threshold"
-    min_votes: StrictInt = 2
-    up_weight: StrictFloat | StrictInt = 1.0
-    down_weight: StrictFloat | StrictInt = 1.0
-
-
-class CompensationModel(_Strict):
-    growth: StrictFloat | StrictInt = 1.1
-    column_weights: dict[str, StrictFloat | StrictInt] | None = None
-    vote_share: StrictFloat | StrictInt = 0.2
-
-
-class RateLimitModel(_Strict):
-    """How fast one worker may send operations on this table (docs/protocol.md, "Limits")."""
-
-    ops_per_second: StrictFloat | StrictInt = Field(gt=0, le=10_000)
-    burst: StrictInt = Field(ge=1, le=100_000)
-
-
-class DefinitionModel(_Strict):
-    """A table definition as the requester sends it."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    name: StrictStr = Field(min_length=1, max_length=200)
-    instructions: StrictStr = Field(default="", max_length=20_000)
-    # "schema" would shadow a BaseModel attribute, hence the alias.
-    table_schema: SchemaModel = Field(alias="schema")
-    scoring: ScoringModel = Field(default_factory=ScoringModel)
-    template: list[dict[str, Scalar]] = Field(default_factory=list, max_length=10_000)
-    budget_cents: StrictInt = Field(ge=0, le=10**10)
-    compensation: CompensationModel = Field(default_factory=CompensationModel)
-    prolific_completion_code: StrictStr | None = Field(default=None, max_length=200)
-    rate_limit: RateLimitModel | None = None
-
-
-class DefinitionPatch(_Strict):
-    """Any subset of a definition's top-level fields (PATCH while draft)."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    name: StrictStr | None = Field(default=None, min_length=1, max_length=200)
-    instructions: StrictStr | None = Field(default=None, max_length=20_000)
-    table_schema: SchemaModel | None = Field(default=None, alias="schema")
-    scoring: ScoringModel | None = None
-    template: list[dict[str, Scalar]] | None = Field(default=None, max_length=10_000)
-    budget_cents: StrictInt | None = Field(default=None, ge=0, le=10**10)
-    compensation: CompensationModel | None = None
-    prolific_completion_code: StrictStr | None = Field(default=None, max_length=200)
-    rate_limit: RateLimitModel | None = None
 
 
 @dataclass(frozen=True)

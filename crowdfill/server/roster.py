@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from crowdfill.markets.identity import MTURK_PREFIX, MTURK_PREVIEW_ASSIGNMENT, PROLIFIC_PREFIX
 from crowdfill.model import CENTRAL_CLIENT
+from crowdfill.server.events import NoEvents, TableEvents
 from crowdfill.server.failures import Failure
 from crowdfill.server.owner import DRAFT, LIVE
 from crowdfill.server.recruit import RecruitSigner
@@ -60,6 +61,7 @@ class Roster:
         self._tables = tables
         self._signer = signer
         self._recruit = recruit
+        self.events: TableEvents = NoEvents()
 
     @property
     def _store(self) -> Any:
@@ -108,6 +110,7 @@ class Roster:
         owner = self._tables.loaded(table_id)
         if owner is not None:
             owner.blocked.add(worker_id)
+        await self.events.worker_blocked(table_id, worker_id)
 
     async def unblock(self, table_id: str, worker_id: str) -> None:
         """Lift a block: the worker may connect (with a link that still works) and act again."""
@@ -243,6 +246,11 @@ class Roster:
     # ------------------------------------------------------------------ admission
     async def admit(self, token: object, table_hint: object = None) -> WorkerClaims:
         """The claims of a session that may join now, or the Failure that explains why not."""
+        claims = await self._admit(token, table_hint)
+        await self.events.worker_admitted(claims.table_id, claims.worker_id)
+        return claims
+
+    async def _admit(self, token: object, table_hint: object) -> WorkerClaims:
         claims = self._signer.verify(token)
         if table_hint is not None and table_hint != claims.table_id:
             raise Failure("token_foreign", "this session token belongs to another table")

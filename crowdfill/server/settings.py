@@ -51,6 +51,11 @@ class Settings:
     rate_limit_burst: int = 20
     rate_limit_refusals: int = 50
     malformed_limit: int = 20
+    # Webhook deliveries: the first retry after this, doubling up to the cap, at most so many attempts.
+    webhook_retry_seconds: float = 5.0
+    webhook_retry_cap_seconds: float = 3600.0
+    webhook_max_attempts: int = 12
+    webhook_timeout_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if not self.requester_token:

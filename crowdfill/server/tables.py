@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from crowdfill.server.definition import DefinitionModel, DefinitionPatch, TableSpec, build_spec, patched
 from crowdfill.server.definition import spec_from_json as _spec_from_json
+from crowdfill.server.events import NoEvents, TableEvents
 from crowdfill.server.failures import Failure
 from crowdfill.server.owner import DRAFT, LIVE, OwnerListener, TableOwner
 from crowdfill.server.settings import Settings
@@ -34,6 +35,7 @@ class Tables:
         self._loading: dict[str, asyncio.Lock] = {}
         self._specs: dict[str, TableSpec] = {}
         self._new_id: Callable[[], str] = lambda: "t-" + secrets.token_hex(5)
+        self.events: TableEvents = NoEvents()
 
     # ------------------------------------------------------------------ reading
     async def record(self, table_id: str) -> TableRecord:
@@ -119,7 +121,8 @@ class Tables:
                 raise Failure("table_not_draft", f"table {table_id!r} is already {record.status}")
             updated = await self.store.update_table(table_id, status=LIVE, at=time.time())
             await self._load(updated)
-            return await self.record(table_id)
+        await self.events.table_launched(table_id)
+        return await self.record(table_id)
 
     async def close(self, table_id: str) -> TableRecord:
         owner = await self.owner(table_id)

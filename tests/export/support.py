@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from crowdfill.export.remote import ExportApi
-from crowdfill.model import CandidateTable, Column, Schema, Value
+from crowdfill.model import CENTRAL_CLIENT, CandidateTable, Column, Schema, Value
 from crowdfill.model.codec import operation_to_wire
 from crowdfill.server.views import candidate_rows
 from tests.model.support import Builder
@@ -26,6 +26,7 @@ PEOPLE = Schema(
 )
 TABLE = "people"
 SERVER = "http://crowdfill.test"
+LOG_START = 1_780_000_000.0  # the fake log's operations happen one second apart from here
 
 
 class Crowd(Builder):
@@ -65,16 +66,32 @@ class FakeServer:
                 "schema": {"columns": columns, "key": ["name"]},
                 "budget_cents": 500,
             }
-            body = {"id": TABLE, "status": self.status, "definition": definition, "seq": len(self.crowd.log)}
+            workers = len({op.worker for op in self.crowd.log} - {CENTRAL_CLIENT})
+            body = {
+                "id": TABLE,
+                "status": self.status,
+                "definition": definition,
+                "seq": len(self.crowd.log),
+                "workers": workers,
+            }
             return httpx.Response(200, json=body)
         if request.url.path == f"/api/tables/{TABLE}/candidates":
             rows = candidate_rows(table)  # the real server's rendering of the rows
             return httpx.Response(200, json={"seq": len(self.crowd.log), "status": self.status, "rows": rows})
+        if request.url.path == f"/api/tables/{TABLE}/compensation":
+            settled = self.status in ("complete", "closed")
+            if settled:
+                settlement = {"payments": {"ann": 300}, "paid_cents": 300, "unpaid_cents": 200}
+                return httpx.Response(
+                    200, json={"settled": True, "budget_cents": 500, "settlement": settlement}
+                )
+            report = {"settled": False, "budget_cents": 500, "estimated_total_cents": 120, "workers": {}}
+            return httpx.Response(200, json=report)
         if request.url.path == f"/api/tables/{TABLE}/log":
             after = int(request.url.params.get("after_seq", "0"))
             limit = int(request.url.params.get("limit", "1000"))
             entries = [
-                {"seq": seq, "at": 0.0, "op": operation_to_wire(op)}
+                {"seq": seq, "at": LOG_START + seq, "op": operation_to_wire(op)}
                 for seq, op in enumerate(self.crowd.log, start=1)
                 if seq > after
             ][:limit]

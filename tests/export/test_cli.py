@@ -9,9 +9,10 @@ import datasets
 import pytest
 
 from crowdfill.export import cli, fields_for_schema, read
+from crowdfill.export.card import read_header
 from crowdfill.export.hub import HubNotConfigured, hub_token
 from crowdfill.export.living import Round, keep_exporting
-from crowdfill.model import Value
+from crowdfill.model import CENTRAL_CLIENT, Value
 from tests.export.support import PEOPLE, TABLE, Crowd, FakeServer, export_args
 
 FIELDS = fields_for_schema(PEOPLE).fields
@@ -28,9 +29,11 @@ def crowd_with_messi() -> Crowd:
 class Pushes:
     def __init__(self) -> None:
         self.calls: list[tuple[int, str, str, bool]] = []
+        self.cards: list[str] = []
 
-    def __call__(self, dataset: datasets.Dataset, repo_id: str, token: str, private: bool) -> None:
+    def __call__(self, dataset: datasets.Dataset, repo_id: str, token: str, private: bool, card: str) -> None:
         self.calls.append((len(dataset), repo_id, token, private))
+        self.cards.append(card)
 
 
 def test_export_is_registered_as_a_subcommand() -> None:
@@ -57,10 +60,12 @@ def test_one_export_reads_schema_rows_and_log_and_writes_the_format(fmt: str, tm
     server = FakeServer(crowd, status="complete")
     out = tmp_path / f"final-{fmt}"
     assert cli.run_export(export_args(out, format=fmt), server.api(), Pushes()) == 0
+    card = [f"/api/tables/{TABLE}", f"/api/tables/{TABLE}/compensation"] if fmt == "hf" else []
     assert server.paths == [
         f"/api/tables/{TABLE}",
         f"/api/tables/{TABLE}/candidates",
         f"/api/tables/{TABLE}/log",
+        *card,
     ]
     (row,) = read(fmt, out, FIELDS)
     assert {k: row[k] for k in MESSI} == MESSI
@@ -124,7 +129,17 @@ def test_a_living_export_follows_the_collection_until_the_table_is_complete(
     code = cli.run_export(args, server.api(), pushes, sleep=collection_goes_on, environ={"HF_TOKEN": "t"})
     assert code == 0
     assert seen == [["Messi"], ["Messi"], ["Messi", "Xavi"]]
-    assert [rows for rows, *_ in pushes.calls] == [1, 2], "an unchanged round neither rewrites nor pushes"
+    # An unchanged round neither rewrites nor pushes; the one that finds the table complete pushes
+    # the same rows again with a card that says so.
+    assert [rows for rows, *_ in pushes.calls] == [1, 2, 2]
+    headers = [read_header(card)["crowdfill"] for card in pushes.cards]
+    assert [(h["status"], h["num_rows"], h["cost_settled"]) for h in headers] == [
+        ("live", 1, False),
+        ("live", 2, False),
+        ("complete", 2, True),
+    ]
+    assert (headers[0]["cost_cents"], headers[-1]["cost_cents"]) == (120, 300)
+    assert headers[-1]["operations"] == len([op for op in crowd.log if op.worker != CENTRAL_CLIENT])
     lines = capsys.readouterr().out.splitlines()
     assert lines[1] == "round 2: unchanged"
     assert lines[-1].endswith("the table is complete")

@@ -15,8 +15,8 @@ import boto3
 import httpx
 from botocore.stub import Stubber
 
+from crowdfill.client import Client
 from crowdfill.markets.mturk_client import ENDPOINTS, MTURK_REGION, Environment
-from crowdfill.markets.remote import RequesterApi
 
 if TYPE_CHECKING:
     from mypy_boto3_mturk import MTurkClient
@@ -149,9 +149,9 @@ class FakeServer:
             return {"platform": "mturk", "query": {"cf_batch": batch, "cf_sig": f"sig-{batch}"}}
         return {"platform": "prolific", "query": {"cf_sig": f"sig-{body['study_id']}"}}
 
-    def api(self, args: argparse.Namespace | None = None) -> RequesterApi:
+    def api(self, args: argparse.Namespace | None = None) -> Client:
         del args
-        return RequesterApi(SERVER, "requester-secret", transport=httpx.MockTransport(self.handle))
+        return Client(SERVER, "requester-secret", transport=httpx.MockTransport(self.handle))
 
 
 def _error(status: int, code: str, message: str) -> httpx.Response:

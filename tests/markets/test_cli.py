@@ -6,6 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from crowdfill.client import Client
 from crowdfill.markets import cli
 from crowdfill.markets.mturk_hits import (
     HitSettings,
@@ -14,7 +15,6 @@ from crowdfill.markets.mturk_hits import (
     qualification_requirements,
 )
 from crowdfill.markets.mturk_pay import bonus_reason, bonus_request_token
-from crowdfill.markets.remote import RequesterApi
 from crowdfill.markets.state import HitRecord, MarketState, PaymentRecord
 from tests.markets.support import (
     SERVER,
@@ -376,8 +376,8 @@ def test_a_wrong_requester_token_is_reported_clearly(
     server = FakeServer({})
     args = cli_args(tmp_path, out="-")
 
-    def wrong_token(_: argparse.Namespace) -> RequesterApi:
-        return RequesterApi("http://crowdfill.test", "nope", transport=httpx.MockTransport(server.handle))
+    def wrong_token(_: argparse.Namespace) -> Client:
+        return Client("http://crowdfill.test", "nope", transport=httpx.MockTransport(server.handle))
 
     assert cli.run_prolific_bonuses(args, wrong_token) == 2
     assert "401: unauthorized: send the requester token" in capsys.readouterr().err
@@ -406,8 +406,8 @@ def test_the_prolific_study_url_needs_a_study_id_and_the_server(
     capsys.readouterr()
     args = cli_args(tmp_path, study="st1", public_url=None, token="nope")
 
-    def wrong_token(_: argparse.Namespace) -> RequesterApi:
-        return RequesterApi(SERVER, "nope", transport=httpx.MockTransport(FakeServer({}).handle))
+    def wrong_token(_: argparse.Namespace) -> Client:
+        return Client(SERVER, "nope", transport=httpx.MockTransport(FakeServer({}).handle))
 
     assert cli.run_prolific_url(args, wrong_token) == 2
     assert "unauthorized" in capsys.readouterr().err

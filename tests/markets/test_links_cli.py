@@ -299,11 +299,11 @@ def test_a_worker_id_with_a_count_above_one_is_refused_with_exit_status_2(
 
 
 def test_a_link_is_expired_once_its_expiry_has_passed_and_revoked_wins_over_expired() -> None:
-    link = Link("ann", "http://x/w/t?token=y", 1000.0, revoked=False)
+    link = Link(worker_id="ann", url="http://x/w/t?token=y", expires_at=1000.0, revoked=False)
 
     assert link_state(link, 999.0) == "active"
     assert link_state(link, 1000.0) == "expired"
-    assert link_state(Link("ann", None, 1000.0, revoked=True), 2000.0) == "revoked"
+    assert link_state(Link(worker_id="ann", url=None, expires_at=1000.0, revoked=True), 2000.0) == "revoked"
     assert format_time(None) == "never"
     assert format_time(0.0) == "1970-01-01 00:00Z"
 

@@ -7,6 +7,7 @@ import { ApiError, api, requesterToken, setRequesterToken } from "./api.js";
 import { announce, el, formatValue, notice, replaceChildren } from "./dom.js";
 import { parseCell } from "./cells.js";
 import { recruitPanel, resultsPanel } from "./requester-panels.js";
+import { webhooksPanel } from "./requester-webhooks.js";
 import { rulesEditor, rulesFrom, rulesModel } from "./rules-editor.js";
 
 const $ = (id) => document.getElementById(id);
@@ -235,6 +236,7 @@ function drawEditor() {
     templateEditor(),
     current ? recruitPanel(current, showNotice) : null,
     current ? resultsPanel(current, model.name, showNotice) : null,
+    current ? webhooksPanel(current, showNotice) : null,
   );
   drawHeader();
   if (focusKey) document.querySelector(`[data-focus-key="${focusKey}"]`)?.focus();

@@ -1,0 +1,184 @@
+"""``AsyncClient``: the requester SDK over httpx for asyncio code (the same calls as ``Client``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from crowdfill.client import calls
+from crowdfill.client.calls import Call
+from crowdfill.client.transport import DEFAULT_SERVER, Retry, check, headers, json_of, unreachable
+from crowdfill.wire import answers as a
+from crowdfill.wire.definition import DefinitionModel, DefinitionPatch
+from crowdfill.wire.webhooks import Delivery, EventType, Hook
+
+T = TypeVar("T")
+
+
+class AsyncClient:
+    """The requester REST API of one server, awaitable (docs/sdk.md). Use it with ``async with``."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_SERVER,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retry: Retry | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry if retry is not None else Retry()
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, headers=headers(token), timeout=timeout, transport=transport
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ---------------------------------------------------------------- sending
+    async def send(self, call: Call[T]) -> T:
+        """Send ``call``, retrying a 503 (see ``Retry``); its answer read into its model."""
+        attempts = self.retry.attempts if call.retry else 1
+        for attempt in range(attempts):
+            try:
+                response = await self._http.request(
+                    call.method, call.path, params=call.params, json=call.body
+                )
+            except httpx.HTTPError as error:
+                raise unreachable(self.base_url, error) from error
+            if response.status_code == 503 and attempt + 1 < attempts:
+                await self._sleep(self.retry.delay(attempt, response))
+                continue
+            return call.read(json_of(call.method, call.path, response))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    # ---------------------------------------------------------------- tables
+    async def tables(self) -> list[a.Table]:
+        return await self.send(calls.list_tables())
+
+    async def table(self, table_id: str) -> a.Table:
+        return await self.send(calls.get_table(table_id))
+
+    async def create_table(self, definition: DefinitionModel | Mapping[str, Any]) -> a.Table:
+        return await self.send(calls.create_table(definition))
+
+    async def patch_table(self, table_id: str, patch: DefinitionPatch | Mapping[str, Any]) -> a.Table:
+        return await self.send(calls.patch_table(table_id, patch))
+
+    async def launch(self, table_id: str) -> a.Table:
+        return await self.send(calls.launch(table_id))
+
+    async def close_table(self, table_id: str) -> a.Table:
+        return await self.send(calls.close(table_id))
+
+    # ---------------------------------------------------------------- rows
+    async def candidates(self, table_id: str) -> a.Candidates:
+        return await self.send(calls.candidates(table_id))
+
+    async def final(self, table_id: str) -> a.FinalTable:
+        return await self.send(calls.final(table_id))
+
+    async def matching(self, table_id: str) -> a.Matching:
+        return await self.send(calls.matching(table_id))
+
+    async def compensation(self, table_id: str) -> a.Compensation:
+        return await self.send(calls.compensation(table_id))
+
+    async def audit(self, table_id: str) -> a.Audit:
+        return await self.send(calls.audit(table_id))
+
+    async def log_page(self, table_id: str, after_seq: int = 0, limit: int = 1000) -> a.LogPage:
+        return await self.send(calls.log_page(table_id, after_seq, limit))
+
+    async def log(
+        self, table_id: str, after_seq: int = 0, upto: int | None = None, page: int = 1000
+    ) -> AsyncIterator[a.LogEntry]:
+        """The accepted operations after ``after_seq`` (up to ``upto``), fetched a page at a time."""
+        while upto is None or after_seq < upto:
+            entries = (await self.log_page(table_id, after_seq, page)).ops
+            for entry in entries:
+                if upto is not None and entry.seq > upto:
+                    return
+                yield entry
+                after_seq = entry.seq
+            if len(entries) < page:
+                return
+
+    async def export_lines(self, table_id: str, name: str = "final.jsonl") -> AsyncIterator[str]:
+        """The lines of a streamed export (``final.csv``, ``final.jsonl``, ``candidates.csv``, ...)."""
+        path = calls.export_path(table_id, name)
+        try:
+            async with self._http.stream("GET", path) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    check("GET", path, response)
+                async for line in response.aiter_lines():
+                    yield line
+        except httpx.HTTPError as error:
+            raise unreachable(self.base_url, error) from error
+
+    async def watch(self, table_id: str, every: float = 1.0) -> AsyncIterator[a.Candidates]:
+        """The candidate table each time it changed, checked every ``every`` seconds, until finished."""
+        seen: tuple[int, str] | None = None
+        while True:
+            now = await self.candidates(table_id)
+            # Closing changes the status, not necessarily the rows: either counts as a change.
+            if (now.seq, now.status) != seen:
+                seen = (now.seq, now.status)
+                yield now
+            if now.finished:
+                return
+            await self._sleep(every)
+
+    # ---------------------------------------------------------------- links and workers
+    async def create_link(
+        self, table_id: str, worker_id: str | None = None, expires_in_seconds: int | None = None
+    ) -> a.Link:
+        return await self.send(calls.create_link(table_id, worker_id, expires_in_seconds))
+
+    async def links(self, table_id: str) -> list[a.Link]:
+        return await self.send(calls.links(table_id))
+
+    async def revoke_link(self, table_id: str, worker_id: str) -> a.Revoked:
+        return await self.send(calls.revoke_link(table_id, worker_id))
+
+    async def workers(self, table_id: str) -> list[a.Worker]:
+        return await self.send(calls.workers(table_id))
+
+    async def block(self, table_id: str, worker_id: str) -> a.WorkerState:
+        return await self.send(calls.block(table_id, worker_id))
+
+    async def unblock(self, table_id: str, worker_id: str) -> a.WorkerState:
+        return await self.send(calls.unblock(table_id, worker_id))
+
+    # ---------------------------------------------------------------- marketplaces
+    async def recruit_url(self, table_id: str, platform: str, study_id: str | None = None) -> a.RecruitUrl:
+        return await self.send(calls.recruit_url(table_id, platform, study_id))
+
+    async def record_batch_hits(self, table_id: str, batch: str, hit_ids: list[str]) -> a.BatchHits:
+        return await self.send(calls.record_batch_hits(table_id, batch, hit_ids))
+
+    # ---------------------------------------------------------------- webhooks
+    async def create_webhook(self, table_id: str, url: str, events: list[EventType] | None = None) -> Hook:
+        return await self.send(calls.create_webhook(table_id, url, events))
+
+    async def webhooks(self, table_id: str) -> list[Hook]:
+        return await self.send(calls.webhooks(table_id))
+
+    async def delete_webhook(self, table_id: str, hook_id: str) -> a.Deleted:
+        return await self.send(calls.delete_webhook(table_id, hook_id))
+
+    async def deliveries(self, table_id: str, hook_id: str, limit: int = 100) -> list[Delivery]:
+        return await self.send(calls.deliveries(table_id, hook_id, limit))
