@@ -28,6 +28,7 @@ from crowdfill.server.roster import Roster
 from crowdfill.server.settings import Settings
 from crowdfill.server.tables import Tables
 from crowdfill.server.views import monitor_json, plain_rows, template_rows
+from crowdfill.server.wire_guard import GuardedServer
 from crowdfill.store.port import StoreError
 
 logger = logging.getLogger(__name__)
@@ -365,7 +366,7 @@ class SocketApp:
 
     def __init__(self, settings: Settings, tables_factory: Any = None) -> None:
         self.settings = settings
-        self.sio = socketio.AsyncServer(
+        self.sio = GuardedServer(
             async_mode="asgi",
             # Engine.IO drops a connection whose message exceeds this; individual events are
             # limited more tightly (max_event_bytes) and answered with payload_too_large.
