@@ -19,6 +19,10 @@ from crowdfill.server.views import candidate_rows, matching, plain_rows, table_j
 from crowdfill.store.port import TableRecord
 
 
+# The largest sequence number a store can hold (SQLite's INTEGER); larger queries are refused.
+MAX_SEQ = 2**63 - 1
+
+
 class LinkRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -153,7 +157,7 @@ def requester_router(services: Services) -> APIRouter:
     @router.get("/tables/{table_id}/log", summary="The accepted operation log")
     async def log(
         table_id: str,
-        after_seq: Annotated[int, Query(ge=0)] = 0,
+        after_seq: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     ) -> dict[str, Any]:
         await tables.record(table_id)

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crowdfill.model import CrowdFillError
+from crowdfill.server import strict_json
 from crowdfill.server.failures import Failure, error_body, http_status
 from crowdfill.store.port import StoreError
 
@@ -69,7 +70,12 @@ def bearer_ok(header: str | None, token: str) -> bool:
 
 
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, before the app parses anything."""
+    """Refuse request bodies over ``limit`` bytes with 413, before the app parses anything.
+
+    A body that is JSON the edge will not take (a lone surrogate, a 101-digit number, deep
+    nesting: see ``strict_json``) is refused here with 422 ``malformed`` too; a body that is not
+    JSON at all is left to the route, which answers 400 ``bad_json`` where it expects JSON.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self._app = app
@@ -99,26 +105,38 @@ class BodyLimit:
             chunks.append(body)
             if not message.get("more_body", False):
                 break
+        body = b"".join(chunks)
+        if body:
+            try:
+                strict_json.loads(body)
+            except strict_json.JsonRefused as refused:
+                if refused.code != "bad_json":
+                    await _refuse(send, 422, refused.code, refused.message)
+                    return
         replayed = False
 
         async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
         await self._app(scope, replay, send)
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
-        error_body("payload_too_large", f"the request body is larger than the limit of {limit} bytes")
-    ).encode()
+    await _refuse(
+        send, 413, "payload_too_large", f"the request body is larger than the limit of {limit} bytes"
+    )
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps(error_body(code, message)).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )
