@@ -18,7 +18,6 @@ from crowdfill.server.services import Services
 from crowdfill.server.views import candidate_rows, matching, plain_rows, table_json, workers
 from crowdfill.store.port import TableRecord
 
-
 # The largest sequence number a store can hold (SQLite's INTEGER); larger queries are refused.
 MAX_SEQ = 2**63 - 1
 
