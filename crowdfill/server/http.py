@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crowdfill.model import CrowdFillError
@@ -50,6 +51,10 @@ def install_error_handlers(app: FastAPI) -> None:
         response = JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code)
         if error.headers:
             response.headers.update(error.headers)
+        if error.status_code == 405:
+            # Starlette names the methods of the first route matching the path only; a path
+            # served by several routes (GET and PATCH /api/tables/{id}) allows all of theirs.
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     async def on_store(request: Request, error: Exception) -> JSONResponse:
@@ -61,6 +66,19 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(StoreError, on_store)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the app answers on the request's path (asked of the routes)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
 
 
 def bearer_ok(header: str | None, token: str) -> bool:
