@@ -119,7 +119,7 @@ class StrictPacket(sio_packet.Packet):  # type: ignore[misc]  # socketio is unty
         return 0
 
 
-class _Throttle:
+class LogThrottle:
     """At most ``burst`` log lines per ``window`` seconds; the next line says how many were dropped."""
 
     def __init__(self, burst: int = 60, window: float = 60.0) -> None:
@@ -146,7 +146,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # socketio is 
 
     def __init__(self, **options: Any) -> None:
         super().__init__(serializer=StrictPacket, **options)
-        self._throttle = _Throttle()
+        self._throttle = LogThrottle()
         self._events: dict[str, tuple[object, frozenset[str]]] = {}
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
