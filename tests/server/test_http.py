@@ -25,8 +25,8 @@ async def test_json_bodies_that_would_break_a_table_are_refused_as_malformed(htt
         assert "\n" not in response.json()["error"]["message"]
     assert (await http.get("/api/tables")).json() == before
     # Ordinary bodies, non-ASCII included, pass as before.
-    body = json.dumps({**CAPITALS, "name": "Hauptstädte 😀"}, ensure_ascii=False).encode()
-    named = await http.post("/api/tables", content=body, headers={"content-type": "application/json"})
+    plain = json.dumps({**CAPITALS, "name": "Hauptstädte 😀"}, ensure_ascii=False).encode()
+    named = await http.post("/api/tables", content=plain, headers={"content-type": "application/json"})
     assert named.status_code == 201, named.text
     assert named.json()["definition"]["name"] == "Hauptstädte 😀"
 
@@ -34,7 +34,13 @@ async def test_json_bodies_that_would_break_a_table_are_refused_as_malformed(htt
 async def test_integer_query_parameters_are_bounded(http: httpx.AsyncClient) -> None:
     table = await create_table(http, CAPITALS)
     log = f"/api/tables/{table['id']}/log"
-    for params in [{"after_seq": 2**63}, {"after_seq": "9" * 400}, {"limit": 2**63}, {"limit": 0}]:
+    queries: list[dict[str, int | str]] = [
+        {"after_seq": 2**63},
+        {"after_seq": "9" * 400},
+        {"limit": 2**63},
+        {"limit": 0},
+    ]
+    for params in queries:
         response = await http.get(log, params=params)
         assert response.status_code == 422, (params, response.text)
         assert error_code(response) == "malformed"
