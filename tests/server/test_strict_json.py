@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -101,17 +103,20 @@ def readable(http: httpx.Client, table_id: str) -> dict[str, Any]:
         response = http.get(f"/api/tables/{table_id}{path}")
         assert response.status_code == 200, (path, response.text)
     # The MTurk preview: public, with the rows.
-    preview = http.get(f"/api/tables/{table_id}/public", params={"rows": "true"}, headers={})
+    preview = http.get(f"/api/tables/{table_id}/public", params={"rows": "true"})
     assert preview.status_code == 200, preview.text
-    for name in ["candidates.jsonl", "candidates.csv"]:
-        response = http.get(f"/api/tables/{table_id}/export/{name}")
-        assert response.status_code == 200
-        if name.endswith(".jsonl"):
-            for line in response.text.splitlines():
-                json.loads(line)
     candidates = http.get(f"/api/tables/{table_id}/candidates")
     assert candidates.status_code == 200
     result: dict[str, Any] = candidates.json()
+    jsonl = http.get(f"/api/tables/{table_id}/export/candidates.jsonl")
+    assert jsonl.status_code == 200
+    # Lines end with "\n" only: str.splitlines would also split on U+2028, \x85, \x1c...
+    assert len([json.loads(line) for line in jsonl.text.split("\n")[:-1]]) == len(result["rows"])
+    table = http.get(f"/api/tables/{table_id}/export/candidates.csv")
+    assert table.status_code == 200
+    header, *records = csv.reader(io.StringIO(table.text, newline=""))
+    assert len(records) == len(result["rows"])
+    assert all(len(record) == len(header) for record in records)
     return result
 
 
@@ -126,55 +131,57 @@ def test_a_table_stays_readable_after_any_value_the_server_accepted_even_after_a
 ) -> None:
     config = test_settings(store_url=str(tmp_path / "store.sqlite3"))
     loop = asyncio.new_event_loop()
-    tables: list[str] = []
-    with (
-        live_server(config) as server,
-        httpx.Client(base_url=server.base_url, headers=server.headers) as http,
-    ):
-        created = post_json(http, "/api/tables", definition("Anything", "seed", 80))
-        table_id = created.json()["id"]
-        tables.append(table_id)
-        assert http.post(f"/api/tables/{table_id}/launch").status_code == 200
-        token = http.post(f"/api/tables/{table_id}/links", json={"worker_id": "ann"}).json()["token"]
-        ann = WorkerClient(server.base_url, token)
-        loop.run_until_complete(ann.connect())
+    try:
+        tables: list[str] = []
+        with (
+            live_server(config) as server,
+            httpx.Client(base_url=server.base_url, headers=server.headers) as http,
+        ):
+            created = post_json(http, "/api/tables", definition("Anything", "seed", 80))
+            table_id = created.json()["id"]
+            tables.append(table_id)
+            assert http.post(f"/api/tables/{table_id}/launch").status_code == 200
+            token = http.post(f"/api/tables/{table_id}/links", json={"worker_id": "ann"}).json()["token"]
+            ann = WorkerClient(server.base_url, token)
+            loop.run_until_complete(ann.connect())
 
-        @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-        @given(column=st.sampled_from(COLUMNS), value=VALUE, text=TEXT)
-        def accepted_values_stay_readable(column: str, value: Any, text: str) -> None:
-            # A text cell gets every odd string; the others any JSON value (most are refused).
-            for column_, value_ in [("text", text), (column, value)]:
-                row = next(r for r, values in ann.rows().items() if column_ not in dict(values))
-                ack = loop.run_until_complete(ann.fill(row, column_, value_))
-                if not ack["ok"]:
-                    assert ack["error"]["code"] in {"malformed", "wrong_type"}, ack
-            readable(http, table_id)
+            @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+            @given(column=st.sampled_from(COLUMNS), value=VALUE, text=TEXT)
+            def accepted_values_stay_readable(column: str, value: Any, text: str) -> None:
+                # A text cell gets every odd string; the others any JSON value (most are refused).
+                for column_, value_ in [("text", text), (column, value)]:
+                    row = next(r for r, values in ann.rows().items() if column_ not in dict(values))
+                    ack = loop.run_until_complete(ann.fill(row, column_, value_))
+                    if not ack["ok"]:
+                        assert ack["error"]["code"] in {"malformed", "wrong_type"}, ack
+                readable(http, table_id)
 
-        @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-        @given(name=TEXT, seed=VALUE)
-        def accepted_definitions_stay_readable(name: str, seed: Any) -> None:
-            response = post_json(http, "/api/tables", definition(name, seed, 1))
-            assert response.status_code in (201, 400, 422), response.text
-            if response.status_code == 201:
-                created = response.json()["id"]
-                assert http.post(f"/api/tables/{created}/launch").status_code == 200
-                tables.append(created)
-                readable(http, created)
+            @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+            @given(name=TEXT, seed=VALUE)
+            def accepted_definitions_stay_readable(name: str, seed: Any) -> None:
+                response = post_json(http, "/api/tables", definition(name, seed, 1))
+                assert response.status_code in (201, 400, 422), response.text
+                if response.status_code == 201:
+                    created = response.json()["id"]
+                    assert http.post(f"/api/tables/{created}/launch").status_code == 200
+                    tables.append(created)
+                    readable(http, created)
 
-        try:
-            accepted_values_stay_readable()
-            accepted_definitions_stay_readable()
-            before = {table: readable(http, table) for table in tables}
-        finally:
+            try:
+                accepted_values_stay_readable()
+                accepted_definitions_stay_readable()
+                before = {table: readable(http, table) for table in tables}
+            finally:
+                loop.run_until_complete(ann.disconnect())
+        with (
+            live_server(config) as server,
+            httpx.Client(base_url=server.base_url, headers=server.headers) as http,
+        ):
+            assert {table: readable(http, table) for table in tables} == before
+            # And a worker can still join the table that took every value.
+            ann.base_url = server.base_url
+            loop.run_until_complete(ann.reconnect())
+            assert ann.rows()
             loop.run_until_complete(ann.disconnect())
-    with (
-        live_server(config) as server,
-        httpx.Client(base_url=server.base_url, headers=server.headers) as http,
-    ):
-        assert {table: readable(http, table) for table in tables} == before
-        # And a worker can still join the table that took every value.
-        ann.base_url = server.base_url
-        loop.run_until_complete(ann.reconnect())
-        assert ann.rows()
-        loop.run_until_complete(ann.disconnect())
-    loop.close()
+    finally:
+        loop.close()
