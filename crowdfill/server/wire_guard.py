@@ -157,7 +157,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # socketio is 
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
         namespace = namespace or "/"
-        problem = self._event_problem(namespace, data)
+        problem = self._event_problem(eio_sid, namespace, data)
         if problem is not None:
             code, message = problem
             refusal = WireRefusal(code, message, packet_type=sio_packet.EVENT, namespace=namespace, ack_id=id)
@@ -165,9 +165,13 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # socketio is 
             return
         await super()._handle_event(eio_sid, namespace, id, data)
 
-    def _event_problem(self, namespace: str, data: Any) -> tuple[str, str] | None:
+    def _event_problem(self, eio_sid: str, namespace: str, data: Any) -> tuple[str, str] | None:
         if not isinstance(data, list) or not data or not isinstance(data[0], str):
             return "malformed", 'an event is a JSON array ["name", payload]'
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if sid is None or not self.manager.is_connected(sid, namespace):
+            # python-socketio drops these without a word.
+            return "not_connected", f"connect to the namespace {namespace!r} before sending events to it"
         handled = self.events(namespace)
         name = data[0]
         if name not in handled:

@@ -92,12 +92,14 @@ async def test_undecodable_and_unknown_events_are_acked_with_an_error_code_and_l
     await ann.disconnect()
 
 
-async def test_a_connect_with_undecodable_auth_is_refused_with_a_code(
+async def test_a_connect_with_undecodable_auth_or_an_event_before_connecting_is_refused_with_a_code(
     server: LiveServer, http: httpx.AsyncClient
 ) -> None:
     table = await create_table(http, CAPITALS)
     await worker_token(http, table["id"], "ann")
     raw = await RawSocket.open(server.base_url)
+    await raw.send('2/worker,1["fill",{}]')  # before any connect to /worker
+    assert (await raw.ack("/worker", 1))["error"]["code"] == "not_connected"
     for auth, code in [
         ('{"token":' + json.dumps(chr(0xDFFF)) + "}", "malformed"),
         ('{"token":"x",', "bad_json"),
