@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, Response
@@ -65,7 +65,7 @@ def mount_static(app: FastAPI, web_dir: Path) -> None:
         )
 
 
-def _static_file(web_dir: Path, relative: Path) -> Any:
+def _static_file(web_dir: Path, relative: Path) -> Callable[[], Awaitable[Response]]:
     async def serve() -> Response:
         path = web_dir / relative
         if not path.is_file():
