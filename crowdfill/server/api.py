@@ -15,10 +15,14 @@ from crowdfill.server.audit import Held, audit
 from crowdfill.server.definition import DefinitionModel, DefinitionPatch
 from crowdfill.server.failures import Failure
 from crowdfill.server.http import bearer_ok
+from crowdfill.server.openapi import BODY, errors
 from crowdfill.server.owner import COMPLETION_KIND, SETTLEMENT_KIND, TableOwner
 from crowdfill.server.services import Services
 from crowdfill.server.views import candidate_rows, matching, plain_rows, table_json, workers
 from crowdfill.store.port import TableRecord
+
+# The largest sequence number a store can hold (SQLite's INTEGER); larger queries are refused.
+MAX_SEQ = 2**63 - 1
 
 
 class LinkRequest(BaseModel):
@@ -38,7 +42,14 @@ def requester_router(services: Services) -> APIRouter:
         if not bearer_ok(authorization, settings.requester_token):
             raise Failure("unauthorized", "send the requester token as 'Authorization: Bearer <token>'")
 
-    router = APIRouter(prefix="/api", dependencies=[Depends(require_requester)], tags=["requester"])
+    router = APIRouter(
+        prefix="/api",
+        dependencies=[Depends(require_requester)],
+        tags=["requester"],
+        # FastAPI documents a 422 for every operation with a parameter (the token header is one);
+        # naming it here gives it the real error body instead of FastAPI's validation shape.
+        responses=errors(401, 422),
+    )
 
     async def describe(request: Request, record: TableRecord) -> dict[str, Any]:
         owner = await tables.owner(record.table_id)
@@ -52,7 +63,7 @@ def requester_router(services: Services) -> APIRouter:
         await tables.record(table_id)
         return await tables.owner(table_id)
 
-    @router.post("/tables", status_code=201, summary="Create a draft table")
+    @router.post("/tables", status_code=201, summary="Create a draft table", responses=errors(*BODY))
     async def create_table(request: Request, definition: DefinitionModel) -> dict[str, Any]:
         return await describe(request, await tables.create(definition))
 
@@ -60,23 +71,27 @@ def requester_router(services: Services) -> APIRouter:
     async def list_tables(request: Request) -> dict[str, Any]:
         return {"tables": [await describe(request, record) for record in await tables.list()]}
 
-    @router.get("/tables/{table_id}", summary="Read a table")
+    @router.get("/tables/{table_id}", summary="Read a table", responses=errors(404))
     async def get_table(request: Request, table_id: str) -> dict[str, Any]:
         return await describe(request, await tables.record(table_id))
 
-    @router.patch("/tables/{table_id}", summary="Edit a draft table")
+    @router.patch("/tables/{table_id}", summary="Edit a draft table", responses=errors(404, 409, *BODY))
     async def patch_table(request: Request, table_id: str, patch: DefinitionPatch) -> dict[str, Any]:
         return await describe(request, await tables.patch(table_id, patch))
 
-    @router.post("/tables/{table_id}/launch", summary="Launch a draft table")
+    @router.post("/tables/{table_id}/launch", summary="Launch a draft table", responses=errors(404, 409, 422))
     async def launch(request: Request, table_id: str) -> dict[str, Any]:
         return await describe(request, await tables.launch(table_id))
 
-    @router.post("/tables/{table_id}/close", summary="Stop collection and settle")
+    @router.post("/tables/{table_id}/close", summary="Stop collection and settle", responses=errors(404, 409))
     async def close(request: Request, table_id: str) -> dict[str, Any]:
         return await describe(request, await tables.close(table_id))
 
-    @router.get("/tables/{table_id}/candidates", summary="Candidate rows with counts, scores, statuses")
+    @router.get(
+        "/tables/{table_id}/candidates",
+        summary="Candidate rows with counts, scores, statuses",
+        responses=errors(404),
+    )
     async def candidates(table_id: str) -> dict[str, Any]:
         owner = await owner_of(table_id)
         if owner is None:
@@ -84,7 +99,7 @@ def requester_router(services: Services) -> APIRouter:
         async with owner.lock:
             return {"seq": owner.seq, "status": owner.status, "rows": candidate_rows(owner.table)}
 
-    @router.get("/tables/{table_id}/final", summary="The final table")
+    @router.get("/tables/{table_id}/final", summary="The final table", responses=errors(404))
     async def final(table_id: str) -> dict[str, Any]:
         owner = await owner_of(table_id)
         if owner is None:
@@ -97,7 +112,11 @@ def requester_router(services: Services) -> APIRouter:
                 "rows": plain_rows(owner.table, final=True),
             }
 
-    @router.get("/tables/{table_id}/matching", summary="Template rows matched to candidate rows")
+    @router.get(
+        "/tables/{table_id}/matching",
+        summary="Template rows matched to candidate rows",
+        responses=errors(404),
+    )
     async def template_matching(table_id: str) -> dict[str, Any]:
         owner = await owner_of(table_id)
         if owner is None:
@@ -105,7 +124,9 @@ def requester_router(services: Services) -> APIRouter:
         async with owner.lock:
             return {"seq": owner.seq, "satisfied": bool(owner.central.satisfied), "template": matching(owner)}
 
-    @router.get("/tables/{table_id}/compensation", summary="Settlement, or live estimates")
+    @router.get(
+        "/tables/{table_id}/compensation", summary="Settlement, or live estimates", responses=errors(404)
+    )
     async def compensation(table_id: str) -> dict[str, Any]:
         record = await tables.record(table_id)
         budget = int(record.definition["budget_cents"])
@@ -140,6 +161,7 @@ def requester_router(services: Services) -> APIRouter:
     @router.get(
         "/tables/{table_id}/export/{name}",
         summary="Export final.csv, final.jsonl, candidates.csv or candidates.jsonl (streamed)",
+        responses=errors(404),
     )
     async def export(table_id: str, name: str) -> StreamingResponse:
         which, _, fmt = name.partition(".")
@@ -161,10 +183,10 @@ def requester_router(services: Services) -> APIRouter:
             body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
         )
 
-    @router.get("/tables/{table_id}/log", summary="The accepted operation log")
+    @router.get("/tables/{table_id}/log", summary="The accepted operation log", responses=errors(404, 422))
     async def log(
         table_id: str,
-        after_seq: Annotated[int, Query(ge=0)] = 0,
+        after_seq: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     ) -> dict[str, Any]:
         await tables.record(table_id)
@@ -175,7 +197,11 @@ def requester_router(services: Services) -> APIRouter:
             "last_seq": last,
         }
 
-    @router.get("/tables/{table_id}/audit", summary="Replay the log and check it reproduces the table")
+    @router.get(
+        "/tables/{table_id}/audit",
+        summary="Replay the log and check it reproduces the table",
+        responses=errors(404, 409),
+    )
     async def audit_table(table_id: str) -> dict[str, Any]:
         owner = await owner_of(table_id)
         if owner is None:
@@ -195,7 +221,12 @@ def requester_router(services: Services) -> APIRouter:
         result = await asyncio.to_thread(audit, table_id, owner.spec, log, held)
         return result.to_dict()
 
-    @router.post("/tables/{table_id}/links", status_code=201, summary="Create a signed worker link")
+    @router.post(
+        "/tables/{table_id}/links",
+        status_code=201,
+        summary="Create a signed worker link",
+        responses=errors(404, *BODY),
+    )
     async def create_link(request: Request, table_id: str, body: LinkRequest | None = None) -> dict[str, Any]:
         wanted = body or LinkRequest()
         issued = await roster.create_link(table_id, wanted.worker_id, wanted.expires_in_seconds)
@@ -215,7 +246,7 @@ def requester_router(services: Services) -> APIRouter:
             "url": f"{services.base_url(request)}/w/{table_id}?token={issued.token}",
         }
 
-    @router.get("/tables/{table_id}/links", summary="List worker links")
+    @router.get("/tables/{table_id}/links", summary="List worker links", responses=errors(404))
     async def list_links(request: Request, table_id: str) -> dict[str, Any]:
         base = services.base_url(request)
         links = []
@@ -224,25 +255,35 @@ def requester_router(services: Services) -> APIRouter:
             links.append({**link, "url": None if link["revoked"] else f"{base}/w/{table_id}?token={token}"})
         return {"links": links}
 
-    @router.delete("/tables/{table_id}/links/{worker_id}", summary="Revoke a worker's link")
+    @router.delete(
+        "/tables/{table_id}/links/{worker_id}", summary="Revoke a worker's link", responses=errors(404)
+    )
     async def revoke_link(table_id: str, worker_id: str) -> dict[str, Any]:
         await roster.revoke(table_id, worker_id)
         await sockets.kick(table_id, worker_id, "link_revoked", "the requester revoked your link")
         return {"worker_id": worker_id, "revoked": True}
 
-    @router.post("/tables/{table_id}/workers/{worker_id}/block", summary="Block a worker")
+    @router.post(
+        "/tables/{table_id}/workers/{worker_id}/block", summary="Block a worker", responses=errors(404, 422)
+    )
     async def block(table_id: str, worker_id: str) -> dict[str, Any]:
         await roster.block(table_id, worker_id)
         await sockets.kick(table_id, worker_id, "worker_blocked", "the requester blocked you from this table")
         return {"worker_id": worker_id, "blocked": True}
 
-    @router.delete("/tables/{table_id}/workers/{worker_id}/block", summary="Unblock a worker")
+    @router.delete(
+        "/tables/{table_id}/workers/{worker_id}/block", summary="Unblock a worker", responses=errors(404, 422)
+    )
     async def unblock(table_id: str, worker_id: str) -> dict[str, Any]:
         # Sessions closed by the block stay closed: the worker rejoins by opening their page again.
         await roster.unblock(table_id, worker_id)
         return {"worker_id": worker_id, "blocked": False}
 
-    @router.get("/tables/{table_id}/workers", summary="Workers: online, operations, estimated pay")
+    @router.get(
+        "/tables/{table_id}/workers",
+        summary="Workers: online, operations, estimated pay",
+        responses=errors(404),
+    )
     async def list_workers(table_id: str) -> dict[str, Any]:
         owner = await owner_of(table_id)
         blocked = await roster.blocked(table_id)

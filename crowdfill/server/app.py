@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from crowdfill import __version__
 from crowdfill.server.api import requester_router
+from crowdfill.server.engine_guard import EngineGuard
 from crowdfill.server.http import BodyLimit, install_error_handlers
 from crowdfill.server.pages import mount_static, page_router
 from crowdfill.server.public import public_router
@@ -66,8 +67,11 @@ class CrowdFillApp:
         self.api.include_router(webhooks_router(self.services, self.hooks, self.outbox))
         self.api.include_router(page_router(settings.web_dir))
         mount_static(self.api, settings.web_dir)
-        self._asgi = socketio.ASGIApp(
-            self.sockets.sio, other_asgi_app=BodyLimit(self.api, settings.max_payload_bytes)
+        self._asgi = EngineGuard(
+            socketio.ASGIApp(
+                self.sockets.sio, other_asgi_app=BodyLimit(self.api, settings.max_payload_bytes)
+            ),
+            limit=self.sockets.sio.eio.max_http_buffer_size,
         )
         self.ready = False
 

@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from crowdfill.server.preflight import StartupError, check_data_dir, describe, open_store
 from crowdfill.server.settings import Settings
 
 
@@ -57,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"crowdfill serve: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # the requester token or secret could not be kept in the data directory
+        print(f"crowdfill serve: the data directory is not usable: {describe(error)}", file=sys.stderr)
+        return 1
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -66,21 +70,30 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(_serve(settings, demo=args.demo, log_level=args.log_level))
     except KeyboardInterrupt:
         return 0
+    except StartupError as error:
+        print(f"crowdfill serve: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
 async def _serve(settings: Settings, *, demo: bool, log_level: str) -> None:
     import uvicorn  # imported when serving only: the CLI's --help stays fast
 
+    from crowdfill.server import access_log  # same reason
     from crowdfill.server.app import create_app  # same reason
     from crowdfill.server.demo import ensure_demo  # same reason
 
     if not settings.store_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings)
+        check_data_dir(settings.data_dir)
+    try:
+        app = create_app(settings)
+    except ValueError as error:  # a store URL open_store does not understand
+        raise StartupError(str(error)) from error
+    await open_store(app.store)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level=log_level, timeout_graceful_shutdown=3
     )
+    access_log.install()  # after Config: it is what sets uvicorn's loggers up
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     while not server.started and not serving.done():

@@ -10,9 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crowdfill.model import CrowdFillError
+from crowdfill.server import strict_json
 from crowdfill.server.failures import Failure, error_body, http_status
 from crowdfill.store.port import StoreError
 
@@ -49,6 +51,10 @@ def install_error_handlers(app: FastAPI) -> None:
         response = JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code)
         if error.headers:
             response.headers.update(error.headers)
+        if error.status_code == 405:
+            # Starlette names the methods of the first route matching the path only; a path
+            # served by several routes (GET and PATCH /api/tables/{id}) allows all of theirs.
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     async def on_store(request: Request, error: Exception) -> JSONResponse:
@@ -62,6 +68,19 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StoreError, on_store)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the app answers on the request's path (asked of the routes)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+
+
 def bearer_ok(header: str | None, token: str) -> bool:
     if not header or not header.startswith("Bearer "):
         return False
@@ -69,7 +88,12 @@ def bearer_ok(header: str | None, token: str) -> bool:
 
 
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, before the app parses anything."""
+    """Refuse request bodies over ``limit`` bytes with 413, before the app parses anything.
+
+    A body that is JSON the edge will not take (a lone surrogate, a 101-digit number, deep
+    nesting: see ``strict_json``) is refused here with 422 ``malformed`` too; a body that is not
+    JSON at all is left to the route, which answers 400 ``bad_json`` where it expects JSON.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self._app = app
@@ -99,26 +123,38 @@ class BodyLimit:
             chunks.append(body)
             if not message.get("more_body", False):
                 break
+        body = b"".join(chunks)
+        if body:
+            try:
+                strict_json.loads(body)
+            except strict_json.JsonRefused as refused:
+                if refused.code != "bad_json":
+                    await _refuse(send, 422, refused.code, refused.message)
+                    return
         replayed = False
 
         async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
         await self._app(scope, replay, send)
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
-        error_body("payload_too_large", f"the request body is larger than the limit of {limit} bytes")
-    ).encode()
+    await _refuse(
+        send, 413, "payload_too_large", f"the request body is larger than the limit of {limit} bytes"
+    )
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps(error_body(code, message)).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -44,6 +45,31 @@ def page_router(web_dir: Path) -> APIRouter:
     return router
 
 
+# What the pages load from /static/: everything else under web/ (node_modules/, package.json,
+# the lock file) stays private. The socket.io client is served on its own at /vendor/.
+STATIC_FOLDERS = ("js", "css")
+STATIC_FILES = ("favicon.svg",)
+
+
 def mount_static(app: FastAPI, web_dir: Path) -> None:
-    # check_dir=False: the server starts (and answers 404) even before web/ exists.
-    app.mount("/static", StaticFiles(directory=web_dir, check_dir=False), name="static")
+    for folder in STATIC_FOLDERS:
+        # check_dir=False: the server starts (and answers 404) even before web/ exists.
+        app.mount(
+            f"/static/{folder}",
+            StaticFiles(directory=web_dir / folder, check_dir=False),
+            name=f"static-{folder}",
+        )
+    for name in STATIC_FILES:
+        app.add_api_route(
+            f"/static/{name}", _static_file(web_dir, Path(name)), methods=["GET"], include_in_schema=False
+        )
+
+
+def _static_file(web_dir: Path, relative: Path) -> Callable[[], Awaitable[Response]]:
+    async def serve() -> Response:
+        path = web_dir / relative
+        if not path.is_file():
+            raise Failure("page_missing", f"{relative} is not installed under the web directory")
+        return FileResponse(path)
+
+    return serve

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from crowdfill.server.failures import Failure
+from crowdfill.server.openapi import BODY, errors
 from crowdfill.server.owner import DRAFT
 from crowdfill.server.services import Services
 from crowdfill.server.views import plain_rows, template_rows
@@ -44,9 +45,13 @@ SessionRequest = Annotated[MTurkSession | ProlificSession, Body(discriminator="p
 def public_router(services: Services) -> APIRouter:
     tables = services.tables
     roster = services.roster
-    router = APIRouter(prefix="/api", tags=["public"])
+    router = APIRouter(prefix="/api", tags=["public"], responses=errors(422))
 
-    @router.get("/tables/{table_id}/public", summary="What the worker page shows (no token needed)")
+    @router.get(
+        "/tables/{table_id}/public",
+        summary="What the worker page shows (no token needed)",
+        responses=errors(404, 422),
+    )
     async def public_table(
         table_id: str,
         rows: Annotated[bool, Query(description="also send the current rows (values only)")] = False,
@@ -78,7 +83,10 @@ def public_router(services: Services) -> APIRouter:
         return answer
 
     @router.post(
-        "/tables/{table_id}/sessions", status_code=201, summary="A session for an MTurk/Prolific worker"
+        "/tables/{table_id}/sessions",
+        status_code=201,
+        summary="A session for an MTurk/Prolific worker",
+        responses=errors(403, 404, 409, *BODY),
     )
     async def platform_session(table_id: str, request: SessionRequest) -> dict[str, Any]:
         batch = None

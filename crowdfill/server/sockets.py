@@ -30,6 +30,7 @@ from crowdfill.server.roster import Roster
 from crowdfill.server.settings import Settings
 from crowdfill.server.tables import Tables
 from crowdfill.server.views import monitor_json, plain_rows, template_rows
+from crowdfill.server.wire_guard import GuardedServer
 from crowdfill.store.port import StoreError
 
 logger = logging.getLogger(__name__)
@@ -236,11 +237,23 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
         app.fanout.changed(owner)
         # The snapshot goes out once the namespace connection is established (events sent from
         # inside the connect handler would precede the CONNECT packet).
-        app.spawn(self._join(session, owner, last_seq))
+        app.spawn(self._join(session, owner, last_seq, auth.get("token")))
 
-    async def _join(self, session: WorkerSession, owner: TableOwner, last_seq: int | None) -> None:
+    async def _join(
+        self, session: WorkerSession, owner: TableOwner, last_seq: int | None, token: object
+    ) -> None:
         sio = self._app.sio
         if not await _established(sio, self._app.presence, session.sid, WORKER):
+            return
+        try:
+            # Admission was checked before the session was registered: a revocation or a block in
+            # between found no session to kick. Now that a kick would find it, check again.
+            await self._app.roster.admit(token, owner.table_id)
+        except Failure as failure:
+            await sio.emit(
+                "kicked", {"code": failure.code, "message": failure.message}, to=session.sid, namespace=WORKER
+            )
+            await sio.disconnect(session.sid, namespace=WORKER)
             return
         async with owner.lock:
             if self._app.presence.worker(session.sid) is None:
@@ -412,7 +425,7 @@ class SocketApp:
 
     def __init__(self, settings: Settings, tables_factory: Any = None) -> None:
         self.settings = settings
-        self.sio = socketio.AsyncServer(
+        self.sio = GuardedServer(
             async_mode="asgi",
             # Engine.IO drops a connection whose message exceeds this; individual events are
             # limited more tightly (max_event_bytes) and answered with payload_too_large.

@@ -1,0 +1,37 @@
+"""Checks before serving: a data directory or store the server cannot use is one clear line."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from crowdfill.store.port import Store, StoreError
+
+
+class StartupError(Exception):
+    """Why the server cannot start, in one line an operator can act on."""
+
+
+def describe(error: OSError) -> str:
+    where = f" {error.filename}" if error.filename else ""
+    return f"cannot use{where}: {error.strerror or error}"
+
+
+def check_data_dir(path: Path) -> None:
+    """Create ``path`` if needed and prove the server can write there (by writing, not by mode bits)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # Permission bits do not tell (root ignores them; a read-only mount ignores them all):
+        # creating a file does.
+        with tempfile.TemporaryFile(dir=path, prefix=".crowdfill-write-check-"):
+            pass
+    except OSError as error:
+        raise StartupError(f"the data directory {path} is not usable: {describe(error)}") from error
+
+
+async def open_store(store: Store) -> None:
+    """Open the store now (opening is idempotent; the app's startup opens it again for free)."""
+    try:
+        await store.open()
+    except StoreError as error:
+        raise StartupError(f"cannot open the store: {error}") from error
