@@ -7,7 +7,7 @@ import pytest
 
 from crowdfill.store import LogRecord, PostgresStore, StoreError, TableRecord
 from crowdfill.store.postgres import MIGRATIONS, SCHEMA_VERSION
-from tests.support.services import PostgresServer, free_port
+from tests.support.services import PostgresServer, free_port, postgres_server
 
 
 def applied_versions(url: str) -> list[int]:
@@ -68,3 +68,27 @@ async def test_an_unreachable_server_fails_to_open_with_a_store_error_and_no_pas
     assert "hunter2" not in str(refused.value)
     with pytest.raises(StoreError, match="not open"):
         await store.last_seq("t1")
+
+
+@pytest.mark.slow
+async def test_appends_fail_cleanly_while_the_server_is_down_and_resume_after_it_restarts() -> None:
+    with postgres_server() as server:
+        store = PostgresStore(server.new_database(), timeout_s=1.0)
+        await store.open()
+        try:
+            await store.create_table(TableRecord("t1", {}, "live", 1.0, 1.0))
+            await store.append("t1", [LogRecord(1, {"n": 1}, 1.0)])
+            server.stop()
+            with pytest.raises(StoreError):
+                await store.append("t1", [LogRecord(2, {"n": 2}, 2.0)])
+            server.start()
+            # The first call after the restart may still meet a connection the restart broke.
+            for _attempt in range(20):
+                try:
+                    await store.append("t1", [LogRecord(2, {"n": 2}, 2.0)])
+                    break
+                except StoreError:
+                    continue
+            assert await store.read_log("t1") == [LogRecord(1, {"n": 1}, 1.0), LogRecord(2, {"n": 2}, 2.0)]
+        finally:
+            await store.close()
