@@ -3,12 +3,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test check setup browser web bench clean
+.PHONY: run test check setup browser services web bench clean
 
 run: setup
 	$(VENV)/bin/crowdfill serve --demo
 
-test: setup browser
+test: setup browser services
 	scripts/check
 
 check:
@@ -28,6 +28,9 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 
 browser:
 	scripts/install-browser
+
+services:
+	scripts/install-services
 
 bench: setup
 	for b in bench/[!_]*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done

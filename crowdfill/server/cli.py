@@ -28,7 +28,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--data-dir", type=Path, help="data directory (default ./crowdfill-data)")
     serve.add_argument(
         "--store-url",
-        help="store: sqlite:///path, mongodb://..., memory:// (default: SQLite in the data directory)",
+        help=(
+            "store: sqlite:///path, postgresql://..., mongodb://..., memory://"
+            " (default: SQLite in the data directory)"
+        ),
     )
     serve.add_argument("--requester-token", help="the requester's API token (default: generated and kept)")
     serve.add_argument("--secret", help="secret that signs worker links (default: generated and kept)")

@@ -10,21 +10,27 @@ from crowdfill.store.memory import MemoryStore
 from crowdfill.store.mongo import MongoStore
 from crowdfill.store.port import (
     JSON,
+    Lease,
     LogRecord,
+    StaleEpoch,
     Store,
     StoreConflict,
     StoreError,
     TableRecord,
     UnknownTable,
 )
+from crowdfill.store.postgres import PostgresStore
 from crowdfill.store.sqlite import SQLiteStore
 
 __all__ = [
     "JSON",
+    "Lease",
     "LogRecord",
     "MemoryStore",
     "MongoStore",
+    "PostgresStore",
     "SQLiteStore",
+    "StaleEpoch",
     "Store",
     "StoreConflict",
     "StoreError",

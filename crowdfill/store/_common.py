@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from crowdfill.store.port import JSON, LogRecord, StoreConflict
+from crowdfill.store.port import JSON, LogRecord, StaleEpoch, StoreConflict
+
+RELEASED = float("-inf")
+"""The expiry a released lease gets: expired for any clock."""
 
 
 def encode_json(value: JSON) -> str:
@@ -50,3 +53,17 @@ def check_snapshot_seq(table_id: str, seq: int, last_seq: int) -> None:
         raise StoreConflict(
             f"table {table_id!r}: a snapshot must be taken at a stored seq (0..{last_seq}), not {seq}"
         )
+
+
+def check_lease_args(holder: str, ttl: float) -> None:
+    if not isinstance(holder, str) or not holder:
+        raise ValueError("a lease holder must be a non-empty string")
+    if not ttl > 0:
+        raise ValueError(f"a lease ttl must be > 0 seconds, not {ttl}")
+
+
+def check_epoch(table_id: str, epoch: int | None, current: int | None) -> None:
+    """StaleEpoch unless an append fenced at ``epoch`` is by the table's current lease holder."""
+    if epoch is not None and epoch != current:
+        shown = "no lease" if current is None else f"the current epoch is {current}"
+        raise StaleEpoch(f"table {table_id!r}: an append at lease epoch {epoch} is fenced off ({shown})")

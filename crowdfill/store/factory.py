@@ -8,11 +8,14 @@ from urllib.parse import unquote
 from crowdfill.store.memory import MemoryStore
 from crowdfill.store.mongo import MongoStore
 from crowdfill.store.port import Store
+from crowdfill.store.postgres import PostgresStore
 from crowdfill.store.sqlite import SQLiteStore
 
 DEFAULT_SQLITE_NAME = "crowdfill.sqlite3"
 DEFAULT_MONGO_DATABASE = "crowdfill"
-_SUPPORTED = "memory://, mongodb://..., mongodb+srv://..., sqlite:///path or a plain file path"
+_SUPPORTED = (
+    "memory://, postgresql://..., mongodb://..., mongodb+srv://..., sqlite:///path or a plain file path"
+)
 
 
 def open_store(url: str | None, data_dir: Path | None = None) -> Store:
@@ -20,6 +23,8 @@ def open_store(url: str | None, data_dir: Path | None = None) -> Store:
 
     - empty or None: SQLite at ``<data_dir>/crowdfill.sqlite3``;
     - ``memory://``: in memory, persistence off;
+    - ``postgresql://`` or ``postgres://``: PostgreSQL (libpq's URL: user, password, host, port,
+      database and options such as ``sslmode``);
     - ``mongodb://`` or ``mongodb+srv://``: MongoDB; the database is the URL's path
       (``mongodb://host/mydb``), ``crowdfill`` when it has none;
     - ``sqlite:///name.db`` (relative to the working directory), ``sqlite:////abs/name.db``, or a
@@ -38,6 +43,8 @@ def open_store(url: str | None, data_dir: Path | None = None) -> Store:
         if rest:
             raise ValueError(f"a memory store URL is just 'memory://', not 'memory://{rest}'")
         return MemoryStore()
+    if scheme in ("postgresql", "postgres"):
+        return PostgresStore(f"{scheme}://{rest}")  # libpq knows the scheme in lower case only
     if scheme in ("mongodb", "mongodb+srv"):
         return MongoStore(text, _mongo_database(rest))
     if scheme == "sqlite":

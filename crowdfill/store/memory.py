@@ -10,13 +10,24 @@ import dataclasses
 from collections.abc import Sequence
 
 from crowdfill.store._common import (
+    RELEASED,
     check_batch,
+    check_epoch,
+    check_lease_args,
     check_read,
     check_snapshot_seq,
     decode_json,
     encode_json,
 )
-from crowdfill.store.port import JSON, LogRecord, StoreConflict, StoreError, TableRecord, UnknownTable
+from crowdfill.store.port import (
+    JSON,
+    Lease,
+    LogRecord,
+    StoreConflict,
+    StoreError,
+    TableRecord,
+    UnknownTable,
+)
 
 
 @dataclasses.dataclass
@@ -42,6 +53,7 @@ class MemoryStore:
         self._open = False
         self._tables: dict[str, _Table] = {}
         self._items: dict[tuple[str, str], dict[str, str]] = {}
+        self._leases: dict[str, Lease] = {}
 
     async def open(self) -> None:
         self._open = True
@@ -91,12 +103,14 @@ class MemoryStore:
         ordered = sorted(self._tables.values(), key=lambda t: (t.created_at, t.table_id))
         return [table.record() for table in ordered]
 
-    async def append(self, table_id: str, records: Sequence[LogRecord]) -> None:
+    async def append(self, table_id: str, records: Sequence[LogRecord], *, epoch: int | None = None) -> None:
         self._check_open()
         if not records:
             return
         rows = [(record.seq, encode_json(record.operation), float(record.at)) for record in records]
         table = self._table(table_id)
+        lease = self._leases.get(table_id)
+        check_epoch(table_id, epoch, None if lease is None else lease.epoch)
         check_batch(table_id, len(table.log), records)
         table.log.extend(rows)
 
@@ -148,3 +162,43 @@ class MemoryStore:
         self._check_open()
         items = self._items.get((table_id, kind), {})
         return items.pop(key, None) is not None
+
+    async def acquire_lease(self, table_id: str, holder: str, *, ttl: float, now: float) -> Lease | None:
+        check_lease_args(holder, ttl)
+        self._check_open()
+        current = self._leases.get(table_id)
+        if current is None:
+            epoch = 1
+        elif current.holder == holder and current.expires_at > now:
+            epoch = current.epoch
+        elif current.expires_at <= now:
+            epoch = current.epoch + 1
+        else:
+            return None
+        lease = Lease(table_id, holder, epoch, now + ttl)
+        self._leases[table_id] = lease
+        return lease
+
+    async def renew_lease(
+        self, table_id: str, holder: str, epoch: int, *, ttl: float, now: float
+    ) -> Lease | None:
+        check_lease_args(holder, ttl)
+        self._check_open()
+        current = self._leases.get(table_id)
+        if current is None or (current.holder, current.epoch) != (holder, epoch):
+            return None
+        lease = Lease(table_id, holder, epoch, now + ttl)
+        self._leases[table_id] = lease
+        return lease
+
+    async def release_lease(self, table_id: str, holder: str, epoch: int) -> bool:
+        self._check_open()
+        current = self._leases.get(table_id)
+        if current is None or (current.holder, current.epoch) != (holder, epoch):
+            return False
+        self._leases[table_id] = Lease(table_id, holder, epoch, RELEASED)
+        return True
+
+    async def get_lease(self, table_id: str) -> Lease | None:
+        self._check_open()
+        return self._leases.get(table_id)

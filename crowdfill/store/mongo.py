@@ -20,6 +20,11 @@ How ``append`` stays atomic (the choice, and why):
   ``append`` raised. Those operations were never acknowledged, so nothing acknowledged is lost,
   but recovery will replay them. The server has one writer per table, so the index race never
   happens in practice. Pass ``use_transactions=True`` to refuse to run without transactions.
+
+Leases live in ``leases`` (_id = table id) and are taken with conditional single-document updates,
+which are atomic on any deployment. Fencing (``append(..., epoch=...)``) is checked inside the
+append's transaction; a standalone server checks it just before writing, so a takeover landing in
+between can let one last batch of the old owner through: run a replica set for several processes.
 """
 
 from __future__ import annotations
@@ -36,13 +41,24 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from crowdfill.store._common import (
+    RELEASED,
     check_batch,
+    check_epoch,
+    check_lease_args,
     check_read,
     check_snapshot_seq,
     decode_json,
     encode_json,
 )
-from crowdfill.store.port import JSON, LogRecord, StoreConflict, StoreError, TableRecord, UnknownTable
+from crowdfill.store.port import (
+    JSON,
+    Lease,
+    LogRecord,
+    StoreConflict,
+    StoreError,
+    TableRecord,
+    UnknownTable,
+)
 
 Document = dict[str, Any]
 
@@ -183,7 +199,7 @@ class MongoStore:
 
     # -- the log ---------------------------------------------------------------------------------
 
-    async def append(self, table_id: str, records: Sequence[LogRecord]) -> None:
+    async def append(self, table_id: str, records: Sequence[LogRecord], *, epoch: int | None = None) -> None:
         client = self._require_client()
         if not records:
             return
@@ -193,12 +209,12 @@ class MongoStore:
             if self.transactions:
                 async with client.start_session() as session:
                     await session.with_transaction(
-                        lambda s: self._append(table_id, batch, operations, s),
+                        lambda s: self._append(table_id, batch, operations, s, epoch),
                         read_concern=COMMITTED,
                         write_concern=DURABLE,
                     )
             else:
-                await self._append(table_id, batch, operations, None)
+                await self._append(table_id, batch, operations, None, epoch)
         except PyMongoError as error:
             raise _unavailable(error) from error
 
@@ -208,9 +224,13 @@ class MongoStore:
         records: list[LogRecord],
         operations: list[str],
         session: AsyncClientSession | None,
+        epoch: int | None,
     ) -> None:
         if await self._collection("tables").find_one({"_id": table_id}, {"_id": 1}, session=session) is None:
             raise UnknownTable(f"no table {table_id!r} is stored")
+        if epoch is not None:
+            lease = await self._collection("leases").find_one({"_id": table_id}, session=session)
+            check_epoch(table_id, epoch, None if lease is None else int(lease["epoch"]))
         check_batch(table_id, await self._last_seq(table_id, session), records)
         documents = [
             {"table_id": table_id, "seq": record.seq, "operation": operation, "at": float(record.at)}
@@ -305,6 +325,68 @@ class MongoStore:
         except PyMongoError as error:
             raise _unavailable(error) from error
         return result.deleted_count > 0
+
+    # -- leases ----------------------------------------------------------------------------------
+
+    async def acquire_lease(self, table_id: str, holder: str, *, ttl: float, now: float) -> Lease | None:
+        check_lease_args(holder, ttl)
+        leases = self._collection("leases")
+        expires_at = float(now + ttl)
+        try:
+            # Each step is one atomic conditional update; whichever matches decides the epoch.
+            document = await leases.find_one_and_update(
+                {"_id": table_id, "holder": holder, "expires_at": {"$gt": now}},
+                {"$set": {"expires_at": expires_at}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if document is None:
+                document = await leases.find_one_and_update(
+                    {"_id": table_id, "expires_at": {"$lte": now}},
+                    {"$set": {"holder": holder, "expires_at": expires_at}, "$inc": {"epoch": 1}},
+                    return_document=ReturnDocument.AFTER,
+                )
+            if document is None:
+                document = {"_id": table_id, "holder": holder, "epoch": 1, "expires_at": expires_at}
+                await leases.insert_one(document)
+        except DuplicateKeyError:
+            return None  # a live lease of another holder (or a racing acquirer that won)
+        except PyMongoError as error:
+            raise _unavailable(error) from error
+        return _lease(document)
+
+    async def renew_lease(
+        self, table_id: str, holder: str, epoch: int, *, ttl: float, now: float
+    ) -> Lease | None:
+        check_lease_args(holder, ttl)
+        try:
+            document = await self._collection("leases").find_one_and_update(
+                {"_id": table_id, "holder": holder, "epoch": epoch},
+                {"$set": {"expires_at": float(now + ttl)}},
+                return_document=ReturnDocument.AFTER,
+            )
+        except PyMongoError as error:
+            raise _unavailable(error) from error
+        return None if document is None else _lease(document)
+
+    async def release_lease(self, table_id: str, holder: str, epoch: int) -> bool:
+        try:
+            result = await self._collection("leases").update_one(
+                {"_id": table_id, "holder": holder, "epoch": epoch}, {"$set": {"expires_at": RELEASED}}
+            )
+        except PyMongoError as error:
+            raise _unavailable(error) from error
+        return result.matched_count > 0
+
+    async def get_lease(self, table_id: str) -> Lease | None:
+        try:
+            document = await self._collection("leases").find_one({"_id": table_id})
+        except PyMongoError as error:
+            raise _unavailable(error) from error
+        return None if document is None else _lease(document)
+
+
+def _lease(document: Mapping[str, Any]) -> Lease:
+    return Lease(document["_id"], document["holder"], int(document["epoch"]), document["expires_at"])
 
 
 def supports_transactions(hello: Mapping[str, Any]) -> bool:

@@ -14,6 +14,18 @@ Behaviour every adapter shares (the contract suite checks it):
   order). ``append`` of an empty batch does nothing. ``save_snapshot`` needs 0 <= seq <= last_seq
   (``StoreConflict`` otherwise) and always replaces the stored snapshot.
 - A method called before ``open`` (or after ``close``) raises ``StoreError``.
+
+Leases (one sequencer per table across processes; see docs/deploy.md):
+- A table's lease names one holder, an ``epoch`` and an expiry. ``acquire_lease`` takes a lease
+  that is free or expired (the epoch goes up by one) or extends the caller's own live one (same
+  epoch); it returns None while another holder's lease is live. ``renew_lease`` extends a lease the
+  caller still holds at that epoch (even if expired, as long as nobody took it over).
+- Fencing: ``append(..., epoch=e)`` raises ``StaleEpoch`` unless ``e`` is the table's current
+  epoch, checked atomically with the write, so a paused or partitioned former owner can never
+  append once another holder took the lease. Safety rests on the epoch alone; the caller's clock
+  (``now``) only decides when a lease may be taken over, never whether a write is accepted.
+- Leases are a namespace of their own: a lease needs no stored table. ``append`` without an epoch
+  is not fenced (the single-process server).
 """
 
 from __future__ import annotations
@@ -37,11 +49,25 @@ class UnknownTable(StoreError):
     """No table with this id is stored."""
 
 
+class StaleEpoch(StoreConflict):
+    """An append fenced by a lease epoch that is no longer the table's current one."""
+
+
 @dataclass(frozen=True)
 class LogRecord:
     seq: int
     operation: JSON
     at: float
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who sequences a table, at which fencing epoch, until when (seconds, the caller's clock)."""
+
+    table_id: str
+    holder: str
+    epoch: int
+    expires_at: float
 
 
 @dataclass(frozen=True)
@@ -72,10 +98,11 @@ class Store(Protocol):
     async def list_tables(self) -> list[TableRecord]:
         """Every table, oldest first."""
 
-    async def append(self, table_id: str, records: Sequence[LogRecord]) -> None:
+    async def append(self, table_id: str, records: Sequence[LogRecord], *, epoch: int | None = None) -> None:
         """Append a batch atomically and durably: all or nothing, on disk when this returns.
 
         Sequence numbers must continue the log exactly (last_seq + 1, + 2, ...): StoreConflict if not.
+        With ``epoch``, StaleEpoch unless it is the table's current lease epoch.
         """
 
     async def read_log(self, table_id: str, after_seq: int = 0, limit: int | None = None) -> list[LogRecord]:
@@ -99,3 +126,18 @@ class Store(Protocol):
 
     async def delete_item(self, table_id: str, kind: str, key: str) -> bool:
         """Remove a record; whether it existed."""
+
+    # -- leases (see the module docstring) -------------------------------------------------------
+
+    async def acquire_lease(self, table_id: str, holder: str, *, ttl: float, now: float) -> Lease | None:
+        """Take a free or expired lease (epoch + 1) or extend one's own; None while another holds it."""
+
+    async def renew_lease(
+        self, table_id: str, holder: str, epoch: int, *, ttl: float, now: float
+    ) -> Lease | None:
+        """Extend the lease to now + ttl if ``holder`` still holds it at ``epoch``; None if it was lost."""
+
+    async def release_lease(self, table_id: str, holder: str, epoch: int) -> bool:
+        """Let another holder take the lease at once (it stays fenced at ``epoch``); whether it was held."""
+
+    async def get_lease(self, table_id: str) -> Lease | None: ...

@@ -21,19 +21,30 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from crowdfill.store._common import (
+    RELEASED,
     check_batch,
+    check_epoch,
+    check_lease_args,
     check_read,
     check_snapshot_seq,
     decode_json,
     encode_json,
 )
-from crowdfill.store.port import JSON, LogRecord, StoreConflict, StoreError, TableRecord, UnknownTable
+from crowdfill.store.port import (
+    JSON,
+    Lease,
+    LogRecord,
+    StoreConflict,
+    StoreError,
+    TableRecord,
+    UnknownTable,
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added the leases table
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS tables (
@@ -62,6 +73,12 @@ _SCHEMA = (
         key TEXT NOT NULL,
         value TEXT NOT NULL,
         PRIMARY KEY (table_id, kind, key)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS leases (
+        table_id TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        expires_at REAL NOT NULL
     ) WITHOUT ROWID""",
 )
 
@@ -210,10 +227,10 @@ class SQLiteStore:
 
     # -- the log ---------------------------------------------------------------------------------
 
-    async def append(self, table_id: str, records: Sequence[LogRecord]) -> None:
-        await self._run(self._append, table_id, list(records))
+    async def append(self, table_id: str, records: Sequence[LogRecord], *, epoch: int | None = None) -> None:
+        await self._run(self._append, table_id, list(records), epoch)
 
-    def _append(self, table_id: str, records: list[LogRecord]) -> None:
+    def _append(self, table_id: str, records: list[LogRecord], epoch: int | None) -> None:
         if not records:
             self._db()  # an empty batch writes nothing, but a closed store still says so
             return
@@ -221,6 +238,8 @@ class SQLiteStore:
         with self._transaction() as db:
             if not _exists(db, table_id):
                 raise UnknownTable(f"no table {table_id!r} is stored")
+            if epoch is not None:
+                check_epoch(table_id, epoch, _epoch(db, table_id))
             check_batch(table_id, _last_seq(db, table_id), records)
             db.executemany("INSERT INTO log (table_id, seq, operation, at) VALUES (?,?,?,?)", rows)
 
@@ -321,6 +340,64 @@ class SQLiteStore:
             )
             return cursor.rowcount > 0
 
+    # -- leases ----------------------------------------------------------------------------------
+
+    async def acquire_lease(self, table_id: str, holder: str, *, ttl: float, now: float) -> Lease | None:
+        check_lease_args(holder, ttl)
+        return await self._run(self._acquire_lease, table_id, holder, float(now), float(now + ttl))
+
+    def _acquire_lease(self, table_id: str, holder: str, now: float, expires_at: float) -> Lease | None:
+        with self._transaction() as db:
+            # The same statement as PostgreSQL's: take a free or expired lease, or extend one's own.
+            row = db.execute(
+                "INSERT INTO leases (table_id, holder, epoch, expires_at) VALUES (?, ?, 1, ?)"
+                " ON CONFLICT (table_id) DO UPDATE SET"
+                " epoch = CASE WHEN leases.holder = excluded.holder AND leases.expires_at > ?"
+                " THEN leases.epoch ELSE leases.epoch + 1 END,"
+                " holder = excluded.holder, expires_at = excluded.expires_at"
+                " WHERE leases.holder = excluded.holder OR leases.expires_at <= ?"
+                " RETURNING holder, epoch, expires_at",
+                (table_id, holder, expires_at, now, now),
+            ).fetchone()
+        return None if row is None else Lease(table_id, row[0], row[1], row[2])
+
+    async def renew_lease(
+        self, table_id: str, holder: str, epoch: int, *, ttl: float, now: float
+    ) -> Lease | None:
+        check_lease_args(holder, ttl)
+        return await self._run(self._renew_lease, table_id, holder, epoch, float(now + ttl))
+
+    def _renew_lease(self, table_id: str, holder: str, epoch: int, expires_at: float) -> Lease | None:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE leases SET expires_at = ? WHERE table_id = ? AND holder = ? AND epoch = ?",
+                (expires_at, table_id, holder, epoch),
+            )
+        return Lease(table_id, holder, epoch, expires_at) if cursor.rowcount > 0 else None
+
+    async def release_lease(self, table_id: str, holder: str, epoch: int) -> bool:
+        return await self._run(self._release_lease, table_id, holder, epoch)
+
+    def _release_lease(self, table_id: str, holder: str, epoch: int) -> bool:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE leases SET expires_at = ? WHERE table_id = ? AND holder = ? AND epoch = ?",
+                (RELEASED, table_id, holder, epoch),
+            )
+            return cursor.rowcount > 0
+
+    async def get_lease(self, table_id: str) -> Lease | None:
+        return await self._run(self._get_lease, table_id)
+
+    def _get_lease(self, table_id: str) -> Lease | None:
+        with _translated(self.path):
+            row = (
+                self._db()
+                .execute("SELECT holder, epoch, expires_at FROM leases WHERE table_id = ?", (table_id,))
+                .fetchone()
+            )
+        return None if row is None else Lease(table_id, row[0], row[1], row[2])
+
 
 @contextmanager
 def _translated(path: Path) -> Iterator[None]:
@@ -358,6 +435,11 @@ def _exists(db: sqlite3.Connection, table_id: str) -> bool:
 def _last_seq(db: sqlite3.Connection, table_id: str) -> int:
     value = db.execute("SELECT MAX(seq) FROM log WHERE table_id = ?", (table_id,)).fetchone()[0]
     return 0 if value is None else int(value)
+
+
+def _epoch(db: sqlite3.Connection, table_id: str) -> int | None:
+    row = db.execute("SELECT epoch FROM leases WHERE table_id = ?", (table_id,)).fetchone()
+    return None if row is None else int(row[0])
 
 
 def _table_record(db: sqlite3.Connection, table_id: str) -> TableRecord | None:

@@ -60,10 +60,12 @@ async def burst(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_every_acknowledged_operation_survives_sigkill_and_clients_converge_after_restart(
-    tmp_path: Path,
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str
 ) -> None:
-    process = ServerProcess(tmp_path / "data").start()
+    store_url = request.getfixturevalue("postgres").new_database() if backend == "postgresql" else None
+    process = ServerProcess(tmp_path / "data", store_url=store_url).start()
     try:
         async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers, timeout=10) as http:
             table = await create_table(http, WIDE)

@@ -11,15 +11,15 @@ from crowdfill.store import Store
 from tests.store.backends import Backend, backend_named
 
 
-@pytest.fixture(params=["sqlite", "memory", "mongodb"])
+@pytest.fixture(params=["sqlite", "memory", "postgresql", "mongodb"])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    async with backend_named(request.param, tmp_path) as value:
+    async with backend_named(request.param, tmp_path, request) as value:
         yield value
 
 
-@pytest.fixture(params=["sqlite", "mongodb"])
+@pytest.fixture(params=["sqlite", "postgresql", "mongodb"])
 async def persistent_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    async with backend_named(request.param, tmp_path) as value:
+    async with backend_named(request.param, tmp_path, request) as value:
         yield value
 
 

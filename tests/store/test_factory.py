@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crowdfill.store import MemoryStore, MongoStore, SQLiteStore, open_store
+from crowdfill.store import MemoryStore, MongoStore, PostgresStore, SQLiteStore, open_store
 
 
 def test_memory_url_gives_an_in_memory_store() -> None:
@@ -57,9 +57,18 @@ def test_no_url_and_no_data_directory_is_refused() -> None:
         open_store("")
 
 
+@pytest.mark.parametrize(
+    "url", ["postgresql://admin:hunter2@db:5432/crowd", "POSTGRES://db/crowd?sslmode=require"]
+)
+def test_postgresql_urls_give_a_postgresql_store_that_never_shows_the_url(url: str) -> None:
+    store = open_store(url)
+    assert isinstance(store, PostgresStore)
+    assert "hunter2" not in repr(store)
+
+
 def test_an_unknown_scheme_is_refused_naming_the_scheme_but_not_the_credentials() -> None:
-    with pytest.raises(ValueError, match="'postgres'") as refused:
-        open_store("postgres://admin:hunter2@db/crowd")
+    with pytest.raises(ValueError, match="'mysql'") as refused:
+        open_store("mysql://admin:hunter2@db/crowd")
     assert "hunter2" not in str(refused.value)
 
 

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,26 @@ async def test_every_acknowledged_record_survives_kill_9(tmp_path: Path) -> None
     assert len(log) >= acknowledged
     assert [record.seq for record in log] == list(range(1, len(log) + 1))
     assert all(record.operation == expected_operation(record.seq) for record in log)
+
+
+async def test_a_version_1_file_is_upgraded_in_place_and_gains_leases(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    with closing(sqlite3.connect(path)) as old:
+        old.execute(
+            "CREATE TABLE tables (table_id TEXT PRIMARY KEY, definition TEXT NOT NULL,"
+            " status TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL) WITHOUT ROWID"
+        )
+        old.execute("INSERT INTO tables VALUES ('t1', '{}', 'live', 1.0, 1.0)")
+        old.execute("PRAGMA user_version = 1")
+        old.commit()
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        assert await store.get_table("t1") is not None
+        lease = await store.acquire_lease("t1", "a", ttl=5.0, now=1.0)
+        assert lease is not None
+        assert lease.epoch == 1
+    finally:
+        await store.close()
+    with closing(sqlite3.connect(path)) as upgraded:
+        assert upgraded.execute("PRAGMA user_version").fetchone()[0] == 2
