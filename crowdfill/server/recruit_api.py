@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from crowdfill.markets.identity import BATCH_PARAM, SIGNATURE_PARAM
 from crowdfill.server.failures import Failure
 from crowdfill.server.http import bearer_ok
+from crowdfill.server.openapi import BODY, errors
 from crowdfill.server.services import Services
 
 _ID = Field(min_length=1, max_length=64)
@@ -48,7 +49,12 @@ def recruit_router(services: Services) -> APIRouter:
         if not bearer_ok(authorization, settings.requester_token):
             raise Failure("unauthorized", "send the requester token as 'Authorization: Bearer <token>'")
 
-    router = APIRouter(prefix="/api", dependencies=[Depends(require_requester)], tags=["requester"])
+    router = APIRouter(
+        prefix="/api",
+        dependencies=[Depends(require_requester)],
+        tags=["requester"],
+        responses=errors(401, 404, 409, *BODY),
+    )
 
     @router.post(
         "/tables/{table_id}/recruit-urls",

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query
 
 from crowdfill.server.failures import Failure
 from crowdfill.server.http import bearer_ok
+from crowdfill.server.openapi import BODY, errors
 from crowdfill.server.services import Services
 from crowdfill.webhooks import HookError, Hooks, Outbox
 from crowdfill.wire.webhooks import Delivery, Hook, HookRequest
@@ -21,7 +22,12 @@ def webhooks_router(services: Services, hooks: Hooks, outbox: Outbox) -> APIRout
         if not bearer_ok(authorization, settings.requester_token):
             raise Failure("unauthorized", "send the requester token as 'Authorization: Bearer <token>'")
 
-    router = APIRouter(prefix="/api", dependencies=[Depends(require_requester)], tags=["webhooks"])
+    router = APIRouter(
+        prefix="/api",
+        dependencies=[Depends(require_requester)],
+        tags=["requester", "webhooks"],
+        responses=errors(401, 404, 409, *BODY),
+    )
 
     def known_hook(table_id: str, hook_id: str) -> dict[str, Any]:
         hook = hooks.get(table_id, hook_id)
