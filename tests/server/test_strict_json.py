@@ -94,6 +94,8 @@ def definition(name: str, seed: Any, rows: int) -> dict[str, Any]:
         "scoring": {"family": "threshold", "min_votes": 2},
         "template": [{"key": seed}] + [{"key": f"seed-{index}"} for index in range(rows - 1)],
         "budget_cents": 100,
+        # One scripted worker sends every generated value: faster than a person, by design.
+        "rate_limit": {"ops_per_second": 10_000, "burst": 100_000},
     }
 
 
@@ -153,7 +155,9 @@ def test_a_table_stays_readable_after_any_value_the_server_accepted_even_after_a
                     row = next(r for r, values in ann.rows().items() if column_ not in dict(values))
                     ack = loop.run_until_complete(ann.fill(row, column_, value_))
                     if not ack["ok"]:
-                        assert ack["error"]["code"] in {"malformed", "wrong_type"}, ack
+                        assert ack["error"]["code"] in {"malformed", "wrong_type", "integer_out_of_range"}, (
+                            ack
+                        )
                 readable(http, table_id)
 
             @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

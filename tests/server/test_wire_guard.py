@@ -86,7 +86,8 @@ async def test_undecodable_and_unknown_events_are_acked_with_an_error_code_and_l
     assert not [r for r in caplog.records if r.exc_info is not None]
     # Nothing changed, and the same connection still works.
     assert await candidates(http, table["id"]) == before
-    await raw.send(f'2/worker,99["fill",{fill(row, json.dumps("Paris"))}]')
+    paris = fill(row, json.dumps("Paris"))[:-1] + ',"seen_seq":0}'  # every fill names its seen seq
+    await raw.send(f'2/worker,99["fill",{paris}]')
     assert (await raw.ack("/worker", 99))["ok"] is True
     await raw.close()
     await ann.disconnect()
