@@ -37,6 +37,7 @@ from crowdfill.model.scoring import DEFAULT_SCORING, Score, Scoring
 from crowdfill.model.status import Status, status_of
 from crowdfill.model.tally import Tally
 from crowdfill.model.template import Template
+from crowdfill.model.ties import Tie, TieBreaker
 from crowdfill.model.values import Values, sort_key
 
 MAX_ROW_ID_LENGTH = 64
@@ -65,6 +66,8 @@ class CandidateTable:
         self._group_of: dict[str, GroupKey] = {}  # for live rows; computing a key is not free
         self._best: dict[GroupKey, Score] = {}
         self._final: dict[GroupKey, str] = {}
+        self._ties: dict[GroupKey, Tie] = {}  # ambiguous groups (crowdfill.model.ties)
+        self._tie_breaker: TieBreaker | None = None
         self._tally = Tally()
         self._order: dict[str, int] = {}
 
@@ -138,10 +141,20 @@ class CandidateTable:
     def final_table(self) -> list[Row]:
         """One complete row of positive, group-highest score per key group (DESIGN §2).
 
-        Ties break on the row values' canonical order, then the row id: the same on every replica.
+        Ties break toward satisfying the template, then on the row values' canonical order, then
+        the row id (crowdfill.model.ties): the same on every replica.
         """
         rows = self._rows
         return [rows[r] for r in sorted(self._final.values(), key=self._order.__getitem__)]
+
+    def final_choices(self, group: GroupKey) -> list[Values]:
+        """The values the group's final row could take: its tied winners when they serve different
+        template rows, else just the final row's values (every other winner serves the same rows)."""
+        tie = self._ties.get(group)
+        if tie is not None:
+            return list(tie.winners)
+        row_id = self._final.get(group)
+        return [self._rows[row_id].values] if row_id is not None else []
 
     def worker_counted(self, worker: str, values: Values) -> bool:
         return self._tally.counts_worker(worker, values)
@@ -345,7 +358,12 @@ class CandidateTable:
 
     def _rescore(self, groups: Iterable[GroupKey]) -> list[Event]:
         events: list[Event] = []
-        for group in sorted(groups, key=repr):
+        ordered = sorted(groups, key=repr)
+        ties = self._ties
+        before = self._tie_state(ordered) if ties else None
+        for group in ordered:
+            if ties:
+                ties.pop(group, None)
             members = self._groups.get(group)
             if not members:
                 self._best.pop(group, None)
@@ -353,7 +371,52 @@ class CandidateTable:
             else:
                 self._rescore_group(group, members)
             events.append(GroupRescored(group))
+        if ties:
+            events.extend(self._break_ties(ordered, before))
         return events
+
+    def _tie_state(self, ordered: list[GroupKey]) -> tuple[dict[GroupKey, Tie], dict[GroupKey, str | None]]:
+        final = self._final
+        finals = {group: final.get(group) for group in ordered}
+        finals.update((group, final.get(group)) for group in self._ties)
+        return dict(self._ties), finals
+
+    def _break_ties(
+        self,
+        ordered: list[GroupKey],
+        before: tuple[dict[GroupKey, Tie], dict[GroupKey, str | None]] | None,
+    ) -> list[Event]:
+        """Choose the ambiguous groups' final rows again, if what the choice depends on changed.
+
+        Returns a GroupRescored for each group not rescored whose final row the choice moved.
+        """
+        ties, final = self._ties, self._final
+        if before is not None:
+            old_ties, old_finals = before
+            unchanged = old_ties == ties and all(
+                final.get(group) == old_finals[group] for group in ordered if group not in ties
+            )
+            if unchanged:
+                for group in ties:  # rescored ambiguous groups were reset to their canonical winner
+                    kept = old_finals[group]
+                    if kept is not None:
+                        final[group] = kept
+                return []
+        breaker = self._tie_breaker
+        if breaker is None:
+            breaker = self._tie_breaker = TieBreaker(self.template)
+        rows = self._rows
+        chosen = breaker.resolve(((g, rows[r].values) for g, r in final.items() if g not in ties), ties)
+        final.update(chosen)
+        if before is None:
+            return []  # every ambiguous group is new, hence rescored
+        rescored = set(ordered)
+        old_finals = before[1]
+        return [
+            GroupRescored(g)
+            for g in sorted(ties, key=repr)
+            if g not in rescored and final[g] != old_finals.get(g)
+        ]
 
     def _rescore_group(self, group: GroupKey, members: set[str]) -> None:
         tally, scoring = self._tally, self.scoring
@@ -382,8 +445,18 @@ class CandidateTable:
         if not winners:
             self._final.pop(group, None)
             return
-        chosen = min(winners, key=sort_key) if len(winners) > 1 else winners[0]
-        self._final[group] = min(holders[chosen])
+        if len(winners) == 1:
+            self._final[group] = min(holders[winners[0]])
+            return
+        winners.sort(key=sort_key)
+        self._final[group] = min(holders[winners[0]])
+        if self.template.rows:
+            breaker = self._tie_breaker
+            if breaker is None:
+                breaker = self._tie_breaker = TieBreaker(self.template)
+            tie = breaker.tie([(values, min(holders[values])) for values in winners])
+            if tie is not None:
+                self._ties[group] = tie
 
 
 def _check_identifier(name: str, value: object, limit: int) -> None:
