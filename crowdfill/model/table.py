@@ -4,6 +4,16 @@
 ``integrate`` applies an already-validated operation. Integration is idempotent and its result
 depends only on the set of operations applied, not their order: that is what lets replicas
 converge. ``apply`` is both, and a refused operation changes nothing.
+
+Final table. Each key group's winners are its distinct complete value sets of the group's highest
+score, when that score is positive; a single winner is the group's final row. Tied winners are
+broken toward the template: when they all serve the same template rows the canonically first wins
+(``values.sort_key``, then the smallest row id); when they serve different ones the group is
+ambiguous, and a canonical maximum matching of template rows to groups decides, so the final table
+satisfies the template whenever some choice of tied winners would (``crowdfill.model.ties``). The
+choice reads only the state, so it is the same on every replica and after a snapshot is restored;
+while no group is ambiguous it costs nothing, and when a choice moves a group that the operation did
+not rescore, that group is reported rescored too.
 """
 
 from __future__ import annotations
@@ -155,6 +165,11 @@ class CandidateTable:
             return list(tie.winners)
         row_id = self._final.get(group)
         return [self._rows[row_id].values] if row_id is not None else []
+
+    def ambiguous_groups(self) -> list[GroupKey]:
+        """Groups whose tied winners serve different template rows: their final row depends on
+        other groups' (crowdfill.model.ties), so an operation elsewhere can move it."""
+        return sorted(self._ties, key=repr)
 
     def worker_counted(self, worker: str, values: Values) -> bool:
         return self._tally.counts_worker(worker, values)
@@ -360,7 +375,7 @@ class CandidateTable:
         events: list[Event] = []
         ordered = sorted(groups, key=repr)
         ties = self._ties
-        before = self._tie_state(ordered) if ties else None
+        before = {group: self._final[group] for group in ties} if ties else None
         for group in ordered:
             if ties:
                 ties.pop(group, None)
@@ -373,49 +388,41 @@ class CandidateTable:
             events.append(GroupRescored(group))
         if ties:
             events.extend(self._break_ties(ordered, before))
+        elif before is not None and self._tie_breaker is not None:
+            self._tie_breaker.stop()
         return events
 
-    def _tie_state(self, ordered: list[GroupKey]) -> tuple[dict[GroupKey, Tie], dict[GroupKey, str | None]]:
-        final = self._final
-        finals = {group: final.get(group) for group in ordered}
-        finals.update((group, final.get(group)) for group in self._ties)
-        return dict(self._ties), finals
+    def _break_ties(self, ordered: list[GroupKey], before: dict[GroupKey, str] | None) -> list[Event]:
+        """Choose the ambiguous groups' final rows (crowdfill.model.ties).
 
-    def _break_ties(
-        self,
-        ordered: list[GroupKey],
-        before: tuple[dict[GroupKey, Tie], dict[GroupKey, str | None]] | None,
-    ) -> list[Event]:
-        """Choose the ambiguous groups' final rows again, if what the choice depends on changed.
-
+        ``before``: the ambiguous groups' final rows before this rescore, None if there were none.
         Returns a GroupRescored for each group not rescored whose final row the choice moved.
         """
-        ties, final = self._ties, self._final
-        if before is not None:
-            old_ties, old_finals = before
-            unchanged = old_ties == ties and all(
-                final.get(group) == old_finals[group] for group in ordered if group not in ties
-            )
-            if unchanged:
-                for group in ties:  # rescored ambiguous groups were reset to their canonical winner
-                    kept = old_finals[group]
-                    if kept is not None:
-                        final[group] = kept
-                return []
+        ties, final, rows = self._ties, self._final, self._rows
         breaker = self._tie_breaker
         if breaker is None:
             breaker = self._tie_breaker = TieBreaker(self.template)
-        rows = self._rows
-        chosen = breaker.resolve(((g, rows[r].values) for g, r in final.items() if g not in ties), ties)
-        final.update(chosen)
+
+        def final_of(group: GroupKey) -> Values | Tie | None:
+            tie = ties.get(group)
+            if tie is not None:
+                return tie
+            row_id = final.get(group)
+            return rows[row_id].values if row_id is not None else None
+
+        if before is None or not breaker.active:
+            breaker.start((group, final_of(group)) for group in list(final))
+        else:
+            for group in ordered:
+                breaker.update(group, final_of(group))
+        final.update(breaker.choose(ties))
         if before is None:
             return []  # every ambiguous group is new, hence rescored
         rescored = set(ordered)
-        old_finals = before[1]
         return [
             GroupRescored(g)
             for g in sorted(ties, key=repr)
-            if g not in rescored and final[g] != old_finals.get(g)
+            if g not in rescored and final[g] != before.get(g)
         ]
 
     def _rescore_group(self, group: GroupKey, members: set[str]) -> None:

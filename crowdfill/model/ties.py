@@ -18,13 +18,14 @@ of operations), never on arrival order. Two rules:
 That matching is as large as any choice of winners allows, and the chosen winners realise it, so
 the final table satisfies the template exactly when some choice of tied winners would. The
 central client matches against the same "some winner serves t" edges, so its ``satisfied`` agrees
-without knowing the choice. Ambiguity is rare and short-lived (a vote ends it), so the matching is
-only computed while an ambiguous group exists; what each final row serves is cached by its values.
+without knowing the choice. Nothing of this runs while no group is ambiguous; while one is, the
+graph follows the rescored groups and the matching is redone only when an edge or a tie changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_left, insort
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from crowdfill.model.events import GroupKey
@@ -48,7 +49,9 @@ class TieBreaker:
     """Per table: the template's rows grouped into classes, and the choice among ambiguous winners.
 
     Template rows with identical values are interchangeable, so edges go to classes of rows; the
-    matching still gives each template position its own group.
+    matching still gives each template position its own group. While ambiguous groups exist the
+    graph is kept up to date from the rescored groups, and the matching is computed again only when
+    an edge or a tie changed: most operations move final rows that serve no template row.
     """
 
     def __init__(self, template: Template) -> None:
@@ -62,8 +65,13 @@ class TieBreaker:
             for item in values:
                 self._by_item.setdefault(item, []).append(index)
         self._empty = class_of_values.get(frozenset())
-        # Group -> (the final values last seen, their repr-order key, the classes they serve).
-        self._cache: dict[GroupKey, tuple[Values, str, frozenset[int]]] = {}
+        self.active = False
+        self._served: dict[GroupKey, frozenset[int]] = {}  # groups serving some class
+        # Per class, the (repr, group) of the groups serving it, sorted: the canonical order.
+        self._adjacency: list[list[tuple[str, GroupKey]]] = [[] for _ in self._classes]
+        self._changed = True
+        self._ties: dict[GroupKey, Tie] = {}
+        self._chosen: dict[GroupKey, str] = {}
 
     def serves(self, values: Values) -> frozenset[int]:
         """Template classes whose values are a subset of ``values``."""
@@ -84,96 +92,113 @@ class TieBreaker:
             return None
         return Tie(tuple(v for v, _ in winners), tuple(r for _, r in winners), serves)
 
-    def resolve(
-        self, finals: Iterable[tuple[GroupKey, Values]], ties: Mapping[GroupKey, Tie]
-    ) -> dict[GroupKey, str]:
-        """The row each ambiguous group takes, given the other groups' final values."""
-        cache = self._cache
-        fresh: dict[GroupKey, tuple[Values, str, frozenset[int]]] = {}
-        for group, values in finals:
-            entry = cache.get(group)
-            if entry is None or entry[0] != values:
-                entry = (values, repr(group), self.serves(values))
-            fresh[group] = entry
-        self._cache = fresh
-        edges = [(order, group, served) for group, (_, order, served) in fresh.items() if served]
-        edges.extend((repr(group), group, tie.served()) for group, tie in ties.items())
-        edges.sort(key=lambda edge: edge[0])
-        adjacency: list[list[int]] = [[] for _ in self._classes]
-        for index, (_, _, served) in enumerate(edges):
-            for class_index in served:
-                adjacency[class_index].append(index)
-        holder = _maximum_matching(self._class_of, adjacency, len(edges))
-        position_of = {index: position for position, index in enumerate(holder) if index is not None}
+    def start(self, finals: Iterable[tuple[GroupKey, Values | Tie | None]]) -> None:
+        """Build the graph from every group's final values (or tie): ambiguity has just appeared."""
+        self.stop()
+        self.active = True
+        for group, final in finals:
+            self.update(group, final)
+
+    def stop(self) -> None:
+        """Forget the graph: no group is ambiguous any more, so no choice depends on it."""
+        self.active = False
+        self._served.clear()
+        self._adjacency = [[] for _ in self._classes]
+        self._changed = True
+
+    def update(self, group: GroupKey, final: Values | Tie | None) -> None:
+        """A rescored group's final values, its tie if it is ambiguous, or None without a final row."""
+        if final is None:
+            served: frozenset[int] = frozenset()
+        elif isinstance(final, Tie):
+            served = final.served()
+        else:
+            served = self.serves(final)
+        old = self._served.get(group, frozenset())
+        if served == old:
+            return
+        self._changed = True
+        node = (repr(group), group)
+        for class_index in old - served:
+            neighbours = self._adjacency[class_index]
+            del neighbours[bisect_left(neighbours, node)]
+        for class_index in served - old:
+            insort(self._adjacency[class_index], node)
+        if served:
+            self._served[group] = served
+        else:
+            del self._served[group]
+
+    def choose(self, ties: Mapping[GroupKey, Tie]) -> dict[GroupKey, str]:
+        """The row each ambiguous group takes (the graph must be up to date)."""
+        if not self._changed and ties == self._ties:
+            return self._chosen
+        holder = _maximum_matching(self._class_of, self._adjacency)
+        matched = {group: position for position, group in enumerate(holder) if group is not None}
         chosen: dict[GroupKey, str] = {}
-        for index, (_, group, _) in enumerate(edges):
-            tie = ties.get(group)
-            if tie is None:
-                continue
-            position = position_of.get(index)
-            wanted = self._class_of[position] if position is not None else None
-            pick = next(
-                (i for i, s in enumerate(tie.serves) if (wanted in s if wanted is not None else bool(s))),
-                0,
-            )
+        for group, tie in ties.items():
+            position = matched.get(group)
+            if position is not None:
+                wanted = self._class_of[position]
+                pick = next(i for i, served in enumerate(tie.serves) if wanted in served)
+            else:
+                pick = next((i for i, served in enumerate(tie.serves) if served), 0)
             chosen[group] = tie.row_ids[pick]
+        self._changed, self._ties, self._chosen = False, dict(ties), chosen
         return chosen
 
 
 def _maximum_matching(
-    class_of: Sequence[int], adjacency: Sequence[Sequence[int]], groups: int
-) -> list[int | None]:
-    """Kuhn's algorithm: per template position, in order, the group index it holds (or None).
+    class_of: Sequence[int], adjacency: Sequence[Sequence[tuple[str, GroupKey]]]
+) -> list[GroupKey | None]:
+    """Kuhn's algorithm: per template position, in order, the group it holds (or None).
 
     Deterministic for ordered inputs. A group is never freed once taken, so each class keeps a
     pointer past the groups known taken; a class whose search failed fails again until some
     search succeeds, and so do the groups that search visited.
     """
-    holder: list[int | None] = [None] * len(class_of)
-    taken_by: list[int | None] = [None] * groups
+    holder: list[GroupKey | None] = [None] * len(class_of)
+    taken_by: dict[GroupKey, int] = {}
     cursor = [0] * len(adjacency)
     failed: set[int] = set()
-    dead: set[int] = set()  # groups from which no alternating path reaches a free group
+    dead: set[GroupKey] = set()  # groups from which no alternating path reaches a free group
 
-    def free_neighbour(class_index: int) -> int | None:
+    def free_neighbour(class_index: int) -> GroupKey | None:
         neighbours = adjacency[class_index]
         at = cursor[class_index]
-        while at < len(neighbours) and taken_by[neighbours[at]] is not None:
+        while at < len(neighbours) and neighbours[at][1] in taken_by:
             at += 1
         cursor[class_index] = at
-        return neighbours[at] if at < len(neighbours) else None
+        return neighbours[at][1] if at < len(neighbours) else None
 
     for start, start_class in enumerate(class_of):
         if start_class in failed:
             continue
-        # Depth-first search for an augmenting path; path[k] = (position, neighbour iterator).
-        visited: set[int] = set()
-        path: list[tuple[int, Iterable[int]]] = [(start, iter(adjacency[start_class]))]
-        through: list[int] = []  # through[k]: the group path[k] would take
-        found: int | None = None
-        while path and found is None:
+        # Depth-first search for an augmenting path; path[k] = (position, its neighbours left).
+        visited: set[GroupKey] = set()
+        path: list[tuple[int, Iterator[tuple[str, GroupKey]]]] = [(start, iter(adjacency[start_class]))]
+        through: list[GroupKey] = []  # through[k]: the group path[k] would take
+        found: GroupKey | None = None
+        while path:
             position, neighbours = path[-1]
-            free = free_neighbour(class_of[position])
-            if free is not None:
-                found = free
+            found = free_neighbour(class_of[position])
+            if found is not None:
                 break
-            step = next((g for g in neighbours if g not in visited and g not in dead), None)
+            step = next((g for _, g in neighbours if g not in visited and g not in dead), None)
             if step is None:
                 path.pop()
                 if through:
                     through.pop()
                 continue
             visited.add(step)
-            owner = taken_by[step]
-            assert owner is not None  # every neighbour is taken, or free_neighbour would have found it
             through.append(step)
+            owner = taken_by[step]  # every neighbour is taken, or free_neighbour would have found one
             path.append((owner, iter(adjacency[class_of[owner]])))
         if found is None:
             failed.add(start_class)
             dead |= visited
             continue
-        targets = [*through, found]
-        for (position, _), group in zip(path, targets, strict=True):
+        for (position, _), group in zip(path, [*through, found], strict=True):
             holder[position] = group
             taken_by[group] = position
         failed.clear()

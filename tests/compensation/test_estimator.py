@@ -5,7 +5,19 @@ from __future__ import annotations
 from hypothesis import given, settings
 
 from crowdfill.compensation import CompensationSettings, Estimator, settle
-from crowdfill.model import CandidateTable, Downvote, Fill, Insert, Operation, Scoring, Upvote, Value
+from crowdfill.model import (
+    CandidateTable,
+    Column,
+    Downvote,
+    Fill,
+    Insert,
+    Operation,
+    Schema,
+    Scoring,
+    Template,
+    Upvote,
+    Value,
+)
 from crowdfill.model.examples import SOCCER_PLAYER
 from tests.compensation.histories import History, histories
 from tests.compensation.histories import settings as compensation_settings
@@ -169,3 +181,30 @@ def test_a_downvote_on_the_probable_row_moves_the_estimate_to_its_rival() -> Non
     assert [row.row_id for row in table.final_table()] == ["b5"]
     assert estimator.probable_rows() == {("Pelé", "Brazil"): "b5"}
     assert estimator.estimate("ben")["total"] > 0 == estimator.estimate("ann")["total"]
+
+
+def test_a_vote_in_one_group_that_moves_another_groups_tied_final_row_moves_its_estimate() -> None:
+    schema = Schema((Column("team"), Column("captain", "boolean"), Column("number", "integer")), ("team",))
+    template = Template.define(schema, [{"captain": True}, {"number": 1}])
+    table = CandidateTable(schema, Scoring(), template)
+    estimator = Estimator(table, CompensationSettings(1000))
+    log: list[Operation] = []
+    rows = {
+        "psv-captain": {"team": "psv", "captain": True, "number": 2},
+        "psv-one": {"team": "psv", "captain": False, "number": 1},
+        "ajax": {"team": "ajax", "captain": True, "number": 3},
+    }
+    ops: list[Operation] = []
+    for row_id, values in rows.items():
+        ops.append(Insert(row_id, frozenset(values.items())))
+        ops.extend(Upvote(worker, row_id, frozenset()) for worker in (f"{row_id}-a", f"{row_id}-b"))
+    for op in ops:
+        canonical = table.validate(op)
+        table.integrate(canonical)
+        estimator.observe(canonical)
+        log.append(canonical)
+    # The last upvote, on ajax, made psv's number=1 winner final (ajax serves the captain row).
+    assert estimator.probable_rows()[("psv",)] == "psv-one"
+    assert (
+        estimator.probable_rows() == Estimator(table, CompensationSettings(1000), history=log).probable_rows()
+    )
