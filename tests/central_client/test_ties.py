@@ -44,3 +44,18 @@ def test_the_client_follows_a_choice_that_moves_with_a_vote_in_another_group() -
     satisfaction = driver.client.satisfaction()
     assert satisfaction is not None
     assert sorted(satisfaction.values()) == sorted([ajax, number])
+
+
+def test_satisfaction_names_rows_the_table_chose_even_when_the_client_matched_another_winner() -> None:
+    template = Template.define(SCHEMA, [{"captain": True}, {"number": 1}])
+    table = CandidateTable(SCHEMA, Scoring(), template)
+    driver = Driver(table, close_when_satisfied=False)
+    seeded(driver, {"team": "psv", "captain": True, "number": 2}, "w1", "w2")
+    number = seeded(driver, {"team": "psv", "captain": False, "number": 1}, "w3", "w4")
+    driver.start()
+    # ajax serves both template rows; the table gives it the first and psv the second, whichever
+    # winner of psv the client's own matching used.
+    ajax = driver.fill("w5", driver.seed({"team": "ajax", "captain": True}), "number", 1)
+    driver.upvote("w6", ajax)
+    assert driver.client.satisfied
+    assert driver.client.satisfaction() == {0: ajax, 1: number}

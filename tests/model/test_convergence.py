@@ -214,6 +214,12 @@ def run_schedule(seed: int, stats: Counter[str], client_type: type[Client] = Cli
     stats["rows at the end"] += len(server.table)
     stats["final rows at the end"] += len(server.table.final_table())
     stats["duplicate rows"] += len(server.table) - len({row.values for row in server.table.rows()})
+    for group in server.table.ambiguous_groups():
+        stats["ambiguous ties at the end"] += 1
+        final = server.table.final_row(group)
+        # The canonical first winner lost to one the template needs: the choice must converge too.
+        if final is not None and final.values != server.table.final_choices(group)[0]:
+            stats["ties broken away from the canonical winner"] += 1
 
 
 def run_chunk(first_seed: int, count: int, client_type: type[Client] = Client) -> Counter[str]:
@@ -240,6 +246,7 @@ def test_the_schedules_exercise_refusals_changed_acks_duplicates_and_rebuilds() 
     assert stats["sent Fill"] > 0
     assert stats["sent Upvote"] > 0
     assert stats["sent Downvote"] > 0
+    assert stats["ties broken away from the canonical winner"] > 0
 
 
 @pytest.mark.nightly
