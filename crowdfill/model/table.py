@@ -388,8 +388,8 @@ class CandidateTable:
             events.append(GroupRescored(group))
         if ties:
             events.extend(self._break_ties(ordered, before))
-        elif before is not None and self._tie_breaker is not None:
-            self._tie_breaker.stop()
+        elif self._tie_breaker is not None:
+            self._tie_breaker.mark(ordered)
         return events
 
     def _break_ties(self, ordered: list[GroupKey], before: dict[GroupKey, str] | None) -> list[Event]:
@@ -410,10 +410,10 @@ class CandidateTable:
             row_id = final.get(group)
             return rows[row_id].values if row_id is not None else None
 
-        if before is None or not breaker.active:
-            breaker.start((group, final_of(group)) for group in list(final))
+        if not breaker.built:
+            breaker.build((group, final_of(group)) for group in list(final))
         else:
-            for group in ordered:
+            for group in sorted(breaker.stale(ordered), key=repr):
                 breaker.update(group, final_of(group))
         final.update(breaker.choose(ties))
         if before is None:

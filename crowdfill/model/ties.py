@@ -49,8 +49,9 @@ class TieBreaker:
     """Per table: the template's rows grouped into classes, and the choice among ambiguous winners.
 
     Template rows with identical values are interchangeable, so edges go to classes of rows; the
-    matching still gives each template position its own group. While ambiguous groups exist the
-    graph is kept up to date from the rescored groups, and the matching is computed again only when
+    matching still gives each template position its own group. The graph is built when a group is
+    first ambiguous; from then on it is brought up to date from the rescored groups (at once while
+    some group is ambiguous, else when one is again), and the matching is computed again only when
     an edge or a tie changed: most operations move final rows that serve no template row.
     """
 
@@ -65,13 +66,16 @@ class TieBreaker:
             for item in values:
                 self._by_item.setdefault(item, []).append(index)
         self._empty = class_of_values.get(frozenset())
-        self.active = False
+        self.built = False
+        self._stale: set[GroupKey] = set()
         self._served: dict[GroupKey, frozenset[int]] = {}  # groups serving some class
         # Per class, the (repr, group) of the groups serving it, sorted: the canonical order.
         self._adjacency: list[list[tuple[str, GroupKey]]] = [[] for _ in self._classes]
         self._changed = True
         self._ties: dict[GroupKey, Tie] = {}
         self._chosen: dict[GroupKey, str] = {}
+        # Group -> its final values last seen and the classes they serve: a rescore often keeps them.
+        self._known: dict[GroupKey, tuple[Values, frozenset[int]]] = {}
 
     def serves(self, values: Values) -> frozenset[int]:
         """Template classes whose values are a subset of ``values``."""
@@ -92,28 +96,37 @@ class TieBreaker:
             return None
         return Tie(tuple(v for v, _ in winners), tuple(r for _, r in winners), serves)
 
-    def start(self, finals: Iterable[tuple[GroupKey, Values | Tie | None]]) -> None:
-        """Build the graph from every group's final values (or tie): ambiguity has just appeared."""
-        self.stop()
-        self.active = True
+    def build(self, finals: Iterable[tuple[GroupKey, Values | Tie | None]]) -> None:
+        """Build the graph from every group's final values (or tie): ambiguity appears for the first time."""
         for group, final in finals:
-            self.update(group, final)
-
-    def stop(self) -> None:
-        """Forget the graph: no group is ambiguous any more, so no choice depends on it."""
-        self.active = False
-        self._served.clear()
-        self._adjacency = [[] for _ in self._classes]
+            served = self._serving(group, final)
+            if served:
+                self._served[group] = served
+        adjacency = self._adjacency
+        for group, served in self._served.items():
+            node = (repr(group), group)
+            for class_index in served:
+                adjacency[class_index].append(node)
+        for neighbours in adjacency:
+            neighbours.sort()
+        self.built = True
         self._changed = True
+
+    def mark(self, groups: Iterable[GroupKey]) -> None:
+        """Groups rescored while no group is ambiguous: their edges are brought up to date only
+        when ambiguity returns, so that nothing but this set costs anything meanwhile."""
+        if self.built:
+            self._stale.update(groups)
+
+    def stale(self, groups: Iterable[GroupKey]) -> set[GroupKey]:
+        """``groups`` and the groups marked since the last update; forgets the marks."""
+        stale, self._stale = self._stale, set()
+        stale.update(groups)
+        return stale
 
     def update(self, group: GroupKey, final: Values | Tie | None) -> None:
         """A rescored group's final values, its tie if it is ambiguous, or None without a final row."""
-        if final is None:
-            served: frozenset[int] = frozenset()
-        elif isinstance(final, Tie):
-            served = final.served()
-        else:
-            served = self.serves(final)
+        served = self._serving(group, final)
         old = self._served.get(group, frozenset())
         if served == old:
             return
@@ -128,6 +141,19 @@ class TieBreaker:
             self._served[group] = served
         else:
             del self._served[group]
+
+    def _serving(self, group: GroupKey, final: Values | Tie | None) -> frozenset[int]:
+        if final is None:
+            self._known.pop(group, None)
+            return frozenset()
+        if isinstance(final, Tie):
+            return final.served()
+        seen = self._known.get(group)
+        if seen is not None and seen[0] == final:
+            return seen[1]
+        served = self.serves(final)
+        self._known[group] = (final, served)
+        return served
 
     def choose(self, ties: Mapping[GroupKey, Tie]) -> dict[GroupKey, str]:
         """The row each ambiguous group takes (the graph must be up to date)."""

@@ -195,6 +195,15 @@ class TableMachine(RuleBasedStateMachine):
         check_final_table(table)
 
     @invariant()
+    def the_final_table_is_the_one_a_fresh_replica_computes_from_the_operations_reversed(self) -> None:
+        # The tie-break keeps a graph across operations (crowdfill.model.ties); a fresh replica
+        # builds it at once, in another order: the choice must not depend on that history.
+        replica = CandidateTable(SCHEMA, self.table.scoring, TEMPLATE)
+        for op in reversed(self.accepted):
+            replica.integrate(op)
+        assert {r.row_id for r in replica.final_table()} == {r.row_id for r in self.table.final_table()}
+
+    @invariant()
     def statuses_follow_their_definition(self) -> None:
         table = self.table
         for row in table.rows():

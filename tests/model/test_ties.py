@@ -86,3 +86,20 @@ def test_the_choice_is_the_same_in_any_order_and_after_a_snapshot() -> None:
     copy = restore(SCHEMA, SCORING, table.template, snapshot(table))
     assert copy.fingerprint() == expected
     assert [row.row_id for row in copy.final_table()] == [row.row_id for row in table.final_table()]
+
+
+def test_groups_that_changed_while_nothing_was_ambiguous_count_when_a_tie_returns() -> None:
+    table, builder = table_with([{"captain": True}, {"number": 1}])
+    psv = ("key", ("psv",))
+    captain = voted_row(builder, {"team": "psv", "captain": True, "number": 2}, "w1", "w2")
+    number = voted_row(builder, {"team": "psv", "captain": False, "number": 1}, "w3", "w4")
+    builder.upvote("w5", captain)  # the tie is over
+    assert table.ambiguous_groups() == []
+    ajax = voted_row(builder, {"team": "ajax", "captain": True, "number": 3}, "w6", "w7")
+    builder.upvote("w8", number)  # tied again, now with ajax serving the captain row
+    assert table.ambiguous_groups() == [psv]
+    assert {row.row_id for row in table.final_table()} == {ajax, number}
+    fresh = CandidateTable(SCHEMA, SCORING, table.template)
+    for op in builder.log:
+        fresh.integrate(op)
+    assert fresh.fingerprint() == table.fingerprint()
