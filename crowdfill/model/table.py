@@ -413,7 +413,10 @@ class CandidateTable:
         if not breaker.built:
             breaker.build((group, final_of(group)) for group in list(final))
         else:
-            for group in sorted(breaker.stale(ordered), key=repr):
+            # The graph is a function of the final rows, whatever order they are updated in.
+            for group in breaker.take_marked():
+                breaker.update(group, final_of(group))
+            for group in ordered:
                 breaker.update(group, final_of(group))
         final.update(breaker.choose(ties))
         if before is None:

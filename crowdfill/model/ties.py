@@ -40,9 +40,10 @@ class Tie:
     winners: tuple[Values, ...]
     row_ids: tuple[str, ...]
     serves: tuple[frozenset[int], ...]
+    served: frozenset[int]  # the classes some winner serves: the group's edges
 
-    def served(self) -> frozenset[int]:
-        return frozenset().union(*self.serves)
+
+_NOTHING: frozenset[int] = frozenset()
 
 
 class TieBreaker:
@@ -67,7 +68,7 @@ class TieBreaker:
                 self._by_item.setdefault(item, []).append(index)
         self._empty = class_of_values.get(frozenset())
         self.built = False
-        self._stale: set[GroupKey] = set()
+        self._marked: set[GroupKey] = set()
         self._served: dict[GroupKey, frozenset[int]] = {}  # groups serving some class
         # Per class, the (repr, group) of the groups serving it, sorted: the canonical order.
         self._adjacency: list[list[tuple[str, GroupKey]]] = [[] for _ in self._classes]
@@ -94,7 +95,9 @@ class TieBreaker:
         serves = tuple(self.serves(values) for values, _ in winners)
         if all(s == serves[0] for s in serves):
             return None
-        return Tie(tuple(v for v, _ in winners), tuple(r for _, r in winners), serves)
+        return Tie(
+            tuple(v for v, _ in winners), tuple(r for _, r in winners), serves, frozenset().union(*serves)
+        )
 
     def build(self, finals: Iterable[tuple[GroupKey, Values | Tie | None]]) -> None:
         """Build the graph from every group's final values (or tie): ambiguity appears for the first time."""
@@ -116,18 +119,19 @@ class TieBreaker:
         """Groups rescored while no group is ambiguous: their edges are brought up to date only
         when ambiguity returns, so that nothing but this set costs anything meanwhile."""
         if self.built:
-            self._stale.update(groups)
+            self._marked.update(groups)
 
-    def stale(self, groups: Iterable[GroupKey]) -> set[GroupKey]:
-        """``groups`` and the groups marked since the last update; forgets the marks."""
-        stale, self._stale = self._stale, set()
-        stale.update(groups)
-        return stale
+    def take_marked(self) -> set[GroupKey]:
+        """The groups marked since the graph was last brought up to date; forgets the marks."""
+        marked = self._marked
+        if marked:
+            self._marked = set()
+        return marked
 
     def update(self, group: GroupKey, final: Values | Tie | None) -> None:
         """A rescored group's final values, its tie if it is ambiguous, or None without a final row."""
         served = self._serving(group, final)
-        old = self._served.get(group, frozenset())
+        old = self._served.get(group, _NOTHING)
         if served == old:
             return
         self._changed = True
@@ -145,9 +149,9 @@ class TieBreaker:
     def _serving(self, group: GroupKey, final: Values | Tie | None) -> frozenset[int]:
         if final is None:
             self._known.pop(group, None)
-            return frozenset()
+            return _NOTHING
         if isinstance(final, Tie):
-            return final.served()
+            return final.served
         seen = self._known.get(group)
         if seen is not None and seen[0] == final:
             return seen[1]
