@@ -12,8 +12,8 @@ broken toward the template: when they all serve the same template rows the canon
 ambiguous, and a canonical maximum matching of template rows to groups decides, so the final table
 satisfies the template whenever some choice of tied winners would (``crowdfill.model.ties``). The
 choice reads only the state, so it is the same on every replica and after a snapshot is restored;
-while no group is ambiguous it costs nothing, and when a choice moves a group that the operation did
-not rescore, that group is reported rescored too.
+while no group is ambiguous nothing is matched, and when a choice moves a group that the operation
+did not rescore, that group is reported rescored too.
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ of operations), never on arrival order. Two rules:
 That matching is as large as any choice of winners allows, and the chosen winners realise it, so
 the final table satisfies the template exactly when some choice of tied winners would. The
 central client matches against the same "some winner serves t" edges, so its ``satisfied`` agrees
-without knowing the choice. Nothing of this runs while no group is ambiguous; while one is, the
-graph follows the rescored groups and the matching is redone only when an edge or a tie changed.
+without knowing the choice. While no group is ambiguous nothing is matched (the rescored groups
+are only noted, once a graph exists); while one is, the graph follows the rescored groups and the
+matching is redone only when an edge or a tie changed.
 """
 
 from __future__ import annotations
