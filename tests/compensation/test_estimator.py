@@ -189,7 +189,7 @@ def test_a_vote_in_one_group_that_moves_another_groups_tied_final_row_moves_its_
     table = CandidateTable(schema, Scoring(), template)
     estimator = Estimator(table, CompensationSettings(1000))
     log: list[Operation] = []
-    rows = {
+    rows: dict[str, dict[str, Value]] = {
         "psv-captain": {"team": "psv", "captain": True, "number": 2},
         "psv-one": {"team": "psv", "captain": False, "number": 1},
         "ajax": {"team": "ajax", "captain": True, "number": 3},

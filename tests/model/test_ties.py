@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crowdfill.model import CandidateTable, Column, GroupRescored, Schema, Scoring, Template, Value
+from crowdfill.model import CandidateTable, Column, GroupKey, GroupRescored, Schema, Scoring, Template, Value
 from crowdfill.model.snapshot import restore, snapshot
 from tests.model.support import Builder, check_final_table
 
@@ -45,7 +45,7 @@ def test_a_tie_whose_winners_serve_the_same_template_rows_keeps_the_canonical_wi
 
 def test_an_ambiguous_group_gives_way_when_another_group_serves_what_it_served() -> None:
     table, builder = table_with([{"captain": True}, {"number": 1}])
-    psv = ("key", ("psv",))
+    psv: GroupKey = ("key", ("psv",))
     captain = voted_row(builder, {"team": "psv", "captain": True, "number": 2}, "w1", "w2")
     number = voted_row(builder, {"team": "psv", "captain": False, "number": 1}, "w3", "w4")
     # Alone, psv serves the first template row it can: the captain one.
@@ -90,7 +90,7 @@ def test_the_choice_is_the_same_in_any_order_and_after_a_snapshot() -> None:
 
 def test_groups_that_changed_while_nothing_was_ambiguous_count_when_a_tie_returns() -> None:
     table, builder = table_with([{"captain": True}, {"number": 1}])
-    psv = ("key", ("psv",))
+    psv: GroupKey = ("key", ("psv",))
     captain = voted_row(builder, {"team": "psv", "captain": True, "number": 2}, "w1", "w2")
     number = voted_row(builder, {"team": "psv", "captain": False, "number": 1}, "w3", "w4")
     builder.upvote("w5", captain)  # the tie is over
