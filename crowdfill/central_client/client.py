@@ -5,8 +5,10 @@ DESIGN §3. Two incremental matchings are kept over the same template classes:
 - the *probable* matching (template rows -> key groups with a probable row ⊇ the template row),
   which decides the inserts, preferring key-fixing template rows since only their own group can
   serve them;
-- the *final* matching (template rows -> key groups whose final row ⊇ the template row), which
-  says whether the final table satisfies the template.
+- the *final* matching (template rows -> key groups whose final row ⊇ the template row, or for a
+  group whose tied winners serve different template rows, some tied winner ⊇ it), which says
+  whether the final table satisfies the template: the model breaks such ties toward the template
+  (crowdfill.model.ties), so the final table satisfies it exactly when this matching is complete.
 
 An operation reports the groups it rescored; only those groups' edges are recomputed, and the
 matchings are repaired by augmenting paths from the template rows the change can affect.
@@ -94,12 +96,19 @@ class CentralClient:
         if not self.satisfied:
             return None
         served: dict[int, str] = {}
+        wanted = self.table.template.rows
         for position, group in self._final.assignment().items():
             row = self.table.final_row(group)
-            if row is None:  # pragma: no cover - the final edges are refreshed with every rescore
-                return None
+            if row is None or not wanted[position] <= row.values:
+                # This matching took the tied winner the table did not choose; the table's choice
+                # serves the template too (crowdfill.model.ties), through another matching.
+                return self._rematch()
             served[position] = row.row_id
         return served
+
+    def _rematch(self) -> dict[int, str] | None:
+        final = [(row.row_id, row.values) for row in self.table.final_table()]
+        return self.table.template.matching(final)
 
     def matching(self) -> dict[int, GroupKey]:
         """Template position -> the key group whose probable row serves it."""
@@ -149,8 +158,12 @@ class CentralClient:
         return classes
 
     def _final_classes(self, group: GroupKey) -> set[int]:
-        row = self.table.final_row(group)
-        return self._index.classes_within(row.values) if row is not None else set()
+        # Every value set the group's final row may take: the model breaks an ambiguous tie toward
+        # the template (crowdfill.model.ties), so a template row any of them serves can be served.
+        classes: set[int] = set()
+        for values in self.table.final_choices(group):
+            classes |= self._index.classes_within(values)
+        return classes
 
     def _scored_rows(self, group: GroupKey) -> list[tuple[Score, Values]]:
         """Scores of the group's live rows and of the rows this client has asked to insert into it."""

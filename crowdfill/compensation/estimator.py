@@ -115,6 +115,11 @@ class Estimator:
         self._ledger.record(op)
         for key in self._touched(op):
             self._refresh(key)
+        # An operation anywhere can move the final row of a group whose tie the table breaks
+        # toward the template (crowdfill.model.ties); there are few such groups, usually none.
+        for _, tied in self._table.ambiguous_groups():
+            if not isinstance(tied, str):  # a ("row", id) group holds one row: it never ties
+                self._refresh(tied)
 
     def _touched(self, op: Operation) -> list[Key]:
         if isinstance(op, Fill):

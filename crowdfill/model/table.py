@@ -4,6 +4,16 @@
 ``integrate`` applies an already-validated operation. Integration is idempotent and its result
 depends only on the set of operations applied, not their order: that is what lets replicas
 converge. ``apply`` is both, and a refused operation changes nothing.
+
+Final table. Each key group's winners are its distinct complete value sets of the group's highest
+score, when that score is positive; a single winner is the group's final row. Tied winners are
+broken toward the template: when they all serve the same template rows the canonically first wins
+(``values.sort_key``, then the smallest row id); when they serve different ones the group is
+ambiguous, and a canonical maximum matching of template rows to groups decides, so the final table
+satisfies the template whenever some choice of tied winners would (``crowdfill.model.ties``). The
+choice reads only the state, so it is the same on every replica and after a snapshot is restored;
+while no group is ambiguous nothing is matched, and when a choice moves a group that the operation
+did not rescore, that group is reported rescored too.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from crowdfill.model.scoring import DEFAULT_SCORING, Score, Scoring
 from crowdfill.model.status import Status, status_of
 from crowdfill.model.tally import Tally
 from crowdfill.model.template import Template
+from crowdfill.model.ties import Tie, TieBreaker
 from crowdfill.model.values import Values, sort_key
 
 MAX_ROW_ID_LENGTH = 64
@@ -68,6 +79,8 @@ class CandidateTable:
         self._group_of: dict[str, GroupKey] = {}  # for live rows; computing a key is not free
         self._best: dict[GroupKey, Score] = {}
         self._final: dict[GroupKey, str] = {}
+        self._ties: dict[GroupKey, Tie] = {}  # ambiguous groups (crowdfill.model.ties)
+        self._tie_breaker: TieBreaker | None = None
         self._tally = Tally()
         self._order: dict[str, int] = {}
 
@@ -141,10 +154,25 @@ class CandidateTable:
     def final_table(self) -> list[Row]:
         """One complete row of positive, group-highest score per key group (DESIGN §2).
 
-        Ties break on the row values' canonical order, then the row id: the same on every replica.
+        Ties break toward satisfying the template, then on the row values' canonical order, then
+        the row id (crowdfill.model.ties): the same on every replica.
         """
         rows = self._rows
         return [rows[r] for r in sorted(self._final.values(), key=self._order.__getitem__)]
+
+    def final_choices(self, group: GroupKey) -> list[Values]:
+        """The values the group's final row could take: its tied winners when they serve different
+        template rows, else just the final row's values (every other winner serves the same rows)."""
+        tie = self._ties.get(group)
+        if tie is not None:
+            return list(tie.winners)
+        row_id = self._final.get(group)
+        return [self._rows[row_id].values] if row_id is not None else []
+
+    def ambiguous_groups(self) -> list[GroupKey]:
+        """Groups whose tied winners serve different template rows: their final row depends on
+        other groups' (crowdfill.model.ties), so an operation elsewhere can move it."""
+        return sorted(self._ties, key=repr)
 
     def worker_counted(self, worker: str, values: Values) -> bool:
         return self._tally.counts_worker(worker, values)
@@ -404,7 +432,12 @@ class CandidateTable:
 
     def _rescore(self, groups: Iterable[GroupKey]) -> list[Event]:
         events: list[Event] = []
-        for group in sorted(groups, key=repr):
+        ordered = sorted(groups, key=repr)
+        ties = self._ties
+        before = {group: self._final[group] for group in ties} if ties else None
+        for group in ordered:
+            if ties:
+                ties.pop(group, None)
             members = self._groups.get(group)
             if not members:
                 self._best.pop(group, None)
@@ -412,7 +445,47 @@ class CandidateTable:
             else:
                 self._rescore_group(group, members)
             events.append(GroupRescored(group))
+        if ties:
+            events.extend(self._break_ties(ordered, before))
+        elif self._tie_breaker is not None:
+            self._tie_breaker.mark(ordered)
         return events
+
+    def _break_ties(self, ordered: list[GroupKey], before: dict[GroupKey, str] | None) -> list[Event]:
+        """Choose the ambiguous groups' final rows (crowdfill.model.ties).
+
+        ``before``: the ambiguous groups' final rows before this rescore, None if there were none.
+        Returns a GroupRescored for each group not rescored whose final row the choice moved.
+        """
+        ties, final, rows = self._ties, self._final, self._rows
+        breaker = self._tie_breaker
+        if breaker is None:
+            breaker = self._tie_breaker = TieBreaker(self.template)
+
+        def final_of(group: GroupKey) -> Values | Tie | None:
+            tie = ties.get(group)
+            if tie is not None:
+                return tie
+            row_id = final.get(group)
+            return rows[row_id].values if row_id is not None else None
+
+        if not breaker.built:
+            breaker.build((group, final_of(group)) for group in list(final))
+        else:
+            # The graph is a function of the final rows, whatever order they are updated in.
+            for group in breaker.take_marked():
+                breaker.update(group, final_of(group))
+            for group in ordered:
+                breaker.update(group, final_of(group))
+        final.update(breaker.choose(ties))
+        if before is None:
+            return []  # every ambiguous group is new, hence rescored
+        rescored = set(ordered)
+        return [
+            GroupRescored(g)
+            for g in sorted(ties, key=repr)
+            if g not in rescored and final[g] != before.get(g)
+        ]
 
     def _rescore_group(self, group: GroupKey, members: set[str]) -> None:
         tally, scoring = self._tally, self.scoring
@@ -441,8 +514,18 @@ class CandidateTable:
         if not winners:
             self._final.pop(group, None)
             return
-        chosen = min(winners, key=sort_key) if len(winners) > 1 else winners[0]
-        self._final[group] = min(holders[chosen])
+        if len(winners) == 1:
+            self._final[group] = min(holders[winners[0]])
+            return
+        winners.sort(key=sort_key)
+        self._final[group] = min(holders[winners[0]])
+        if self.template.rows:
+            breaker = self._tie_breaker
+            if breaker is None:
+                breaker = self._tie_breaker = TieBreaker(self.template)
+            tie = breaker.tie([(values, min(holders[values])) for values in winners])
+            if tie is not None:
+                self._ties[group] = tie
 
 
 def _check_identifier(name: str, value: object, limit: int) -> None:

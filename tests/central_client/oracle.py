@@ -7,6 +7,8 @@ networkx's Hopcroft-Karp.
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 
 from crowdfill.model import CandidateTable, GroupKey, Values
@@ -99,3 +101,34 @@ def minimal_insert_count(table: CandidateTable) -> int:
 def final_satisfies(table: CandidateTable) -> bool:
     rows = [(row.row_id, row.values) for row in table.final_table()]
     return table.template.matching(rows) is not None
+
+
+def tied_winners(table: CandidateTable) -> dict[GroupKey, list[Values]]:
+    """Key group -> its distinct complete value sets of the group's highest, positive score.
+
+    Scores straight from the vote records; any of them may be the group's final row as far as the
+    template is concerned (the model breaks the tie toward the template).
+    """
+    winners: dict[GroupKey, list[Values]] = {}
+    for group in table.groups():
+        rows = table.group_rows(group)
+        scores = {row.values: arrival_score(table, row.values) for row in rows}
+        best = max(scores.values())
+        complete = [v for v, score in scores.items() if score == best and table.schema.is_complete(v)]
+        if best > 0 and complete:
+            winners[group] = complete
+    return winners
+
+
+def some_tie_choice_satisfies(table: CandidateTable) -> bool:
+    """Whether some choice of one tied winner per group gives a final table satisfying the template."""
+    template = table.template
+    choices = list(tied_winners(table).values())
+    for pick in itertools.product(*choices):
+        edges: dict[int, set[GroupKey]] = {
+            p: {("row", str(i)) for i, values in enumerate(pick) if wanted <= values}
+            for p, wanted in enumerate(template.rows)
+        }
+        if maximum_matching_size(edges) == len(template.rows):
+            return True
+    return False

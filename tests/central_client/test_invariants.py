@@ -137,7 +137,7 @@ def check_quiescent(table: CandidateTable, driver: Driver) -> None:
     assert set(matching) == set(range(len(table.template.rows))) - waiting
     assert client.pending_inserts() == []
     # Termination exactly when the final table satisfies the template.
-    assert client.satisfied == oracle.final_satisfies(table)
+    assert client.satisfied == oracle.final_satisfies(table) == oracle.some_tie_choice_satisfies(table)
     satisfaction = client.satisfaction()
     if client.satisfied:
         assert satisfaction is not None
@@ -212,3 +212,4 @@ def test_once_satisfied_the_table_is_closed_and_refuses_worker_operations(
             refused_as_closed = error.code == "table_closed"
             assert refused_as_closed or not table.closed
         assert table.closed == driver.client.satisfied == oracle.final_satisfies(table)
+        assert driver.client.satisfied == oracle.some_tie_choice_satisfies(table)

@@ -8,11 +8,13 @@ from hypothesis import strategies as st
 from crowdfill.compensation import CompensationSettings, Estimator, settle
 from crowdfill.model import (
     CandidateTable,
+    Column,
     Downvote,
     Fill,
     Insert,
     Operation,
     Retract,
+    Schema,
     Scoring,
     Template,
     Upvote,
@@ -247,3 +249,30 @@ def test_retracting_downvotes_on_a_part_moves_the_estimate_back_to_the_row_they_
     assert estimator.probable_rows() == {("Pelé", "Brazil"): "a5"}
     assert estimator.probable_rows() == Estimator(table, settings, history=log).probable_rows()
     assert estimator.estimate("ann")["total"] > 0
+
+
+def test_a_vote_in_one_group_that_moves_another_groups_tied_final_row_moves_its_estimate() -> None:
+    schema = Schema((Column("team"), Column("captain", "boolean"), Column("number", "integer")), ("team",))
+    template = Template.define(schema, [{"captain": True}, {"number": 1}])
+    table = CandidateTable(schema, Scoring(), template)
+    estimator = Estimator(table, CompensationSettings(1000))
+    log: list[Operation] = []
+    rows: dict[str, dict[str, Value]] = {
+        "psv-captain": {"team": "psv", "captain": True, "number": 2},
+        "psv-one": {"team": "psv", "captain": False, "number": 1},
+        "ajax": {"team": "ajax", "captain": True, "number": 3},
+    }
+    ops: list[Operation] = []
+    for row_id, values in rows.items():
+        ops.append(Insert(row_id, frozenset(values.items())))
+        ops.extend(Upvote(worker, row_id, frozenset()) for worker in (f"{row_id}-a", f"{row_id}-b"))
+    for op in ops:
+        canonical = table.validate(op)
+        table.integrate(canonical)
+        estimator.observe(canonical)
+        log.append(canonical)
+    # The last upvote, on ajax, made psv's number=1 winner final (ajax serves the captain row).
+    assert estimator.probable_rows()[("psv",)] == "psv-one"
+    assert (
+        estimator.probable_rows() == Estimator(table, CompensationSettings(1000), history=log).probable_rows()
+    )

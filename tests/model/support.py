@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+
+import networkx as nx
 
 from crowdfill.model import (
     CandidateTable,
@@ -13,7 +15,6 @@ from crowdfill.model import (
     Insert,
     Operation,
     Row,
-    Schema,
     Scoring,
     Template,
     Upvote,
@@ -120,18 +121,58 @@ def recount(table: CandidateTable) -> dict[str, tuple[int, int]]:
     return counts
 
 
-def naive_final_table(schema: Schema, scoring: Scoring, rows: list[Row], table: CandidateTable) -> set[str]:
-    """The final table's row ids computed from scratch, with the documented tie-break."""
+def naive_final_choices(table: CandidateTable) -> dict[object, list[str]]:
+    """Key group -> the row ids its final row may be, from scratch (crowdfill.model.ties).
+
+    The winners are a group's distinct complete value sets of its highest, positive score, each
+    represented by its smallest row id, in canonical order. The group's final row is the first
+    winner's, unless the winners serve different template rows: then it may be any winner's.
+    """
+    schema, scoring, template = table.schema, table.scoring, table.template
     counts = recount(table)
     groups: dict[object, list[Row]] = {}
-    for row in rows:
+    for row in table.rows():
         key = schema.key_of(row.values)
         groups.setdefault(("key", key) if key is not None else ("row", row.row_id), []).append(row)
-    final = set()
-    for members in groups.values():
+    choices: dict[object, list[str]] = {}
+    for group, members in groups.items():
         scores = {row.row_id: scoring.score(*counts[row.row_id]) for row in members}
         best = max(scores.values())
-        winners = [r for r in members if scores[r.row_id] == best and schema.is_complete(r.values)]
-        if best > 0 and winners:
-            final.add(min(winners, key=lambda r: (sort_key(r.values), r.row_id)).row_id)
-    return final
+        first: dict[Values, str] = {}
+        for row in members:
+            if scores[row.row_id] == best and schema.is_complete(row.values):
+                first[row.values] = min(first.get(row.values, row.row_id), row.row_id)
+        if best <= 0 or not first:
+            continue
+        winners = sorted(first, key=sort_key)
+        served = {frozenset(p for p, wanted in enumerate(template.rows) if wanted <= v) for v in winners}
+        choices[group] = [first[v] for v in winners] if len(served) > 1 else [first[winners[0]]]
+    return choices
+
+
+def served_count(template: Template, rows: Iterable[Values]) -> int:
+    """How many template rows a maximum matching of distinct ``rows`` ⊇ them serves (Hopcroft-Karp)."""
+    graph = nx.Graph()
+    top = [("t", p) for p in range(len(template.rows))]
+    graph.add_nodes_from(top)
+    for index, values in enumerate(rows):
+        for position, wanted in enumerate(template.rows):
+            if wanted <= values:
+                graph.add_edge(("t", position), ("r", index))
+    pairs = nx.bipartite.hopcroft_karp_matching(graph, top_nodes=top)
+    return sum(1 for node in top if node in pairs)
+
+
+def check_final_table(table: CandidateTable) -> None:
+    """The final table follows the documented choice: one allowed row per group, and among the
+    choices of tied winners, one that serves as many template rows as any (brute force)."""
+    choices = naive_final_choices(table)
+    final = {table.group_of(row.row_id): row.row_id for row in table.final_table()}
+    assert final.keys() == choices.keys()
+    for group, row_id in final.items():
+        assert row_id in choices[group], (group, row_id, choices[group])
+    best = max(
+        served_count(table.template, (table.row(r).values for r in pick))
+        for pick in itertools.product(*choices.values())
+    )
+    assert served_count(table.template, (table.row(r).values for r in final.values())) == best

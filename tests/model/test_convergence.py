@@ -227,6 +227,12 @@ def run_schedule(seed: int, stats: Counter[str], client_type: type[Client] = Cli
     stats["rows at the end"] += len(server.table)
     stats["final rows at the end"] += len(server.table.final_table())
     stats["duplicate rows"] += len(server.table) - len({row.values for row in server.table.rows()})
+    for group in server.table.ambiguous_groups():
+        stats["ambiguous ties at the end"] += 1
+        final = server.table.final_row(group)
+        # The canonical first winner lost to one the template needs: the choice must converge too.
+        if final is not None and final.values != server.table.final_choices(group)[0]:
+            stats["ties broken away from the canonical winner"] += 1
 
 
 def run_chunk(first_seed: int, count: int, client_type: type[Client] = Client) -> Counter[str]:
@@ -255,6 +261,7 @@ def test_the_schedules_exercise_refusals_changed_acks_duplicates_and_rebuilds() 
     assert stats["sent Downvote"] > 0
     assert stats["sent Retract"] > 0
     assert stats["refused: vote_retracted"] + stats["refused: no_vote_to_retract"] > 0
+    assert stats["ties broken away from the canonical winner"] > 0
 
 
 @pytest.mark.nightly
