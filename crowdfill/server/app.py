@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from crowdfill import __version__
 from crowdfill.server.api import requester_router
+from crowdfill.server.docs_page import mount_docs
 from crowdfill.server.engine_guard import EngineGuard
 from crowdfill.server.http import BodyLimit, install_error_handlers
 from crowdfill.server.pages import mount_static, page_router
@@ -59,8 +60,11 @@ class CrowdFillApp:
             version=__version__,
             description="Requester REST API. Workers and the monitor use Socket.IO: see docs/protocol.md.",
             lifespan=self._lifespan,
+            docs_url=None,  # mount_docs serves /docs on local assets (FastAPI's loads a CDN)
+            redoc_url=None,  # the same CDN problem, and /docs covers it
         )
         install_error_handlers(self.api)
+        mount_docs(self.api, "CrowdFill")
         self.api.include_router(public_router(self.services))
         self.api.include_router(requester_router(self.services))
         self.api.include_router(recruit_router(self.services))
