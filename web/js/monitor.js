@@ -16,13 +16,18 @@ else connect();
 function askForToken(message) {
   const form = $("token-form");
   form.hidden = false;
+  // Not "Connecting…": nothing happens until the token is given; the empty figures wait hidden.
+  setConnection("offline", "Token needed");
+  document.body.classList.add("needs-token");
   if (message) notice(message, "error");
   $("token-input").focus();
   form.onsubmit = (event) => {
     event.preventDefault();
     setRequesterToken($("token-input").value);
     form.hidden = true;
+    document.body.classList.remove("needs-token");
     $("notice").hidden = true;
+    setConnection("connecting", "Connecting…");
     connect();
   };
 }
@@ -174,6 +179,8 @@ function drawSpend(spend, table) {
   const budget = spend.budget_cents ?? table.budget_cents;
   const used = spend.paid_cents ?? spend.estimated_cents;
   const label = spend.paid_cents !== null && spend.paid_cents !== undefined ? "paid" : "estimated";
+  // After settlement the figure is what was paid, and the label says so.
+  $("spend-label").textContent = label === "paid" ? "Paid / budget" : "Spend (estimated) / budget";
   $("spend").textContent = `${formatCents(used)} / ${formatCents(budget)}`;
   $("spend").title = `${label} spend against the budget`;
   const share = budget > 0 && typeof used === "number" ? Math.min(100, (100 * used) / budget) : 0;
