@@ -59,9 +59,13 @@ def test_a_budget_with_a_fraction_of_a_cent_is_refused_not_rounded(
     page.locator("#budget").fill("1.005")
     page.get_by_role("button", name="Create table").click()
     expect(page.locator("#notice")).to_contain_text("whole cents")
-    assert not [t for t in server.call("GET", "/api/tables")["tables"] if t["definition"]["name"] == "Sub-cent budget"]
+    assert not [
+        t for t in server.call("GET", "/api/tables")["tables"] if t["definition"]["name"] == "Sub-cent budget"
+    ]
     page.locator("#budget").fill("1.01")
     page.get_by_role("button", name="Create table").click()
     expect(page.locator("#status-badge")).to_have_text("draft")
-    [saved] = [t for t in server.call("GET", "/api/tables")["tables"] if t["definition"]["name"] == "Sub-cent budget"]
+    [saved] = [
+        t for t in server.call("GET", "/api/tables")["tables"] if t["definition"]["name"] == "Sub-cent budget"
+    ]
     assert saved["definition"]["budget_cents"] == 101
