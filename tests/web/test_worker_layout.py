@@ -130,3 +130,38 @@ def test_a_partial_row_says_why_it_cannot_be_upvoted(
     france = ann.row_with("France")
     expect(france.locator("td.votes .vote-why")).to_have_text("fill every cell to vote")
     expect(france.locator("button.vote.up")).to_have_count(0)
+
+
+def test_a_worker_searches_filters_sorts_counts_and_jumps_to_rows_needing_a_vote(
+    server: Requester, browser: Browser, contexts: list[BrowserContext], screenshots: Path
+) -> None:
+    template = [{"country": name} for name in ("Peru", "Chile", "Kenya", "Egypt")]
+    table = server.launched_table(capitals_definition(template=template))
+    ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
+    bob = open_worker(browser, contexts, server.worker_link(table, "bob"), viewport=VIEWPORT)
+    ann.fill(ann.row_with("Peru"), "capital", "Lima")
+    ann.fill(ann.row_with("Kenya"), "capital", "Nairobi")
+    ann.wait_until_saved()
+    expect(bob.row_with("Nairobi")).to_have_count(1)
+    counts = bob.page.locator("#row-counts")
+    expect(counts).to_have_text("4 rows · 2 complete · 2 with empty cells · 2 need my vote")
+
+    bob.page.locator("#row-search").fill("ken")
+    expect(bob.rows.locator("visible=true")).to_have_count(1)
+    expect(counts).to_contain_text("1 shown")
+    bob.page.locator("#row-search").fill("")
+    bob.page.locator("#row-filter").select_option("vote")
+    expect(bob.rows.locator("visible=true")).to_have_count(2)
+    bob.page.locator("#row-filter").select_option("all")
+
+    bob.page.locator("#row-sort").select_option(label="country A→Z")
+    expect(bob.rows.locator("td.filled:first-of-type")).to_have_text(["Chile", "Egypt", "Kenya", "Peru"])
+    bob.page.locator("#row-sort").select_option(label="country Z→A")
+    expect(bob.rows.locator("td.filled:first-of-type")).to_have_text(["Peru", "Kenya", "Egypt", "Chile"])
+
+    bob.page.get_by_role("button", name="Next row needing my vote").click()
+    focused = bob.page.locator("button.vote.up:focus")
+    expect(focused).to_have_count(1)
+    bob.page.screenshot(path=str(screenshots / "worker-row-tools.png"))
+    focused.click()
+    expect(counts).to_contain_text("1 needs my vote")
