@@ -80,6 +80,10 @@ class AsyncClient:
     async def launch(self, table_id: str) -> a.Table:
         return await self.send(calls.launch(table_id))
 
+    async def duplicate(self, table_id: str) -> a.Table:
+        """A new draft with this table's definition (docs/protocol.md, "Duplicate a table")."""
+        return await self.send(calls.duplicate(table_id))
+
     async def close_table(self, table_id: str) -> a.Table:
         return await self.send(calls.close(table_id))
 

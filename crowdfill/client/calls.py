@@ -97,6 +97,12 @@ def launch(table_id: str) -> Call[a.Table]:
     return Call("POST", path, model(a.Table, f"POST {path}"))
 
 
+def duplicate(table_id: str) -> Call[a.Table]:
+    """A new draft with the table's definition, named "<name> (copy)"."""
+    path = table_path(table_id, "duplicate")
+    return Call("POST", path, model(a.Table, f"POST {path}"))
+
+
 def close(table_id: str) -> Call[a.Table]:
     path = table_path(table_id, "close")
     return Call("POST", path, model(a.Table, f"POST {path}"))

@@ -78,6 +78,10 @@ class Client:
     def launch(self, table_id: str) -> a.Table:
         return self.send(calls.launch(table_id))
 
+    def duplicate(self, table_id: str) -> a.Table:
+        """A new draft with this table's definition (docs/protocol.md, "Duplicate a table")."""
+        return self.send(calls.duplicate(table_id))
+
     def close_table(self, table_id: str) -> a.Table:
         return self.send(calls.close(table_id))
 

@@ -28,6 +28,7 @@ from crowdfill.server.roster import Roster
 from crowdfill.server.services import Services
 from crowdfill.server.settings import Settings
 from crowdfill.server.sockets import SocketApp
+from crowdfill.server.table_copies import table_copies_router
 from crowdfill.server.tables import Tables
 from crowdfill.server.tokens import TokenSigner
 from crowdfill.server.webhook_events import WebhookEvents
@@ -69,6 +70,7 @@ class CrowdFillApp:
         self.api.include_router(requester_router(self.services))
         self.api.include_router(recruit_router(self.services))
         self.api.include_router(webhooks_router(self.services, self.hooks, self.outbox))
+        self.api.include_router(table_copies_router(self.services))
         self.api.include_router(page_router(settings.web_dir))
         mount_static(self.api, settings.web_dir)
         self._asgi = EngineGuard(

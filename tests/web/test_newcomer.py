@@ -69,3 +69,23 @@ def test_a_budget_with_a_fraction_of_a_cent_is_refused_not_rounded(
         t for t in server.call("GET", "/api/tables")["tables"] if t["definition"]["name"] == "Sub-cent budget"
     ]
     assert saved["definition"]["budget_cents"] == 101
+
+
+def test_a_requester_duplicates_a_live_table_into_an_editable_draft(
+    server: Requester, browser: Browser, contexts: list[BrowserContext], screenshots: Path
+) -> None:
+    table_id = server.launched_table(capitals_definition(name="Capitals to copy"))
+    page = new_context(browser, contexts, requester_token=server.token).new_page()
+    page.goto(f"{server.base_url}/#table={table_id}")
+    expect(page.locator("#status-badge")).to_have_text("live")
+    page.get_by_role("button", name="Duplicate").click()
+    expect(page.locator("#editor-header h2")).to_contain_text("Capitals to copy (copy)")
+    expect(page.locator("#status-badge")).to_have_text("draft")
+    expect(page.locator("#table-name")).to_be_editable()
+    page.screenshot(path=str(screenshots / "requester-duplicated.png"))
+    copies = [
+        t
+        for t in server.call("GET", "/api/tables")["tables"]
+        if t["definition"]["name"] == "Capitals to copy (copy)"
+    ]
+    assert [t["status"] for t in copies] == ["draft"]

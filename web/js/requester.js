@@ -282,6 +282,7 @@ function drawHeader() {
   if (editable()) buttons.push(el("button", { type: "button", id: "save", class: dirty || !current ? "primary" : "", text: current ? "Save changes" : "Create table", on: { click: save } }));
   if (current && current.status === "draft") buttons.push(el("button", { type: "button", id: "launch", class: "primary", text: "Launch", on: { click: launch } }));
   if (current && current.status === "live") buttons.push(closeButton());
+  if (current) buttons.push(el("button", { type: "button", id: "duplicate", text: "Duplicate", attrs: { title: "A new draft with this table's definition" }, on: { click: duplicate } }));
   if (current) buttons.push(el("a", { href: `/tables/${encodeURIComponent(current.id)}/monitor`, id: "monitor-link", text: "Open data monitor", attrs: { target: "_blank", rel: "noopener" } }));
   const facts = current
     ? `${current.rows ?? 0} rows · ${current.final_rows ?? 0} final · ${current.workers_online ?? 0}/${current.workers ?? 0} workers online${current.satisfied ? " · template satisfied" : ""}`
@@ -504,6 +505,19 @@ function confirmLaunch() {
   document.getElementById("launch-confirm")?.remove();
   $("editor-header").append(panel);
   panel.querySelector("#launch-confirmed").focus();
+}
+
+async function duplicate() {
+  let copy;
+  try {
+    copy = await api("POST", `/api/tables/${encodeURIComponent(current.id)}/duplicate`);
+  } catch (error) {
+    showNotice(`Cannot duplicate: ${error.message}`, "error");
+    return;
+  }
+  announce(toasts, `Copied into a new draft: ${copy.definition?.name || copy.id}.`, "success", 4000);
+  await refreshList();
+  openTable(tables.find((t) => t.id === copy.id) || copy);
 }
 
 async function act(action, message) {
