@@ -25,6 +25,7 @@ from crowdfill.server.public import public_router
 from crowdfill.server.recruit import RecruitSigner
 from crowdfill.server.recruit_api import recruit_router
 from crowdfill.server.roster import Roster
+from crowdfill.server.row_history import row_history_router
 from crowdfill.server.services import Services
 from crowdfill.server.settings import Settings
 from crowdfill.server.sockets import SocketApp
@@ -71,6 +72,7 @@ class CrowdFillApp:
         self.api.include_router(recruit_router(self.services))
         self.api.include_router(webhooks_router(self.services, self.hooks, self.outbox))
         self.api.include_router(table_copies_router(self.services))
+        self.api.include_router(row_history_router(self.services))
         self.api.include_router(page_router(settings.web_dir))
         mount_static(self.api, settings.web_dir)
         self._asgi = EngineGuard(
