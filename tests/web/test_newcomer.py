@@ -89,3 +89,29 @@ def test_a_requester_duplicates_a_live_table_into_an_editable_draft(
         if t["definition"]["name"] == "Capitals to copy (copy)"
     ]
     assert [t["status"] for t in copies] == ["draft"]
+
+
+def test_the_checklist_ticks_each_step_from_an_empty_form_to_a_worker_joining(
+    server: Requester, browser: Browser, contexts: list[BrowserContext], screenshots: Path
+) -> None:
+    page = new_context(
+        browser, contexts, requester_token=server.token, viewport={"width": 1200, "height": 900}
+    ).new_page()
+    page.goto(f"{server.base_url}/")
+    page.locator("#new-table").click()
+    steps = page.locator("#checklist li")
+    done = page.locator('#checklist li[data-done="yes"]')
+    expect(steps).to_have_count(6)
+    expect(done).to_have_count(1)  # the default budget
+    page.locator("#table-name").fill("Checklist table")
+    page.get_by_label("column 1 name").fill("country")
+    page.get_by_role("button", name="Add template row").click()
+    expect(done).to_have_count(3)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(screenshots / "requester-checklist.png"))
+    page.get_by_role("button", name="Create table").click()
+    expect(page.locator('#checklist li[data-step="saved"]')).to_have_attribute("data-done", "yes")
+    page.get_by_role("button", name="Launch").click()
+    page.get_by_role("button", name="Launch and lock").click()
+    expect(page.locator('#checklist li[data-step="launch"]')).to_have_attribute("data-done", "yes")
+    expect(page.locator('#checklist li[data-step="links"]')).to_have_attribute("data-done", "no")

@@ -293,7 +293,30 @@ function drawHeader() {
     el("p", { class: "muted", text: facts }),
     dirty && current ? el("p", { class: "muted", text: "Unsaved changes." }) : null,
     el("div", { class: "actions" }, buttons),
+    checklist(),
   );
+}
+
+/** The steps from an empty form to a running collection, each ticked when it is done. */
+function checklist() {
+  const named = model.name.trim() && model.columns.length && model.columns.every((c) => c.name.trim());
+  const budget = Number(String(model.budget).replace(/^\$/, ""));
+  const launched = current && current.status !== "draft";
+  const steps = [
+    ["schema", "Name the table and its columns", named, "Table Schema Editor"],
+    ["template", "Add template rows (the rows the final table must contain)", model.template.length > 0, "Constraint Editor"],
+    ["budget", "Set the budget", Number.isFinite(budget) && budget > 0, "Scoring and budget"],
+    ["saved", "Save the table", current && !dirty, "Create table / Save changes"],
+    ["launch", "Launch (locks the definition)", launched, "Launch"],
+    ["links", "Send workers their links (a worker has joined)", launched && (current.workers ?? 0) > 0, "Workers"],
+  ];
+  return el("ol", { class: "checklist", id: "checklist", attrs: { "aria-label": "Steps to a running collection" } },
+    steps.map(([key, text, done, where]) =>
+      el("li", { class: done ? "done" : "", dataset: { step: key, done: done ? "yes" : "no" }, attrs: { title: where } },
+        el("span", { class: "tick", attrs: { "aria-hidden": "true" }, text: done ? "✓" : "○" }),
+        " ",
+        text,
+        el("span", { class: "visually-hidden", text: done ? " (done)" : " (to do)" }))));
 }
 
 function closeButton() {
