@@ -22,7 +22,7 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
 
 
 def concrete(path: str, table_id: str) -> str:
-    return path.format(table_id=table_id, worker_id="ann", name="final.csv")
+    return path.format(table_id=table_id, worker_id="ann", name="final.csv", row_id="r-missing")
 
 
 async def test_every_error_an_operation_answers_is_documented_with_the_error_body(

@@ -128,7 +128,7 @@ def test_a_partial_row_says_why_it_cannot_be_upvoted(
     table = server.launched_table(three_columns())
     ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
     france = ann.row_with("France")
-    expect(france.locator("td.votes .vote-why")).to_have_text("fill every cell to vote")
+    expect(france.locator("td.votes .vote-why")).to_have_text("upvote when complete")
     expect(france.locator("button.vote.up")).to_have_count(0)
 
 

@@ -229,7 +229,7 @@ export class WorkerTableView {
     if (down) parts.push(this.voteButton("down", row.row_id, number));
     if (!this.readOnly && !up && mine === null && !view.isComplete(row.values)) {
       // Say why there is no upvote here rather than leaving the cell blank.
-      parts.push(el("span", { class: "vote-why muted", text: "fill every cell to vote", attrs: { title: "Upvotes open once every cell of this row is filled" } }));
+      parts.push(el("span", { class: "vote-why muted", text: "upvote when complete", attrs: { title: "Upvotes open once every cell of this row is filled; a wrong value can be downvoted now" } }));
     }
     replaceChildren(cell, parts);
     if (hadFocus) (cell.querySelector("button") || tr.querySelector(".cell-editor"))?.focus();
