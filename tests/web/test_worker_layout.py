@@ -72,13 +72,13 @@ def test_the_header_stays_in_view_while_the_rows_scroll(
     ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
     expect(ann.rows).to_have_count(40)
     header = ann.page.locator("#table thead th").nth(1)
-    top_before = header.bounding_box()
+    expect(header).to_be_visible()
+    top = "node => node.getBoundingClientRect().top"
+    top_before = header.evaluate(top)
     ann.page.locator(".table-wrap").evaluate("node => node.scrollBy(0, 900)")
-    top_after = header.bounding_box()
-    assert top_before is not None
-    assert top_after is not None
-    assert top_after["y"] == top_before["y"]
-    assert ann.rows.first.bounding_box()["y"] < top_after["y"]  # type: ignore[index]  # the rows moved under it
+    top_after = header.evaluate(top)
+    assert top_after == top_before
+    assert ann.rows.first.evaluate(top) < top_after  # the rows moved under it
     ann.page.screenshot(path=str(screenshots / "worker-sticky-header.png"))
 
 
