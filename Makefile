@@ -3,10 +3,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test check setup browser services web bench clean
+.PHONY: run test check setup browser services web bench clean cli
 
 run: setup
 	$(VENV)/bin/crowdfill serve --demo
+
+# Any crowdfill command without activating the virtualenv: make cli ARGS="export t-1 --format csv"
+cli: setup
+	$(VENV)/bin/crowdfill $(ARGS)
 
 test: setup browser services
 	scripts/check

@@ -13,6 +13,7 @@ from crowdfill.client.calls import Call
 from crowdfill.client.transport import DEFAULT_SERVER, Retry, check, headers, json_of, unreachable
 from crowdfill.wire import answers as a
 from crowdfill.wire.definition import DefinitionModel, DefinitionPatch
+from crowdfill.wire.row_history import RowHistory
 from crowdfill.wire.webhooks import Delivery, EventType, Hook
 
 T = TypeVar("T")
@@ -79,6 +80,14 @@ class AsyncClient:
 
     async def launch(self, table_id: str) -> a.Table:
         return await self.send(calls.launch(table_id))
+
+    async def duplicate(self, table_id: str) -> a.Table:
+        """A new draft with this table's definition (docs/protocol.md, "Duplicate a table")."""
+        return await self.send(calls.duplicate(table_id))
+
+    async def row_history(self, table_id: str, row_id: str) -> RowHistory:
+        """Who made the row and who voted on it, when (docs/protocol.md, "Row history")."""
+        return await self.send(calls.row_history(table_id, row_id))
 
     async def close_table(self, table_id: str) -> a.Table:
         return await self.send(calls.close(table_id))

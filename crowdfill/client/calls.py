@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from crowdfill.client.errors import UnexpectedAnswer
 from crowdfill.wire import answers as a
 from crowdfill.wire.definition import DefinitionModel, DefinitionPatch
+from crowdfill.wire.row_history import RowHistory
 from crowdfill.wire.webhooks import Delivery, EventType, Hook, HookRequest
 
 T = TypeVar("T")
@@ -95,6 +96,18 @@ def patch_table(table_id: str, patch: DefinitionPatch | Mapping[str, Any]) -> Ca
 def launch(table_id: str) -> Call[a.Table]:
     path = table_path(table_id, "launch")
     return Call("POST", path, model(a.Table, f"POST {path}"))
+
+
+def duplicate(table_id: str) -> Call[a.Table]:
+    """A new draft with the table's definition, named "<name> (copy)"."""
+    path = table_path(table_id, "duplicate")
+    return Call("POST", path, model(a.Table, f"POST {path}"))
+
+
+def row_history(table_id: str, row_id: str) -> Call[RowHistory]:
+    """Who made the row (the fills back to its template row) and who voted on it, when."""
+    path = table_path(table_id, "rows", row_id, "history")
+    return Call("GET", path, model(RowHistory, f"GET {path}"))
 
 
 def close(table_id: str) -> Call[a.Table]:

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from crowdfill.client.errors import ConnectionFailed, ServerError, UnexpectedAnswer, error_for
+from crowdfill.client.token_file import token_path, where_the_token_is
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 
@@ -47,11 +48,10 @@ def check(method: str, path: str, response: httpx.Response) -> None:
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict) and "message" in error:
         code, message = str(error.get("code", "error")), str(error["message"])
-    raise error_for(
-        response.status_code,
-        code,
-        f"{method} {path} failed with {response.status_code}: {code}: {message}"[:400],
-    )
+    text = f"{method} {path} failed with {response.status_code}: {code}: {message}"[:400]
+    if response.status_code == 401:
+        text += f"; {where_the_token_is(token_path())}"
+    raise error_for(response.status_code, code, text)
 
 
 def json_of(method: str, path: str, response: httpx.Response) -> Any:

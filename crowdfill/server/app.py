@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from crowdfill import __version__
 from crowdfill.server.api import requester_router
+from crowdfill.server.docs_page import mount_docs
 from crowdfill.server.engine_guard import EngineGuard
 from crowdfill.server.http import BodyLimit, install_error_handlers
 from crowdfill.server.pages import mount_static, page_router
@@ -24,9 +25,11 @@ from crowdfill.server.public import public_router
 from crowdfill.server.recruit import RecruitSigner
 from crowdfill.server.recruit_api import recruit_router
 from crowdfill.server.roster import Roster
+from crowdfill.server.row_history import row_history_router
 from crowdfill.server.services import Services
 from crowdfill.server.settings import Settings
 from crowdfill.server.sockets import SocketApp
+from crowdfill.server.table_copies import table_copies_router
 from crowdfill.server.tables import Tables
 from crowdfill.server.tokens import TokenSigner
 from crowdfill.server.webhook_events import WebhookEvents
@@ -59,12 +62,17 @@ class CrowdFillApp:
             version=__version__,
             description="Requester REST API. Workers and the monitor use Socket.IO: see docs/protocol.md.",
             lifespan=self._lifespan,
+            docs_url=None,  # mount_docs serves /docs on local assets (FastAPI's loads a CDN)
+            redoc_url=None,  # the same CDN problem, and /docs covers it
         )
         install_error_handlers(self.api)
+        mount_docs(self.api, "CrowdFill")
         self.api.include_router(public_router(self.services))
         self.api.include_router(requester_router(self.services))
         self.api.include_router(recruit_router(self.services))
         self.api.include_router(webhooks_router(self.services, self.hooks, self.outbox))
+        self.api.include_router(table_copies_router(self.services))
+        self.api.include_router(row_history_router(self.services))
         self.api.include_router(page_router(settings.web_dir))
         mount_static(self.api, settings.web_dir)
         self._asgi = EngineGuard(

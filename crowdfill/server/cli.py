@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import shutil
 import sys
 from pathlib import Path
 
-from crowdfill.server.preflight import StartupError, check_data_dir, describe, open_store
+from crowdfill.server.preflight import StartupError, check_data_dir, check_port, describe, open_store
 from crowdfill.server.settings import Settings
 
 
@@ -42,6 +43,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every HTTP request (off by default: it buries the URLs printed at startup)",
+    )
     serve.set_defaults(handler=run)
 
 
@@ -70,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     for note in notes:
         print(note, flush=True)
     try:
-        asyncio.run(_serve(settings, demo=args.demo, log_level=args.log_level))
+        asyncio.run(_serve(settings, demo=args.demo, log_level=args.log_level, access_log=args.access_log))
     except KeyboardInterrupt:
         return 0
     except StartupError as error:
@@ -79,13 +85,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(settings: Settings, *, demo: bool, log_level: str) -> None:
+async def _serve(settings: Settings, *, demo: bool, log_level: str, access_log: bool = False) -> None:
     import uvicorn  # imported when serving only: the CLI's --help stays fast
 
-    from crowdfill.server import access_log  # same reason
+    from crowdfill.server import access_log as redaction  # same reason
     from crowdfill.server.app import create_app  # same reason
     from crowdfill.server.demo import ensure_demo  # same reason
 
+    # Before the data is opened: a second server on a taken port must not touch the first one's data.
+    check_port(settings.host, settings.port)
     if not settings.store_url:
         check_data_dir(settings.data_dir)
     try:
@@ -94,25 +102,51 @@ async def _serve(settings: Settings, *, demo: bool, log_level: str) -> None:
         raise StartupError(str(error)) from error
     await open_store(app.store)
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level=log_level, timeout_graceful_shutdown=3
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        access_log=access_log,
+        timeout_graceful_shutdown=3,
     )
-    access_log.install()  # after Config: it is what sets uvicorn's loggers up
+    redaction.install()  # after Config: it is what sets uvicorn's loggers up
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     while not server.started and not serving.done():
         await asyncio.sleep(0.05)
     if server.started:
         base = settings.public_url or f"http://{_display_host(settings.host)}:{_bound_port(server, settings)}"
-        print(f"CrowdFill is running at {base}", flush=True)
-        print(f"  requester token: {settings.requester_token}", flush=True)
-        print(f"  requester page:  {base}/", flush=True)
-        print(f"  API docs:        {base}/docs", flush=True)
+        # The demo is made before anything is printed so the banner is the last thing on screen.
+        demo_lines: list[str] = []
         if demo:
             table_id, link = await ensure_demo(app.tables, app.roster)
-            print(f"  demo table:      {table_id}", flush=True)
-            print(f"  worker link:     {base}/w/{table_id}?token={link.token}", flush=True)
-            print(f"  monitor:         {base}/tables/{table_id}/monitor", flush=True)
+            demo_lines = [
+                f"  demo table:      {table_id}",
+                f"  worker link:     {base}/w/{table_id}?token={link.token}",
+                f"  monitor:         {base}/tables/{table_id}/monitor",
+            ]
+        lines = [
+            f"CrowdFill is running at {base}",
+            f"  requester token: {settings.requester_token}",
+            f"  requester page:  {base}/",
+            f"  API docs:        {base}/docs",
+            *demo_lines,
+            f"  command line:    {_cli_hint()} --help  (export, mturk, prolific, audit, ...)",
+        ]
+        print("\n".join(lines), flush=True)
     await serving
+
+
+def _cli_hint() -> str:
+    """How to run ``crowdfill`` from this shell: ``make run`` does not put the virtualenv on PATH."""
+    on_path = shutil.which("crowdfill")
+    here = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if here is not None and here.name == "crowdfill" and (not on_path or Path(on_path) != here.resolve()):
+        try:
+            return str(here.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return str(here.resolve())
+    return "crowdfill"
 
 
 def _display_host(host: str) -> str:

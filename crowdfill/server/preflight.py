@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 import tempfile
 from pathlib import Path
 
@@ -27,6 +29,29 @@ def check_data_dir(path: Path) -> None:
             pass
     except OSError as error:
         raise StartupError(f"the data directory {path} is not usable: {describe(error)}") from error
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port another process listens on, before anything is opened, and say what to do."""
+    if port == 0:
+        return  # the system picks a free one
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise StartupError(f"cannot listen on {host!r}: {error}") from error
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: SO_REUSEADDR, so a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise StartupError(
+                    f"port {port} on {host} is already in use (is another crowdfill serve running?); "
+                    f"stop it, or choose another port: crowdfill serve --port {port + 1}"
+                ) from error
+            raise StartupError(f"cannot listen on {host}:{port}: {describe(error)}") from error
 
 
 async def open_store(store: Store) -> None:

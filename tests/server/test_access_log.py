@@ -31,7 +31,7 @@ def test_the_filter_rewrites_uvicorn_access_records() -> None:
 
 
 async def test_serve_logs_requests_without_their_token(tmp_path: Path) -> None:
-    process = ServerProcess(tmp_path / "data", extra_args=["--log-level", "info"]).start()
+    process = ServerProcess(tmp_path / "data", extra_args=["--log-level", "info", "--access-log"]).start()
     try:
         async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers) as http:
             table = await create_table(http, CAPITALS)
@@ -46,3 +46,16 @@ async def test_serve_logs_requests_without_their_token(tmp_path: Path) -> None:
     assert "done=1" in log  # the access log is on, and written up to the last request
     assert token not in log
     assert f"/w/{table['id']}?token=***" in log
+
+
+async def test_serve_logs_no_requests_unless_asked_so_the_printed_urls_stay_on_screen(tmp_path: Path) -> None:
+    process = ServerProcess(tmp_path / "data", extra_args=["--log-level", "info"]).start()
+    try:
+        async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers) as http:
+            for _ in range(5):
+                assert (await http.get("/api/tables", params={"marker": "1"})).status_code == 200
+    finally:
+        process.stop()
+    log = process.log_path.read_text()
+    assert "CrowdFill is running at" in log  # the log was written (info level)
+    assert "marker=1" not in log

@@ -22,7 +22,8 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
 
 
 def concrete(path: str, table_id: str) -> str:
-    return path.format(table_id=table_id, worker_id="ann", name="final.csv", batch="b1", hook_id="h1")
+    names = {"worker_id": "ann", "name": "final.csv", "batch": "b1", "hook_id": "h1", "row_id": "r-missing"}
+    return path.format(table_id=table_id, **names)
 
 
 async def test_every_error_an_operation_answers_is_documented_with_the_error_body(

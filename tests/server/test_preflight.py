@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -76,3 +77,14 @@ def test_a_store_file_that_cannot_be_created_is_one_clear_line(tmp_path: Path) -
     store = blocker / "crowdfill.sqlite3"
     result = serve("--data-dir", tmp_path / "data", "--store-url", f"sqlite:///{store}", *CREDENTIALS)
     assert_one_clear_line(result, blocker)
+
+
+def test_a_taken_port_is_refused_with_a_hint_before_the_data_directory_is_touched(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = serve("--port", str(port), "--data-dir", tmp_path / "data", *CREDENTIALS)
+    assert_one_clear_line(result, Path(str(port)))
+    assert f"--port {port + 1}" in result.stderr
+    assert not (tmp_path / "data").exists()

@@ -34,6 +34,8 @@ async def test_serve_demo_prints_working_urls_and_reuses_the_demo_table_after_a_
             assert printed(process, "monitor") == [f"{process.base_url}/tables/{table_id}/monitor"]
             assert (await http.get(f"/api/tables/{table_id}")).json()["status"] == "live"
         assert (tmp_path / "data" / "crowdfill.sqlite3").exists()
+        banner = process.log_path.read_text().split("CrowdFill is running at", 1)[1].splitlines()
+        assert "command line:" in banner[-1]  # the banner ends the output, demo lines included
         worker = WorkerClient(process.base_url, link.split("token=", 1)[1])
         await worker.connect()
         assert worker.snapshots[0]["table"]["name"] == "SoccerPlayer (demo)"
@@ -48,5 +50,7 @@ async def test_serve_demo_prints_working_urls_and_reuses_the_demo_table_after_a_
                 await http.get("/api/tables")
             assert printed(process, "demo table") == [table_id, table_id]
             assert len((await http.get("/api/tables")).json()["tables"]) == 1
+            # The same worker link both times: the demo's worker keeps its history across restarts.
+            assert printed(process, "worker link") == [link, link]
     finally:
         process.stop()

@@ -47,6 +47,7 @@ def test_a_requester_sets_rules_and_a_worker_sees_them_and_cannot_send_a_value_b
     page.get_by_role("button", name="Create table").click()
     expect(page.locator("#status-badge")).to_have_text("draft")
     page.get_by_role("button", name="Launch").click()
+    page.get_by_role("button", name="Launch and lock").click()
     expect(page.locator("#status-badge")).to_have_text("live")
 
     tables = server.call("GET", "/api/tables")["tables"]

@@ -118,7 +118,7 @@ def test_the_monitor_takes_its_columns_from_the_pushed_schema_without_another_re
     expect(page.locator("#connection")).to_have_text("Live")
 
     expect(page.locator("#candidates thead th")).to_have_text(
-        ["country", "capital", "↑ up", "↓ down", "score", "status", "template", "final"]
+        ["country", "capital", "↑ up", "↓ down", "score", "status", "template", "final", "history"]
     )
     expect(page.locator("#matching thead th")).to_have_text(
         ["template row", "country", "capital", "served by"]

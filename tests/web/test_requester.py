@@ -49,6 +49,14 @@ def test_a_requester_creates_a_table_in_the_editors_launches_it_and_a_worker_lin
     page.get_by_role("button", name="Create table").click()
     expect(page.locator("#status-badge")).to_have_text("draft")
     page.get_by_role("button", name="Launch").click()
+    # Launch asks first, naming what will lock.
+    confirm = page.locator("#launch-confirm")
+    expect(confirm).to_contain_text("3 columns (river, continent, length_km), key river")
+    expect(confirm).to_contain_text("the template: 2 rows")
+    expect(confirm).to_contain_text("the budget: $7.50")
+    expect(page.locator("#status-badge")).to_have_text("draft")
+    page.screenshot(path=str(screenshots / "requester-launch-confirm.png"), full_page=True)
+    page.get_by_role("button", name="Launch and lock").click()
     expect(page.locator("#status-badge")).to_have_text("live")
     expect(page.locator("#table-list")).to_contain_text("Rivers")
 

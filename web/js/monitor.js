@@ -4,6 +4,7 @@
 
 import { requesterToken, setRequesterToken } from "./api.js";
 import { el, formatCents, formatValue, notice, replaceChildren, setConnection } from "./dom.js";
+import { showRowHistory } from "./row-history.js";
 
 const $ = (id) => document.getElementById(id);
 const tableId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
@@ -16,13 +17,18 @@ else connect();
 function askForToken(message) {
   const form = $("token-form");
   form.hidden = false;
+  // Not "Connecting…": nothing happens until the token is given; the empty figures wait hidden.
+  setConnection("offline", "Token needed");
+  document.body.classList.add("needs-token");
   if (message) notice(message, "error");
   $("token-input").focus();
   form.onsubmit = (event) => {
     event.preventDefault();
     setRequesterToken($("token-input").value);
     form.hidden = true;
+    document.body.classList.remove("needs-token");
     $("notice").hidden = true;
+    setConnection("connecting", "Connecting…");
     connect();
   };
 }
@@ -61,6 +67,9 @@ function draw(message) {
   drawWorkers(message.workers || []);
   $("workers-online").textContent = String(message.workers_online ?? (message.workers || []).filter((w) => w.online).length);
   $("row-count").textContent = String(rows.length);
+  const byStatus = {};
+  for (const r of rows) byStatus[r.status] = (byStatus[r.status] || 0) + 1;
+  $("status-counts").textContent = ["green", "blue", "yellow", "red"].map((s) => `${byStatus[s] || 0} ${s}`).join(" · ");
   $("satisfied").textContent = message.satisfied ? "yes" : "not yet";
   $("seq").textContent = message.seq === undefined ? "–" : `#${message.seq}`;
   drawSpend(message.spend || {}, table);
@@ -85,7 +94,7 @@ function drawCandidates(rows, matching) {
       "tr",
       {},
       columns.map((c) => el("th", { scope: "col", text: c })),
-      ["↑ up", "↓ down", "score", "status", "template", "final"].map((t) => el("th", { scope: "col", text: t })),
+      ["↑ up", "↓ down", "score", "status", "template", "final", "history"].map((t) => el("th", { scope: "col", text: t })),
     ),
   );
   const body = el(
@@ -102,10 +111,15 @@ function drawCandidates(rows, matching) {
         el("td", { class: "status-cell", text: r.status }),
         el("td", { class: "serves", text: (servedBy.get(r.row_id) || []).map((p) => `T${p + 1}`).join(", ") }),
         el("td", { class: "final", text: r.final ? "✓" : "" }),
+        el("td", {}, el("button", {
+          type: "button", class: "small history", text: "show",
+          attrs: { "aria-label": `history of row ${r.row_id}` },
+          on: { click: () => showRowHistory($("row-history"), tableId, r.row_id, columns) },
+        })),
       ),
     ),
   );
-  if (!rows.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: columns.length + 6, text: "No candidate rows yet." })));
+  if (!rows.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: columns.length + 7, text: "No candidate rows yet." })));
   replaceChildren($("candidates"), head, body);
 }
 
@@ -174,6 +188,8 @@ function drawSpend(spend, table) {
   const budget = spend.budget_cents ?? table.budget_cents;
   const used = spend.paid_cents ?? spend.estimated_cents;
   const label = spend.paid_cents !== null && spend.paid_cents !== undefined ? "paid" : "estimated";
+  // After settlement the figure is what was paid, and the label says so.
+  $("spend-label").textContent = label === "paid" ? "Paid / budget" : "Spend (estimated) / budget";
   $("spend").textContent = `${formatCents(used)} / ${formatCents(budget)}`;
   $("spend").title = `${label} spend against the budget`;
   const share = budget > 0 && typeof used === "number" ? Math.min(100, (100 * used) / budget) : 0;

@@ -63,7 +63,9 @@ async function start() {
   $("change-token").hidden = false;
   const wanted = new URLSearchParams(location.hash.slice(1)).get("table");
   const found = tables.find((t) => t.id === wanted);
-  openTable(found || null);
+  // A returning requester sees their tables first, not an empty "New table" form.
+  if (found || !tables.length) openTable(found || null);
+  else showOverview();
   // Status, row counts and workers change while collection runs.
   setInterval(() => refreshList().catch(() => {}), 5000);
 }
@@ -109,6 +111,33 @@ function drawList() {
     ),
   );
   if (!tables.length) list.append(el("li", { class: "muted", text: "No tables yet." }));
+}
+
+/** Every table at a glance, with what to do next; shown when no table is picked. */
+function showOverview() {
+  current = null;
+  model = null;
+  dirty = false;
+  history.replaceState(null, "", location.pathname);
+  drawList();
+  const rows = tables.map((t) =>
+    el("tr", { dataset: { tableId: t.id } },
+      el("td", {}, el("button", { type: "button", class: "pick-link", text: t.definition?.name || t.id, on: { click: () => openTable(t) } })),
+      el("td", {}, el("span", { class: `badge ${t.status}`, text: t.status })),
+      el("td", { class: "num", text: t.rows ?? 0 }),
+      el("td", { class: "num", text: `${t.workers_online ?? 0}/${t.workers ?? 0}` }),
+      el("td", {}, t.status === "draft" ? el("span", { class: "muted", text: "not launched" }) : el("a", { href: `/tables/${encodeURIComponent(t.id)}/monitor`, text: "monitor", attrs: { target: "_blank", rel: "noopener" } })),
+    ));
+  replaceChildren(
+    $("editor"),
+    el("section", { id: "overview", attrs: { "aria-labelledby": "overview-title" } },
+      el("h2", { id: "overview-title", text: "Your tables" }),
+      el("div", { class: "table-wrap" }, el("table", { class: "data" },
+        el("thead", {}, el("tr", {}, ["table", "status", "rows", "workers online", ""].map((t) => el("th", { scope: "col", text: t })))),
+        el("tbody", {}, rows))),
+      el("p", { class: "muted", text: "Pick a table to edit it, see its links and exports, or start one with New table." }),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------- model <-> definition
@@ -180,8 +209,11 @@ function definitionFrom(m) {
     scoring.up_weight = Number(m.scoring.up_weight);
     scoring.down_weight = Number(m.scoring.down_weight);
   }
-  const dollars = Number(String(m.budget).replace(/^\$/, ""));
-  if (!Number.isFinite(dollars) || dollars < 0) throw new EditorError("the budget must be an amount in dollars, e.g. 10.00");
+  const budgetText = String(m.budget).trim().replace(/^\$/, "");
+  const dollars = Number(budgetText);
+  if (!budgetText || !Number.isFinite(dollars) || dollars < 0) throw new EditorError("the budget must be an amount in dollars, e.g. 10.00");
+  // Money is kept in whole cents: 1.005 would silently become 1.00 (or 1.01), so it is refused.
+  if (!/^\d*(\.\d{0,2})?$/.test(budgetText)) throw new EditorError(`the budget must be in whole cents, at most two decimals (got ${budgetText})`);
   const template = m.template.map((row, i) => {
     const values = {};
     m.columns.forEach((c, k) => {
@@ -250,6 +282,7 @@ function drawHeader() {
   if (editable()) buttons.push(el("button", { type: "button", id: "save", class: dirty || !current ? "primary" : "", text: current ? "Save changes" : "Create table", on: { click: save } }));
   if (current && current.status === "draft") buttons.push(el("button", { type: "button", id: "launch", class: "primary", text: "Launch", on: { click: launch } }));
   if (current && current.status === "live") buttons.push(closeButton());
+  if (current) buttons.push(el("button", { type: "button", id: "duplicate", text: "Duplicate", attrs: { title: "A new draft with this table's definition" }, on: { click: duplicate } }));
   if (current) buttons.push(el("a", { href: `/tables/${encodeURIComponent(current.id)}/monitor`, id: "monitor-link", text: "Open data monitor", attrs: { target: "_blank", rel: "noopener" } }));
   const facts = current
     ? `${current.rows ?? 0} rows · ${current.final_rows ?? 0} final · ${current.workers_online ?? 0}/${current.workers ?? 0} workers online${current.satisfied ? " · template satisfied" : ""}`
@@ -260,7 +293,30 @@ function drawHeader() {
     el("p", { class: "muted", text: facts }),
     dirty && current ? el("p", { class: "muted", text: "Unsaved changes." }) : null,
     el("div", { class: "actions" }, buttons),
+    checklist(),
   );
+}
+
+/** The steps from an empty form to a running collection, each ticked when it is done. */
+function checklist() {
+  const named = model.name.trim() && model.columns.length && model.columns.every((c) => c.name.trim());
+  const budget = Number(String(model.budget).replace(/^\$/, ""));
+  const launched = current && current.status !== "draft";
+  const steps = [
+    ["schema", "Name the table and its columns", named, "Table Schema Editor"],
+    ["template", "Add template rows (the rows the final table must contain)", model.template.length > 0, "Constraint Editor"],
+    ["budget", "Set the budget", Number.isFinite(budget) && budget > 0, "Scoring and budget"],
+    ["saved", "Save the table", current && !dirty, "Create table / Save changes"],
+    ["launch", "Launch (locks the definition)", launched, "Launch"],
+    ["links", "Send workers their links (a worker has joined)", launched && (current.workers ?? 0) > 0, "Workers"],
+  ];
+  return el("ol", { class: "checklist", id: "checklist", attrs: { "aria-label": "Steps to a running collection" } },
+    steps.map(([key, text, done, where]) =>
+      el("li", { class: done ? "done" : "", dataset: { step: key, done: done ? "yes" : "no" }, attrs: { title: where } },
+        el("span", { class: "tick", attrs: { "aria-hidden": "true" }, text: done ? "✓" : "○" }),
+        " ",
+        text,
+        el("span", { class: "visually-hidden", text: done ? " (done)" : " (to do)" }))));
 }
 
 function closeButton() {
@@ -446,7 +502,45 @@ async function save() {
 
 async function launch() {
   if ((dirty || !current) && !(await save())) return;
-  await act("launch", "Collection is live: send workers their links.");
+  confirmLaunch();
+}
+
+/** Launching locks the definition: say exactly what, and launch only on an explicit second click. */
+function confirmLaunch() {
+  const d = current.definition || {};
+  const columns = (d.schema?.columns || []).map((c) => c.name);
+  const key = d.schema?.key?.length ? d.schema.key.join(", ") : "all columns";
+  const locked = [
+    `the schema: ${columns.length} column${columns.length === 1 ? "" : "s"} (${columns.join(", ")}), key ${key}, their types, allowed values and rules`,
+    `the scoring: ${d.scoring?.family || "threshold"}${d.scoring?.min_votes ? `, ${d.scoring.min_votes} votes needed` : ""}`,
+    `the template: ${(d.template || []).length} row${(d.template || []).length === 1 ? "" : "s"}`,
+    `the budget: $${((d.budget_cents || 0) / 100).toFixed(2)}`,
+    "the name and the instructions for workers",
+  ];
+  const panel = el("div", { id: "launch-confirm", class: "notice notice-info", attrs: { role: "alertdialog", "aria-labelledby": "launch-confirm-title" } },
+    el("p", {}, el("strong", { id: "launch-confirm-title", text: "Launch this table? After launch these cannot be changed:" })),
+    el("ul", {}, locked.map((text) => el("li", { text }))),
+    el("div", { class: "actions" },
+      el("button", { type: "button", id: "launch-confirmed", class: "primary", text: "Launch and lock", on: { click: () => act("launch", "Collection is live: send workers their links.") } }),
+      el("button", { type: "button", id: "launch-cancel", text: "Keep editing", on: { click: () => panel.remove() } }),
+    ),
+  );
+  document.getElementById("launch-confirm")?.remove();
+  $("editor-header").append(panel);
+  panel.querySelector("#launch-confirmed").focus();
+}
+
+async function duplicate() {
+  let copy;
+  try {
+    copy = await api("POST", `/api/tables/${encodeURIComponent(current.id)}/duplicate`);
+  } catch (error) {
+    showNotice(`Cannot duplicate: ${error.message}`, "error");
+    return;
+  }
+  announce(toasts, `Copied into a new draft: ${copy.definition?.name || copy.id}.`, "success", 4000);
+  await refreshList();
+  openTable(tables.find((t) => t.id === copy.id) || copy);
 }
 
 async function act(action, message) {

@@ -25,8 +25,11 @@ export class WorkerTableView {
     this.focusNext = null; // {rowId, afterColumn} to move the caret after a save
     this.thead = el("thead");
     this.tbody = el("tbody");
+    // Fixed column widths (table-layout: fixed): a long value wraps in its cell instead of
+    // widening the table for everyone, and widths do not jump as values arrive.
+    this.colgroup = el("colgroup");
     const caption = el("caption", { class: "visually-hidden", text: "The shared table: fill empty cells, vote on rows" });
-    replaceChildren(table, caption, this.thead, this.tbody);
+    replaceChildren(table, caption, this.colgroup, this.thead, this.tbody);
   }
 
   setColumns(columns) {
@@ -49,6 +52,14 @@ export class WorkerTableView {
   /** Column names, and under each the estimated pay for filling one of its cells. */
   renderHead(estimate) {
     this.estimate = estimate;
+    replaceChildren(
+      this.colgroup,
+      el("col", { class: "col-rownum" }),
+      this.columns.map((c) => el("col", { class: "col-value", dataset: { column: c.name } })),
+      el("col", { class: "col-votes" }),
+    );
+    // Wide enough for every column to stay readable; below that the table scrolls sideways.
+    this.table.style.setProperty("--value-columns", String(this.columns.length));
     const fill = (estimate && estimate.fill) || {};
     const names = el(
       "tr",
@@ -73,14 +84,14 @@ export class WorkerTableView {
       this.columns.map((c) =>
         el("td", {
           class: "estimate",
-          dataset: { column: c.name },
+          dataset: { column: c.name, label: c.name },
           text: fill[c.name] === undefined ? "–" : `${formatCents(fill[c.name])} / fill`,
           attrs: { title: `Estimated pay for filling a ${c.name} cell` },
         }),
       ),
       el("td", {
         class: "estimate",
-        dataset: { column: "__vote" },
+        dataset: { column: "__vote", label: "vote" },
         text: estimate && estimate.vote !== undefined ? `${formatCents(estimate.vote)} / vote` : "–",
         attrs: { title: "Estimated pay for a vote" },
       }),
@@ -126,17 +137,19 @@ export class WorkerTableView {
   buildRow(row) {
     const tr = el("tr", { dataset: { rowId: row.row_id, signature: signature(row.values) } });
     tr.append(el("th", { scope: "row", class: "rownum" }));
+    // data-label names the column in the phone layout, where each row is a card with no header.
     for (const column of this.columns) {
       const has = Object.prototype.hasOwnProperty.call(row.values, column.name);
+      const label = { dataset: { label: column.name } };
       if (has) {
-        tr.append(el("td", { class: "filled", text: formatValue(row.values[column.name]) }));
+        tr.append(el("td", { class: "filled", ...label }, valueText(formatValue(row.values[column.name]))));
       } else if (this.readOnly) {
-        tr.append(el("td", { class: "empty" }));
+        tr.append(el("td", { class: "empty", ...label }));
       } else {
-        tr.append(el("td", { class: "empty editable" }, this.buildEditor(row.row_id, column)));
+        tr.append(el("td", { class: "empty editable", ...label }, this.buildEditor(row.row_id, column)));
       }
     }
-    tr.append(el("td", { class: "votes" }));
+    tr.append(el("td", { class: "votes", dataset: { label: "vote" } }));
     return tr;
   }
 
@@ -174,12 +187,23 @@ export class WorkerTableView {
       }
     });
     if (editor.tagName === "SELECT") {
-      editor.addEventListener("change", () => {
-        if (!byKeyboard && editor.value !== "") save();
+      // A choice is saved only on Enter or the Save button: a mis-click in the list must not stick.
+      const confirm = el("button", {
+        type: "button",
+        class: "small confirm-choice",
+        text: "Save",
+        attrs: { "aria-label": `Save ${column.name}`, title: "Save this choice (or press Enter)" },
+        on: { click: () => save() },
       });
+      const sync = () => {
+        confirm.disabled = editor.value === "";
+      };
+      editor.addEventListener("change", sync);
       editor.addEventListener("blur", () => {
         byKeyboard = false;
       });
+      sync();
+      return el("span", { class: "choice" }, editor, confirm);
     }
     return editor;
   }
@@ -203,6 +227,10 @@ export class WorkerTableView {
     if (undo) parts.push(this.undoButton(row.row_id, number, mine));
     if (up) parts.push(this.voteButton("up", row.row_id, number));
     if (down) parts.push(this.voteButton("down", row.row_id, number));
+    if (!this.readOnly && !up && mine === null && !view.isComplete(row.values)) {
+      // Say why there is no upvote here rather than leaving the cell blank.
+      parts.push(el("span", { class: "vote-why muted", text: "upvote when complete", attrs: { title: "Upvotes open once every cell of this row is filled; a wrong value can be downvoted now" } }));
+    }
     replaceChildren(cell, parts);
     if (hadFocus) (cell.querySelector("button") || tr.querySelector(".cell-editor"))?.focus();
   }
@@ -328,6 +356,12 @@ export class WorkerTableView {
     this.drafts.delete(draftKey(rowId, column));
     this.cellErrors.delete(draftKey(rowId, column));
   }
+}
+
+/** A value, clamped to a few lines by CSS; focus (or the title, on hover) shows all of it. */
+function valueText(text) {
+  const long = text.length > 40;
+  return el("span", { class: "value", text, attrs: long ? { title: text, tabindex: "0" } : {} });
 }
 
 export function markError(editor, message) {

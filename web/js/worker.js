@@ -9,6 +9,7 @@ import { parseCell } from "./cells.js";
 import { arrivalFrom, prolificCompletionUrl, sessionToken, submitToMturk } from "./market.js";
 import { Replica, SeqTracker, subsetOf } from "./replica.js";
 import { WorkerTableView } from "./worker-view.js";
+import { RowTools } from "./row-tools.js";
 
 const ACK_TIMEOUT_MS = 15_000;
 const CLOSED_STATUSES = new Set(["draft", "closed", "complete"]);
@@ -32,6 +33,7 @@ const state = {
 };
 
 const view = new WorkerTableView($("table"), { onFill, onVote, onUndo });
+const tools = new RowTools($("row-tools"), () => render());
 const toasts = $("toasts");
 
 // ---------------------------------------------------------------- start-up
@@ -140,6 +142,7 @@ function showTable(info) {
     state.columns = columns;
     state.confirmed.columns = columns.map((c) => c.name);
     view.setColumns(columns);
+    tools.setColumns(columns);
   }
   // Template rows are plain column -> value objects (a column may itself be called "values").
   if (Array.isArray(info.template)) state.template = info.template.map((t) => ({ ...t }));
@@ -192,7 +195,16 @@ function render() {
   const shown = currentView();
   const pendingIds = new Set(state.pending.filter((e) => e.type === "fill").map((e) => e.op.new_row_id));
   const finalIds = new Set(((state.complete && state.complete.final) || []).map((r) => r.row_id));
-  view.render(shown, pendingIds, isProtected, finalIds);
+  // The view sees the rows in the order the worker chose; everything else is the replica's.
+  const ordered = new Proxy(shown, {
+    get(target, name) {
+      if (name === "liveRows") return () => tools.order(target.liveRows());
+      const value = target[name];
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  view.render(ordered, pendingIds, isProtected, finalIds);
+  tools.apply(shown.liveRows(), view.trs, shown);
   $("empty-note").hidden = shown.order.length > 0;
 }
 
