@@ -86,5 +86,10 @@ class Annotate:
     values: Values = frozenset()
 
 
+def annotation_rank(op: Annotate) -> tuple[float, str, str, str]:
+    """Which of two annotations of one key a replica keeps (the higher); never compares mixed types."""
+    return (op.confidence, type(op.value).__name__, repr(op.value), op.worker)
+
+
 Operation = Insert | Fill | Upvote | Downvote | Retract | Annotate
 Vote = Upvote | Downvote

@@ -35,7 +35,16 @@ from crowdfill.model.events import (
     VoteRecorded,
     VoteRetracted,
 )
-from crowdfill.model.operations import Annotate, Downvote, Fill, Insert, Operation, Retract, Upvote
+from crowdfill.model.operations import (
+    Annotate,
+    Downvote,
+    Fill,
+    Insert,
+    Operation,
+    Retract,
+    Upvote,
+    annotation_rank,
+)
 from crowdfill.model.row import Row
 from crowdfill.model.schema import Schema
 from crowdfill.model.scoring import DEFAULT_SCORING, Score, Scoring
@@ -425,7 +434,7 @@ class CandidateTable:
             raise MalformedMessage("an annotation must carry the row values the server gave it")
         key = (op.values, op.kind, op.column)
         kept = self._annotations.get(key)
-        if kept is not None and _annotation_rank(kept) >= _annotation_rank(op):
+        if kept is not None and annotation_rank(kept) >= annotation_rank(op):
             return []
         # The row id is the first one this replica saw for these values; it is not part of the state.
         if kept is not None:
@@ -521,11 +530,6 @@ def _check_identifier(name: str, value: object, limit: int) -> None:
     # Ids come from clients; a non-string would otherwise fail later as a TypeError, not a clear error.
     if not isinstance(value, str) or not value or len(value) > limit:
         raise MalformedMessage(f"{name} must be a string of 1 to {limit} characters, got {value!r}")
-
-
-def _annotation_rank(op: Annotate) -> tuple[float, str, str, str]:
-    # A total order over annotations of one key that never compares values of different types.
-    return (op.confidence, type(op.value).__name__, repr(op.value), op.worker)
 
 
 def _annotation_order(key: tuple[Values, str, str]) -> tuple[object, ...]:

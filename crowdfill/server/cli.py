@@ -34,7 +34,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--secret", help="secret that signs worker links (default: generated and kept)")
     serve.add_argument("--public-url", help="base URL printed in links, when behind a proxy")
     serve.add_argument("--web-dir", type=Path, help="folder with the web pages (default: the repo's web/)")
-    serve.add_argument("--demo", action="store_true", help="create and launch the SoccerPlayer demo table")
+    serve.add_argument(
+        "--demo",
+        nargs="?",
+        const="soccer",
+        choices=["soccer", "dadc"],
+        help="create and launch the SoccerPlayer demo table; 'dadc' adds the sentiment table with a model",
+    )
     serve.add_argument("--snapshot-every", type=int, help="save a snapshot every N operations (default 1000)")
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
@@ -76,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(settings: Settings, *, demo: bool, log_level: str) -> None:
+async def _serve(settings: Settings, *, demo: str | None, log_level: str) -> None:
     import uvicorn  # imported when serving only: the CLI's --help stays fast
 
     from crowdfill.server import access_log  # same reason
@@ -109,6 +115,14 @@ async def _serve(settings: Settings, *, demo: bool, log_level: str) -> None:
             print(f"  demo table:      {table_id}", flush=True)
             print(f"  worker link:     {base}/w/{table_id}?token={link.token}", flush=True)
             print(f"  monitor:         {base}/tables/{table_id}/monitor", flush=True)
+        if demo == "dadc":
+            from crowdfill.server.dadc_demo import ensure_dadc_demo  # only with the demo: it loads a model
+
+            dadc_id, writer, voter = await ensure_dadc_demo(app.tables, app.roster, app.assistants)
+            print(f"  DADC table:      {dadc_id} (model: vader)", flush=True)
+            print(f"  writer link:     {base}/w/{dadc_id}?token={writer.token}", flush=True)
+            print(f"  voter link:      {base}/w/{dadc_id}?token={voter.token}", flush=True)
+            print(f"  DADC monitor:    {base}/tables/{dadc_id}/monitor", flush=True)
     await serving
 
 

@@ -58,7 +58,7 @@ function draw(message) {
   columns = columnsOf(table, rows, message.matching || []);
   drawCandidates(rows, message.matching || []);
   drawMatching(message.matching || [], rows);
-  drawWorkers(message.workers || []);
+  drawWorkers(message.workers || [], message.fooled || { total: 0, by_worker: {} });
   $("workers-online").textContent = String(message.workers_online ?? (message.workers || []).filter((w) => w.online).length);
   $("row-count").textContent = String(rows.length);
   $("satisfied").textContent = message.satisfied ? "yes" : "not yet";
@@ -149,8 +149,11 @@ function drawMatching(matching, rows) {
   replaceChildren($("matching"), head, body);
 }
 
-function drawWorkers(workers) {
-  const head = el("thead", {}, el("tr", {}, ["worker", "online", "actions", "estimated pay", ""].map((t) => el("th", { scope: "col", text: t }))));
+function drawWorkers(workers, fooled) {
+  // "fooled the model": final rows a worker wrote whose value the model in the loop got wrong.
+  const byWorker = fooled.by_worker || {};
+  $("fooled-total").textContent = String(fooled.total ?? 0);
+  const head = el("thead", {}, el("tr", {}, ["worker", "online", "actions", "estimated pay", "fooled the model", ""].map((t) => el("th", { scope: "col", text: t }))));
   const body = el(
     "tbody",
     {},
@@ -162,11 +165,12 @@ function drawWorkers(workers) {
         el("td", { text: w.online ? `● online${w.sessions > 1 ? ` (${w.sessions})` : ""}` : "offline", class: w.online ? "match-ok" : "muted" }),
         el("td", { class: "num", text: w.ops ?? "" }),
         el("td", { class: "num", text: formatCents(w.estimated_cents) }),
+        el("td", { class: "num fooled", text: String(byWorker[w.worker_id] ?? 0) }),
         el("td", { text: w.blocked ? "blocked" : "" }),
       ),
     ),
   );
-  if (!workers.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: 5, text: "No workers have joined yet." })));
+  if (!workers.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: 6, text: "No workers have joined yet." })));
   replaceChildren($("workers"), head, body);
 }
 
