@@ -18,24 +18,27 @@ DADC_NAME = "Sentiment DADC (demo)"
 
 
 def dadc_definition(budget_cents: int = 1000) -> DefinitionModel:
+    return DefinitionModel.model_validate(dadc_definition_data(budget_cents))
+
+
+def dadc_definition_data(budget_cents: int = 1000) -> dict[str, object]:
+    """The demo's definition as the REST API takes it."""
     columns = [
         {"name": c.name, "type": c.type, **({"domain": list(c.domain)} if c.domain is not None else {})}
         for c in SENTIMENT.columns
     ]
-    return DefinitionModel.model_validate(
-        {
-            "name": DADC_NAME,
-            "instructions": (
-                "Write a sentence that really has the row's label (positive or negative) but that the "
-                "sentiment model gets wrong: after you save it you see what the model said. Vote on "
-                "other workers' sentences: upvote if the sentence truly carries its label, downvote if not."
-            ),
-            "schema": {"columns": columns, "key": list(SENTIMENT.key)},
-            "scoring": {"family": "threshold", "min_votes": 2},
-            "template": SENTIMENT_TEMPLATE_ROWS,
-            "budget_cents": budget_cents,
-        }
-    )
+    return {
+        "name": DADC_NAME,
+        "instructions": (
+            "Write a sentence that really has the row's label (positive or negative) but that the "
+            "sentiment model gets wrong: after you save it you see what the model said. Vote on "
+            "other workers' sentences: upvote if the sentence truly carries its label, downvote if not."
+        ),
+        "schema": {"columns": columns, "key": list(SENTIMENT.key)},
+        "scoring": {"family": "threshold", "min_votes": 2},
+        "template": SENTIMENT_TEMPLATE_ROWS,
+        "budget_cents": budget_cents,
+    }
 
 
 async def ensure_dadc_demo(
