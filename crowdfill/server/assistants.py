@@ -147,16 +147,18 @@ class AssistantRunner:
         self._inner = inner
         self._attached: dict[str, Attachment] = {}
         self._lanes: dict[str, _Lane] = {}
+        # The server operator's model for every table without its own (``serve --assistant``).
+        self.default: Attachment | None = None
 
     def attach(self, table_id: str, attachment: Attachment) -> None:
         self._attached[table_id] = attachment
 
     def attachment(self, table_id: str) -> Attachment | None:
-        return self._attached.get(table_id)
+        return self._attached.get(table_id, self.default)
 
     def status(self, table_id: str) -> dict[str, Any] | None:
         """The monitor's view of the table's model: its name and call counts, None without one."""
-        attachment = self._attached.get(table_id)
+        attachment = self.attachment(table_id)
         if attachment is None:
             return None
         lane = self._lanes.get(table_id)
@@ -173,7 +175,7 @@ class AssistantRunner:
             # The lane ends by our cancellation; that CancelledError is the expected outcome.
             with contextlib.suppress(asyncio.CancelledError):
                 await lane.task
-        for attachment in self._attached.values():
+        for attachment in {id(a): a for a in [*self._attached.values(), self.default] if a}.values():
             close = getattr(attachment.assistant, "aclose", None)
             if close is not None:
                 await close()
@@ -181,7 +183,7 @@ class AssistantRunner:
     # ---------------------------------------------------------------- OwnerListener
     async def published(self, owner: TableOwner, entries: Sequence[Published]) -> None:
         await self._inner.published(owner, entries)
-        attachment = self._attached.get(owner.table_id)
+        attachment = self.attachment(owner.table_id)
         if attachment is None:
             return
         lane = self._lanes.get(owner.table_id)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from crowdfill.assist.errors import InvalidAssistant
 from crowdfill.server.preflight import StartupError, check_data_dir, describe, open_store
 from crowdfill.server.settings import Settings
+
+if TYPE_CHECKING:
+    from crowdfill.server.assistants import Attachment
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,6 +47,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         choices=["soccer", "dadc"],
         help="create and launch the SoccerPlayer demo table; 'dadc' adds the sentiment table with a model",
     )
+    serve.add_argument(
+        "--assistant",
+        help="a model in the loop for every table: vader, http, an entry point name or module:attr",
+    )
+    serve.add_argument(
+        "--assistant-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option of the assistant (repeatable; VALUE is JSON when it parses, else text)",
+    )
+    serve.add_argument("--assistant-predict", metavar="COLUMN", help="the column the model predicts")
+    serve.add_argument(
+        "--assistant-suggest", action="store_true", help="the model suggests values for empty cells"
+    )
+    serve.add_argument("--assistant-timeout", type=float, default=2.0, help="seconds per model call")
     serve.add_argument("--snapshot-every", type=int, help="save a snapshot every N operations (default 1000)")
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
@@ -73,7 +95,12 @@ def run(args: argparse.Namespace) -> int:
     for note in notes:
         print(note, flush=True)
     try:
-        asyncio.run(_serve(settings, demo=args.demo, log_level=args.log_level))
+        attachment = _attachment(args)
+    except InvalidAssistant as error:
+        print(f"crowdfill serve: {error.message}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve(settings, demo=args.demo, log_level=args.log_level, attachment=attachment))
     except KeyboardInterrupt:
         return 0
     except StartupError as error:
@@ -82,7 +109,35 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(settings: Settings, *, demo: str | None, log_level: str) -> None:
+def _attachment(args: argparse.Namespace) -> Attachment | None:
+    """The ``--assistant`` options as an attachment for every table (None without --assistant)."""
+    if not args.assistant:
+        if args.assistant_option or args.assistant_predict or args.assistant_suggest:
+            raise InvalidAssistant("--assistant-option, -predict and -suggest need --assistant")
+        return None
+    options: dict[str, Any] = {}
+    for item in args.assistant_option:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise InvalidAssistant(f"--assistant-option {item!r}: expected KEY=VALUE")
+        try:
+            options[key] = json.loads(raw)
+        except ValueError:
+            options[key] = raw
+    if not args.assistant_predict and not args.assistant_suggest:
+        raise InvalidAssistant("--assistant needs --assistant-predict COLUMN or --assistant-suggest")
+    if not args.assistant_timeout > 0:
+        raise InvalidAssistant(f"--assistant-timeout must be positive, got {args.assistant_timeout}")
+    from crowdfill.assist import load_assistant  # imported when serving only, like the app
+    from crowdfill.server.assistants import Attachment  # same reason
+
+    model = load_assistant(args.assistant, options)
+    return Attachment(model, args.assistant_predict, args.assistant_suggest, args.assistant_timeout)
+
+
+async def _serve(
+    settings: Settings, *, demo: str | None, log_level: str, attachment: Attachment | None = None
+) -> None:
     import uvicorn  # imported when serving only: the CLI's --help stays fast
 
     from crowdfill.server import access_log  # same reason
@@ -95,6 +150,7 @@ async def _serve(settings: Settings, *, demo: str | None, log_level: str) -> Non
         app = create_app(settings)
     except ValueError as error:  # a store URL open_store does not understand
         raise StartupError(str(error)) from error
+    app.assistants.default = attachment
     await open_store(app.store)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level=log_level, timeout_graceful_shutdown=3
