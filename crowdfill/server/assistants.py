@@ -27,6 +27,7 @@ from crowdfill.server.owner import OwnerListener, Published, TableOwner
 logger = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 1000
+BATCH_LIMIT = 64
 
 
 @dataclass(frozen=True)
@@ -86,15 +87,21 @@ class _Lane:
 
     async def _run(self) -> None:
         while True:
-            job = await self.queue.get()
-            for annotation in await self._ask(job):
-                outcome = await self.owner.submit(annotation)
+            jobs = [await self.queue.get()]
+            while len(jobs) < BATCH_LIMIT and not self.queue.empty():
+                jobs.append(self.queue.get_nowait())
+            # The rows waiting now are asked together, and their answers submitted together, so
+            # they share the owner's batches (one durable append) instead of one append each.
+            answers = await asyncio.gather(*(self._ask(job) for job in jobs))
+            annotations = [annotation for found in answers for annotation in found]
+            outcomes = await asyncio.gather(*(self.owner.submit(a) for a in annotations))
+            for annotation, outcome in zip(annotations, outcomes, strict=True):
                 if outcome.failure is not None:
                     logger.info(
                         "table %s: the model's %s for row %s was refused (%s)",
                         self.owner.table_id,
-                        job.kind,
-                        job.row_id,
+                        annotation.kind,
+                        annotation.row_id,
                         outcome.failure.code,
                     )
 

@@ -72,6 +72,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     try:
+        attachment = _attachment(args)
+    except InvalidAssistant as error:
+        print(f"crowdfill serve: {error.message}", file=sys.stderr)
+        return 2
+    try:
         settings, notes = Settings.from_env(
             host=args.host,
             port=args.port,
@@ -94,11 +99,6 @@ def run(args: argparse.Namespace) -> int:
     )
     for note in notes:
         print(note, flush=True)
-    try:
-        attachment = _attachment(args)
-    except InvalidAssistant as error:
-        print(f"crowdfill serve: {error.message}", file=sys.stderr)
-        return 2
     try:
         asyncio.run(_serve(settings, demo=args.demo, log_level=args.log_level, attachment=attachment))
     except KeyboardInterrupt:
