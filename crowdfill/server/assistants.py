@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 1000
 BATCH_LIMIT = 64
+LINGER_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ class _Lane:
     async def _run(self) -> None:
         while True:
             jobs = [await self.queue.get()]
+            if LINGER_SECONDS > 0:
+                # A moment for the rows of the next few batches to queue up too: their answers
+                # then share one owner batch (one append, one forward burst) instead of one each.
+                await asyncio.sleep(LINGER_SECONDS)
             while len(jobs) < BATCH_LIMIT and not self.queue.empty():
                 jobs.append(self.queue.get_nowait())
             # The rows waiting now are asked together, and their answers submitted together, so
