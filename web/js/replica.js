@@ -129,7 +129,8 @@ export class Replica {
     if (!op.values || (op.kind !== "prediction" && op.kind !== "suggestion")) return false;
     const key = annotationKey(op.kind, op.column, op.values);
     const kept = this.annotations.get(key);
-    if (kept && kept.confidence >= op.confidence) return false;
+    // The server's order (crowdfill.model.operations.annotation_rank): confidence, then the value.
+    if (kept && (kept.confidence > op.confidence || (kept.confidence === op.confidence && String(kept.value) >= String(op.value)))) return false;
     this.annotations.set(key, { ...op, values: { ...op.values } });
     return true;
   }
