@@ -53,6 +53,7 @@ class CrowdFillApp:
         # Models in the loop see each published batch after the webhooks and the fan-out.
         self.assistants = AssistantRunner(self.webhook_events)
         self.tables = Tables(store, settings, self.assistants)
+        self.tables.model_status = self.assistants.status
         self.roster = Roster(self.tables, TokenSigner(settings.secret), RecruitSigner(settings.secret))
         self.tables.events = self.roster.events = self.webhook_events
         self.sockets.bind(self.tables, self.roster)

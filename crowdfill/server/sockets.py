@@ -188,9 +188,12 @@ async def monitor_payload(tables: Tables, presence: Presence, table_id: str) -> 
     owner = await tables.owner(table_id)
     online = presence.online(table_id)
     if owner is None:
-        return monitor_json(record, None, online, set())
-    async with owner.lock:
-        return monitor_json(record, owner, online, set(owner.blocked))
+        payload = monitor_json(record, None, online, set())
+    else:
+        async with owner.lock:
+            payload = monitor_json(record, owner, online, set(owner.blocked))
+    payload["model"] = tables.model_status(table_id)
+    return payload
 
 
 async def _established(

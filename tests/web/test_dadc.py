@@ -63,6 +63,7 @@ def test_a_sentence_that_fools_the_model_is_voted_final_counted_and_exported(
     voter.wait_until_saved()
 
     expect(monitor.locator("#fooled-total")).to_have_text("1")
+    expect(monitor.locator("#model-status")).to_contain_text("vader: 1 answers of 1 calls")
     expect(monitor.locator('#workers tr[data-worker-id="writer"] td.fooled')).to_have_text("1")
     expect(monitor.locator('#workers tr[data-worker-id="voter"] td.fooled')).to_have_text("0")
     writer.page.screenshot(path=str(screenshots / "dadc-worker.png"), full_page=True)

@@ -59,6 +59,7 @@ function draw(message) {
   drawCandidates(rows, message.matching || []);
   drawMatching(message.matching || [], rows);
   drawWorkers(message.workers || [], message.fooled || { total: 0, by_worker: {} });
+  drawModel(message.model || null);
   $("workers-online").textContent = String(message.workers_online ?? (message.workers || []).filter((w) => w.online).length);
   $("row-count").textContent = String(rows.length);
   $("satisfied").textContent = message.satisfied ? "yes" : "not yet";
@@ -182,4 +183,17 @@ function drawSpend(spend, table) {
   $("spend").title = `${label} spend against the budget`;
   const share = budget > 0 && typeof used === "number" ? Math.min(100, (100 * used) / budget) : 0;
   $("spend-bar").style.width = `${share.toFixed(1)}%`;
+}
+
+/** The model in the loop, if the table has one: its name and how its calls went (text only). */
+function drawModel(model) {
+  const box = $("model-status");
+  if (!model) {
+    box.textContent = "none";
+    return;
+  }
+  const problems = model.timeouts + model.failures;
+  box.textContent = `${model.name}: ${model.answers} answers of ${model.calls} calls` + (problems ? `, ${model.timeouts} timed out, ${model.failures} failed` : "");
+  box.title = model.last_error ? `last problem: ${model.last_error}` : "";
+  box.dataset.state = problems && model.last_error ? "troubled" : "ok";
 }
