@@ -14,7 +14,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crowdfill.compensation.errors import LogMismatch
-from crowdfill.model.operations import CENTRAL_CLIENT, Downvote, Fill, Insert, Operation, Retract, Upvote
+from crowdfill.model.operations import (
+    CENTRAL_CLIENT,
+    Annotate,
+    Downvote,
+    Fill,
+    Insert,
+    Operation,
+    Retract,
+    Upvote,
+)
 from crowdfill.model.schema import Schema
 from crowdfill.model.values import Value, Values
 
@@ -81,6 +90,8 @@ class Ledger:
         elif isinstance(op, Retract):
             self._see(op.worker)
             self._record_retract(op)
+        elif isinstance(op, Annotate):
+            return  # a model's annotation is no contribution: it neither earns nor moves a score
         else:  # pragma: no cover - the Operation union is closed
             raise LogMismatch(f"not an operation: {op!r}")
 

@@ -54,32 +54,47 @@ class ExportFields:
     fields: tuple[Field, ...]
     columns: tuple[str, ...]
     meta: dict[str, str]
+    # Columns a model in the loop predicted: each adds "model_<column>" and "model_<column>_confidence"
+    # (meta keys "model:<column>" and "model_confidence:<column>").
+    predicted: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
 
-def export_fields(columns: Iterable[tuple[str, str]]) -> ExportFields:
+def export_fields(columns: Iterable[tuple[str, str]], predicted: Iterable[str] = ()) -> ExportFields:
     """Fields for ``(name, type)`` schema columns: ``row_id``, the columns, then the per-row facts.
 
     A CrowdFill field whose name a schema column already uses is renamed ``crowdfill_<name>``.
+    ``predicted`` columns (a model in the loop predicted them) add the model's value and confidence.
     """
     column_fields = [Field(name, _kind(name, kind)) for name, kind in columns]
     taken = {f.name for f in column_fields}
     meta: dict[str, str] = {}
     for name in (ROW_ID, *(n for n, _ in META_FIELDS)):
         meta[name] = META_PREFIX + name if name in taken else name
+    kinds = {f.name: f.kind for f in column_fields}
+    model_fields: list[Field] = []
+    chosen = tuple(c for c in dict.fromkeys(predicted) if c in kinds)
+    for column in chosen:
+        for key, name, kind in (
+            (f"model:{column}", f"model_{column}", kinds[column]),
+            (f"model_confidence:{column}", f"model_{column}_confidence", "number"),
+        ):
+            meta[key] = META_PREFIX + name if name in taken else name
+            model_fields.append(Field(meta[key], kind))
     fields = (
         Field(meta[ROW_ID], "text"),
         *column_fields,
         *(Field(meta[name], kind) for name, kind in META_FIELDS),
+        *model_fields,
     )
-    return ExportFields(fields, tuple(f.name for f in column_fields), meta)
+    return ExportFields(fields, tuple(f.name for f in column_fields), meta, chosen)
 
 
-def fields_for_schema(schema: Schema) -> ExportFields:
-    return export_fields((column.name, column.type) for column in schema.columns)
+def fields_for_schema(schema: Schema, predicted: Iterable[str] = ()) -> ExportFields:
+    return export_fields(((column.name, column.type) for column in schema.columns), predicted)
 
 
 def _kind(name: str, kind: str) -> FieldKind:

@@ -46,12 +46,18 @@ class ExportApi(Client):
         self._log_stats: dict[str, tuple[int, float | None, float | None]] = {}
 
     def fields(self, table_id: str) -> ExportFields:
-        """The export fields of the table's schema (``definition.schema.columns``)."""
-        columns = self.table(table_id).columns
+        """The export fields of the table's schema (``definition.schema.columns``).
+
+        A table whose log holds a model's predictions also exports them (value and confidence per
+        predicted column); the fields are fixed here, so an export keeps one shape as it grows.
+        """
+        table = self.table(table_id)
+        columns = table.columns
         if not columns:
             raise UnexpectedAnswer(f"table {table_id!r} has no schema columns in the server's answer")
+        predicted = self._catch_up(table_id, table.seq).predicted()
         try:
-            return export_fields(columns)
+            return export_fields(columns, predicted)
         except ExportError as error:
             raise UnexpectedAnswer(f"table {table_id!r}: {error}") from error
 
@@ -60,7 +66,9 @@ class ExportApi(Client):
         candidates = self.candidates(table_id)
         known = self._catch_up(table_id, candidates.seq)
         try:
-            records = rows_from_api(candidates.model_dump(), fields, what, known.contributors)
+            records = rows_from_api(
+                candidates.model_dump(), fields, what, known.contributors, known.prediction
+            )
         except ExportError as error:
             raise UnexpectedAnswer(f"GET /api/tables/{table_id}/candidates: {error}") from error
         return Snapshot(records, candidates.status, candidates.seq)

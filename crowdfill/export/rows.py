@@ -8,6 +8,7 @@ from typing import Any
 from crowdfill.export.fields import ExportError, ExportFields, Record, What, coerce, normalise_rows
 from crowdfill.model import (
     CENTRAL_CLIENT,
+    Annotate,
     CandidateTable,
     Downvote,
     Fill,
@@ -17,6 +18,7 @@ from crowdfill.model import (
     Upvote,
     Values,
 )
+from crowdfill.model.operations import annotation_rank
 from crowdfill.model.tally import Tally
 from crowdfill.model.values import values_from_mapping
 
@@ -32,6 +34,8 @@ class Contributions:
     def __init__(self) -> None:
         self._fillers: dict[str, frozenset[str]] = {}
         self._tally = Tally()
+        # (values, column) -> the model's prediction kept for it, chosen as every replica chooses.
+        self._predictions: dict[tuple[Values, str], Annotate] = {}
 
     def add(self, op: Operation) -> None:
         if isinstance(op, Fill) and op.worker != CENTRAL_CLIENT:
@@ -44,6 +48,17 @@ class Contributions:
             self._tally.record_down(op.worker, op.values)
         elif isinstance(op, Retract) and op.values and op.kind is not None:
             self._tally.retract(op.worker, op.kind, op.values)  # only standing votes make a contributor
+        elif isinstance(op, Annotate) and op.kind == "prediction" and op.values:
+            kept = self._predictions.get((op.values, op.column))
+            if kept is None or annotation_rank(op) > annotation_rank(kept):
+                self._predictions[(op.values, op.column)] = op
+
+    def prediction(self, values: Values, column: str) -> Annotate | None:
+        return self._predictions.get((values, column))
+
+    def predicted(self) -> list[str]:
+        """The columns the log holds predictions of, in first-seen order."""
+        return list(dict.fromkeys(column for _, column in self._predictions))
 
     def fillers(self, row_id: str) -> frozenset[str]:
         return self._fillers.get(row_id, frozenset())
@@ -82,15 +97,21 @@ def rows_from_table(
         record[meta["score"]] = float(table.score(rid))
         record[meta["status"]] = str(table.status(rid))
         record[meta["contributors"]] = sorted((known.fillers(rid) | voters) - {CENTRAL_CLIENT})
+        _add_predictions(record, fields, row.values, _from_table(table))
         out.append(record)
     return normalise_rows(out, fields.fields)
 
 
 Contributors = Callable[[str, Values], list[str]]
+Predictions = Callable[[Values, str], Annotate | None]
 
 
 def rows_from_api(
-    payload: object, fields: ExportFields, what: What, contributors: Contributors | None = None
+    payload: object,
+    fields: ExportFields,
+    what: What,
+    contributors: Contributors | None = None,
+    predictions: Predictions | None = None,
 ) -> list[Record]:
     """Export rows from ``GET /api/tables/{id}/candidates`` (docs/protocol.md).
 
@@ -127,5 +148,21 @@ def rows_from_api(
         record[meta["contributors"]] = (
             contributors(row_id, values_from_mapping(dict(cells))) if contributors is not None else None
         )
+        _add_predictions(record, fields, values_from_mapping(dict(cells)), predictions)
         out.append(record)
     return out
+
+
+def _from_table(table: CandidateTable) -> Predictions:
+    def find(values: Values, column: str) -> Annotate | None:
+        return table.annotation(values, "prediction", column)
+
+    return find
+
+
+def _add_predictions(record: Record, fields: ExportFields, values: Values, find: Predictions | None) -> None:
+    """The model's prediction and confidence per predicted column (None where it gave none)."""
+    for column in fields.predicted:
+        found = find(values, column) if find is not None else None
+        record[fields.meta[f"model:{column}"]] = found.value if found is not None else None
+        record[fields.meta[f"model_confidence:{column}"]] = found.confidence if found is not None else None

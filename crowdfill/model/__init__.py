@@ -12,6 +12,7 @@ from crowdfill.model.errors import (
     DuplicateVote,
     EmptyRowDownvoted,
     IncompleteRowUpvoted,
+    InvalidAnnotation,
     InvalidDefinition,
     InvalidOperation,
     InvalidSchema,
@@ -31,12 +32,23 @@ from crowdfill.model.errors import (
 from crowdfill.model.events import (
     Event,
     GroupRescored,
+    RowAnnotated,
     RowInserted,
     RowReplaced,
     VoteRecorded,
     VoteRetracted,
 )
-from crowdfill.model.operations import CENTRAL_CLIENT, Downvote, Fill, Insert, Operation, Retract, Upvote
+from crowdfill.model.operations import (
+    CENTRAL_CLIENT,
+    MODEL_WORKER,
+    Annotate,
+    Downvote,
+    Fill,
+    Insert,
+    Operation,
+    Retract,
+    Upvote,
+)
 from crowdfill.model.row import Row
 from crowdfill.model.schema import Column, ColumnType, Schema
 from crowdfill.model.scoring import Scoring
@@ -47,6 +59,8 @@ from crowdfill.model.values import Value, Values, values_from_mapping, values_to
 
 __all__ = [
     "CENTRAL_CLIENT",
+    "MODEL_WORKER",
+    "Annotate",
     "CandidateTable",
     "CellAlreadyFilled",
     "Column",
@@ -62,6 +76,7 @@ __all__ = [
     "GroupRescored",
     "IncompleteRowUpvoted",
     "Insert",
+    "InvalidAnnotation",
     "InvalidDefinition",
     "InvalidOperation",
     "InvalidSchema",
@@ -73,6 +88,7 @@ __all__ = [
     "Retract",
     "RetractedVoteRecast",
     "Row",
+    "RowAnnotated",
     "RowInserted",
     "RowReplaced",
     "Schema",

@@ -10,12 +10,13 @@ from crowdfill.model.events import (
     Event,
     GroupKey,
     GroupRescored,
+    RowAnnotated,
     RowInserted,
     RowReplaced,
     VoteRecorded,
     VoteRetracted,
 )
-from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Retract, Upvote
+from crowdfill.model.operations import Annotate, Downvote, Fill, Insert, Operation, Retract, Upvote
 from crowdfill.model.row import Row
 from crowdfill.model.values import Value, Values, values_to_dict
 
@@ -41,6 +42,8 @@ def operation_to_wire(op: Operation) -> dict[str, Any]:
             "values": values_to_dict(op.values),
             "upvote": op.upvote,
         }
+    if isinstance(op, Annotate):
+        return _annotation(op)
     if isinstance(op, Retract):
         wire: dict[str, Any] = {"type": "retract", "worker": op.worker, "row_id": op.row_id}
         if op.values:
@@ -79,7 +82,11 @@ def operation_from_wire(data: object) -> Operation:
         return Upvote(worker, row_id, values) if kind == "upvote" else Downvote(worker, row_id, values)
     if kind == "retract":
         return Retract(worker, row_id, _values(message, "values", required=False), _vote_kind(message))
-    raise MalformedMessage(f"unknown operation type {kind!r}; types: insert, fill, upvote, downvote, retract")
+    if kind == "annotate":
+        return _annotation_from(message, worker, row_id)
+    raise MalformedMessage(
+        f"unknown operation type {kind!r}; types: insert, fill, upvote, downvote, retract, annotate"
+    )
 
 
 def event_to_wire(event: Event) -> dict[str, Any]:
@@ -108,6 +115,8 @@ def event_to_wire(event: Event) -> dict[str, Any]:
             "values": values_to_dict(event.values),
             "row_id": event.row_id,
         }
+    if isinstance(event, RowAnnotated):
+        return {"type": "row_annotated", "annotation": _annotation(event.annotation)}
     return {"type": "group_rescored", "group": [event.group[0], _group_value(event.group)]}
 
 
@@ -141,7 +150,45 @@ def event_from_wire(data: object) -> Event:
         return VoteRetracted(
             _string(message, "worker"), retracted, _values(message, "values"), _string(message, "row_id")
         )
+    if kind == "row_annotated":
+        annotation = _mapping(message.get("annotation"), "annotation")
+        return RowAnnotated(
+            _annotation_from(annotation, _string(annotation, "worker"), _string(annotation, "row_id"))
+        )
     raise MalformedMessage(f"unknown event type {kind!r}")
+
+
+def _annotation(op: Annotate) -> dict[str, Any]:
+    wire: dict[str, Any] = {
+        "type": "annotate",
+        "worker": op.worker,
+        "row_id": op.row_id,
+        "kind": op.kind,
+        "column": op.column,
+        "value": op.value,
+        "confidence": op.confidence,
+    }
+    if op.values:
+        wire["values"] = values_to_dict(op.values)
+    return wire
+
+
+def _annotation_from(message: Mapping[str, Any], worker: str, row_id: str) -> Annotate:
+    kind = message.get("kind")
+    if kind not in ("prediction", "suggestion"):
+        raise MalformedMessage(f"field 'kind' must be 'prediction' or 'suggestion', got {kind!r}")
+    confidence = message.get("confidence")
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 <= confidence <= 1:
+        raise MalformedMessage(f"field 'confidence' must be a number in [0, 1], got {confidence!r}")
+    return Annotate(
+        worker,
+        row_id,
+        "prediction" if kind == "prediction" else "suggestion",
+        _string(message, "column"),
+        _scalar(message, "value"),
+        float(confidence),
+        _values(message, "values", required=False),
+    )
 
 
 def _vote_kind(message: Mapping[str, Any]) -> Literal["up", "down"] | None:

@@ -144,3 +144,9 @@ class RetractedVoteRecast(InvalidOperation):
     """The worker retracted this very vote (same sign, same values) and may not cast it again."""
 
     code = "vote_retracted"
+
+
+class InvalidAnnotation(InvalidOperation):
+    """A model annotation of the wrong kind or confidence, or a suggestion for a filled cell."""
+
+    code = "invalid_annotation"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from crowdfill.model.operations import Annotate
 from crowdfill.model.row import Row
 from crowdfill.model.values import Value, Values
 
@@ -50,4 +51,11 @@ class GroupRescored:
     group: GroupKey
 
 
-Event = RowInserted | RowReplaced | VoteRecorded | GroupRescored | VoteRetracted
+@dataclass(frozen=True)
+class RowAnnotated:
+    """The annotation a replica keeps for (values, kind, column) is now ``annotation``."""
+
+    annotation: Annotate
+
+
+Event = RowInserted | RowReplaced | VoteRecorded | GroupRescored | VoteRetracted | RowAnnotated

@@ -23,3 +23,9 @@ SOCCER_TEMPLATE_ROWS: list[dict[str, object]] = [
     {"nationality": "Brazil"},
     {"nationality": "Spain"},
 ]
+
+# The dynamic adversarial data collection demo: sentences a sentiment model gets wrong.
+LABELS = ("positive", "negative")
+SENTIMENT = Schema((Column("text"), Column("label", "text", LABELS)), ("text",))
+# Five rows of each label; a worker writes the text for the label so that the model says the other.
+SENTIMENT_TEMPLATE_ROWS: list[dict[str, object]] = [{"label": label} for label in LABELS for _ in range(5)]

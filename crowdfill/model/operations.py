@@ -8,6 +8,8 @@ from typing import Literal
 from crowdfill.model.values import Value, Values
 
 CENTRAL_CLIENT = "central"
+# The worker name of a model in the loop (crowdfill.assist): its annotations are sequenced like any op.
+MODEL_WORKER = "model"
 
 
 @dataclass(frozen=True)
@@ -66,5 +68,28 @@ class Retract:
     kind: Literal["up", "down"] | None = None
 
 
-Operation = Insert | Fill | Upvote | Downvote | Retract
+@dataclass(frozen=True)
+class Annotate:
+    """A model's ``prediction`` of ``column`` for the row holding ``values``, or a ``suggestion``
+    for one of its empty cells, with a confidence in [0, 1]. It changes no count and no score.
+
+    Annotations are keyed by (values, kind, column): a replica keeps, for each key, the one with
+    the highest (confidence, value, worker), so any arrival order converges to the same state.
+    """
+
+    worker: str
+    row_id: str
+    kind: Literal["prediction", "suggestion"]
+    column: str
+    value: Value
+    confidence: float
+    values: Values = frozenset()
+
+
+def annotation_rank(op: Annotate) -> tuple[float, str, str, str]:
+    """Which of two annotations of one key a replica keeps (the higher); never compares mixed types."""
+    return (op.confidence, type(op.value).__name__, repr(op.value), op.worker)
+
+
+Operation = Insert | Fill | Upvote | Downvote | Retract | Annotate
 Vote = Upvote | Downvote

@@ -2,15 +2,18 @@
 
 The state is the set of rows ever added (live or replaced) plus the vote records: exactly what
 integration depends on, so restoring gives the same table as replaying the log. The tombstones
-of retracted votes are part of that state ("retracted"; a snapshot without the field has none).
+of retracted votes are part of that state ("retracted"; a snapshot without the field has none), and
+so are the models' annotations ("annotations", the wire form of their operations).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from crowdfill.model.codec import operation_from_wire, operation_to_wire
 from crowdfill.model.errors import CrowdFillError, MalformedMessage
-from crowdfill.model.operations import Downvote, Insert, Retract, Upvote
+from crowdfill.model.operations import Annotate, Downvote, Insert, Retract, Upvote
 from crowdfill.model.schema import Schema
 from crowdfill.model.scoring import Scoring
 from crowdfill.model.table import CandidateTable
@@ -38,6 +41,7 @@ def snapshot(table: CandidateTable) -> dict[str, Any]:
             {"worker": worker, "kind": kind, "values": values_to_dict(values)}
             for worker, kind, values in table.retractions()
         ],
+        "annotations": [operation_to_wire(annotation) for annotation in table.annotations()],
     }
 
 
@@ -74,6 +78,13 @@ def restore(schema: Schema, scoring: Scoring, template: Template, state: dict[st
         table.integrate(
             Retract(worker, "snapshot", _values(schema, tombstone), "up" if kind == "up" else "down")
         )
+    # Snapshots written before models in the loop existed have no "annotations" field.
+    for entry in _list(state, "annotations") if "annotations" in state else []:
+        annotation = operation_from_wire(entry)
+        if not isinstance(annotation, Annotate) or not annotation.values:
+            raise MalformedMessage(f"snapshot: an annotation needs its type, kind and values, got {entry!r}")
+        canonical = _values(schema, {"values": values_to_dict(annotation.values)})
+        table.integrate(replace(annotation, values=canonical))
     if state.get("closed") is True:
         table.close()
     return table

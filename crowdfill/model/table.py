@@ -26,6 +26,7 @@ from crowdfill.model.errors import (
     DuplicateVote,
     EmptyRowDownvoted,
     IncompleteRowUpvoted,
+    InvalidAnnotation,
     MalformedMessage,
     NoVoteToRetract,
     RetractedVoteRecast,
@@ -38,12 +39,22 @@ from crowdfill.model.events import (
     Event,
     GroupKey,
     GroupRescored,
+    RowAnnotated,
     RowInserted,
     RowReplaced,
     VoteRecorded,
     VoteRetracted,
 )
-from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Retract, Upvote
+from crowdfill.model.operations import (
+    Annotate,
+    Downvote,
+    Fill,
+    Insert,
+    Operation,
+    Retract,
+    Upvote,
+    annotation_rank,
+)
 from crowdfill.model.row import Row
 from crowdfill.model.schema import Schema
 from crowdfill.model.scoring import DEFAULT_SCORING, Score, Scoring
@@ -83,6 +94,8 @@ class CandidateTable:
         self._tie_breaker: TieBreaker | None = None
         self._tally = Tally()
         self._order: dict[str, int] = {}
+        # (values, kind, column) -> the annotation kept for it (see Annotate); never touches scores.
+        self._annotations: dict[tuple[Values, str, str], Annotate] = {}
 
     # ------------------------------------------------------------------ reading
     def __contains__(self, row_id: object) -> bool:
@@ -187,6 +200,14 @@ class CandidateTable:
     def retracted(self, worker: str, kind: str, values: Values) -> bool:
         return self._tally.retracted(worker, kind, values)
 
+    def annotation(self, values: Values, kind: str, column: str) -> Annotate | None:
+        """The model's annotation (``prediction`` or ``suggestion``) of ``column`` for these values."""
+        return self._annotations.get((values, kind, column))
+
+    def annotations(self) -> list[Annotate]:
+        """Every annotation kept, in a canonical order (values, kind, column)."""
+        return [self._annotations[key] for key in sorted(self._annotations, key=_annotation_order)]
+
     def groups_containing(self, values: Values) -> set[GroupKey]:
         """Groups of the live rows whose values contain ``values`` (a downvote on them counts there)."""
         return set().union(*(self._groups_holding(v) for v in self._tally.tracked_supersets(values)))
@@ -204,7 +225,27 @@ class CandidateTable:
         final = sorted(row.row_id for row in self.final_table())
         replaced = sorted((r, sort_key(row.values)) for r, row in self._rows.items() if r not in self._live)
         retracted = [(w, k, sort_key(v)) for w, k, v in self.retractions()]
-        return (tuple(rows), tuple(removed), tuple(votes), tuple(final), tuple(retracted), tuple(replaced))
+        annotated = [
+            (
+                sort_key(a.values),
+                a.kind,
+                a.column,
+                type(a.value).__name__,
+                repr(a.value),
+                a.confidence,
+                a.worker,
+            )
+            for a in self.annotations()
+        ]
+        return (
+            tuple(rows),
+            tuple(removed),
+            tuple(votes),
+            tuple(final),
+            tuple(retracted),
+            tuple(replaced),
+            tuple(annotated),
+        )
 
     # ------------------------------------------------------------------ changing
     def apply(self, operation: Operation) -> list[Event]:
@@ -224,6 +265,8 @@ class CandidateTable:
             return self._validate_upvote(operation)
         if isinstance(operation, Retract):
             return self._validate_retract(operation)
+        if isinstance(operation, Annotate):
+            return self._validate_annotate(operation)
         return self._validate_downvote(operation)
 
     def integrate(self, operation: Operation) -> list[Event]:
@@ -234,6 +277,8 @@ class CandidateTable:
             return self._integrate_fill(operation)
         if isinstance(operation, Retract):
             return self._integrate_retract(operation)
+        if isinstance(operation, Annotate):
+            return self._integrate_annotate(operation)
         kind = "up" if isinstance(operation, Upvote) else "down"
         return self._integrate_vote(operation, kind)
 
@@ -338,6 +383,29 @@ class CandidateTable:
             "(a downvote counted through a part of the row belongs to the row you downvoted)"
         )
 
+    def _validate_annotate(self, op: Annotate) -> Annotate:
+        # Any row ever added may be annotated: the model answers after the row may have moved on.
+        row = self._rows.get(op.row_id)
+        if row is None:
+            raise UnknownRow(f"row {op.row_id!r} is not in the table")
+        self._check_same_values(op.values, row)
+        if op.kind not in ("prediction", "suggestion"):
+            raise InvalidAnnotation(f"an annotation is a 'prediction' or a 'suggestion', not {op.kind!r}")
+        column = self.schema.column(op.column)
+        value = column.normalise(op.value)
+        confidence = op.confidence
+        if (
+            isinstance(confidence, bool)
+            or not isinstance(confidence, int | float)
+            or not 0 <= confidence <= 1
+        ):
+            raise InvalidAnnotation(f"an annotation's confidence is a number in [0, 1], got {confidence!r}")
+        if op.kind == "suggestion" and column.name in dict(row.values):
+            raise InvalidAnnotation(
+                f"column {column.name!r} of row {op.row_id!r} is filled; nothing to suggest"
+            )
+        return Annotate(op.worker, row.row_id, op.kind, column.name, value, float(confidence), row.values)
+
     def _check_same_values(self, values: Values, row: Row) -> None:
         if values and values != row.values:
             raise ValueMismatch(f"the vote's values do not match row {row.row_id!r}")
@@ -388,6 +456,19 @@ class CandidateTable:
             return []
         touched = set().union(*(self._groups_holding(v) for v in shrunk)) if shrunk else set()
         return [VoteRetracted(op.worker, op.kind, op.values, op.row_id), *self._rescore(touched)]
+
+    def _integrate_annotate(self, op: Annotate) -> list[Event]:
+        if not op.values:
+            raise MalformedMessage("an annotation must carry the row values the server gave it")
+        key = (op.values, op.kind, op.column)
+        kept = self._annotations.get(key)
+        if kept is not None and annotation_rank(kept) >= annotation_rank(op):
+            return []
+        # The row id is the first one this replica saw for these values; it is not part of the state.
+        if kept is not None:
+            op = Annotate(op.worker, kept.row_id, op.kind, op.column, op.value, op.confidence, op.values)
+        self._annotations[key] = op
+        return [RowAnnotated(op)]
 
     def _add_row(self, row: Row) -> set[GroupKey]:
         self._rows[row.row_id] = row
@@ -532,3 +613,8 @@ def _check_identifier(name: str, value: object, limit: int) -> None:
     # Ids come from clients; a non-string would otherwise fail later as a TypeError, not a clear error.
     if not isinstance(value, str) or not value or len(value) > limit:
         raise MalformedMessage(f"{name} must be a string of 1 to {limit} characters, got {value!r}")
+
+
+def _annotation_order(key: tuple[Values, str, str]) -> tuple[object, ...]:
+    values, kind, column = key
+    return (sort_key(values), kind, column)

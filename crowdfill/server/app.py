@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from crowdfill import __version__
 from crowdfill.server.api import requester_router
+from crowdfill.server.assistants import AssistantRunner
 from crowdfill.server.docs_page import mount_docs
 from crowdfill.server.engine_guard import EngineGuard
 from crowdfill.server.http import BodyLimit, install_error_handlers
@@ -52,7 +53,10 @@ class CrowdFillApp:
         self.webhook_events = WebhookEvents(self.sockets.fanout, store, self.hooks, self.outbox)
         self.dispatcher = Dispatcher(store, self.hooks, _retry_policy(settings))
         self.outbox.scheduler = self.dispatcher
-        self.tables = Tables(store, settings, self.webhook_events)
+        # Models in the loop see each published batch after the webhooks and the fan-out.
+        self.assistants = AssistantRunner(self.webhook_events)
+        self.tables = Tables(store, settings, self.assistants)
+        self.tables.model_status = self.assistants.status
         self.roster = Roster(self.tables, TokenSigner(settings.secret), RecruitSigner(settings.secret))
         self.tables.events = self.roster.events = self.webhook_events
         self.sockets.bind(self.tables, self.roster)
@@ -99,6 +103,7 @@ class CrowdFillApp:
             self.ready = False
             await self.dispatcher.stop()
             await self.sockets.stop()
+            await self.assistants.stop()
             await self.tables.shutdown()
             await self.store.close()
 

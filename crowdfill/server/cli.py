@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from crowdfill.assist.errors import InvalidAssistant
 from crowdfill.server.preflight import StartupError, check_data_dir, check_port, describe, open_store
 from crowdfill.server.settings import Settings
+
+if TYPE_CHECKING:
+    from crowdfill.server.assistants import Attachment
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,7 +44,29 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--secret", help="secret that signs worker links (default: generated and kept)")
     serve.add_argument("--public-url", help="base URL printed in links, when behind a proxy")
     serve.add_argument("--web-dir", type=Path, help="folder with the web pages (default: the repo's web/)")
-    serve.add_argument("--demo", action="store_true", help="create and launch the SoccerPlayer demo table")
+    serve.add_argument(
+        "--demo",
+        nargs="?",
+        const="soccer",
+        choices=["soccer", "dadc"],
+        help="create and launch the SoccerPlayer demo table; 'dadc' adds the sentiment table with a model",
+    )
+    serve.add_argument(
+        "--assistant",
+        help="a model in the loop for every table: vader, http, an entry point name or module:attr",
+    )
+    serve.add_argument(
+        "--assistant-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option of the assistant (repeatable; VALUE is JSON when it parses, else text)",
+    )
+    serve.add_argument("--assistant-predict", metavar="COLUMN", help="the column the model predicts")
+    serve.add_argument(
+        "--assistant-suggest", action="store_true", help="the model suggests values for empty cells"
+    )
+    serve.add_argument("--assistant-timeout", type=float, default=2.0, help="seconds per model call")
     serve.add_argument("--snapshot-every", type=int, help="save a snapshot every N operations (default 1000)")
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
@@ -52,6 +80,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        attachment = _attachment(args)
+    except InvalidAssistant as error:
+        print(f"crowdfill serve: {error.message}", file=sys.stderr)
+        return 2
     try:
         settings, notes = Settings.from_env(
             host=args.host,
@@ -76,7 +109,15 @@ def run(args: argparse.Namespace) -> int:
     for note in notes:
         print(note, flush=True)
     try:
-        asyncio.run(_serve(settings, demo=args.demo, log_level=args.log_level, access_log=args.access_log))
+        asyncio.run(
+            _serve(
+                settings,
+                demo=args.demo,
+                log_level=args.log_level,
+                access_log=args.access_log,
+                attachment=attachment,
+            )
+        )
     except KeyboardInterrupt:
         return 0
     except StartupError as error:
@@ -85,7 +126,40 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(settings: Settings, *, demo: bool, log_level: str, access_log: bool = False) -> None:
+def _attachment(args: argparse.Namespace) -> Attachment | None:
+    """The ``--assistant`` options as an attachment for every table (None without --assistant)."""
+    if not args.assistant:
+        if args.assistant_option or args.assistant_predict or args.assistant_suggest:
+            raise InvalidAssistant("--assistant-option, -predict and -suggest need --assistant")
+        return None
+    options: dict[str, Any] = {}
+    for item in args.assistant_option:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise InvalidAssistant(f"--assistant-option {item!r}: expected KEY=VALUE")
+        try:
+            options[key] = json.loads(raw)
+        except ValueError:
+            options[key] = raw
+    if not args.assistant_predict and not args.assistant_suggest:
+        raise InvalidAssistant("--assistant needs --assistant-predict COLUMN or --assistant-suggest")
+    if not args.assistant_timeout > 0:
+        raise InvalidAssistant(f"--assistant-timeout must be positive, got {args.assistant_timeout}")
+    from crowdfill.assist import load_assistant  # imported when serving only, like the app
+    from crowdfill.server.assistants import Attachment  # same reason
+
+    model = load_assistant(args.assistant, options)
+    return Attachment(model, args.assistant_predict, args.assistant_suggest, args.assistant_timeout)
+
+
+async def _serve(
+    settings: Settings,
+    *,
+    demo: str | None,
+    log_level: str,
+    access_log: bool = False,
+    attachment: Attachment | None = None,
+) -> None:
     import uvicorn  # imported when serving only: the CLI's --help stays fast
 
     from crowdfill.server import access_log as redaction  # same reason
@@ -100,6 +174,7 @@ async def _serve(settings: Settings, *, demo: bool, log_level: str, access_log: 
         app = create_app(settings)
     except ValueError as error:  # a store URL open_store does not understand
         raise StartupError(str(error)) from error
+    app.assistants.default = attachment
     await open_store(app.store)
     config = uvicorn.Config(
         app,
@@ -124,6 +199,16 @@ async def _serve(settings: Settings, *, demo: bool, log_level: str, access_log: 
                 f"  demo table:      {table_id}",
                 f"  worker link:     {base}/w/{table_id}?token={link.token}",
                 f"  monitor:         {base}/tables/{table_id}/monitor",
+            ]
+        if demo == "dadc":
+            from crowdfill.server.dadc_demo import ensure_dadc_demo  # only with the demo: it loads a model
+
+            dadc_id, writer, voter = await ensure_dadc_demo(app.tables, app.roster, app.assistants)
+            demo_lines += [
+                f"  DADC table:      {dadc_id} (model: vader)",
+                f"  writer link:     {base}/w/{dadc_id}?token={writer.token}",
+                f"  voter link:      {base}/w/{dadc_id}?token={voter.token}",
+                f"  DADC monitor:    {base}/tables/{dadc_id}/monitor",
             ]
         lines = [
             f"CrowdFill is running at {base}",

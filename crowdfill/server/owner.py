@@ -401,6 +401,10 @@ class TableOwner:
             {"row_id": op.row_id, "replaced_by": by, "replaced_at_seq": at},
         )
 
+    def fill_authors(self) -> dict[str, str]:
+        """Row id -> the worker whose fill added it (rows the central client inserted are absent)."""
+        return {new_row_id: worker for (_, worker), (_, new_row_id) in self._filled.items()}
+
     def _record_fill(self, op: Fill, seq: int) -> None:
         self._replaced.setdefault(op.row_id, (seq, op.new_row_id))
         self._filled.setdefault((op.row_id, op.worker), (seq, op.new_row_id))

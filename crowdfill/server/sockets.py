@@ -20,6 +20,7 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
+from crowdfill.model.codec import operation_to_wire
 from crowdfill.server import own_votes
 from crowdfill.server.failures import Failure
 from crowdfill.server.owner import TableOwner
@@ -187,9 +188,12 @@ async def monitor_payload(tables: Tables, presence: Presence, table_id: str) -> 
     owner = await tables.owner(table_id)
     online = presence.online(table_id)
     if owner is None:
-        return monitor_json(record, None, online, set())
-    async with owner.lock:
-        return monitor_json(record, owner, online, set(owner.blocked))
+        payload = monitor_json(record, None, online, set())
+    else:
+        async with owner.lock:
+            payload = monitor_json(record, owner, online, set(owner.blocked))
+    payload["model"] = tables.model_status(table_id)
+    return payload
 
 
 async def _established(
@@ -294,6 +298,8 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             "rows": plain_rows(table),
             "my_votes": my_votes,
             "my_retracted": own_votes.retracted(table, session.worker_id),
+            # Models' verdicts and suggestions (Annotate ops), so a joining page shows them too.
+            "annotations": [operation_to_wire(annotation) for annotation in table.annotations()],
             "seq": owner.seq,
             "estimate": owner.estimator.estimate(session.worker_id),
         }

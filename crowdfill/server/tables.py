@@ -12,6 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from typing import Any
 
 from crowdfill.server.definition import DefinitionModel, DefinitionPatch, TableSpec, build_spec, patched
 from crowdfill.server.definition import spec_from_json as _spec_from_json
@@ -36,6 +37,8 @@ class Tables:
         self._specs: dict[str, TableSpec] = {}
         self._new_id: Callable[[], str] = lambda: "t-" + secrets.token_hex(5)
         self.events: TableEvents = NoEvents()
+        # table id -> its model in the loop's status for the monitor (the app sets the runner's).
+        self.model_status: Callable[[str], dict[str, Any] | None] = lambda table_id: None
 
     # ------------------------------------------------------------------ reading
     async def record(self, table_id: str) -> TableRecord:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crowdfill.assist.fooled import fooled_by_worker, fooled_rows
 from crowdfill.model import CENTRAL_CLIENT, CandidateTable, GroupKey, Schema, Template
 from crowdfill.model.values import values_to_dict
 from crowdfill.server.owner import TableOwner
@@ -162,4 +163,13 @@ def monitor_json(
         "workers": workers(owner, online, blocked),
         "workers_online": sum(1 for n in online.values() if n > 0),
         "spend": spend(owner, budget),
+        "fooled": fooled(owner),
     }
+
+
+def fooled(owner: TableOwner | None) -> dict[str, Any]:
+    """Final rows the model in the loop got wrong, in all and per worker who wrote them."""
+    if owner is None:
+        return {"total": 0, "by_worker": {}}
+    rows = fooled_rows(owner.table, owner.fill_authors())
+    return {"total": len(rows), "by_worker": fooled_by_worker(rows)}

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crowdfill.model import CandidateTable, Downvote, Fill, Insert, Retract, Upvote, Values
+from crowdfill.model import Annotate, CandidateTable, Downvote, Fill, Insert, Retract, Upvote, Values
 from crowdfill.model.codec import operation_to_wire
 from crowdfill.simulation.engine import Attempt, LoggedOperation
 
@@ -52,7 +52,7 @@ def work_figures(
     for entry in log:
         op = entry.operation
         kinds[type(op).__name__.lower()] += 1
-        if isinstance(op, Insert | Retract):  # simulated workers never retract; nothing to credit
+        if isinstance(op, Insert | Retract | Annotate):  # simulated workers never retract or annotate
             continue
         if _useful(op, ancestry, final_values):
             useful[op.worker] += 1

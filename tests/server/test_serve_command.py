@@ -54,3 +54,42 @@ async def test_serve_demo_prints_working_urls_and_reuses_the_demo_table_after_a_
             assert printed(process, "worker link") == [link, link]
     finally:
         process.stop()
+
+
+@pytest.mark.slow
+async def test_serve_demo_dadc_launches_the_sentiment_table_with_its_model_beside_the_soccer_demo(
+    tmp_path: Path,
+) -> None:
+    process = ServerProcess(tmp_path / "data", extra_args=["--demo", "dadc"]).start()
+    try:
+        async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers) as http:
+            for _ in range(100):
+                if printed(process, "DADC monitor"):
+                    break
+                await http.get("/api/tables")
+            [soccer] = printed(process, "demo table")
+            [dadc] = printed(process, "DADC table")
+            assert soccer != dadc
+            assert (await http.get(f"/api/tables/{dadc}")).json()["status"] == "live"
+        [writer_link] = printed(process, "writer link")
+        writer = WorkerClient(process.base_url, writer_link.split("token=", 1)[1])
+        await writer.connect()
+        assert writer.snapshots[0]["table"]["name"] == "Sentiment DADC (demo)"
+        assert writer.table is not None
+        (positive, *_) = [r for r, values in writer.rows().items() if dict(values) == {"label": "positive"}]
+        ack = await writer.fill(positive, "text", "Dreadful, awful, horrible, I hated it")
+        assert ack["ok"]
+        completed = writer.table.row(ack["op"]["new_row_id"]).values
+
+        def predicted() -> bool:
+            assert writer.table is not None
+            return writer.table.annotation(completed, "prediction", "label") is not None
+
+        # The model's verdict arrives as an operation like any other, from worker "model".
+        await writer.wait_for(predicted)
+        verdict = writer.table.annotation(completed, "prediction", "label")
+        assert verdict is not None
+        assert (verdict.worker, verdict.value) == ("model", "negative")
+        await writer.disconnect()
+    finally:
+        process.stop()

@@ -46,7 +46,7 @@ def test_a_bad_port_is_refused_with_a_clear_message() -> None:
 
 def test_the_serve_command_is_registered_with_its_options() -> None:
     args = build_parser().parse_args(["serve", "--port", "0", "--demo", "--store-url", "memory://"])
-    assert (args.port, args.demo, args.store_url) == (0, True, "memory://")
+    assert (args.port, args.demo, args.store_url) == (0, "soccer", "memory://")
     assert callable(args.handler)
 
 

@@ -12,6 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from crowdfill.model import (
+    MODEL_WORKER,
+    Annotate,
     CandidateTable,
     Column,
     CrowdFillError,
@@ -203,3 +205,36 @@ def test_undo_names_the_row_of_a_downvoted_part_and_the_retracted_vote_is_not_of
         "canDownRow": True,
     }
     assert result["late"] == 0, "a retract that arrived first still wins over its vote"
+
+
+ANNOTATE = """
+async ([ops, orders, values]) => {
+  const { Replica } = await import("/static/js/replica.js");
+  return orders.map((order) => {
+    const replica = new Replica(["text", "label"]);
+    for (const index of order) replica.apply(ops[index]);
+    const kept = replica.annotation("prediction", "label", values);
+    return kept && [kept.value, kept.confidence];
+  });
+}
+"""
+
+
+def test_the_page_keeps_the_same_model_prediction_as_the_model_in_any_order(page: Page) -> None:
+    schema = Schema((Column("text"), Column("label")), ("text",))
+    table = CandidateTable(schema)
+    table.apply(Insert("r1", frozenset({("text", "fine"), ("label", "positive")})))
+    answers = [("negative", 0.6), ("positive", 0.9), ("neutral", 0.9), ("negative", 0.9)]
+    ops = []
+    for value, confidence in answers:
+        canonical = table.validate(Annotate(MODEL_WORKER, "r1", "prediction", "label", value, confidence))
+        table.integrate(canonical)
+        ops.append(operation_to_wire(canonical))
+    kept = table.annotation(table.row("r1").values, "prediction", "label")
+    assert kept is not None
+
+    results = page.evaluate(
+        ANNOTATE, [ops, list(_orders(len(ops), 10, 1)), {"text": "fine", "label": "positive"}]
+    )
+
+    assert results == [[kept.value, kept.confidence]] * len(results)

@@ -64,7 +64,8 @@ function draw(message) {
   columns = columnsOf(table, rows, message.matching || []);
   drawCandidates(rows, message.matching || []);
   drawMatching(message.matching || [], rows);
-  drawWorkers(message.workers || []);
+  drawWorkers(message.workers || [], message.fooled || { total: 0, by_worker: {} });
+  drawModel(message.model || null);
   $("workers-online").textContent = String(message.workers_online ?? (message.workers || []).filter((w) => w.online).length);
   $("row-count").textContent = String(rows.length);
   const byStatus = {};
@@ -163,8 +164,11 @@ function drawMatching(matching, rows) {
   replaceChildren($("matching"), head, body);
 }
 
-function drawWorkers(workers) {
-  const head = el("thead", {}, el("tr", {}, ["worker", "online", "actions", "estimated pay", ""].map((t) => el("th", { scope: "col", text: t }))));
+function drawWorkers(workers, fooled) {
+  // "fooled the model": final rows a worker wrote whose value the model in the loop got wrong.
+  const byWorker = fooled.by_worker || {};
+  $("fooled-total").textContent = String(fooled.total ?? 0);
+  const head = el("thead", {}, el("tr", {}, ["worker", "online", "actions", "estimated pay", "fooled the model", ""].map((t) => el("th", { scope: "col", text: t }))));
   const body = el(
     "tbody",
     {},
@@ -176,11 +180,12 @@ function drawWorkers(workers) {
         el("td", { text: w.online ? `● online${w.sessions > 1 ? ` (${w.sessions})` : ""}` : "offline", class: w.online ? "match-ok" : "muted" }),
         el("td", { class: "num", text: w.ops ?? "" }),
         el("td", { class: "num", text: formatCents(w.estimated_cents) }),
+        el("td", { class: "num fooled", text: String(byWorker[w.worker_id] ?? 0) }),
         el("td", { text: w.blocked ? "blocked" : "" }),
       ),
     ),
   );
-  if (!workers.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: 5, text: "No workers have joined yet." })));
+  if (!workers.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: 6, text: "No workers have joined yet." })));
   replaceChildren($("workers"), head, body);
 }
 
@@ -194,4 +199,17 @@ function drawSpend(spend, table) {
   $("spend").title = `${label} spend against the budget`;
   const share = budget > 0 && typeof used === "number" ? Math.min(100, (100 * used) / budget) : 0;
   $("spend-bar").style.width = `${share.toFixed(1)}%`;
+}
+
+/** The model in the loop, if the table has one: its name and how its calls went (text only). */
+function drawModel(model) {
+  const box = $("model-status");
+  if (!model) {
+    box.textContent = "none";
+    return;
+  }
+  const problems = model.timeouts + model.failures;
+  box.textContent = `${model.name}: ${model.answers} answers of ${model.calls} calls` + (problems ? `, ${model.timeouts} timed out, ${model.failures} failed` : "");
+  box.title = model.last_error ? `last problem: ${model.last_error}` : "";
+  box.dataset.state = problems && model.last_error ? "troubled" : "ok";
 }

@@ -27,6 +27,7 @@ export class Replica {
     this.myVotes = []; // [{kind: "up"|"down", values, rowId?}]: rowId names a row holding exactly values
     this.myRetracted = []; // [{kind, values}]: tombstones of this worker's retracted votes
     this.me = null; // this worker's id, from the snapshot
+    this.annotations = new Map(); // annotationKey -> a model's annotation op (prediction or suggestion)
   }
 
   clone() {
@@ -39,6 +40,7 @@ export class Replica {
     copy.myVotes = [...this.myVotes];
     copy.myRetracted = [...this.myRetracted];
     copy.me = this.me;
+    copy.annotations = new Map(this.annotations);
     return copy;
   }
 
@@ -115,9 +117,27 @@ export class Replica {
         if (!values || (op.kind !== "up" && op.kind !== "down")) return false;
         return this.retractVote(op.kind, values);
       }
+      case "annotate":
+        return this.annotate(op);
       default:
         return false;
     }
+  }
+
+  /** Keep a model's annotation; of two for one key the more confident wins (as on the server). */
+  annotate(op) {
+    if (!op.values || (op.kind !== "prediction" && op.kind !== "suggestion")) return false;
+    const key = annotationKey(op.kind, op.column, op.values);
+    const kept = this.annotations.get(key);
+    // The server's order (crowdfill.model.operations.annotation_rank): confidence, then the value.
+    if (kept && (kept.confidence > op.confidence || (kept.confidence === op.confidence && String(kept.value) >= String(op.value)))) return false;
+    this.annotations.set(key, { ...op, values: { ...op.values } });
+    return true;
+  }
+
+  /** The model's annotation of `kind` on `column` for a row holding exactly `values`, or null. */
+  annotation(kind, column, values) {
+    return this.annotations.get(annotationKey(kind, column, values)) || null;
   }
 
   recordVote(kind, values, rowId = null) {
@@ -219,4 +239,11 @@ export class SeqTracker {
       this.ahead.delete(this.last);
     }
   }
+}
+
+function annotationKey(kind, column, values) {
+  const items = Object.keys(values)
+    .sort()
+    .map((k) => [k, values[k]]);
+  return JSON.stringify([kind, column, items]);
 }

@@ -126,6 +126,7 @@ export class WorkerTableView {
       tr.classList.toggle("pending", pendingIds.has(row.row_id));
       tr.classList.toggle("final", finalIds.has(row.row_id));
       this.updateVotes(tr, row, view, isProtected, index + 1);
+      this.updateModel(tr, row, view);
       // Only move a row when it is out of place: moving the <tr> holding the focused input blurs it.
       const expected = previous ? previous.nextSibling : this.tbody.firstChild;
       if (expected !== tr) this.tbody.insertBefore(tr, expected);
@@ -174,6 +175,12 @@ export class WorkerTableView {
         event.preventDefault();
         byKeyboard = false;
         save();
+      } else if (event.key === "Tab" && !event.shiftKey && editor.value === "" && editor.dataset.suggestion) {
+        // Accepting the model's suggestion is this worker's own fill of that value.
+        event.preventDefault();
+        editor.value = editor.dataset.suggestion;
+        this.drafts.set(draftKey(editor.dataset.rowId, column.name), editor.value);
+        save();
       } else if (event.key === "Escape") {
         event.preventDefault();
         const k = draftKey(editor.dataset.rowId, column.name);
@@ -206,6 +213,40 @@ export class WorkerTableView {
       return el("span", { class: "choice" }, editor, confirm);
     }
     return editor;
+  }
+
+  /**
+   * A model in the loop: its verdict on a complete row ("the model said negative"), and its
+   * suggestions as ghost text in empty cells (Tab accepts one: a normal fill by this worker).
+   * Model output is shown as text only.
+   */
+  updateModel(tr, row, view) {
+    this.columns.forEach((column, index) => {
+      const prediction = view.annotation("prediction", column.name, row.values);
+      let verdict = tr.querySelector(`.model-verdict[data-column="${CSS.escape(column.name)}"]`);
+      if (prediction && !verdict) {
+        // Under the cell the model predicted, so the verdict sits beside the crowd's value.
+        verdict = el("div", { class: "model-verdict", dataset: { column: column.name } });
+        tr.children[index + 1].append(verdict);
+      }
+      if (verdict && prediction) {
+        const percent = Math.round(prediction.confidence * 100);
+        verdict.textContent = `the model said ${formatValue(prediction.value)}`;
+        verdict.title = `the model's ${column.name}, ${percent}% sure`;
+        const fooled = Object.prototype.hasOwnProperty.call(row.values, column.name) && row.values[column.name] !== prediction.value;
+        verdict.classList.toggle("fooled", fooled);
+        verdict.dataset.fooled = String(fooled);
+      }
+      const editor = tr.querySelector(`.cell-editor[data-column="${CSS.escape(column.name)}"]`);
+      const suggestion = editor ? view.annotation("suggestion", column.name, row.values) : null;
+      if (editor && editor.tagName !== "SELECT") {
+        editor.placeholder = suggestion ? `${formatValue(suggestion.value)} (Tab to accept)` : `${column.name} (empty)`;
+        editor.dataset.suggestion = suggestion ? String(suggestion.value) : "";
+      } else if (editor && suggestion) {
+        editor.dataset.suggestion = String(suggestion.value);
+        editor.title = `suggested: ${formatValue(suggestion.value)} (Tab to accept)`;
+      }
+    });
   }
 
   updateVotes(tr, row, view, isProtected, number) {

@@ -123,6 +123,7 @@ function onSnapshot(snapshot) {
   state.confirmed = new Replica(state.columns.map((c) => c.name));
   state.confirmed.me = snapshot.worker_id ?? null;
   state.confirmed.load(snapshot.rows || [], snapshot.my_votes || [], snapshot.my_retracted || []);
+  for (const annotation of snapshot.annotations || []) state.confirmed.apply(annotation);
   state.seq.reset(snapshot.seq);
   if (snapshot.estimate) showEstimate(snapshot.estimate);
   if (snapshot.worker_id) $("who").textContent = `Worker ${snapshot.worker_id}`;
