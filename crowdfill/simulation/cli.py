@@ -52,6 +52,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     crowd.add_argument("--mix", default="0.5,0.35,0.15", help="fill,upvote,downvote weights (0.5,0.35,0.15)")
     crowd.add_argument("--think", type=float, default=20.0, help="mean think time in simulated seconds (20)")
+    crowd.add_argument(
+        "--spammers", type=float, default=0.0, help="share of the crowd that fills and votes at random (0)"
+    )
+    crowd.add_argument(
+        "--upvoters", type=float, default=0.0, help="share of the crowd that upvotes every complete row (0)"
+    )
+    crowd.add_argument(
+        "--ring", type=int, default=0, help="size of a colluding ring upvoting each other's wrong rows (0)"
+    )
+    crowd.add_argument(
+        "--sybils", type=int, default=0, help="ids of one sybil person sharing every judgement (0)"
+    )
     scoring = parser.add_argument_group("scoring and pay")
     scoring.add_argument(
         "--scoring",
@@ -111,6 +123,10 @@ def run_command(args: argparse.Namespace) -> int:
                 accuracy=_range(args.accuracy, "--accuracy"),
                 mix=_mix(args.mix),
                 think=args.think,
+                spammers=args.spammers,
+                upvoters=args.upvoters,
+                ring=args.ring,
+                sybils=args.sybils,
             ),
             scoring=Scoring(args.scoring, args.min_votes, args.up_weight, args.down_weight),
             template=args.template,

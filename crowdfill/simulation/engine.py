@@ -26,7 +26,8 @@ from crowdfill.model import (
     Scoring,
     Template,
 )
-from crowdfill.simulation.behaviour import Action, Behaviour, Kind
+from crowdfill.simulation.adversaries import behaviours
+from crowdfill.simulation.behaviour import Action, Kind
 from crowdfill.simulation.crowd import WorkerProfile
 from crowdfill.simulation.streams import stream
 from crowdfill.simulation.truth import Truth
@@ -125,9 +126,7 @@ class _Run:
         self.limits = limits
         self.progress = progress
         self.clock_rng = stream(seed, "clock")
-        self.behaviours = [
-            Behaviour(profile, truth, stream(seed, f"worker:{profile.worker}")) for profile in crowd
-        ]
+        self.behaviours = behaviours(crowd, truth, seed)
         self.counters: dict[str, int] = {}
         self.central = central(self.table, lambda: self._fresh_id("c"))
         self.log: list[LoggedOperation] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crowdfill.central_client import CentralClient
@@ -13,7 +13,14 @@ from crowdfill.simulation.crowd import CrowdSettings, WorkerProfile, make_crowd
 from crowdfill.simulation.engine import Limits, Progress, RunResult, run_in_process
 from crowdfill.simulation.figures import log_digest, work_figures
 from crowdfill.simulation.quality import measure
-from crowdfill.simulation.report import BaselineFigures, CrowdFillFigures, Report, WorkerLine, correlation
+from crowdfill.simulation.report import (
+    BaselineFigures,
+    CrowdFillFigures,
+    EqualSpend,
+    Report,
+    WorkerLine,
+    correlation,
+)
 from crowdfill.simulation.streams import stream
 from crowdfill.simulation.truth import Truth, build_template, generate_soccer_truth
 
@@ -23,7 +30,8 @@ class SimulationConfig:
     """Everything a run depends on; with the same config (and truth) a run is the same run.
 
     ``budget_cents`` defaults to what the microtask baseline would pay at most: every answer it could
-    ask for (one per key to name, k per other cell) at ``answer_cents`` each.
+    ask for (one to name a key and k - 1 to check each named key cell, k per other cell) at
+    ``answer_cents`` each.
     """
 
     seed: int = 0
@@ -76,7 +84,8 @@ def default_budget(config: SimulationConfig, truth: Truth, template: Template) -
         given = {name for name, _ in wanted}
         fixed = schema.key_of(wanted) is not None
         named = given | set(schema.key)
-        answers += (0 if fixed else 1) + config.baseline_k * (len(schema.columns) - len(named))
+        naming = 0 if fixed else 1 + (config.baseline_k - 1) * len(set(schema.key) - given)
+        answers += naming + config.baseline_k * (len(schema.columns) - len(named))
     return answers * config.answer_cents
 
 
@@ -168,12 +177,14 @@ def conclude(
                 crowdfill_cents=payments.get(profile.worker, 0),
                 baseline_answers=answers,
                 baseline_cents=answers * config.answer_cents,
+                kind=profile.kind,
             )
         )
     report = Report(
         settings={**describe(config, truth, template, budget_cents), **(mode or {})},
         crowdfill=crowdfill,
         baseline=base,
+        equal_spend=equal_spend(config, truth, template, budget_cents, crowdfill, base),
         workers=tuple(lines),
         pay_accuracy_correlation=correlation(
             [line.accuracy for line in lines], [float(line.crowdfill_cents) for line in lines]
@@ -181,6 +192,32 @@ def conclude(
         log_digest=log_digest(run.log),
     )
     return Simulation(truth, template, crowd, run, baseline, report)
+
+
+def equal_spend(
+    config: SimulationConfig,
+    truth: Truth,
+    template: Template,
+    budget_cents: int,
+    crowdfill: CrowdFillFigures,
+    base: BaselineFigures,
+) -> EqualSpend:
+    """The two designs side by side at the same budget, each at what it paid (see ``EqualSpend``)."""
+    correct, base_correct = crowdfill.quality.correct_rows, base.quality.correct_rows
+    mine = _per_row(crowdfill.paid_cents, correct)
+    theirs = _per_row(base.paid_cents, base_correct)
+    return EqualSpend(
+        budget_cents=budget_cents,
+        baseline_max_cents=default_budget(replace(config, budget_cents=None), truth, template),
+        crowdfill_paid_cents=crowdfill.paid_cents,
+        baseline_paid_cents=base.paid_cents,
+        crowdfill_cents_per_correct_row=mine,
+        committed_cents_per_correct_row=_per_row(budget_cents, correct),
+        baseline_cents_per_correct_row=theirs,
+        cost_ratio=round(mine / theirs, 4) if mine is not None and theirs else None,
+        crowdfill_actions_per_correct_row=_per_row(crowdfill.worker_actions, correct),
+        baseline_answers_per_correct_row=_per_row(base.answers, base_correct),
+    )
 
 
 def describe(config: SimulationConfig, truth: Truth, template: Template, budget_cents: int) -> dict[str, Any]:
@@ -198,6 +235,10 @@ def describe(config: SimulationConfig, truth: Truth, template: Template, budget_
         "accuracy": list(crowd.accuracy),
         "mix": list(crowd.mix),
         "think_seconds": crowd.think,
+        "spammers": crowd.spammers,
+        "upvoters": crowd.upvoters,
+        "ring": crowd.ring,
+        "sybils": crowd.sybils,
         "scoring": config.scoring.describe(),
         "budget_cents": budget_cents,
         "growth": config.growth,

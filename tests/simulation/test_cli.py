@@ -40,6 +40,7 @@ def test_simulate_prints_the_side_by_side_report_and_writes_json_and_the_log(
         "settings",
         "crowdfill",
         "baseline",
+        "equal_spend",
         "workers",
         "pay_accuracy_correlation",
         "log_digest",

@@ -138,3 +138,29 @@ def test_a_crowd_that_cannot_finish_stalls_instead_of_running_forever() -> None:
     simulation = _run(0, crowd=lonely, scoring=Scoring("threshold", min_votes=3))
     assert simulation.run.end == "stalled"
     assert simulation.report.crowdfill.quality.recall < 1.0
+
+
+def test_equal_spend_compares_what_each_design_paid_at_the_same_budget() -> None:
+    report = _run(3, crowd=EIGHTY).report
+    spend, cf, base = report.equal_spend, report.crowdfill, report.baseline
+    assert spend.budget_cents == spend.baseline_max_cents == report.settings["budget_cents"]
+    assert spend.crowdfill_paid_cents == cf.paid_cents
+    assert spend.baseline_paid_cents == base.answers * base.answer_cents
+    mine = spend.crowdfill_paid_cents / cf.quality.correct_rows
+    theirs = spend.baseline_paid_cents / base.quality.correct_rows
+    assert spend.cost_ratio == pytest.approx(mine / theirs, abs=1e-3)
+    assert spend.committed_cents_per_correct_row == pytest.approx(
+        spend.budget_cents / cf.quality.correct_rows, abs=0.01
+    )
+    assert spend.crowdfill_actions_per_correct_row == pytest.approx(
+        cf.worker_actions / cf.quality.correct_rows, abs=0.01
+    )
+
+
+def test_spammers_and_a_ring_lower_the_precision_of_todays_scoring() -> None:
+    honest = [_run(seed, crowd=EIGHTY).report.crowdfill.quality.precision or 0.0 for seed in range(4)]
+    hostile = CrowdSettings(accuracy=(0.8, 0.8), spammers=0.3, ring=3)
+    attacked = [_run(seed, crowd=hostile).report for seed in range(4)]
+    assert statistics.fmean(r.crowdfill.quality.precision or 0.0 for r in attacked) < statistics.fmean(honest)
+    kinds = {line.kind for report in attacked for line in report.workers}
+    assert kinds == {"honest", "spammer", "ring"}
