@@ -1,0 +1,18 @@
+"""Worker quality (DESIGN §7): pure, deterministic estimates of how reliable each voter is.
+
+``reputation``: a Beta posterior per worker from their votes judged against gold rows (certain) and
+the table's outcome (the final table), and the scoring weight that estimate earns. Depends only on
+the model; no I/O, no clock, no randomness.
+"""
+
+from __future__ import annotations
+
+from crowdfill.quality.reputation import (
+    Estimate,
+    Outcome,
+    ReputationSettings,
+    estimate_workers,
+    weight_of,
+)
+
+__all__ = ["Estimate", "Outcome", "ReputationSettings", "estimate_workers", "weight_of"]

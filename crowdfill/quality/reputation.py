@@ -1,0 +1,156 @@
+"""A worker's reliability as a Beta posterior over "this worker's vote is right".
+
+Each vote record is judged against what is known:
+
+- **gold** value sets carry a known verdict (true: the row is right; false: it is wrong). A vote
+  judged by gold is certain evidence and weighs ``gold_weight``.
+- the **outcome** of the table: the final table's rows are taken for true, and a complete value set
+  whose key has a final row with other values is taken for false. Judging by the outcome is only as
+  good as the table, so it weighs ``outcome_weight``.
+
+An upvote on V agrees when V is true and disagrees when V is false. A downvote on p agrees when p
+is false (gold), or when p has a complete key whose true row does not contain p; it disagrees when
+p is part of a true value set. Votes nothing judges are not evidence.
+
+The estimate is the posterior mean (prior + agreements) / (prior + prior + all evidence): it
+depends only on the set of vote records, gold and the outcome, never on their order, and an
+agreeing vote never lowers it, a disagreeing vote never raises it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from crowdfill.model import Schema, Values
+
+
+@dataclass(frozen=True)
+class ReputationSettings:
+    """The prior Beta(prior_right, prior_wrong) (mean 0.8 by default: newcomers count), evidence
+    weights, the quarantine ``floor`` (an estimate below it earns weight 0) and the largest weight."""
+
+    prior_right: float = 4.0
+    prior_wrong: float = 1.0
+    gold_weight: float = 2.0
+    outcome_weight: float = 1.0
+    floor: float = 0.6
+    max_weight: float = 2.0
+
+    def __post_init__(self) -> None:
+        for name in ("prior_right", "prior_wrong", "gold_weight", "outcome_weight", "max_weight"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        if self.prior_right <= self.prior_wrong:
+            raise ValueError("the prior must favour being right (prior_right > prior_wrong): newcomers count")
+        if not 0.0 <= self.floor < 1.0:
+            raise ValueError(f"the quarantine floor is a probability below 1, got {self.floor!r}")
+
+    @property
+    def prior_mean(self) -> float:
+        return self.prior_right / (self.prior_right + self.prior_wrong)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the table has decided: its final rows' values, and gold value sets with their verdicts."""
+
+    final: frozenset[Values] = frozenset()
+    gold: Mapping[Values, bool] | None = None
+
+    def verdict(self, schema: Schema, kind: str, values: Values) -> tuple[bool, bool] | None:
+        """(agrees, by gold) for a vote of ``kind`` on ``values``, or None when nothing judges it."""
+        gold = self.gold or {}
+        if kind == "up":
+            if values in gold:
+                return gold[values], True
+            if values in self.final:
+                return True, False
+            rival = self._final_for_key(schema, values)
+            if rival is not None and schema.is_complete(values):
+                return False, False
+            return None
+        for truth, right in gold.items():
+            if values == truth and not right:
+                return True, True
+            if right and values <= truth:
+                return False, True
+        if any(values <= row for row in self.final):
+            return False, False
+        rival = self._final_for_key(schema, values)
+        if rival is not None:
+            return True, False
+        return None
+
+    def _final_for_key(self, schema: Schema, values: Values) -> Values | None:
+        key = schema.key_of(values)
+        if key is None:
+            return None
+        for row in self.final:
+            if schema.key_of(row) == key:
+                return row
+        return None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A worker's posterior: ``estimate`` (mean), ``right`` / ``wrong`` evidence weight beyond the
+    prior, ``evidence`` (how many votes were judged, ``gold_votes`` of them by gold)."""
+
+    worker: str
+    estimate: float
+    right: float
+    wrong: float
+    evidence: int
+    gold_votes: int
+
+
+def estimate_workers(
+    schema: Schema,
+    votes: Iterable[tuple[str, str, Values]],
+    outcome: Outcome,
+    settings: ReputationSettings = ReputationSettings(),
+) -> dict[str, Estimate]:
+    """Every voter's estimate from their vote records ``(worker, "up" | "down", values)``."""
+    right: dict[str, float] = {}
+    wrong: dict[str, float] = {}
+    evidence: dict[str, int] = {}
+    gold_votes: dict[str, int] = {}
+    for worker, kind, values in set(votes):
+        right.setdefault(worker, 0.0)
+        wrong.setdefault(worker, 0.0)
+        evidence.setdefault(worker, 0)
+        gold_votes.setdefault(worker, 0)
+        judged = outcome.verdict(schema, kind, values)
+        if judged is None:
+            continue
+        agrees, by_gold = judged
+        weight = settings.gold_weight if by_gold else settings.outcome_weight
+        if agrees:
+            right[worker] += weight
+        else:
+            wrong[worker] += weight
+        evidence[worker] += 1
+        gold_votes[worker] += by_gold
+    estimates = {}
+    for worker in sorted(right):
+        a = settings.prior_right + right[worker]
+        b = settings.prior_wrong + wrong[worker]
+        estimates[worker] = Estimate(
+            worker, a / (a + b), right[worker], wrong[worker], evidence[worker], gold_votes[worker]
+        )
+    return estimates
+
+
+def weight_of(estimate: float, settings: ReputationSettings = ReputationSettings()) -> float:
+    """The scoring weight an estimate earns: its log-odds relative to the prior's (a newcomer weighs
+    1), capped at ``max_weight``; 0 below the quarantine floor or at even odds and worse."""
+    if estimate < settings.floor or estimate <= 0.5:
+        return 0.0
+    if estimate >= 1.0:
+        return settings.max_weight
+    prior = settings.prior_mean
+    relative = math.log(estimate / (1.0 - estimate)) / math.log(prior / (1.0 - prior))
+    return min(settings.max_weight, relative)
