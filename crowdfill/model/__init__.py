@@ -33,7 +33,16 @@ from crowdfill.model.events import (
     RowReplaced,
     VoteRecorded,
 )
-from crowdfill.model.operations import CENTRAL_CLIENT, Downvote, Fill, Insert, Operation, Upvote
+from crowdfill.model.operations import (
+    CENTRAL_CLIENT,
+    Downvote,
+    Fill,
+    Insert,
+    Operation,
+    Reweigh,
+    Sequenced,
+    Upvote,
+)
 from crowdfill.model.row import Row
 from crowdfill.model.schema import Column, ColumnType, Schema
 from crowdfill.model.scoring import Scoring
@@ -66,11 +75,13 @@ __all__ = [
     "MalformedMessage",
     "Operation",
     "OutsideDomain",
+    "Reweigh",
     "Row",
     "RowInserted",
     "RowReplaced",
     "Schema",
     "Scoring",
+    "Sequenced",
     "Status",
     "TableClosed",
     "Template",

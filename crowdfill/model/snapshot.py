@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crowdfill.model.codec import reweigh_from_wire, reweigh_to_wire
 from crowdfill.model.errors import CrowdFillError, MalformedMessage
 from crowdfill.model.operations import Downvote, Insert, Upvote
 from crowdfill.model.schema import Schema
@@ -33,6 +34,7 @@ def snapshot(table: CandidateTable) -> dict[str, Any]:
             {"worker": worker, "kind": kind, "values": values_to_dict(values)}
             for worker, kind, values in table.vote_records()
         ],
+        "weights": [reweigh_to_wire(op) for op in table.reweighs()],
     }
 
 
@@ -58,6 +60,9 @@ def restore(schema: Schema, scoring: Scoring, template: Template, state: dict[st
             raise MalformedMessage(f"snapshot: a vote needs a worker and kind 'up' or 'down', got {vote!r}")
         op = Upvote if kind == "up" else Downvote
         table.integrate(op(worker, "", _values(schema, vote)))
+    # Snapshots from before reweighs existed have no weights: every worker weighs 1.
+    for reweigh in _list(state, "weights") if "weights" in state else []:
+        table.integrate(reweigh_from_wire(reweigh))
     if state.get("closed") is True:
         table.close()
     return table
