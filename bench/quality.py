@@ -50,7 +50,12 @@ class Figures:
 
 def scorings() -> dict[str, Scoring]:
     """Today's default first, then the families worth comparing against it."""
-    return {"threshold (today)": Scoring(), "threshold, min_votes 3": Scoring("threshold", 3)}
+    return {
+        "threshold (today)": Scoring(),
+        "threshold, min_votes 3": Scoring("threshold", 3),
+        "reputation": Scoring("reputation"),
+        "reputation, min_votes 3": Scoring("reputation", 3),
+    }
 
 
 def measure(scoring: Scoring, crowd: CrowdSettings, seeds: range) -> Figures:

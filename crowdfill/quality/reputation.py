@@ -29,14 +29,17 @@ from crowdfill.model import Schema, Values
 @dataclass(frozen=True)
 class ReputationSettings:
     """The prior Beta(prior_right, prior_wrong) (mean 0.8 by default: newcomers count), evidence
-    weights, the quarantine ``floor`` (an estimate below it earns weight 0) and the largest weight."""
+    weights, the quarantine ``floor`` (an estimate below it earns weight 0), the ``reference``
+    estimate that weighs 1 and the largest weight. A newcomer weighs 1 when the prior's mean is the
+    reference; a prior below it makes newcomers earn their full weight by agreeing first."""
 
     prior_right: float = 4.0
     prior_wrong: float = 1.0
     gold_weight: float = 2.0
     outcome_weight: float = 1.0
     floor: float = 0.6
-    max_weight: float = 2.0
+    reference: float = 0.8
+    max_weight: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("prior_right", "prior_wrong", "gold_weight", "outcome_weight", "max_weight"):
@@ -45,12 +48,17 @@ class ReputationSettings:
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
         if self.prior_right <= self.prior_wrong:
             raise ValueError("the prior must favour being right (prior_right > prior_wrong): newcomers count")
+        if not 0.5 < self.reference < 1.0:
+            raise ValueError(f"the reference estimate is a probability in (0.5, 1), got {self.reference!r}")
         if not 0.0 <= self.floor < 1.0:
             raise ValueError(f"the quarantine floor is a probability below 1, got {self.floor!r}")
 
     @property
     def prior_mean(self) -> float:
         return self.prior_right / (self.prior_right + self.prior_wrong)
+
+
+DEFAULT_SETTINGS = ReputationSettings()
 
 
 @dataclass(frozen=True)
@@ -111,7 +119,7 @@ def estimate_workers(
     schema: Schema,
     votes: Iterable[tuple[str, str, Values]],
     outcome: Outcome,
-    settings: ReputationSettings = ReputationSettings(),
+    settings: ReputationSettings = DEFAULT_SETTINGS,
 ) -> dict[str, Estimate]:
     """Every voter's estimate from their vote records ``(worker, "up" | "down", values)``."""
     right: dict[str, float] = {}
@@ -144,13 +152,13 @@ def estimate_workers(
     return estimates
 
 
-def weight_of(estimate: float, settings: ReputationSettings = ReputationSettings()) -> float:
-    """The scoring weight an estimate earns: its log-odds relative to the prior's (a newcomer weighs
+def weight_of(estimate: float, settings: ReputationSettings = DEFAULT_SETTINGS) -> float:
+    """The scoring weight an estimate earns: its log-odds relative to the reference's (which weighs
     1), capped at ``max_weight``; 0 below the quarantine floor or at even odds and worse."""
     if estimate < settings.floor or estimate <= 0.5:
         return 0.0
     if estimate >= 1.0:
         return settings.max_weight
-    prior = settings.prior_mean
-    relative = math.log(estimate / (1.0 - estimate)) / math.log(prior / (1.0 - prior))
+    reference = settings.reference
+    relative = math.log(estimate / (1.0 - estimate)) / math.log(reference / (1.0 - reference))
     return min(settings.max_weight, relative)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crowdfill.model import CrowdFillError, Scoring
-from crowdfill.model.codec import operation_to_wire
+from crowdfill.model.codec import sequenced_to_wire
 from crowdfill.simulation.crowd import CrowdSettings
 from crowdfill.simulation.engine import Limits
 from crowdfill.simulation.report import render
@@ -68,7 +68,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     scoring.add_argument(
         "--scoring",
         default="threshold",
-        choices=["threshold", "difference", "majority", "weighted"],
+        choices=["threshold", "difference", "majority", "weighted", "reputation"],
         help="scoring family (threshold: u-d, positive once u >= min votes, negative once d >= min votes)",
     )
     scoring.add_argument("--min-votes", type=int, default=2, help="votes before a row scores (2)")
@@ -168,7 +168,7 @@ def _write_files(args: argparse.Namespace, result: Simulation) -> None:
         with args.log.open("w", encoding="utf-8") as handle:
             for entry in result.run.log:
                 record: dict[str, Any] = {"seq": entry.seq, "at": round(entry.at, 3)}
-                record.update(operation_to_wire(entry.operation))
+                record.update(sequenced_to_wire(entry.operation))
                 handle.write(json.dumps(record) + "\n")
 
 

@@ -23,9 +23,11 @@ from crowdfill.model import (
     Event,
     Insert,
     Operation,
+    Reweigh,
     Scoring,
     Template,
 )
+from crowdfill.quality import due_reweighs
 from crowdfill.simulation.adversaries import behaviours
 from crowdfill.simulation.behaviour import Action, Kind
 from crowdfill.simulation.crowd import WorkerProfile
@@ -65,11 +67,12 @@ class Limits:
 
 @dataclass(frozen=True)
 class LoggedOperation:
-    """An accepted operation in sequence order, in canonical (validated) form."""
+    """An accepted operation in sequence order, in canonical (validated) form; under ``reputation``
+    scoring the log also holds the reweighs the server's estimator sequenced."""
 
     seq: int
     at: float
-    operation: Operation
+    operation: Operation | Reweigh
 
 
 @dataclass(frozen=True)
@@ -215,8 +218,23 @@ class _Run:
         seq = self._record(canonical)
         self.attempts.append(Attempt(self.now, op.worker, action.kind, correct, True, None, stale, seq))
         self._central_inserts(self.central.observe(self.table.integrate(canonical)))
+        if self.table.scoring.family == "reputation":
+            self._reweigh()
 
-    def _record(self, operation: Operation) -> int:
+    def _reweigh(self) -> None:
+        """What the server does after each operation under ``reputation`` scoring: sequence the
+        reweighs the estimates call for, and let the central client see their rescoring."""
+        for _ in range(10):  # a reweigh can change the final table and so the estimates; settle
+            due = due_reweighs(self.table)
+            if not due:
+                return
+            events: list[Event] = []
+            for reweigh in due:
+                self._record(reweigh)
+                events.extend(self.table.integrate(reweigh))
+            self._central_inserts(self.central.observe(events))
+
+    def _record(self, operation: Operation | Reweigh) -> int:
         seq = len(self.log) + 1
         self.log.append(LoggedOperation(seq, self.now, operation))
         self.version += 1

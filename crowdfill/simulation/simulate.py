@@ -7,7 +7,7 @@ from typing import Any
 
 from crowdfill.central_client import CentralClient
 from crowdfill.compensation import CompensationSettings, settle
-from crowdfill.model import Scoring, Template
+from crowdfill.model import Reweigh, Scoring, Template
 from crowdfill.simulation.baseline import BaselineResult, run_microtask_baseline
 from crowdfill.simulation.crowd import CrowdSettings, WorkerProfile, make_crowd
 from crowdfill.simulation.engine import Limits, Progress, RunResult, run_in_process
@@ -99,7 +99,7 @@ def simulate(
     budget = default_budget(config, truth, template)
     settlement = settle(
         run.table,
-        [entry.operation for entry in run.log],
+        [entry.operation for entry in run.log if not isinstance(entry.operation, Reweigh)],
         CompensationSettings(budget, growth=config.growth, vote_share=config.vote_share),
     )
     return conclude(

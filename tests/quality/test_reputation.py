@@ -115,7 +115,8 @@ def test_a_voter_right_half_the_time_falls_below_the_floor_and_a_careful_one_ris
             records.append(("random", right if (k + v) % 2 else wrong, _row(k, v)))
     estimates = estimate_workers(SCHEMA, records, Outcome(final=frozenset(_row(k, 0) for k in range(10))))
     assert weight_of(estimates["random"].estimate) == 0.0
-    assert weight_of(estimates["careful"].estimate) > 1.0
+    assert weight_of(estimates["careful"].estimate) == SETTINGS.max_weight
+    assert weight_of(estimates["careful"].estimate, ReputationSettings(max_weight=3.0)) > 1.0
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import statistics
 
 import pytest
 
-from crowdfill.model import CandidateTable, Insert, Scoring
+from crowdfill.model import CandidateTable, Insert, Reweigh, Scoring
 from crowdfill.simulation.crowd import CrowdSettings
 from crowdfill.simulation.engine import Limits
 from crowdfill.simulation.simulate import Simulation, SimulationConfig, simulate
@@ -89,6 +89,7 @@ def test_every_logged_operation_is_one_the_model_accepts_when_replayed_in_order(
     simulation = _run(11, crowd=EIGHTY)
     replica = CandidateTable(simulation.truth.schema, Scoring(), simulation.template)
     for entry in simulation.run.log:
+        assert not isinstance(entry.operation, Reweigh)  # threshold scoring: no reweighs
         replica.apply(entry.operation)
     assert replica.fingerprint() == simulation.run.table.fingerprint()
     assert [entry.seq for entry in simulation.run.log] == list(range(1, len(simulation.run.log) + 1))
@@ -164,3 +165,17 @@ def test_spammers_and_a_ring_lower_the_precision_of_todays_scoring() -> None:
     assert statistics.fmean(r.crowdfill.quality.precision or 0.0 for r in attacked) < statistics.fmean(honest)
     kinds = {line.kind for report in attacked for line in report.workers}
     assert kinds == {"honest", "spammer", "ring"}
+
+
+def test_under_reputation_scoring_the_log_holds_the_reweighs_and_replays_to_the_same_table() -> None:
+    hostile = CrowdSettings(accuracy=(0.8, 0.8), spammers=0.2, ring=3)
+    simulation = _run(1, crowd=hostile, scoring=Scoring("reputation"))
+    reweighs = [entry.operation for entry in simulation.run.log if isinstance(entry.operation, Reweigh)]
+    assert reweighs
+    assert simulation.report.crowdfill.operations["reweigh"] == len(reweighs)
+    spammers = {line.worker for line in simulation.report.workers if line.kind == "spammer"}
+    assert spammers & {op.worker for op in reweighs if op.weight == 0.0}
+    replica = CandidateTable(simulation.truth.schema, Scoring("reputation"), simulation.template)
+    for entry in reversed(simulation.run.log):  # any order: the highest version of each reweigh wins
+        replica.integrate(entry.operation)
+    assert replica.fingerprint() == simulation.run.table.fingerprint()
