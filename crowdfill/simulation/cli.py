@@ -72,6 +72,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="scoring family (threshold: u-d, positive once u >= min votes, negative once d >= min votes)",
     )
     scoring.add_argument("--min-votes", type=int, default=2, help="votes before a row scores (2)")
+    scoring.add_argument(
+        "--gold", type=int, default=0, help="gold rows mixed into the table to judge voters (0; in-process)"
+    )
     scoring.add_argument("--up-weight", type=float, default=1.0, help="weighted scoring: weight of u (1)")
     scoring.add_argument("--down-weight", type=float, default=1.0, help="weighted scoring: weight of d (1)")
     scoring.add_argument(
@@ -137,11 +140,14 @@ def run_command(args: argparse.Namespace) -> int:
             baseline_k=args.k,
             answer_cents=args.answer_cents,
             limits=Limits(args.max_steps, args.max_seconds),
+            gold=args.gold,
         )
         truth = _truth(args)
         with _ProgressBar(enabled=not args.no_progress) as bar:
             if args.server is None:
                 result = simulate(config, truth, bar)
+            elif args.gold:
+                raise ValueError("--gold works in-process only (the server does not take gold rows yet)")
             else:
                 from crowdfill.simulation.socket_mode import SocketSettings, simulate_over_sockets
 

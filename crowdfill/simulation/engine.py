@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import heapq
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -26,6 +26,7 @@ from crowdfill.model import (
     Reweigh,
     Scoring,
     Template,
+    Values,
 )
 from crowdfill.quality import due_reweighs
 from crowdfill.simulation.adversaries import behaviours
@@ -108,8 +109,9 @@ def run_in_process(
     central: CentralFactory,
     limits: Limits = Limits(),
     progress: Progress | None = None,
+    gold: Mapping[Values, bool] | None = None,
 ) -> RunResult:
-    return _Run(truth, scoring, template, crowd, seed, central, limits, progress).run()
+    return _Run(truth, scoring, template, crowd, seed, central, limits, progress, gold or {}).run()
 
 
 class _Run:
@@ -123,8 +125,10 @@ class _Run:
         central: CentralFactory,
         limits: Limits,
         progress: Progress | None,
+        gold: Mapping[Values, bool],
     ) -> None:
         self.table = CandidateTable(truth.schema, scoring, template)
+        self.gold = dict(gold)
         self.crowd = crowd
         self.limits = limits
         self.progress = progress
@@ -145,6 +149,11 @@ class _Run:
     def run(self) -> RunResult:
         started = time.perf_counter()
         self._central_inserts(self.central.start())
+        # Gold rows enter as the server would add them: ordinary rows, ids like any central row's.
+        for values in self.gold:
+            insert = self.table.validate(Insert(self._fresh_id("c"), values))
+            self._record(insert)
+            self._central_inserts(self.central.observe(self.table.integrate(insert)))
         queue: list[tuple[float, int, int]] = []
         pending: list[Action | None] = [None] * len(self.crowd)
         idle_at: list[int | None] = [None] * len(self.crowd)
@@ -225,7 +234,7 @@ class _Run:
         """What the server does after each operation under ``reputation`` scoring: sequence the
         reweighs the estimates call for, and let the central client see their rescoring."""
         for _ in range(10):  # a reweigh can change the final table and so the estimates; settle
-            due = due_reweighs(self.table)
+            due = due_reweighs(self.table, self.gold)
             if not due:
                 return
             events: list[Event] = []

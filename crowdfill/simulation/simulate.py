@@ -7,11 +7,12 @@ from typing import Any
 
 from crowdfill.central_client import CentralClient
 from crowdfill.compensation import CompensationSettings, settle
-from crowdfill.model import Reweigh, Scoring, Template
+from crowdfill.model import Reweigh, Scoring, Template, Values
 from crowdfill.simulation.baseline import BaselineResult, run_microtask_baseline
 from crowdfill.simulation.crowd import CrowdSettings, WorkerProfile, make_crowd
 from crowdfill.simulation.engine import Limits, Progress, RunResult, run_in_process
 from crowdfill.simulation.figures import log_digest, work_figures
+from crowdfill.simulation.gold import make_gold
 from crowdfill.simulation.quality import measure
 from crowdfill.simulation.report import (
     BaselineFigures,
@@ -45,6 +46,7 @@ class SimulationConfig:
     baseline_k: int = 3
     answer_cents: int = 5
     limits: Limits = field(default_factory=Limits)
+    gold: int = 0
 
     def __post_init__(self) -> None:
         if self.baseline_k < 1:
@@ -93,8 +95,9 @@ def simulate(
     config: SimulationConfig, truth: Truth | None = None, progress: Progress | None = None
 ) -> Simulation:
     truth, template, crowd = prepare(config, truth)
+    gold = make_gold(truth, template, config.gold, stream(config.seed, "gold"))
     run = run_in_process(
-        truth, config.scoring, template, crowd, config.seed, CentralClient, config.limits, progress
+        truth, config.scoring, template, crowd, config.seed, CentralClient, config.limits, progress, gold
     )
     budget = default_budget(config, truth, template)
     settlement = settle(
@@ -112,6 +115,7 @@ def simulate(
         settlement.paid_cents,
         settlement.unpaid_cents,
         budget,
+        gold=frozenset(gold),
     )
 
 
@@ -126,13 +130,17 @@ def conclude(
     unpaid_cents: int,
     budget_cents: int,
     mode: dict[str, Any] | None = None,
+    gold: frozenset[Values] = frozenset(),
 ) -> Simulation:
     """A finished run (in-process or over sockets) with the microtask baseline beside it, reported."""
     baseline = run_microtask_baseline(
         truth, template, crowd, config.baseline_k, stream(config.seed, "baseline")
     )
     work = work_figures(run.table, run.log, run.attempts)
-    quality = measure([row.values for row in run.table.final_table()], truth, template)
+    # Gold rows are the requester's own: never part of the collected table.
+    quality = measure(
+        [row.values for row in run.table.final_table() if row.values not in gold], truth, template
+    )
     crowdfill = CrowdFillFigures(
         quality=quality,
         end=run.end,
@@ -247,6 +255,7 @@ def describe(config: SimulationConfig, truth: Truth, template: Template, budget_
         "answer_cents": config.answer_cents,
         "max_steps": config.limits.max_steps,
         "max_seconds": config.limits.max_seconds,
+        "gold_rows": config.gold,
     }
 
 

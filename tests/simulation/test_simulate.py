@@ -9,7 +9,9 @@ import pytest
 from crowdfill.model import CandidateTable, Insert, Reweigh, Scoring
 from crowdfill.simulation.crowd import CrowdSettings
 from crowdfill.simulation.engine import Limits
+from crowdfill.simulation.gold import make_gold
 from crowdfill.simulation.simulate import Simulation, SimulationConfig, simulate
+from crowdfill.simulation.streams import stream
 
 PERFECT = CrowdSettings(accuracy=(1.0, 1.0))
 EIGHTY = CrowdSettings(accuracy=(0.8, 0.8))
@@ -179,3 +181,18 @@ def test_under_reputation_scoring_the_log_holds_the_reweighs_and_replays_to_the_
     for entry in reversed(simulation.run.log):  # any order: the highest version of each reweigh wins
         replica.integrate(entry.operation)
     assert replica.fingerprint() == simulation.run.table.fingerprint()
+
+
+def test_gold_rows_are_inserted_judge_the_voters_and_stay_out_of_the_measured_table() -> None:
+    hostile = CrowdSettings(accuracy=(0.8, 0.8), spammers=0.2)
+    simulation = _run(2, crowd=hostile, scoring=Scoring("reputation"))
+    config = SimulationConfig(seed=2, crowd=hostile, scoring=Scoring("reputation"), gold=6)
+    with_gold = simulate(config)
+    inserted = {entry.operation.values for entry in with_gold.run.log if isinstance(entry.operation, Insert)}
+    gold = make_gold(with_gold.truth, with_gold.template, 6, stream(2, "gold"))
+    assert set(gold) <= inserted
+    assert sorted(gold.values()) == [False] * 3 + [True] * 3
+    measured = with_gold.report.crowdfill.quality.rows
+    assert measured == len([r for r in with_gold.run.table.final_table() if r.values not in gold])
+    assert with_gold.report.settings["gold_rows"] == 6
+    assert with_gold.report.crowdfill.operations != simulation.report.crowdfill.operations
