@@ -14,6 +14,10 @@ paid (CrowdFill: the settlement's paid amount), pooled over seeds (total paid / 
 ``actions_per_correct_row``: CrowdFill worker actions per correct final row, pooled, beside the
 baseline's answers per correct row.
 
+Scorings: today's default (threshold, min_votes 2), threshold with min_votes 3, and ``reputation``
+(votes weighted by the estimator of ``crowdfill.quality``, the simulator sequencing the reweighs as
+the server would) with min_votes 2 and 3, the last also with 6 gold rows (``--gold``).
+
 Usage: ``python bench/quality.py [--quick] [--seeds N]``. The last line printed is one JSON object:
 each figure maps a scoring's name to its value (today's default first).
 """
@@ -48,21 +52,22 @@ class Figures:
     runs: int
 
 
-def scorings() -> dict[str, Scoring]:
-    """Today's default first, then the families worth comparing against it."""
+def scorings() -> dict[str, tuple[Scoring, int]]:
+    """Today's default first, then the scorings worth comparing against it (with gold rows to mix in)."""
     return {
-        "threshold (today)": Scoring(),
-        "threshold, min_votes 3": Scoring("threshold", 3),
-        "reputation": Scoring("reputation"),
-        "reputation, min_votes 3": Scoring("reputation", 3),
+        "threshold (today)": (Scoring(), 0),
+        "threshold, min_votes 3": (Scoring("threshold", 3), 0),
+        "reputation": (Scoring("reputation"), 0),
+        "reputation, min_votes 3": (Scoring("reputation", 3), 0),
+        "reputation, min_votes 3, 6 gold": (Scoring("reputation", 3), 6),
     }
 
 
-def measure(scoring: Scoring, crowd: CrowdSettings, seeds: range) -> Figures:
+def measure(scoring: Scoring, crowd: CrowdSettings, seeds: range, gold: int = 0) -> Figures:
     precision, recall, base_precision = [], [], []
     paid = correct = base_paid = base_correct = actions = answers = committed = satisfied = 0
     for seed in seeds:
-        report = simulate(SimulationConfig(seed=seed, crowd=crowd, scoring=scoring)).report
+        report = simulate(SimulationConfig(seed=seed, crowd=crowd, scoring=scoring, gold=gold)).report
         cf, base, spend = report.crowdfill, report.baseline, report.equal_spend
         precision.append(cf.quality.precision or 0.0)
         recall.append(cf.quality.recall)
@@ -103,15 +108,15 @@ def main() -> None:
     seeds = range(3 if args.quick else args.seeds)
     results: dict[str, dict[str, Figures]] = {}
     print(
-        f"{'scoring':<28} {'scenario':<12} {'precision':>9} {'recall':>6} {'cost ratio':>10} "
+        f"{'scoring':<32} {'scenario':<12} {'precision':>9} {'recall':>6} {'cost ratio':>10} "
         f"{'committed':>9} {'actions/row':>11} {'answers/row':>11} {'microtask prec.':>15} satisfied"
     )
-    for name, scoring in scorings().items():
+    for name, (scoring, gold) in scorings().items():
         for scenario, crowd in SCENARIOS.items():
-            figures = measure(scoring, crowd, seeds)
+            figures = measure(scoring, crowd, seeds, gold)
             results.setdefault(name, {})[scenario] = figures
             print(
-                f"{name:<28} {scenario:<12} {figures.precision:>9.3f} {figures.recall:>6.2f} "
+                f"{name:<32} {scenario:<12} {figures.precision:>9.3f} {figures.recall:>6.2f} "
                 f"{_show(figures.cost_ratio):>10} {_show(figures.committed_cost_ratio):>9} "
                 f"{_show(figures.actions_per_correct_row):>11} "
                 f"{_show(figures.baseline_answers_per_correct_row):>11} "

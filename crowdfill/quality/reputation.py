@@ -70,35 +70,44 @@ class Outcome:
 
     def verdict(self, schema: Schema, kind: str, values: Values) -> tuple[bool, bool] | None:
         """(agrees, by gold) for a vote of ``kind`` on ``values``, or None when nothing judges it."""
-        gold = self.gold or {}
+        return _Judge(schema, self).verdict(kind, values)
+
+
+class _Judge:
+    """An outcome indexed for judging many votes: final rows by key, true gold sets by item."""
+
+    def __init__(self, schema: Schema, outcome: Outcome) -> None:
+        self.schema = schema
+        self.final = outcome.final
+        self.gold = dict(outcome.gold or {})
+        self.final_by_key = {schema.key_of(row): row for row in outcome.final}
+        self.final_by_key.pop(None, None)
+        # Gold first: a vote gold can judge is judged by gold.
+        self.true_sets = [*(values for values, right in self.gold.items() if right), *outcome.final]
+
+    def verdict(self, kind: str, values: Values) -> tuple[bool, bool] | None:
+        schema, gold = self.schema, self.gold
+        key = schema.key_of(values)
         if kind == "up":
             if values in gold:
                 return gold[values], True
             if values in self.final:
                 return True, False
-            rival = self._final_for_key(schema, values)
-            if rival is not None and schema.is_complete(values):
+            if key in self.final_by_key and schema.is_complete(values):
                 return False, False
             return None
-        for truth, right in gold.items():
-            if values == truth and not right:
-                return True, True
-            if right and values <= truth:
-                return False, True
-        if any(values <= row for row in self.final):
-            return False, False
-        rival = self._final_for_key(schema, values)
-        if rival is not None:
+        if gold.get(values) is False:
+            return True, True
+        if key is not None:
+            # Only a true set with the same key can contain ``values``.
+            candidates = [row for row in self.true_sets if schema.key_of(row) == key]
+        else:
+            candidates = self.true_sets
+        for row in candidates:
+            if values <= row:
+                return False, gold.get(row) is True
+        if key in self.final_by_key:
             return True, False
-        return None
-
-    def _final_for_key(self, schema: Schema, values: Values) -> Values | None:
-        key = schema.key_of(values)
-        if key is None:
-            return None
-        for row in self.final:
-            if schema.key_of(row) == key:
-                return row
         return None
 
 
@@ -126,12 +135,13 @@ def estimate_workers(
     wrong: dict[str, float] = {}
     evidence: dict[str, int] = {}
     gold_votes: dict[str, int] = {}
+    judge = _Judge(schema, outcome)
     for worker, kind, values in set(votes):
         right.setdefault(worker, 0.0)
         wrong.setdefault(worker, 0.0)
         evidence.setdefault(worker, 0)
         gold_votes.setdefault(worker, 0)
-        judged = outcome.verdict(schema, kind, values)
+        judged = judge.verdict(kind, values)
         if judged is None:
             continue
         agrees, by_gold = judged
