@@ -184,15 +184,14 @@ def test_under_reputation_scoring_the_log_holds_the_reweighs_and_replays_to_the_
 
 
 def test_gold_rows_are_inserted_judge_the_voters_and_stay_out_of_the_measured_table() -> None:
-    hostile = CrowdSettings(accuracy=(0.8, 0.8), spammers=0.2)
-    simulation = _run(2, crowd=hostile, scoring=Scoring("reputation"))
-    config = SimulationConfig(seed=2, crowd=hostile, scoring=Scoring("reputation"), gold=6)
+    config = SimulationConfig(seed=2, crowd=EIGHTY, scoring=Scoring("reputation"), template="keys:5", gold=6)
     with_gold = simulate(config)
     inserted = {entry.operation.values for entry in with_gold.run.log if isinstance(entry.operation, Insert)}
     gold = make_gold(with_gold.truth, with_gold.template, 6, stream(2, "gold"))
     assert set(gold) <= inserted
     assert sorted(gold.values()) == [False] * 3 + [True] * 3
-    measured = with_gold.report.crowdfill.quality.rows
-    assert measured == len([r for r in with_gold.run.table.final_table() if r.values not in gold])
+    final = with_gold.run.table.final_table()
+    assert any(row.values in gold for row in final)  # the true gold rows do reach the final table,
+    measured = with_gold.report.crowdfill.quality.rows  # but the report leaves them out
+    assert measured == len([row for row in final if row.values not in gold])
     assert with_gold.report.settings["gold_rows"] == 6
-    assert with_gold.report.crowdfill.operations != simulation.report.crowdfill.operations
