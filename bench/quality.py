@@ -6,8 +6,9 @@ Scenarios (template ``keys:10``, generated SoccerPlayer truth of 60 rows, defaul
 - **adversarial**: the same 20 plus spammers making 20 % of the crowd and a colluding ring of 3.
 
 For each scoring and scenario, seeds 0-9 (``--quick``: 0-2) run ``crowdfill.simulation.simulate``
-in-process. Figures: mean precision of the final table over seeds (a run with an empty final
-table counts as precision 0); ``cost_ratio_equal_spend``: CrowdFill's cents per correct row over
+in-process, each stopped after 3,000 worker actions if the table is not complete by then.
+Figures: mean precision of the final table over seeds (a run with an empty final table counts as
+precision 0); ``cost_ratio_equal_spend``: CrowdFill's cents per correct row over
 the baseline's, both offered the same budget (the baseline's maximum) and each counted at what it
 paid (CrowdFill: the settlement's paid amount), pooled over seeds (total paid / total correct rows);
 ``committed_cost_ratio``: the same with CrowdFill's whole committed budget as its spend;
@@ -31,8 +32,12 @@ from dataclasses import dataclass
 
 from crowdfill.model import Scoring
 from crowdfill.simulation.crowd import CrowdSettings
+from crowdfill.simulation.engine import Limits
 from crowdfill.simulation.simulate import SimulationConfig, simulate
 
+# Spammers always find something to do, so a run that cannot finish does not stall: it would go
+# on to the default 20,000 actions. 3,000 is over ten times what a finishing run takes.
+LIMITS = Limits(max_steps=3000)
 SCENARIOS: dict[str, CrowdSettings] = {
     "honest": CrowdSettings(accuracy=(0.8, 0.8)),
     "adversarial": CrowdSettings(accuracy=(0.8, 0.8), spammers=0.2, ring=3),
@@ -67,7 +72,8 @@ def measure(scoring: Scoring, crowd: CrowdSettings, seeds: range, gold: int = 0)
     precision, recall, base_precision = [], [], []
     paid = correct = base_paid = base_correct = actions = answers = committed = satisfied = 0
     for seed in seeds:
-        report = simulate(SimulationConfig(seed=seed, crowd=crowd, scoring=scoring, gold=gold)).report
+        config = SimulationConfig(seed=seed, crowd=crowd, scoring=scoring, gold=gold, limits=LIMITS)
+        report = simulate(config).report
         cf, base, spend = report.crowdfill, report.baseline, report.equal_spend
         precision.append(cf.quality.precision or 0.0)
         recall.append(cf.quality.recall)
