@@ -47,6 +47,8 @@ from crowdfill.model.operations import (
     Insert,
     Operation,
     Retract,
+    Reweigh,
+    Sequenced,
     Upvote,
 )
 from crowdfill.model.row import Row
@@ -87,12 +89,14 @@ __all__ = [
     "OutsideDomain",
     "Retract",
     "RetractedVoteRecast",
+    "Reweigh",
     "Row",
     "RowAnnotated",
     "RowInserted",
     "RowReplaced",
     "Schema",
     "Scoring",
+    "Sequenced",
     "Status",
     "TableClosed",
     "Template",

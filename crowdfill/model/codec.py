@@ -16,7 +16,17 @@ from crowdfill.model.events import (
     VoteRecorded,
     VoteRetracted,
 )
-from crowdfill.model.operations import Annotate, Downvote, Fill, Insert, Operation, Retract, Upvote
+from crowdfill.model.operations import (
+    Annotate,
+    Downvote,
+    Fill,
+    Insert,
+    Operation,
+    Retract,
+    Reweigh,
+    Sequenced,
+    Upvote,
+)
 from crowdfill.model.row import Row
 from crowdfill.model.values import Value, Values, values_to_dict
 
@@ -87,6 +97,28 @@ def operation_from_wire(data: object) -> Operation:
     raise MalformedMessage(
         f"unknown operation type {kind!r}; types: insert, fill, upvote, downvote, retract, annotate"
     )
+
+
+def reweigh_to_wire(op: Reweigh) -> dict[str, Any]:
+    return {"type": "reweigh", "worker": op.worker, "weight": op.weight, "version": op.version}
+
+
+def reweigh_from_wire(data: object) -> Reweigh:
+    message = _mapping(data, "operation")
+    if message.get("type") != "reweigh":
+        raise MalformedMessage(f"expected a reweigh operation, got type {message.get('type')!r}")
+    return Reweigh(_string(message, "worker"), message.get("weight"), message.get("version"))  # type: ignore[arg-type]  # Reweigh checks both
+
+
+def sequenced_to_wire(op: Sequenced) -> dict[str, Any]:
+    """Any operation of the log, reweighs included."""
+    return reweigh_to_wire(op) if isinstance(op, Reweigh) else operation_to_wire(op)
+
+
+def sequenced_from_wire(data: object) -> Sequenced:
+    if isinstance(data, Mapping) and data.get("type") == "reweigh":
+        return reweigh_from_wire(data)
+    return operation_from_wire(data)
 
 
 def event_to_wire(event: Event) -> dict[str, Any]:

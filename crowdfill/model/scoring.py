@@ -8,7 +8,7 @@ from typing import Literal, get_args
 
 from crowdfill.model.errors import InvalidScoring
 
-Family = Literal["threshold", "difference", "majority", "weighted"]
+Family = Literal["threshold", "difference", "majority", "weighted", "reputation"]
 FAMILIES: tuple[str, ...] = get_args(Family)
 Score = int | float
 
@@ -26,6 +26,8 @@ class Scoring:
     - ``difference``: u - d.
     - ``majority``: +1 / -1 / 0 by the majority, gated.
     - ``weighted``: up_weight * u - down_weight * d, gated.
+    - ``reputation``: u - d, gated, where u and d are sums of the voters' weights (each worker
+      weighs 1 until the server reweighs them from their estimated reliability; docs/quality.md).
     """
 
     family: Family = "threshold"
@@ -47,10 +49,10 @@ class Scoring:
             if not math.isfinite(weight) or not 0 < weight <= 1000:
                 raise InvalidScoring(f"{name} must be greater than 0 and at most 1000, got {weight}")
 
-    def score(self, up: int, down: int) -> Score:
+    def score(self, up: Score, down: Score) -> Score:
         if self.family == "difference":
             return up - down
-        if self.family == "threshold":
+        if self.family in ("threshold", "reputation"):
             raw: Score = up - down
         elif self.family == "majority":
             raw = (up > down) - (up < down)
@@ -68,11 +70,12 @@ class Scoring:
             "threshold": "u - d",
             "majority": "sign(u - d)",
             "weighted": f"{self.up_weight:g}*u - {self.down_weight:g}*d",
+            "reputation": "u - d (votes weighted by reputation)",
         }[self.family]
         if self.family == "difference" or self.min_votes <= 1:
             # With k <= 1 the gate never bites: a positive score already needs an upvote.
             return formula
-        if self.family != "weighted" and self.min_votes == 2:
+        if self.family in ("threshold", "majority") and self.min_votes == 2:
             # Equal to the gate below for equal weights; the paper's wording.
             return f"{formula} if u + d >= 2 else 0"
         k = self.min_votes

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from crowdfill.model.codec import operation_from_wire, operation_to_wire
+from crowdfill.model.codec import operation_from_wire, operation_to_wire, reweigh_from_wire, reweigh_to_wire
 from crowdfill.model.errors import CrowdFillError, MalformedMessage
 from crowdfill.model.operations import Annotate, Downvote, Insert, Retract, Upvote
 from crowdfill.model.schema import Schema
@@ -42,6 +42,7 @@ def snapshot(table: CandidateTable) -> dict[str, Any]:
             for worker, kind, values in table.retractions()
         ],
         "annotations": [operation_to_wire(annotation) for annotation in table.annotations()],
+        "weights": [reweigh_to_wire(op) for op in table.reweighs()],
     }
 
 
@@ -85,6 +86,9 @@ def restore(schema: Schema, scoring: Scoring, template: Template, state: dict[st
             raise MalformedMessage(f"snapshot: an annotation needs its type, kind and values, got {entry!r}")
         canonical = _values(schema, {"values": values_to_dict(annotation.values)})
         table.integrate(replace(annotation, values=canonical))
+    # Snapshots from before reweighs existed have no weights: every worker weighs 1.
+    for reweigh in _list(state, "weights") if "weights" in state else []:
+        table.integrate(reweigh_from_wire(reweigh))
     if state.get("closed") is True:
         table.close()
     return table

@@ -52,6 +52,7 @@ from crowdfill.model.operations import (
     Insert,
     Operation,
     Retract,
+    Reweigh,
     Upvote,
     annotation_rank,
 )
@@ -63,6 +64,7 @@ from crowdfill.model.tally import Tally
 from crowdfill.model.template import Template
 from crowdfill.model.ties import Tie, TieBreaker
 from crowdfill.model.values import Values, sort_key
+from crowdfill.model.weights import Weights
 
 MAX_ROW_ID_LENGTH = 64
 MAX_WORKER_LENGTH = 200
@@ -93,6 +95,7 @@ class CandidateTable:
         self._ties: dict[GroupKey, Tie] = {}  # ambiguous groups (crowdfill.model.ties)
         self._tie_breaker: TieBreaker | None = None
         self._tally = Tally()
+        self._weights = Weights()
         self._order: dict[str, int] = {}
         # (values, kind, column) -> the annotation kept for it (see Annotate); never touches scores.
         self._annotations: dict[tuple[Values, str, str], Annotate] = {}
@@ -139,8 +142,15 @@ class CandidateTable:
         return self._tally.downvoters(self.row(row_id).values)
 
     def score(self, row_id: str) -> Score:
-        values = self.row(row_id).values
-        return self.scoring.score(self._tally.up(values), self._tally.down(values))
+        return self.scoring.score(*self._counts(self.row(row_id).values))
+
+    def weight(self, worker: str) -> float:
+        """The worker's vote weight under ``reputation`` scoring (1 until a reweigh says otherwise)."""
+        return self._weights.weight(worker)
+
+    def reweighs(self) -> list[Reweigh]:
+        """The reweigh in force for every worker that has one, by worker."""
+        return self._weights.reweighs()
 
     def group_of(self, row_id: str) -> GroupKey:
         self.row(row_id)  # raises for a row that is not live
@@ -245,6 +255,7 @@ class CandidateTable:
             tuple(retracted),
             tuple(replaced),
             tuple(annotated),
+            tuple(self._weights.reweighs()),
         )
 
     # ------------------------------------------------------------------ changing
@@ -269,8 +280,10 @@ class CandidateTable:
             return self._validate_annotate(operation)
         return self._validate_downvote(operation)
 
-    def integrate(self, operation: Operation) -> list[Event]:
+    def integrate(self, operation: Operation | Reweigh) -> list[Event]:
         """Apply an operation the server accepted. Idempotent; order of arrival does not matter."""
+        if isinstance(operation, Reweigh):
+            return self._integrate_reweigh(operation)
         if isinstance(operation, Insert):
             return self._integrate_insert(operation)
         if isinstance(operation, Fill):
@@ -470,6 +483,21 @@ class CandidateTable:
         self._annotations[key] = op
         return [RowAnnotated(op)]
 
+    def _integrate_reweigh(self, op: Reweigh) -> list[Event]:
+        if not self._weights.apply(op) or self.scoring.family != "reputation":
+            return []
+        # Reweighs are rare (the server sends one when a weight moves by a step), so rescoring every
+        # group is simpler than finding the ones this worker counts in, and as correct.
+        return self._rescore(list(self._groups))
+
+    def _counts(self, values: Values) -> tuple[Score, Score]:
+        """(u, d) as the scoring reads them: counts of voters, or sums of their weights."""
+        tally = self._tally
+        if self.scoring.family == "reputation":
+            weights = self._weights
+            return weights.total(tally.upvoters(values)), weights.total(tally.downvoters(values))
+        return tally.up(values), tally.down(values)
+
     def _add_row(self, row: Row) -> set[GroupKey]:
         self._rows[row.row_id] = row
         self._order[row.row_id] = len(self._order)
@@ -569,12 +597,12 @@ class CandidateTable:
         ]
 
     def _rescore_group(self, group: GroupKey, members: set[str]) -> None:
-        tally, scoring = self._tally, self.scoring
+        scoring = self.scoring
         if len(members) == 1:
             # Most groups hold one row (every row with an incomplete key is its own group).
             (row_id,) = members
             values = self._rows[row_id].values
-            score = scoring.score(tally.up(values), tally.down(values))
+            score = scoring.score(*self._counts(values))
             self._best[group] = score
             if score > 0 and self.schema.is_complete(values):
                 self._final[group] = row_id
@@ -585,7 +613,7 @@ class CandidateTable:
         holders: dict[Values, list[str]] = {}
         for row_id in members:
             holders.setdefault(self._rows[row_id].values, []).append(row_id)
-        scores = {values: scoring.score(tally.up(values), tally.down(values)) for values in holders}
+        scores = {values: scoring.score(*self._counts(values)) for values in holders}
         best = max(scores.values())
         self._best[group] = best
         if best <= 0:

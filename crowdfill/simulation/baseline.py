@@ -2,10 +2,13 @@
 know the row, answers merged by majority vote; every answer is paid the same.
 
 For a template row that does not fix a key, one worker who knows a fitting row first names its key
-(an enumeration task, one paid answer; they are told which keys are taken). Key cells named this
-way, or fixed by the template, are not asked again. Workers answer with their accuracy, exactly as
-they fill cells in the CrowdFill run. Time assumes an ideal parallel schedule: the enumeration
-phase lasts as long as the busiest worker's answers in it, then the cell phase likewise.
+(an enumeration task, one paid answer; they are told which keys are taken); each named key cell is
+then asked of k - 1 more workers who know that row and the majority of the k answers stands, so
+keys are decided by a majority of k like every other cell. Key cells fixed by the template are not
+asked. Workers answer with their accuracy, exactly as they fill cells in the CrowdFill run;
+adversaries answer as their kind does (see ``reply``). Time assumes an ideal parallel schedule:
+the enumeration phase lasts as long as the busiest worker's answers in it, then the cell phase
+likewise.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 
-from crowdfill.model import Schema, Template, Value, Values
-from crowdfill.simulation.crowd import WorkerProfile, answer
+from crowdfill.model import Column, Schema, Template, Value, Values
+from crowdfill.simulation.crowd import WorkerProfile, answer, mistake
 from crowdfill.simulation.truth import Truth
 
 
@@ -51,6 +54,24 @@ def run_microtask_baseline(
     results: list[Values] = []
     unanswered = 0
 
+    shared: dict[tuple[str, tuple[Value, ...], str], Value] = {}
+
+    def reply(profile: WorkerProfile, column: Column, right: Value, key: tuple[Value, ...]) -> Value:
+        """A worker's answer to one cell question. Spammers and "upvote everything" workers answer
+        at random; a ring agrees on one wrong answer; a sybil's ids give their person's one answer."""
+        if profile.kind in ("spammer", "upvoter"):
+            pool = column.domain if column.domain is not None else truth.column_values(column.name)
+            return rng.choice(pool) if pool else mistake(column, right, truth, rng)
+        if profile.group is None:
+            return answer(column, right, profile.accuracy, truth, rng)
+        memo = (profile.group, key, column.name)
+        if memo not in shared:
+            if profile.kind == "ring":
+                shared[memo] = mistake(column, right, truth, rng)
+            else:
+                shared[memo] = answer(column, right, profile.accuracy, truth, rng)
+        return shared[memo]
+
     def ask(profile: WorkerProfile, busy: dict[str, float]) -> None:
         answers[profile.worker] += 1
         busy[profile.worker] = busy.get(profile.worker, 0.0) + max(1.0, rng.expovariate(1.0 / profile.think))
@@ -65,10 +86,20 @@ def run_microtask_baseline(
                 continue
             profile, source = named
             ask(profile, enumeration_busy)
+            source_key = schema.key_of(source)
+            assert source_key is not None  # truth rows are complete
+            # The named key is checked like any cell: k - 1 more workers who know that row answer
+            # each named key cell, and the majority of the k answers stands.
+            checkers = [other for other in knowers.get(source_key, ()) if other is not profile]
+            rng.shuffle(checkers)
             for name in schema.key:
                 if name not in values:
                     right = dict(source)[name]
-                    values[name] = answer(schema.column(name), right, profile.accuracy, truth, rng)
+                    named_replies = [reply(profile, schema.column(name), right, source_key)]
+                    for checker in checkers[: k - 1]:
+                        ask(checker, enumeration_busy)
+                        named_replies.append(reply(checker, schema.column(name), right, source_key))
+                    values[name] = _majority(named_replies)
             key = tuple(values[name] for name in schema.key)
         taken.add(key)
         truth_row = truth.row_for_key(key)
@@ -84,7 +115,7 @@ def run_microtask_baseline(
             replies: list[Value] = []
             for profile in asked[:k]:
                 ask(profile, cell_busy)
-                replies.append(answer(column, right, profile.accuracy, truth, rng))
+                replies.append(reply(profile, column, right, key))
             values[column.name] = _majority(replies)
         if len(values) == len(schema.columns):
             results.append(frozenset(values.items()))

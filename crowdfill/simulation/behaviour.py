@@ -42,7 +42,13 @@ class _Option:
 class Behaviour:
     """One worker's decision procedure; ``rng`` is the worker's own random stream."""
 
-    def __init__(self, profile: WorkerProfile, truth: Truth, rng: random.Random) -> None:
+    def __init__(
+        self,
+        profile: WorkerProfile,
+        truth: Truth,
+        rng: random.Random,
+        judgements: dict[Values, bool] | None = None,
+    ) -> None:
         self.profile = profile
         self.truth = truth
         self.rng = rng
@@ -51,7 +57,8 @@ class Behaviour:
             key = truth.schema.key_of(row)
             assert key is not None  # truth rows are complete
             self._by_key[key] = row
-        self._judgements: dict[Values, bool] = {}
+        # A sybil's ids pass one shared dict: one person, one set of judgements.
+        self._judgements: dict[Values, bool] = {} if judgements is None else judgements
 
     def judges_right(self, values: Values, known: Values) -> bool:
         """Whether this worker takes ``values`` for (part of) the known row ``known``."""

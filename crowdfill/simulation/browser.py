@@ -19,6 +19,7 @@ import socketio
 from crowdfill.model import CandidateTable, Downvote, Fill, Insert, Scoring, Template, Upvote
 from crowdfill.model.codec import operation_from_wire
 from crowdfill.model.values import values_from_mapping
+from crowdfill.simulation.adversaries import behaviours
 from crowdfill.simulation.behaviour import Action, Behaviour
 from crowdfill.simulation.crowd import WorkerProfile
 from crowdfill.simulation.engine import Attempt, EndReason, Limits
@@ -50,14 +51,14 @@ class BrowserCrowd:
             Browser(
                 self,
                 profile,
-                Behaviour(profile, truth, stream(seed, f"worker:{profile.worker}")),
+                behaviour,
                 stream(seed, f"clock:{profile.worker}"),
                 tokens[profile.worker],
                 truth,
                 scoring,
                 template,
             )
-            for profile in crowd
+            for profile, behaviour in zip(crowd, behaviours(crowd, truth, seed), strict=True)
         ]
 
     def sim_now(self) -> float:

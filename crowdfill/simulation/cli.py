@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crowdfill.model import CrowdFillError, Scoring
-from crowdfill.model.codec import operation_to_wire
+from crowdfill.model.codec import sequenced_to_wire
 from crowdfill.simulation.crowd import CrowdSettings
 from crowdfill.simulation.engine import Limits
 from crowdfill.simulation.report import render
@@ -52,14 +52,29 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     crowd.add_argument("--mix", default="0.5,0.35,0.15", help="fill,upvote,downvote weights (0.5,0.35,0.15)")
     crowd.add_argument("--think", type=float, default=20.0, help="mean think time in simulated seconds (20)")
+    crowd.add_argument(
+        "--spammers", type=float, default=0.0, help="share of the crowd that fills and votes at random (0)"
+    )
+    crowd.add_argument(
+        "--upvoters", type=float, default=0.0, help="share of the crowd that upvotes every complete row (0)"
+    )
+    crowd.add_argument(
+        "--ring", type=int, default=0, help="size of a colluding ring upvoting each other's wrong rows (0)"
+    )
+    crowd.add_argument(
+        "--sybils", type=int, default=0, help="ids of one sybil person sharing every judgement (0)"
+    )
     scoring = parser.add_argument_group("scoring and pay")
     scoring.add_argument(
         "--scoring",
         default="threshold",
-        choices=["threshold", "difference", "majority", "weighted"],
+        choices=["threshold", "difference", "majority", "weighted", "reputation"],
         help="scoring family (threshold: u-d, positive once u >= min votes, negative once d >= min votes)",
     )
     scoring.add_argument("--min-votes", type=int, default=2, help="votes before a row scores (2)")
+    scoring.add_argument(
+        "--gold", type=int, default=0, help="gold rows mixed into the table to judge voters (0; in-process)"
+    )
     scoring.add_argument("--up-weight", type=float, default=1.0, help="weighted scoring: weight of u (1)")
     scoring.add_argument("--down-weight", type=float, default=1.0, help="weighted scoring: weight of d (1)")
     scoring.add_argument(
@@ -111,6 +126,10 @@ def run_command(args: argparse.Namespace) -> int:
                 accuracy=_range(args.accuracy, "--accuracy"),
                 mix=_mix(args.mix),
                 think=args.think,
+                spammers=args.spammers,
+                upvoters=args.upvoters,
+                ring=args.ring,
+                sybils=args.sybils,
             ),
             scoring=Scoring(args.scoring, args.min_votes, args.up_weight, args.down_weight),
             template=args.template,
@@ -121,11 +140,14 @@ def run_command(args: argparse.Namespace) -> int:
             baseline_k=args.k,
             answer_cents=args.answer_cents,
             limits=Limits(args.max_steps, args.max_seconds),
+            gold=args.gold,
         )
         truth = _truth(args)
         with _ProgressBar(enabled=not args.no_progress) as bar:
             if args.server is None:
                 result = simulate(config, truth, bar)
+            elif args.gold:
+                raise ValueError("--gold works in-process only (the server does not take gold rows yet)")
             else:
                 from crowdfill.simulation.socket_mode import SocketSettings, simulate_over_sockets
 
@@ -152,7 +174,7 @@ def _write_files(args: argparse.Namespace, result: Simulation) -> None:
         with args.log.open("w", encoding="utf-8") as handle:
             for entry in result.run.log:
                 record: dict[str, Any] = {"seq": entry.seq, "at": round(entry.at, 3)}
-                record.update(operation_to_wire(entry.operation))
+                record.update(sequenced_to_wire(entry.operation))
                 handle.write(json.dumps(record) + "\n")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import heapq
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -23,10 +23,14 @@ from crowdfill.model import (
     Event,
     Insert,
     Operation,
+    Reweigh,
     Scoring,
     Template,
+    Values,
 )
-from crowdfill.simulation.behaviour import Action, Behaviour, Kind
+from crowdfill.quality import due_reweighs
+from crowdfill.simulation.adversaries import behaviours
+from crowdfill.simulation.behaviour import Action, Kind
 from crowdfill.simulation.crowd import WorkerProfile
 from crowdfill.simulation.streams import stream
 from crowdfill.simulation.truth import Truth
@@ -64,11 +68,12 @@ class Limits:
 
 @dataclass(frozen=True)
 class LoggedOperation:
-    """An accepted operation in sequence order, in canonical (validated) form."""
+    """An accepted operation in sequence order, in canonical (validated) form; under ``reputation``
+    scoring the log also holds the reweighs the server's estimator sequenced."""
 
     seq: int
     at: float
-    operation: Operation
+    operation: Operation | Reweigh
 
 
 @dataclass(frozen=True)
@@ -104,8 +109,9 @@ def run_in_process(
     central: CentralFactory,
     limits: Limits = Limits(),
     progress: Progress | None = None,
+    gold: Mapping[Values, bool] | None = None,
 ) -> RunResult:
-    return _Run(truth, scoring, template, crowd, seed, central, limits, progress).run()
+    return _Run(truth, scoring, template, crowd, seed, central, limits, progress, gold or {}).run()
 
 
 class _Run:
@@ -119,15 +125,15 @@ class _Run:
         central: CentralFactory,
         limits: Limits,
         progress: Progress | None,
+        gold: Mapping[Values, bool],
     ) -> None:
         self.table = CandidateTable(truth.schema, scoring, template)
+        self.gold = dict(gold)
         self.crowd = crowd
         self.limits = limits
         self.progress = progress
         self.clock_rng = stream(seed, "clock")
-        self.behaviours = [
-            Behaviour(profile, truth, stream(seed, f"worker:{profile.worker}")) for profile in crowd
-        ]
+        self.behaviours = behaviours(crowd, truth, seed)
         self.counters: dict[str, int] = {}
         self.central = central(self.table, lambda: self._fresh_id("c"))
         self.log: list[LoggedOperation] = []
@@ -143,6 +149,11 @@ class _Run:
     def run(self) -> RunResult:
         started = time.perf_counter()
         self._central_inserts(self.central.start())
+        # Gold rows enter as the server would add them: ordinary rows, ids like any central row's.
+        for values in self.gold:
+            insert = self.table.validate(Insert(self._fresh_id("c"), values))
+            self._record(insert)
+            self._central_inserts(self.central.observe(self.table.integrate(insert)))
         queue: list[tuple[float, int, int]] = []
         pending: list[Action | None] = [None] * len(self.crowd)
         idle_at: list[int | None] = [None] * len(self.crowd)
@@ -216,8 +227,23 @@ class _Run:
         seq = self._record(canonical)
         self.attempts.append(Attempt(self.now, op.worker, action.kind, correct, True, None, stale, seq))
         self._central_inserts(self.central.observe(self.table.integrate(canonical)))
+        if self.table.scoring.family == "reputation":
+            self._reweigh()
 
-    def _record(self, operation: Operation) -> int:
+    def _reweigh(self) -> None:
+        """What the server does after each operation under ``reputation`` scoring: sequence the
+        reweighs the estimates call for, and let the central client see their rescoring."""
+        for _ in range(10):  # a reweigh can change the final table and so the estimates; settle
+            due = due_reweighs(self.table, self.gold)
+            if not due:
+                return
+            events: list[Event] = []
+            for reweigh in due:
+                self._record(reweigh)
+                events.extend(self.table.integrate(reweigh))
+            self._central_inserts(self.central.observe(events))
+
+    def _record(self, operation: Operation | Reweigh) -> int:
         seq = len(self.log) + 1
         self.log.append(LoggedOperation(seq, self.now, operation))
         self.version += 1

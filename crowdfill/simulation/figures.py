@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crowdfill.model import Annotate, CandidateTable, Downvote, Fill, Insert, Retract, Upvote, Values
-from crowdfill.model.codec import operation_to_wire
+from crowdfill.model import Annotate, CandidateTable, Downvote, Fill, Insert, Retract, Reweigh, Upvote, Values
+from crowdfill.model.codec import sequenced_to_wire
 from crowdfill.simulation.engine import Attempt, LoggedOperation
 
 
@@ -52,14 +52,20 @@ def work_figures(
     for entry in log:
         op = entry.operation
         kinds[type(op).__name__.lower()] += 1
-        if isinstance(op, Insert | Retract | Annotate):  # simulated workers never retract or annotate
+        if isinstance(
+            op, Insert | Retract | Annotate | Reweigh
+        ):  # simulated workers never retract or annotate
             continue
         if _useful(op, ancestry, final_values):
             useful[op.worker] += 1
     rejected = Counter(attempt.error or "unknown" for attempt in attempts if not attempt.accepted)
     live: Counter[Values] = Counter(row.values for row in table.rows())
     return WorkFigures(
-        operations={kind: kinds[kind] for kind in ("insert", "fill", "upvote", "downvote")},
+        operations={
+            kind: kinds[kind]
+            for kind in ("insert", "fill", "upvote", "downvote", "reweigh")
+            if kind != "reweigh" or kinds[kind]
+        },
         rejected=dict(sorted(rejected.items())),
         worker_actions=len(attempts),
         wasted_actions=len(attempts) - sum(useful.values()),
@@ -84,7 +90,7 @@ def log_digest(log: Sequence[LoggedOperation]) -> str:
     """A digest of the accepted operations, their order and their simulated times."""
     digest = hashlib.sha256()
     for entry in log:
-        record = {"seq": entry.seq, "at": round(entry.at, 6), "op": operation_to_wire(entry.operation)}
+        record = {"seq": entry.seq, "at": round(entry.at, 6), "op": sequenced_to_wire(entry.operation)}
         digest.update(json.dumps(record, sort_keys=True).encode())
         digest.update(b"\n")
     return digest.hexdigest()[:16]

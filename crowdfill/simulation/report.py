@@ -41,6 +41,29 @@ class BaselineFigures:
 
 
 @dataclass(frozen=True)
+class EqualSpend:
+    """Both designs at the same budget: cents per correct row from what each one actually paid.
+
+    ``budget_cents`` is what the CrowdFill run committed (by default the baseline's maximum, so both
+    are offered the same money); CrowdFill's spend is its settlement's paid amount, the baseline's is
+    its answers times the pay per answer. ``committed_cents_per_correct_row`` divides the whole
+    committed budget instead, the figure for a table that pays all of its budget. ``cost_ratio`` is
+    CrowdFill's cents per correct row over the baseline's (below 1: CrowdFill is cheaper).
+    """
+
+    budget_cents: int
+    baseline_max_cents: int
+    crowdfill_paid_cents: int
+    baseline_paid_cents: int
+    crowdfill_cents_per_correct_row: float | None
+    committed_cents_per_correct_row: float | None
+    baseline_cents_per_correct_row: float | None
+    cost_ratio: float | None
+    crowdfill_actions_per_correct_row: float | None
+    baseline_answers_per_correct_row: float | None
+
+
+@dataclass(frozen=True)
 class WorkerLine:
     worker: str
     accuracy: float
@@ -52,6 +75,7 @@ class WorkerLine:
     crowdfill_cents: int
     baseline_answers: int
     baseline_cents: int
+    kind: str = "honest"
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,7 @@ class Report:
     settings: dict[str, Any]
     crowdfill: CrowdFillFigures
     baseline: BaselineFigures
+    equal_spend: EqualSpend
     workers: tuple[WorkerLine, ...]
     pay_accuracy_correlation: float | None
     log_digest: str
@@ -120,11 +145,13 @@ def render(report: Report) -> str:
         f"  budget left unpaid: {_money(cf.unpaid_cents)}",
         f"  baseline cells left unanswered: {base.unanswered_cells}",
         "",
+        _equal_spend(report.equal_spend),
+        "",
         _table(
             ["worker", "accuracy", "knows", "actions", "right", "useful", "CrowdFill pay", "microtask pay"],
             [
                 [
-                    line.worker,
+                    line.worker if line.kind == "honest" else f"{line.worker} ({line.kind})",
                     f"{line.accuracy:.2f}",
                     str(line.known_rows),
                     str(line.actions),
@@ -140,6 +167,31 @@ def render(report: Report) -> str:
         f"operation log digest: {report.log_digest}",
     ]
     return "\n".join(lines)
+
+
+def _equal_spend(spend: EqualSpend) -> str:
+    return "\n".join(
+        [
+            f"At equal spend (budget committed {_money(spend.budget_cents)}; "
+            f"the baseline's maximum {_money(spend.baseline_max_cents)}):",
+            f"  paid: CrowdFill {_money(spend.crowdfill_paid_cents)}, "
+            f"baseline {_money(spend.baseline_paid_cents)}",
+            f"  cents per correct row: CrowdFill {_cents(spend.crowdfill_cents_per_correct_row)} "
+            f"(whole budget: {_cents(spend.committed_cents_per_correct_row)}), "
+            f"baseline {_cents(spend.baseline_cents_per_correct_row)}; "
+            f"ratio {_ratio(spend.cost_ratio)}",
+            f"  per correct row: {_ratio(spend.crowdfill_actions_per_correct_row)} worker actions, "
+            f"{_ratio(spend.baseline_answers_per_correct_row)} baseline answers",
+        ]
+    )
+
+
+def _cents(cents: float | None) -> str:
+    return "n/a" if cents is None else f"{cents:.1f}c"
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crowdfill.central_client import CentralClient
 from crowdfill.compensation import CompensationSettings, settle
-from crowdfill.model import Scoring, Template
+from crowdfill.model import Reweigh, Scoring, Template, Values
 from crowdfill.simulation.baseline import BaselineResult, run_microtask_baseline
 from crowdfill.simulation.crowd import CrowdSettings, WorkerProfile, make_crowd
 from crowdfill.simulation.engine import Limits, Progress, RunResult, run_in_process
 from crowdfill.simulation.figures import log_digest, work_figures
+from crowdfill.simulation.gold import make_gold
 from crowdfill.simulation.quality import measure
-from crowdfill.simulation.report import BaselineFigures, CrowdFillFigures, Report, WorkerLine, correlation
+from crowdfill.simulation.report import (
+    BaselineFigures,
+    CrowdFillFigures,
+    EqualSpend,
+    Report,
+    WorkerLine,
+    correlation,
+)
 from crowdfill.simulation.streams import stream
 from crowdfill.simulation.truth import Truth, build_template, generate_soccer_truth
 
@@ -23,7 +31,8 @@ class SimulationConfig:
     """Everything a run depends on; with the same config (and truth) a run is the same run.
 
     ``budget_cents`` defaults to what the microtask baseline would pay at most: every answer it could
-    ask for (one per key to name, k per other cell) at ``answer_cents`` each.
+    ask for (one to name a key and k - 1 to check each named key cell, k per other cell) at
+    ``answer_cents`` each.
     """
 
     seed: int = 0
@@ -37,6 +46,7 @@ class SimulationConfig:
     baseline_k: int = 3
     answer_cents: int = 5
     limits: Limits = field(default_factory=Limits)
+    gold: int = 0
 
     def __post_init__(self) -> None:
         if self.baseline_k < 1:
@@ -76,7 +86,8 @@ def default_budget(config: SimulationConfig, truth: Truth, template: Template) -
         given = {name for name, _ in wanted}
         fixed = schema.key_of(wanted) is not None
         named = given | set(schema.key)
-        answers += (0 if fixed else 1) + config.baseline_k * (len(schema.columns) - len(named))
+        naming = 0 if fixed else 1 + (config.baseline_k - 1) * len(set(schema.key) - given)
+        answers += naming + config.baseline_k * (len(schema.columns) - len(named))
     return answers * config.answer_cents
 
 
@@ -84,13 +95,14 @@ def simulate(
     config: SimulationConfig, truth: Truth | None = None, progress: Progress | None = None
 ) -> Simulation:
     truth, template, crowd = prepare(config, truth)
+    gold = make_gold(truth, template, config.gold, stream(config.seed, "gold"))
     run = run_in_process(
-        truth, config.scoring, template, crowd, config.seed, CentralClient, config.limits, progress
+        truth, config.scoring, template, crowd, config.seed, CentralClient, config.limits, progress, gold
     )
     budget = default_budget(config, truth, template)
     settlement = settle(
         run.table,
-        [entry.operation for entry in run.log],
+        [entry.operation for entry in run.log if not isinstance(entry.operation, Reweigh)],
         CompensationSettings(budget, growth=config.growth, vote_share=config.vote_share),
         completed=run.end == "satisfied",
     )
@@ -104,6 +116,7 @@ def simulate(
         settlement.paid_cents,
         settlement.unpaid_cents,
         budget,
+        gold=frozenset(gold),
     )
 
 
@@ -118,13 +131,17 @@ def conclude(
     unpaid_cents: int,
     budget_cents: int,
     mode: dict[str, Any] | None = None,
+    gold: frozenset[Values] = frozenset(),
 ) -> Simulation:
     """A finished run (in-process or over sockets) with the microtask baseline beside it, reported."""
     baseline = run_microtask_baseline(
         truth, template, crowd, config.baseline_k, stream(config.seed, "baseline")
     )
     work = work_figures(run.table, run.log, run.attempts)
-    quality = measure([row.values for row in run.table.final_table()], truth, template)
+    # Gold rows are the requester's own: never part of the collected table.
+    quality = measure(
+        [row.values for row in run.table.final_table() if row.values not in gold], truth, template
+    )
     crowdfill = CrowdFillFigures(
         quality=quality,
         end=run.end,
@@ -169,12 +186,14 @@ def conclude(
                 crowdfill_cents=payments.get(profile.worker, 0),
                 baseline_answers=answers,
                 baseline_cents=answers * config.answer_cents,
+                kind=profile.kind,
             )
         )
     report = Report(
         settings={**describe(config, truth, template, budget_cents), **(mode or {})},
         crowdfill=crowdfill,
         baseline=base,
+        equal_spend=equal_spend(config, truth, template, budget_cents, crowdfill, base),
         workers=tuple(lines),
         pay_accuracy_correlation=correlation(
             [line.accuracy for line in lines], [float(line.crowdfill_cents) for line in lines]
@@ -182,6 +201,32 @@ def conclude(
         log_digest=log_digest(run.log),
     )
     return Simulation(truth, template, crowd, run, baseline, report)
+
+
+def equal_spend(
+    config: SimulationConfig,
+    truth: Truth,
+    template: Template,
+    budget_cents: int,
+    crowdfill: CrowdFillFigures,
+    base: BaselineFigures,
+) -> EqualSpend:
+    """The two designs side by side at the same budget, each at what it paid (see ``EqualSpend``)."""
+    correct, base_correct = crowdfill.quality.correct_rows, base.quality.correct_rows
+    mine = _per_row(crowdfill.paid_cents, correct)
+    theirs = _per_row(base.paid_cents, base_correct)
+    return EqualSpend(
+        budget_cents=budget_cents,
+        baseline_max_cents=default_budget(replace(config, budget_cents=None), truth, template),
+        crowdfill_paid_cents=crowdfill.paid_cents,
+        baseline_paid_cents=base.paid_cents,
+        crowdfill_cents_per_correct_row=mine,
+        committed_cents_per_correct_row=_per_row(budget_cents, correct),
+        baseline_cents_per_correct_row=theirs,
+        cost_ratio=round(mine / theirs, 4) if mine is not None and theirs else None,
+        crowdfill_actions_per_correct_row=_per_row(crowdfill.worker_actions, correct),
+        baseline_answers_per_correct_row=_per_row(base.answers, base_correct),
+    )
 
 
 def describe(config: SimulationConfig, truth: Truth, template: Template, budget_cents: int) -> dict[str, Any]:
@@ -199,6 +244,10 @@ def describe(config: SimulationConfig, truth: Truth, template: Template, budget_
         "accuracy": list(crowd.accuracy),
         "mix": list(crowd.mix),
         "think_seconds": crowd.think,
+        "spammers": crowd.spammers,
+        "upvoters": crowd.upvoters,
+        "ring": crowd.ring,
+        "sybils": crowd.sybils,
         "scoring": config.scoring.describe(),
         "budget_cents": budget_cents,
         "growth": config.growth,
@@ -207,6 +256,7 @@ def describe(config: SimulationConfig, truth: Truth, template: Template, budget_
         "answer_cents": config.answer_cents,
         "max_steps": config.limits.max_steps,
         "max_seconds": config.limits.max_seconds,
+        "gold_rows": config.gold,
     }
 
 

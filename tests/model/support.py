@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Iterator, Mapping
 
 import networkx as nx
@@ -121,6 +122,20 @@ def recount(table: CandidateTable) -> dict[str, tuple[int, int]]:
     return counts
 
 
+def weighted_recount(table: CandidateTable) -> dict[str, tuple[float, float]]:
+    """u and d of every live row as sums of the voters' weights (``reputation`` scoring)."""
+    records = table.vote_records()
+    counts = {}
+    for row in table.rows():
+        up = {w for w, kind, v in records if kind == "up" and v == row.values}
+        down = {w for w, kind, v in records if kind == "down" and v <= row.values}
+        counts[row.row_id] = (
+            math.fsum(table.weight(w) for w in up),
+            math.fsum(table.weight(w) for w in down),
+        )
+    return counts
+
+
 def naive_final_choices(table: CandidateTable) -> dict[object, list[str]]:
     """Key group -> the row ids its final row may be, from scratch (crowdfill.model.ties).
 
@@ -129,7 +144,9 @@ def naive_final_choices(table: CandidateTable) -> dict[object, list[str]]:
     winner's, unless the winners serve different template rows: then it may be any winner's.
     """
     schema, scoring, template = table.schema, table.scoring, table.template
-    counts = recount(table)
+    counts: dict[str, tuple[float, float]] = dict(recount(table))
+    if scoring.family == "reputation":
+        counts = weighted_recount(table)
     groups: dict[object, list[Row]] = {}
     for row in table.rows():
         key = schema.key_of(row.values)

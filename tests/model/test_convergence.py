@@ -3,8 +3,10 @@
 Each schedule is a seeded random run: clients make operations that are valid on their own replica,
 apply them at once and send them; the server validates each one (it may refuse it, or change the
 fill's ``upvote`` flag), gives it a sequence number, acknowledges it and forwards it to the other
-clients; the server also inserts rows, as the central client does. Every channel delivers in order
-(FIFO) but the scheduler picks at random which channel delivers next, so delays are random. A
+clients; the server also inserts rows, as the central client does, and reweighs workers (the
+``reputation`` scoring's weights, versioned per worker) as its reputation estimator does. Every
+channel delivers in order (FIFO) but the scheduler picks at random which channel delivers next, so
+delays are random. A
 client keeps its confirmed operations and its pending ones, and rebuilds its table from
 (confirmed, then pending) when an acknowledgement differs from what it applied or a refusal
 arrives. At quiescence every replica's fingerprint must equal the server's.
@@ -31,12 +33,13 @@ from crowdfill.model import (
     Insert,
     Operation,
     Retract,
+    Reweigh,
     Schema,
     Scoring,
     Template,
     Upvote,
 )
-from crowdfill.model.codec import operation_from_wire, operation_to_wire
+from crowdfill.model.codec import sequenced_from_wire, sequenced_to_wire
 
 SCHEMA = Schema(
     (
@@ -47,7 +50,8 @@ SCHEMA = Schema(
     ("team", "number"),
 )
 TEMPLATE = Template.define(SCHEMA, [{"team": "ajax"}, {"captain": True}])
-SCORING = Scoring()
+# With every weight at 1 this is the default threshold scoring; the server's reweighs make it weighted.
+SCORING = Scoring("reputation")
 # Values as a browser might send them: the server's normalisation makes them canonical.
 RAW: dict[str, tuple[object, ...]] = {
     "team": ("ajax", "psv", " ajax "),
@@ -63,19 +67,26 @@ CHUNK = 100
 Message = tuple[str, str]  # (kind, JSON text): what travels on a channel
 
 
-def send(channel: deque[Message], kind: str, op: Operation) -> None:
-    channel.append((kind, json.dumps(operation_to_wire(op))))
+def send(channel: deque[Message], kind: str, op: Operation | Reweigh) -> None:
+    channel.append((kind, json.dumps(sequenced_to_wire(op))))
 
 
 def receive(text: str) -> Operation:
-    return operation_from_wire(json.loads(text))
+    op = sequenced_from_wire(json.loads(text))
+    assert not isinstance(op, Reweigh), "clients send worker operations only"
+    return op
+
+
+def receive_any(text: str) -> Operation | Reweigh:
+    return sequenced_from_wire(json.loads(text))
 
 
 @dataclass
 class Server:
     table: CandidateTable = field(default_factory=lambda: CandidateTable(SCHEMA, SCORING, TEMPLATE))
-    log: list[Operation] = field(default_factory=list)
+    log: list[Operation | Reweigh] = field(default_factory=list)
     inserted: int = 0
+    versions: Counter[str] = field(default_factory=Counter)
 
     def sequence(self, op: Operation, outboxes: list[deque[Message]], sender: int | None) -> Operation | None:
         try:
@@ -96,13 +107,23 @@ class Server:
         values = rng.choice([frozenset(), *TEMPLATE.rows])
         self.sequence(Insert(f"c{self.inserted}", values, CENTRAL_CLIENT), outboxes, None)
 
+    def reweigh(self, rng: random.Random, outboxes: list[deque[Message]]) -> None:
+        """What the reputation estimator does: a new weight for a worker, one version up."""
+        worker = rng.choice(CLIENT_WORKERS)
+        self.versions[worker] += 1
+        op = Reweigh(worker, rng.choice([0.0, 0.5, 1.0, 2.0]), self.versions[worker])
+        self.table.integrate(op)
+        self.log.append(op)
+        for outbox in outboxes:
+            send(outbox, "op", op)
+
 
 @dataclass
 class Client:
     name: str
     worker: str
     table: CandidateTable = field(default_factory=lambda: CandidateTable(SCHEMA, SCORING, TEMPLATE))
-    confirmed: list[Operation] = field(default_factory=list)
+    confirmed: list[Operation | Reweigh] = field(default_factory=list)
     pending: deque[Operation] = field(default_factory=deque)
     made: int = 0
 
@@ -149,7 +170,7 @@ class Client:
 
     def deliver(self, kind: str, text: str, stats: Counter[str]) -> None:
         if kind == "op":
-            op = receive(text)
+            op = receive_any(text)
             self.confirmed.append(op)
             self.table.integrate(op)
             return
@@ -200,6 +221,9 @@ def run_schedule(seed: int, stats: Counter[str], client_type: type[Client] = Cli
         roll = rng.random()
         if roll < 0.05:
             server.insert(rng, to_client)
+        elif roll < 0.08:
+            server.reweigh(rng, to_client)
+            stats["reweighs"] += 1
         elif roll < 0.5:
             n = rng.randrange(len(clients))
             budget -= clients[n].act(rng, to_server[n], stats)
@@ -262,6 +286,7 @@ def test_the_schedules_exercise_refusals_changed_acks_duplicates_and_rebuilds() 
     assert stats["sent Retract"] > 0
     assert stats["refused: vote_retracted"] + stats["refused: no_vote_to_retract"] > 0
     assert stats["ties broken away from the canonical winner"] > 0
+    assert stats["reweighs"] > 0
 
 
 @pytest.mark.nightly
@@ -278,7 +303,7 @@ class ForgetfulClient(Client):
     """A broken replica that drops the downvotes other clients forward: the check must notice."""
 
     def deliver(self, kind: str, text: str, stats: Counter[str]) -> None:
-        if kind == "op" and isinstance(receive(text), Downvote):
+        if kind == "op" and isinstance(receive_any(text), Downvote):
             return
         super().deliver(kind, text, stats)
 

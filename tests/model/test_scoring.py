@@ -120,3 +120,11 @@ def test_every_family_describes_itself_without_code() -> None:
     assert Scoring("threshold", min_votes=3).describe() == (
         "u - d, positive only once u >= 3 and negative only once d >= 3, else 0"
     )
+
+
+@given(st.floats(0, 50), st.floats(0, 50), st.integers(0, 5))
+def test_reputation_scores_weighted_sums_as_threshold_scores_counts(up: float, down: float, k: int) -> None:
+    reputation, threshold = Scoring("reputation", min_votes=k), Scoring("threshold", min_votes=k)
+    assert reputation.score(up, down) == threshold.score(up, down)
+    assert reputation.score(round(up), round(down)) == threshold.score(round(up), round(down))
+    assert "weighted by reputation" in reputation.describe()

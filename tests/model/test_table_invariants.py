@@ -21,6 +21,7 @@ from crowdfill.model import (
     Insert,
     Operation,
     Retract,
+    Reweigh,
     Schema,
     Scoring,
     Status,
@@ -44,7 +45,7 @@ COLUMNS = ("team", "number", "captain", "coach")  # "coach" is not a column: ref
 RAW_VALUES: tuple[object, ...] = ("ajax", "psv", "feyenoord", 1, 2, 3, "2", True, False, "yes", None)
 WORKERS = ("w1", "w2", "w3", "w4")
 ALLOWED: dict[str, tuple[object, ...]] = {"team": ("ajax", "psv"), "number": (1, 2), "captain": (True, False)}
-SCORINGS = (Scoring(), Scoring("difference"), Scoring("majority", min_votes=1))
+SCORINGS = (Scoring(), Scoring("difference"), Scoring("majority", min_votes=1), Scoring("reputation"))
 
 workers = st.sampled_from(WORKERS)
 picks = st.integers(0, 10_000)
@@ -56,7 +57,7 @@ class TableMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.table = CandidateTable(SCHEMA, SCORINGS[0], TEMPLATE)
-        self.accepted: list[Operation] = []
+        self.accepted: list[Operation | Reweigh] = []
         self.values_of: dict[str, Values] = {}
         self.ids = itertools.count(1)
         self.refused = 0
@@ -176,6 +177,13 @@ class TableMachine(RuleBasedStateMachine):
         holders = [r.row_id for r in self.table.all_rows() if r.values == values]
         vote = Upvote if (kind == "up") == (row % 2 == 0) else Downvote
         self.attempt(vote(worker, holders[row % len(holders)], frozenset()))
+
+    @rule(worker=workers, weight=st.sampled_from([0.0, 0.5, 1.0, 2.0]), version=st.integers(1, 4))
+    def reweigh(self, worker: str, weight: float, version: int) -> None:
+        """What the server emits from its reputation estimates; versions may arrive out of order."""
+        self.table.integrate(Reweigh(worker, weight, version))
+        self.accepted.append(Reweigh(worker, weight, version))
+        event("Reweigh integrated")
 
     @rule(pick=picks)
     @precondition(lambda self: bool(self.accepted))

@@ -26,13 +26,15 @@ def test_perfect_workers_give_the_truth_with_k_answers_per_cell() -> None:
     assert sum(result.answers_by_worker.values()) == result.answers
 
 
-def test_open_template_rows_first_ask_one_worker_to_name_a_key() -> None:
+def test_open_template_rows_ask_one_worker_to_name_a_key_and_k_minus_one_to_check_it() -> None:
     template = build_template("paper", TRUTH, random.Random(2))
     result = run_microtask_baseline(TRUTH, template, _crowd(1.0), 3, random.Random(3))
     quality = measure(result.rows, TRUTH, template)
     assert quality.precision == 1.0
     assert quality.recall == 1.0
-    assert result.answers == 3 * (1 + 3 * 3) - 3  # a template value spares one cell per row
+    # Per row one naming answer and three answers per other cell (a template value spares one);
+    # each named key cell is checked by two more workers: FW names two, Brazil and Spain one each.
+    assert result.answers == 3 * (1 + 3 * 3) - 3 + 2 * (2 + 1 + 1)
 
 
 def test_a_majority_of_three_corrects_single_mistakes() -> None:

@@ -40,6 +40,7 @@ def test_simulate_prints_the_side_by_side_report_and_writes_json_and_the_log(
         "settings",
         "crowdfill",
         "baseline",
+        "equal_spend",
         "workers",
         "pay_accuracy_correlation",
         "log_digest",
@@ -90,6 +91,10 @@ def test_the_progress_bar_goes_to_stderr_only(capsys: pytest.CaptureFixture[str]
         (["--key", "name"], "describe a --truth CSV"),
         (["--truth", "missing.csv"], "missing.csv"),
         (["--min-votes", "-1"], "min_votes"),
+        (["--ring", "1"], "at least two ids"),
+        (["--spammers", "0.7", "--upvoters", "0.5"], "below 1 together"),
+        (["--gold", "100"], "outside the template"),
+        (["--server", "http://127.0.0.1:9", "--token", "t", "--gold", "2"], "in-process only"),
     ],
 )
 def test_bad_arguments_exit_with_status_2_and_a_message_that_names_the_problem(

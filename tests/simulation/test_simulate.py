@@ -6,10 +6,12 @@ import statistics
 
 import pytest
 
-from crowdfill.model import CandidateTable, Insert, Scoring
+from crowdfill.model import CandidateTable, Insert, Reweigh, Scoring
 from crowdfill.simulation.crowd import CrowdSettings
 from crowdfill.simulation.engine import Limits
+from crowdfill.simulation.gold import make_gold
 from crowdfill.simulation.simulate import Simulation, SimulationConfig, simulate
+from crowdfill.simulation.streams import stream
 
 PERFECT = CrowdSettings(accuracy=(1.0, 1.0))
 EIGHTY = CrowdSettings(accuracy=(0.8, 0.8))
@@ -89,6 +91,7 @@ def test_every_logged_operation_is_one_the_model_accepts_when_replayed_in_order(
     simulation = _run(11, crowd=EIGHTY)
     replica = CandidateTable(simulation.truth.schema, Scoring(), simulation.template)
     for entry in simulation.run.log:
+        assert not isinstance(entry.operation, Reweigh)  # threshold scoring: no reweighs
         replica.apply(entry.operation)
     assert replica.fingerprint() == simulation.run.table.fingerprint()
     assert [entry.seq for entry in simulation.run.log] == list(range(1, len(simulation.run.log) + 1))
@@ -149,3 +152,57 @@ def test_a_satisfied_run_pays_the_whole_budget_and_a_run_stopped_early_keeps_som
     stopped = _run(2, crowd=EIGHTY, limits=Limits(max_steps=15))
     assert stopped.run.end == "step limit"
     assert stopped.report.crowdfill.unpaid_cents > 0
+
+
+def test_equal_spend_compares_what_each_design_paid_at_the_same_budget() -> None:
+    report = _run(3, crowd=EIGHTY).report
+    spend, cf, base = report.equal_spend, report.crowdfill, report.baseline
+    assert spend.budget_cents == spend.baseline_max_cents == report.settings["budget_cents"]
+    assert spend.crowdfill_paid_cents == cf.paid_cents
+    assert spend.baseline_paid_cents == base.answers * base.answer_cents
+    mine = spend.crowdfill_paid_cents / cf.quality.correct_rows
+    theirs = spend.baseline_paid_cents / base.quality.correct_rows
+    assert spend.cost_ratio == pytest.approx(mine / theirs, abs=1e-3)
+    assert spend.committed_cents_per_correct_row == pytest.approx(
+        spend.budget_cents / cf.quality.correct_rows, abs=0.01
+    )
+    assert spend.crowdfill_actions_per_correct_row == pytest.approx(
+        cf.worker_actions / cf.quality.correct_rows, abs=0.01
+    )
+
+
+def test_spammers_and_a_ring_lower_the_precision_of_todays_scoring() -> None:
+    honest = [_run(seed, crowd=EIGHTY).report.crowdfill.quality.precision or 0.0 for seed in range(4)]
+    hostile = CrowdSettings(accuracy=(0.8, 0.8), spammers=0.3, ring=3)
+    attacked = [_run(seed, crowd=hostile).report for seed in range(4)]
+    assert statistics.fmean(r.crowdfill.quality.precision or 0.0 for r in attacked) < statistics.fmean(honest)
+    kinds = {line.kind for report in attacked for line in report.workers}
+    assert kinds == {"honest", "spammer", "ring"}
+
+
+def test_under_reputation_scoring_the_log_holds_the_reweighs_and_replays_to_the_same_table() -> None:
+    hostile = CrowdSettings(accuracy=(0.8, 0.8), spammers=0.2, ring=3)
+    simulation = _run(1, crowd=hostile, scoring=Scoring("reputation"))
+    reweighs = [entry.operation for entry in simulation.run.log if isinstance(entry.operation, Reweigh)]
+    assert reweighs
+    assert simulation.report.crowdfill.operations["reweigh"] == len(reweighs)
+    spammers = {line.worker for line in simulation.report.workers if line.kind == "spammer"}
+    assert spammers & {op.worker for op in reweighs if op.weight == 0.0}
+    replica = CandidateTable(simulation.truth.schema, Scoring("reputation"), simulation.template)
+    for entry in reversed(simulation.run.log):  # any order: the highest version of each reweigh wins
+        replica.integrate(entry.operation)
+    assert replica.fingerprint() == simulation.run.table.fingerprint()
+
+
+def test_gold_rows_are_inserted_judge_the_voters_and_stay_out_of_the_measured_table() -> None:
+    config = SimulationConfig(seed=2, crowd=EIGHTY, scoring=Scoring("reputation"), template="keys:5", gold=6)
+    with_gold = simulate(config)
+    inserted = {entry.operation.values for entry in with_gold.run.log if isinstance(entry.operation, Insert)}
+    gold = make_gold(with_gold.truth, with_gold.template, 6, stream(2, "gold"))
+    assert set(gold) <= inserted
+    assert sorted(gold.values()) == [False] * 3 + [True] * 3
+    final = with_gold.run.table.final_table()
+    assert any(row.values in gold for row in final)  # the true gold rows do reach the final table,
+    measured = with_gold.report.crowdfill.quality.rows  # but the report leaves them out
+    assert measured == len([row for row in final if row.values not in gold])
+    assert with_gold.report.settings["gold_rows"] == 6

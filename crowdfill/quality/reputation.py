@@ -1,0 +1,174 @@
+"""A worker's reliability as a Beta posterior over "this worker's vote is right".
+
+Each vote record is judged against what is known:
+
+- **gold** value sets carry a known verdict (true: the row is right; false: it is wrong). A vote
+  judged by gold is certain evidence and weighs ``gold_weight``.
+- the **outcome** of the table: the final table's rows are taken for true, and a complete value set
+  whose key has a final row with other values is taken for false. Judging by the outcome is only as
+  good as the table, so it weighs ``outcome_weight``.
+
+An upvote on V agrees when V is true and disagrees when V is false. A downvote on p agrees when p
+is false (gold), or when p has a complete key whose true row does not contain p; it disagrees when
+p is part of a true value set. Votes nothing judges are not evidence.
+
+The estimate is the posterior mean (prior + agreements) / (prior + prior + all evidence): it
+depends only on the set of vote records, gold and the outcome, never on their order, and an
+agreeing vote never lowers it, a disagreeing vote never raises it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from crowdfill.model import Schema, Values
+
+
+@dataclass(frozen=True)
+class ReputationSettings:
+    """The prior Beta(prior_right, prior_wrong) (mean 0.8 by default: newcomers count), evidence
+    weights, the quarantine ``floor`` (an estimate below it earns weight 0), the ``reference``
+    estimate that weighs 1 and the largest weight. A newcomer weighs 1 when the prior's mean is the
+    reference; a prior below it makes newcomers earn their full weight by agreeing first."""
+
+    prior_right: float = 4.0
+    prior_wrong: float = 1.0
+    gold_weight: float = 2.0
+    outcome_weight: float = 1.0
+    floor: float = 0.6
+    reference: float = 0.8
+    max_weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("prior_right", "prior_wrong", "gold_weight", "outcome_weight", "max_weight"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        if self.prior_right <= self.prior_wrong:
+            raise ValueError("the prior must favour being right (prior_right > prior_wrong): newcomers count")
+        if not 0.5 < self.reference < 1.0:
+            raise ValueError(f"the reference estimate is a probability in (0.5, 1), got {self.reference!r}")
+        if not 0.0 <= self.floor < 1.0:
+            raise ValueError(f"the quarantine floor is a probability below 1, got {self.floor!r}")
+
+    @property
+    def prior_mean(self) -> float:
+        return self.prior_right / (self.prior_right + self.prior_wrong)
+
+
+DEFAULT_SETTINGS = ReputationSettings()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the table has decided: its final rows' values, and gold value sets with their verdicts."""
+
+    final: frozenset[Values] = frozenset()
+    gold: Mapping[Values, bool] | None = None
+
+    def verdict(self, schema: Schema, kind: str, values: Values) -> tuple[bool, bool] | None:
+        """(agrees, by gold) for a vote of ``kind`` on ``values``, or None when nothing judges it."""
+        return _Judge(schema, self).verdict(kind, values)
+
+
+class _Judge:
+    """An outcome indexed for judging many votes: final rows by key, true gold sets by item."""
+
+    def __init__(self, schema: Schema, outcome: Outcome) -> None:
+        self.schema = schema
+        self.final = outcome.final
+        self.gold = dict(outcome.gold or {})
+        self.final_by_key = {schema.key_of(row): row for row in outcome.final}
+        self.final_by_key.pop(None, None)
+        # Gold first: a vote gold can judge is judged by gold.
+        self.true_sets = [*(values for values, right in self.gold.items() if right), *outcome.final]
+
+    def verdict(self, kind: str, values: Values) -> tuple[bool, bool] | None:
+        schema, gold = self.schema, self.gold
+        key = schema.key_of(values)
+        if kind == "up":
+            if values in gold:
+                return gold[values], True
+            if values in self.final:
+                return True, False
+            if key in self.final_by_key and schema.is_complete(values):
+                return False, False
+            return None
+        if gold.get(values) is False:
+            return True, True
+        if key is not None:
+            # Only a true set with the same key can contain ``values``.
+            candidates = [row for row in self.true_sets if schema.key_of(row) == key]
+        else:
+            candidates = self.true_sets
+        for row in candidates:
+            if values <= row:
+                return False, gold.get(row) is True
+        if key in self.final_by_key:
+            return True, False
+        return None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A worker's posterior: ``estimate`` (mean), ``right`` / ``wrong`` evidence weight beyond the
+    prior, ``evidence`` (how many votes were judged, ``gold_votes`` of them by gold)."""
+
+    worker: str
+    estimate: float
+    right: float
+    wrong: float
+    evidence: int
+    gold_votes: int
+
+
+def estimate_workers(
+    schema: Schema,
+    votes: Iterable[tuple[str, str, Values]],
+    outcome: Outcome,
+    settings: ReputationSettings = DEFAULT_SETTINGS,
+) -> dict[str, Estimate]:
+    """Every voter's estimate from their vote records ``(worker, "up" | "down", values)``."""
+    right: dict[str, float] = {}
+    wrong: dict[str, float] = {}
+    evidence: dict[str, int] = {}
+    gold_votes: dict[str, int] = {}
+    judge = _Judge(schema, outcome)
+    for worker, kind, values in set(votes):
+        right.setdefault(worker, 0.0)
+        wrong.setdefault(worker, 0.0)
+        evidence.setdefault(worker, 0)
+        gold_votes.setdefault(worker, 0)
+        judged = judge.verdict(kind, values)
+        if judged is None:
+            continue
+        agrees, by_gold = judged
+        weight = settings.gold_weight if by_gold else settings.outcome_weight
+        if agrees:
+            right[worker] += weight
+        else:
+            wrong[worker] += weight
+        evidence[worker] += 1
+        gold_votes[worker] += by_gold
+    estimates = {}
+    for worker in sorted(right):
+        a = settings.prior_right + right[worker]
+        b = settings.prior_wrong + wrong[worker]
+        estimates[worker] = Estimate(
+            worker, a / (a + b), right[worker], wrong[worker], evidence[worker], gold_votes[worker]
+        )
+    return estimates
+
+
+def weight_of(estimate: float, settings: ReputationSettings = DEFAULT_SETTINGS) -> float:
+    """The scoring weight an estimate earns: its log-odds relative to the reference's (which weighs
+    1), capped at ``max_weight``; 0 below the quarantine floor or at even odds and worse."""
+    if estimate < settings.floor or estimate <= 0.5:
+        return 0.0
+    if estimate >= 1.0:
+        return settings.max_weight
+    reference = settings.reference
+    relative = math.log(estimate / (1.0 - estimate)) / math.log(reference / (1.0 - reference))
+    return min(settings.max_weight, relative)

@@ -1,0 +1,56 @@
+"""When the server reweighs a worker: the reweighs a table's current state calls for.
+
+The estimates come from the table's vote records judged against its gold rows and its final table
+(``reputation``); a worker is reweighed when the weight their estimate earns differs from the one
+the table holds by at least ``step``, or when it crosses the quarantine line (0 or not). Each
+reweigh is one version above the one in force, so replicas agree whatever order they see them in.
+Pure: the same table state gives the same reweighs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from crowdfill.model import CENTRAL_CLIENT, CandidateTable, Reweigh, Values
+from crowdfill.quality.reputation import (
+    DEFAULT_SETTINGS,
+    Estimate,
+    Outcome,
+    ReputationSettings,
+    estimate_workers,
+    weight_of,
+)
+
+DEFAULT_STEP = 0.25
+
+
+def table_estimates(
+    table: CandidateTable,
+    gold: Mapping[Values, bool] | None = None,
+    settings: ReputationSettings = DEFAULT_SETTINGS,
+) -> dict[str, Estimate]:
+    """Every voter's estimate on ``table`` (gold rows' values with their verdicts, if any)."""
+    outcome = Outcome(frozenset(row.values for row in table.final_table()), gold)
+    votes = [record for record in table.vote_records() if record[0] != CENTRAL_CLIENT]
+    return estimate_workers(table.schema, votes, outcome, settings)
+
+
+def due_reweighs(
+    table: CandidateTable,
+    gold: Mapping[Values, bool] | None = None,
+    settings: ReputationSettings = DEFAULT_SETTINGS,
+    step: float = DEFAULT_STEP,
+    excluded: frozenset[str] = frozenset(),
+) -> list[Reweigh]:
+    """The reweighs to sequence now, by worker. ``excluded`` workers (by the requester) weigh 0."""
+    versions = {op.worker: op.version for op in table.reweighs()}
+    due = []
+    for worker, estimate in table_estimates(table, gold, settings).items():
+        wanted = 0.0 if worker in excluded else round(weight_of(estimate.estimate, settings), 3)
+        held = table.weight(worker)
+        if abs(wanted - held) >= step or (wanted == 0.0) != (held == 0.0):
+            due.append(Reweigh(worker, wanted, versions.get(worker, 0) + 1))
+    for worker in sorted(excluded - {op.worker for op in due}):
+        if table.weight(worker) != 0.0:
+            due.append(Reweigh(worker, 0.0, versions.get(worker, 0) + 1))
+    return due
