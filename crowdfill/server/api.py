@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
@@ -14,9 +14,9 @@ from crowdfill.server import exports
 from crowdfill.server.audit import Held, audit
 from crowdfill.server.definition import DefinitionModel, DefinitionPatch
 from crowdfill.server.failures import Failure
-from crowdfill.server.http import bearer_ok
 from crowdfill.server.openapi import BODY, errors
 from crowdfill.server.owner import COMPLETION_KIND, SETTLEMENT_KIND, TableOwner
+from crowdfill.server.requester_routes import requester_api
 from crowdfill.server.services import Services
 from crowdfill.server.views import candidate_rows, matching, plain_rows, table_json, workers
 from crowdfill.store.port import TableRecord
@@ -38,18 +38,7 @@ def requester_router(services: Services) -> APIRouter:
     roster = services.roster
     sockets = services.sockets
 
-    def require_requester(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not bearer_ok(authorization, settings.requester_token):
-            raise Failure("unauthorized", "send the requester token as 'Authorization: Bearer <token>'")
-
-    router = APIRouter(
-        prefix="/api",
-        dependencies=[Depends(require_requester)],
-        tags=["requester"],
-        # FastAPI documents a 422 for every operation with a parameter (the token header is one);
-        # naming it here gives it the real error body instead of FastAPI's validation shape.
-        responses=errors(401, 422),
-    )
+    router = requester_api(settings)
 
     async def describe(request: Request, record: TableRecord) -> dict[str, Any]:
         owner = await tables.owner(record.table_id)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from crowdfill.markets.identity import BATCH_PARAM, SIGNATURE_PARAM
-from crowdfill.server.failures import Failure
-from crowdfill.server.http import bearer_ok
-from crowdfill.server.openapi import BODY, errors
+from crowdfill.server.openapi import BODY
+from crowdfill.server.requester_routes import requester_api
 from crowdfill.server.services import Services
 
 _ID = Field(min_length=1, max_length=64)
@@ -45,15 +44,9 @@ def recruit_router(services: Services) -> APIRouter:
     settings = services.settings
     roster = services.roster
 
-    def require_requester(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not bearer_ok(authorization, settings.requester_token):
-            raise Failure("unauthorized", "send the requester token as 'Authorization: Bearer <token>'")
-
-    router = APIRouter(
-        prefix="/api",
-        dependencies=[Depends(require_requester)],
-        tags=["requester"],
-        responses=errors(401, 404, 409, *BODY),
+    router = requester_api(
+        settings,
+        answers=(404, 409, *BODY),
     )
 
     @router.post(

@@ -10,13 +10,13 @@ sequenced, the same for every replica.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter
 
 from crowdfill.server.failures import Failure
-from crowdfill.server.http import bearer_ok
 from crowdfill.server.openapi import errors
+from crowdfill.server.requester_routes import requester_api
 from crowdfill.server.services import Services
 from crowdfill.store.port import LogRecord
 
@@ -85,16 +85,7 @@ def row_history_router(services: Services) -> APIRouter:
     settings = services.settings
     tables = services.tables
 
-    def require_requester(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not bearer_ok(authorization, settings.requester_token):
-            raise Failure("unauthorized", "send the requester token as 'Authorization: Bearer <token>'")
-
-    router = APIRouter(
-        prefix="/api",
-        dependencies=[Depends(require_requester)],
-        tags=["requester"],
-        responses=errors(401, 422),
-    )
+    router = requester_api(settings)
 
     @router.get(
         "/tables/{table_id}/rows/{row_id}/history",

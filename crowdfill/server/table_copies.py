@@ -7,14 +7,13 @@ finished; the copy is always a draft, with no rows, links or workers.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Request
 
 from crowdfill.server.definition import DefinitionModel
-from crowdfill.server.failures import Failure
-from crowdfill.server.http import bearer_ok
 from crowdfill.server.openapi import errors
+from crowdfill.server.requester_routes import requester_api
 from crowdfill.server.services import Services
 from crowdfill.server.views import table_json
 
@@ -31,16 +30,7 @@ def table_copies_router(services: Services) -> APIRouter:
     settings = services.settings
     tables = services.tables
 
-    def require_requester(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not bearer_ok(authorization, settings.requester_token):
-            raise Failure("unauthorized", "send the requester token as 'Authorization: Bearer <token>'")
-
-    router = APIRouter(
-        prefix="/api",
-        dependencies=[Depends(require_requester)],
-        tags=["requester"],
-        responses=errors(401, 422),
-    )
+    router = requester_api(settings)
 
     @router.post(
         "/tables/{table_id}/duplicate",

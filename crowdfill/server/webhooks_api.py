@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Query
 
 from crowdfill.server.failures import Failure
-from crowdfill.server.http import bearer_ok
-from crowdfill.server.openapi import BODY, errors
+from crowdfill.server.openapi import BODY
+from crowdfill.server.requester_routes import requester_api
 from crowdfill.server.services import Services
 from crowdfill.webhooks import HookError, Hooks, Outbox
 from crowdfill.wire.webhooks import Delivery, Hook, HookRequest
@@ -18,15 +18,10 @@ def webhooks_router(services: Services, hooks: Hooks, outbox: Outbox) -> APIRout
     settings = services.settings
     tables = services.tables
 
-    def require_requester(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not bearer_ok(authorization, settings.requester_token):
-            raise Failure("unauthorized", "send the requester token as 'Authorization: Bearer <token>'")
-
-    router = APIRouter(
-        prefix="/api",
-        dependencies=[Depends(require_requester)],
-        tags=["requester", "webhooks"],
-        responses=errors(401, 404, 409, *BODY),
+    router = requester_api(
+        settings,
+        tags=("webhooks",),
+        answers=(404, 409, *BODY),
     )
 
     def known_hook(table_id: str, hook_id: str) -> dict[str, Any]:
