@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -45,17 +42,7 @@ def _assisted_start(mode: str, port: int, data_dir: Path) -> subprocess.Popen[by
         "--data-dir", str(data_dir), "--requester-token", load.TOKEN, "--secret", load.SECRET,
         "--log-level", "warning", *ASSISTANT_ARGS,
     ]  # fmt: skip
-    log = (data_dir / f"{mode}.log").open("ab")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = (data_dir / f"{mode}.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"the assisted server exited with {process.returncode}:\n{tail}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return process
-        time.sleep(0.05)
-    raise RuntimeError("the assisted server did not start")
+    return load.launch(command, port, data_dir / f"{mode}.log", "the assisted server")
 
 
 async def _annotations(data_dir: Path) -> tuple[int, float]:

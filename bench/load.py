@@ -67,17 +67,22 @@ def start_server(mode: str, port: int, data_dir: Path) -> subprocess.Popen[bytes
         ]  # fmt: skip
         if mode == "memory":
             command += ["--store-url", "memory://"]
-    log = (data_dir / f"{mode}.log").open("ab")
+    return launch(command, port, data_dir / f"{mode}.log", f"{mode} server")
+
+
+def launch(command: list[str], port: int, log_path: Path, what: str) -> subprocess.Popen[bytes]:
+    """Start ``command`` with its output in ``log_path``; return once it accepts connections on ``port``."""
+    log = log_path.open("ab")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            tail = (data_dir / f"{mode}.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{mode} server exited with {process.returncode}:\n{tail}")
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{tail}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
             return process
         time.sleep(0.05)
-    raise RuntimeError(f"{mode} server did not start")
+    raise RuntimeError(f"{what} did not start")
 
 
 def prepare_table(

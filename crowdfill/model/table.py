@@ -353,10 +353,7 @@ class CandidateTable:
         return Upvote(op.worker, row.row_id, row.values)
 
     def _validate_downvote(self, op: Downvote) -> Downvote:
-        row = self._rows.get(op.row_id)
-        if row is None:
-            raise UnknownRow(f"row {op.row_id!r} is not in the table")
-        self._check_same_values(op.values, row)
+        row = self._known_row(op.row_id, op.values)
         if not row.values:
             raise EmptyRowDownvoted(f"row {op.row_id!r} is empty; only non-empty rows can be downvoted")
         if self.template.protects(row.values):
@@ -383,10 +380,7 @@ class CandidateTable:
 
     def _validate_retract(self, op: Retract) -> Retract:
         # A replaced row may be named: a downvote on it still counts against the rows that extend it.
-        row = self._rows.get(op.row_id)
-        if row is None:
-            raise UnknownRow(f"row {op.row_id!r} is not in the table")
-        self._check_same_values(op.values, row)
+        row = self._known_row(op.row_id, op.values)
         kinds = ("up", "down") if op.kind is None else (op.kind,)
         for kind in kinds:
             if self._tally.has_record(op.worker, kind, row.values):
@@ -398,10 +392,7 @@ class CandidateTable:
 
     def _validate_annotate(self, op: Annotate) -> Annotate:
         # Any row ever added may be annotated: the model answers after the row may have moved on.
-        row = self._rows.get(op.row_id)
-        if row is None:
-            raise UnknownRow(f"row {op.row_id!r} is not in the table")
-        self._check_same_values(op.values, row)
+        row = self._known_row(op.row_id, op.values)
         if op.kind not in ("prediction", "suggestion"):
             raise InvalidAnnotation(f"an annotation is a 'prediction' or a 'suggestion', not {op.kind!r}")
         column = self.schema.column(op.column)
@@ -418,6 +409,14 @@ class CandidateTable:
                 f"column {column.name!r} of row {op.row_id!r} is filled; nothing to suggest"
             )
         return Annotate(op.worker, row.row_id, op.kind, column.name, value, float(confidence), row.values)
+
+    def _known_row(self, row_id: str, values: Values) -> Row:
+        """The row ``row_id``, live or replaced, whose values match ``values`` when they are given."""
+        row = self._rows.get(row_id)
+        if row is None:
+            raise UnknownRow(f"row {row_id!r} is not in the table")
+        self._check_same_values(values, row)
+        return row
 
     def _check_same_values(self, values: Values, row: Row) -> None:
         if values and values != row.values:
