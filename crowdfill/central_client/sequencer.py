@@ -72,7 +72,7 @@ class LoggedIds:
 
     @classmethod
     def of(cls, operations: Iterable[Operation]) -> LoggedIds:
-        return cls([op.row_id for op in operations if isinstance(op, Insert) and op.worker == CENTRAL_CLIENT])
+        return cls([op.row_id for op in operations if _planned_insert(op)])
 
     def __call__(self) -> str:
         if self._next < len(self._row_ids):
@@ -139,7 +139,7 @@ def replay(
             divergence = _check_inserts(sequencer, ids, consumed, seq, op)
             if divergence is not None:
                 divergences.append(divergence)
-        if isinstance(op, Insert) and op.worker == CENTRAL_CLIENT:
+        if _planned_insert(op):
             consumed += 1
         try:
             canonical = sequencer.apply(op)
@@ -161,7 +161,7 @@ def _check_inserts(
     """Compare the next logged operation with the central client's plan; None if they agree."""
 
     def agrees() -> bool:
-        if isinstance(op, Insert) and op.worker == CENTRAL_CLIENT:
+        if _planned_insert(op):
             planned = sequencer.planned
             if planned and planned[0] == op:
                 sequencer.next_insert()
@@ -175,9 +175,15 @@ def _check_inserts(
     sequencer.start()
     if agrees():
         return None
-    if isinstance(op, Insert) and op.worker == CENTRAL_CLIENT:
+    if _planned_insert(op):
         sequencer.discard_planned()
         return f"seq {seq}: the central client would not insert row {op.row_id!r} here"
     missing = len(sequencer.planned)
     sequencer.discard_planned()
     return f"seq {seq}: {missing} insert(s) of the central client are missing before this operation"
+
+
+def _planned_insert(op: Operation) -> bool:
+    """Whether ``op`` is one of the central client's template inserts (gold rows are the server's
+    own inserts, at launch: no central client plans them)."""
+    return isinstance(op, Insert) and op.worker == CENTRAL_CLIENT and not op.gold

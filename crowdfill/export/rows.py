@@ -84,7 +84,10 @@ def rows_from_table(
     operation ``log`` is given, its fillers.
     """
     known = contributions(log)
-    chosen: list[Row] = table.final_table() if what == "final" else table.rows()
+    # Gold rows are the requester's own checks, not collected data: never exported as candidates.
+    chosen: list[Row] = (
+        table.final_table() if what == "final" else [r for r in table.rows() if not table.is_gold(r.row_id)]
+    )
     meta = fields.meta
     out: list[Record] = []
     for row in chosen:

@@ -35,12 +35,15 @@ _SCALARS = (str, int, float, bool)
 
 def operation_to_wire(op: Operation) -> dict[str, Any]:
     if isinstance(op, Insert):
-        return {
+        wire: dict[str, Any] = {
             "type": "insert",
             "worker": op.worker,
             "row_id": op.row_id,
             "values": values_to_dict(op.values),
         }
+        if op.gold:
+            wire["gold"] = True  # only in the server's log; workers get the insert without it
+        return wire
     if isinstance(op, Fill):
         return {
             "type": "fill",
@@ -55,7 +58,7 @@ def operation_to_wire(op: Operation) -> dict[str, Any]:
     if isinstance(op, Annotate):
         return _annotation(op)
     if isinstance(op, Retract):
-        wire: dict[str, Any] = {"type": "retract", "worker": op.worker, "row_id": op.row_id}
+        wire = {"type": "retract", "worker": op.worker, "row_id": op.row_id}
         if op.values:
             wire["values"] = values_to_dict(op.values)
         if op.kind is not None:
@@ -76,7 +79,7 @@ def operation_from_wire(data: object) -> Operation:
     worker = _string(message, "worker")
     row_id = _string(message, "row_id")
     if kind == "insert":
-        return Insert(row_id, _values(message, "values"), worker)
+        return Insert(row_id, _values(message, "values"), worker, _boolean(message, "gold", default=False))
     if kind == "fill":
         return Fill(
             worker,

@@ -17,11 +17,18 @@ MAX_WEIGHT = 1000.0
 
 @dataclass(frozen=True)
 class Insert:
-    """A new row with a template row's values; only the central client inserts."""
+    """A new row with a template row's values; only the central client inserts.
+
+    ``gold``: the row is one of the requester's gold rows (complete, with a known verdict): it is
+    votable like any row but belongs to no key group, so it never enters the final table, never
+    serves a template row and never changes another row's status. Only the server's log carries
+    the flag; what workers receive is a plain insert (crowdfill.server.gold).
+    """
 
     row_id: str
     values: Values
     worker: str = CENTRAL_CLIENT
+    gold: bool = False
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ def snapshot(table: CandidateTable) -> dict[str, Any]:
         "closed": table.closed,
         "rows": [
             {"row_id": row.row_id, "values": values_to_dict(row.values), "live": row.row_id in live}
+            | ({"gold": True} if table.is_gold(row.row_id) else {})
             for row in table.all_rows()
         ],
         "removed": sorted(table.removed_ids()),
@@ -60,7 +61,7 @@ def restore(schema: Schema, scoring: Scoring, template: Template, state: dict[st
         row_id = row.get("row_id") if isinstance(row, dict) else None
         if not isinstance(row_id, str) or not row_id:
             raise MalformedMessage(f"snapshot: a row needs a non-empty string row_id, got {row!r}")
-        table.integrate(Insert(row_id, _values(schema, row)))
+        table.integrate(Insert(row_id, _values(schema, row), gold=row.get("gold") is True))
     for vote in _list(state, "votes"):
         kind = vote.get("kind") if isinstance(vote, dict) else None
         worker = vote.get("worker") if isinstance(vote, dict) else None

@@ -99,6 +99,9 @@ class CandidateTable:
         self._order: dict[str, int] = {}
         # (values, kind, column) -> the annotation kept for it (see Annotate); never touches scores.
         self._annotations: dict[tuple[Values, str, str], Annotate] = {}
+        # Gold rows (Insert.gold): live and votable, but in no key group (so never final, never
+        # serving a template row, never moving another row's status).
+        self._gold: set[str] = set()
 
     # ------------------------------------------------------------------ reading
     def __contains__(self, row_id: object) -> bool:
@@ -154,7 +157,16 @@ class CandidateTable:
 
     def group_of(self, row_id: str) -> GroupKey:
         self.row(row_id)  # raises for a row that is not live
+        if row_id in self._gold:
+            return ("row", row_id)  # a gold row stands alone: it is in no group of the table
         return self._group_of[row_id]
+
+    def is_gold(self, row_id: str) -> bool:
+        return row_id in self._gold
+
+    def gold_ids(self) -> frozenset[str]:
+        """Ids of the gold rows this replica integrated (Insert.gold)."""
+        return frozenset(self._gold)
 
     def group_rows(self, group: GroupKey) -> list[Row]:
         return [self._rows[r] for r in sorted(self._groups.get(group, ()), key=self._order.__getitem__)]
@@ -164,6 +176,9 @@ class CandidateTable:
 
     def status(self, row_id: str) -> Status:
         row = self.row(row_id)
+        if row_id in self._gold:
+            score = self.score(row_id)
+            return status_of(score, score, self.schema.is_complete(row.values))
         group = self._group_of[row_id]
         return status_of(self.score(row_id), self._best[group], self.schema.is_complete(row.values))
 
@@ -256,6 +271,7 @@ class CandidateTable:
             tuple(replaced),
             tuple(annotated),
             tuple(self._weights.reweighs()),
+            tuple(sorted(self._gold)),
         )
 
     # ------------------------------------------------------------------ changing
@@ -313,7 +329,9 @@ class CandidateTable:
     def _validate_insert(self, op: Insert) -> Insert:
         self._check_new_id(op.row_id)
         values = self.schema.normalise_values(dict(op.values))
-        return Insert(op.row_id, values, op.worker)
+        if op.gold and not self.schema.is_complete(values):
+            raise MalformedMessage(f"gold row {op.row_id!r} must be complete")
+        return Insert(op.row_id, values, op.worker, op.gold)
 
     def _validate_fill(self, op: Fill) -> Fill:
         old = self._rows.get(op.row_id)
@@ -427,7 +445,7 @@ class CandidateTable:
         if op.row_id in self._rows:
             return []
         row = Row(op.row_id, op.values)
-        touched = self._add_row(row)
+        touched = self._add_row(row, gold=op.gold)
         return [RowInserted(row), *self._rescore(touched)]
 
     def _integrate_fill(self, op: Fill) -> list[Event]:
@@ -497,7 +515,7 @@ class CandidateTable:
             return weights.total(tally.upvoters(values)), weights.total(tally.downvoters(values))
         return tally.up(values), tally.down(values)
 
-    def _add_row(self, row: Row) -> set[GroupKey]:
+    def _add_row(self, row: Row, gold: bool = False) -> set[GroupKey]:
         self._rows[row.row_id] = row
         self._order[row.row_id] = len(self._order)
         if row.row_id in self._removed:
@@ -507,6 +525,10 @@ class CandidateTable:
         if not holders:
             self._tally.track(row.values)
         holders.add(row.row_id)
+        if gold:
+            # Tracked, so votes on its values count; grouped nowhere, so they move no status.
+            self._gold.add(row.row_id)
+            return set()
         group = self._group_key(row)
         self._group_of[row.row_id] = group
         self._groups.setdefault(group, set()).add(row.row_id)
@@ -521,6 +543,8 @@ class CandidateTable:
         if not holders:
             del self._by_values[row.values]
             self._tally.untrack(row.values)
+        if row_id in self._gold:
+            return set()  # gold rows are complete, so no fill replaces them; a tombstone may
         group = self._group_of.pop(row_id)
         members = self._groups[group]
         members.discard(row_id)
@@ -530,7 +554,8 @@ class CandidateTable:
 
     def _groups_holding(self, values: Values) -> set[GroupKey]:
         group_of = self._group_of
-        return {group_of[r] for r in self._by_values.get(values, ())}
+        # Gold rows share their values' votes but have no group (see _add_row).
+        return {group_of[r] for r in self._by_values.get(values, ()) if r in group_of}
 
     def _group_key(self, row: Row) -> GroupKey:
         key = self.schema.key_of(row.values)

@@ -10,6 +10,7 @@ from crowdfill.markets import identity
 from crowdfill.model import Column, CrowdFillError, Schema, Scoring, Template
 from crowdfill.model.rules import ColumnRules
 from crowdfill.server.failures import Failure, definition_failure
+from crowdfill.server.gold import GoldError, GoldRow, ScreeningRule, build_gold, build_screening, definition_json
 from crowdfill.server.ratelimit import RateLimit
 
 # The wire models live in crowdfill.wire (the SDK shares them); re-exported for the server's modules.
@@ -59,6 +60,9 @@ class TableSpec:
     prolific_completion_code: str | None
     # None: the server's default (Settings.rate_limit_*).
     rate_limit: RateLimit | None = None
+    # Gold rows (crowdfill.server.gold) and the optional screening that uses the first of them.
+    gold: tuple[GoldRow, ...] = ()
+    screening: ScreeningRule | None = None
 
     @property
     def prolific_completion_url(self) -> str | None:
@@ -115,6 +119,17 @@ def build_spec(model: DefinitionModel) -> TableSpec:
         )
     except CrowdFillError as error:
         raise Failure(error.code, f"compensation: {error.message}") from error
+    try:
+        gold = build_gold(schema, model.gold)
+        screening = build_screening(model.screening, gold)
+    except GoldError as error:
+        raise Failure("invalid_definition", error.message) from error
+    # Definitions without gold keep their shape; gold rows are stored with the ids they were given.
+    definition.pop("gold", None)
+    if gold:
+        definition["gold"] = definition_json(gold, schema)
+    if definition.get("screening") is None:
+        definition.pop("screening", None)
     # The stored schema shows the key actually in force (it defaults to every column).
     definition["schema"]["key"] = list(schema.key)
     # ...and bounds in their column's canonical form ("10" -> 10 for an integer), which the worker
@@ -138,6 +153,8 @@ def build_spec(model: DefinitionModel) -> TableSpec:
             if model.rate_limit is not None
             else None
         ),
+        gold=gold,
+        screening=screening,
     )
 
 

@@ -35,6 +35,7 @@ from crowdfill.model.codec import operation_from_wire, operation_to_wire
 from crowdfill.model.snapshot import restore, snapshot
 from crowdfill.server.definition import TableSpec
 from crowdfill.server.failures import Failure
+from crowdfill.server.gold import gold_inserts, public_op
 from crowdfill.server.settings import Settings
 from crowdfill.store.port import LogRecord, Store, StoreError
 
@@ -135,6 +136,8 @@ class TableOwner:
         # (replaced row id, worker) -> (seq, new row id) of that worker's fill of that row: a
         # worker always knows its own fills, so filling the same row again is never concurrent.
         self._filled: dict[tuple[str, str], tuple[int, str]] = {}
+        # Whether the spec's gold rows may still need inserting (at launch, or after a failed append).
+        self._gold_due = bool(self.spec.gold)
 
     def _new_row_id(self) -> str:
         while True:
@@ -162,7 +165,7 @@ class TableOwner:
         await self._recover()
         if self.live:
             self._task = asyncio.create_task(self._run(), name=f"owner:{self.table_id}")
-            if self.sequencer.planned:
+            if self.sequencer.planned or gold_inserts(self.spec, self.table):
                 async with self.lock:
                     await self._process([])
 
@@ -204,7 +207,7 @@ class TableOwner:
         for op in history:
             self.ops_by_worker[op.worker] += 1
         for record, op in zip(log, operations, strict=True):
-            self._recent.append((record.seq, record.operation))
+            self._recent.append((record.seq, public_op(record.operation)))
             if isinstance(op, Fill):
                 self._record_fill(op, record.seq)
         self.seq = log[-1].seq if log else 0
@@ -304,6 +307,10 @@ class TableOwner:
         # completion is durable (if the append fails they get the batch's failure instead).
         late: list[_Submission] = []
         self._sequence_inserts(staged)  # seeds planned at launch or recovery
+        if self._gold_due and not self.sequencer.satisfied:
+            # After the seeds, as a replay expects (crowdfill.central_client.sequencer).
+            staged.extend((None, self.sequencer.apply(op)) for op in gold_inserts(self.spec, self.table))
+            self._gold_due = False
         for submission in batch:
             if submission.future.done():
                 continue  # the sender went away before its turn
@@ -345,9 +352,9 @@ class TableOwner:
         published: list[tuple[_Submission | None, Published]] = []
         for record, (sender, op) in zip(records, staged, strict=True):
             self.ops_by_worker[op.worker] += 1
-            self._recent.append((record.seq, record.operation))
+            self._recent.append((record.seq, public_op(record.operation)))
             origin = sender.origin if sender is not None else None
-            published.append((sender, Published(record.seq, record.operation, origin, op.worker)))
+            published.append((sender, Published(record.seq, public_op(record.operation), origin, op.worker)))
         await self._listener.published(self, [entry for _, entry in published])
         for sender, entry in published:
             if sender is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from crowdfill.assist.fooled import fooled_by_worker, fooled_rows
 from crowdfill.model import CENTRAL_CLIENT, CandidateTable, GroupKey, Schema, Template
 from crowdfill.model.values import values_to_dict
+from crowdfill.server import gold
 from crowdfill.server.owner import TableOwner
 from crowdfill.store.port import TableRecord
 
@@ -35,6 +36,7 @@ def candidate_rows(table: CandidateTable) -> list[dict[str, Any]]:
             "final": row.row_id in final,
         }
         for row in table.rows()
+        if not table.is_gold(row.row_id)  # listed apart (crowdfill.server.gold.answers)
     ]
 
 
@@ -164,6 +166,7 @@ def monitor_json(
         "workers_online": sum(1 for n in online.values() if n > 0),
         "spend": spend(owner, budget),
         "fooled": fooled(owner),
+        "gold": gold.answers(owner.spec, owner.table) if owner is not None else [],
     }
 
 

@@ -55,6 +55,25 @@ class RateLimitModel(_Strict):
     burst: StrictInt = Field(ge=1, le=100_000)
 
 
+class GoldRowModel(_Strict):
+    """A gold row: a complete row with a known verdict (true: the row is right; false: it is wrong).
+
+    ``id`` is the row id it will carry in the live table; the server gives one when it is left out.
+    """
+
+    id: StrictStr | None = Field(default=None, pattern=r"^c[0-9a-f]{12}$")
+    values: dict[str, Scalar]
+    verdict: StrictBool
+
+
+class ScreeningModel(_Strict):
+    """A qualification before the live table: ``gold_rows`` gold rows to vote on, of which at least
+    ``pass_fraction`` must be answered right (docs/quality.md, "Screening")."""
+
+    gold_rows: StrictInt = Field(ge=1, le=100)
+    pass_fraction: StrictFloat | StrictInt = Field(gt=0, le=1)
+
+
 class DefinitionModel(_Strict):
     """A table definition as the requester sends it."""
 
@@ -70,6 +89,8 @@ class DefinitionModel(_Strict):
     compensation: CompensationModel = Field(default_factory=CompensationModel)
     prolific_completion_code: StrictStr | None = Field(default=None, max_length=200)
     rate_limit: RateLimitModel | None = None
+    gold: list[GoldRowModel] = Field(default_factory=list, max_length=1000)
+    screening: ScreeningModel | None = None
 
 
 class DefinitionPatch(_Strict):
@@ -86,3 +107,5 @@ class DefinitionPatch(_Strict):
     compensation: CompensationModel | None = None
     prolific_completion_code: StrictStr | None = Field(default=None, max_length=200)
     rate_limit: RateLimitModel | None = None
+    gold: list[GoldRowModel] | None = Field(default=None, max_length=1000)
+    screening: ScreeningModel | None = None

@@ -149,6 +149,8 @@ def naive_final_choices(table: CandidateTable) -> dict[object, list[str]]:
         counts = weighted_recount(table)
     groups: dict[object, list[Row]] = {}
     for row in table.rows():
+        if table.is_gold(row.row_id):
+            continue  # gold rows belong to no group
         key = schema.key_of(row.values)
         groups.setdefault(("key", key) if key is not None else ("row", row.row_id), []).append(row)
     choices: dict[object, list[str]] = {}

@@ -107,6 +107,14 @@ class Server:
         values = rng.choice([frozenset(), *TEMPLATE.rows])
         self.sequence(Insert(f"c{self.inserted}", values, CENTRAL_CLIENT), outboxes, None)
 
+    def insert_gold(self, rng: random.Random, outboxes: list[deque[Message]]) -> None:
+        """What the server does at launch for a gold row: complete values, often a real row's key."""
+        self.inserted += 1
+        values = frozenset(
+            {("team", rng.choice(("ajax", "psv"))), ("number", rng.choice((1, 2, 3))), ("captain", rng.random() < 0.5)}
+        )
+        self.sequence(Insert(f"c{self.inserted}", values, CENTRAL_CLIENT, gold=True), outboxes, None)
+
     def reweigh(self, rng: random.Random, outboxes: list[deque[Message]]) -> None:
         """What the reputation estimator does: a new weight for a worker, one version up."""
         worker = rng.choice(CLIENT_WORKERS)
@@ -200,6 +208,11 @@ def run_schedule(seed: int, stats: Counter[str], client_type: type[Client] = Cli
     to_client: list[deque[Message]] = [deque() for _ in clients]
     for _ in range(rng.randint(1, 3)):
         server.insert(rng, to_client)
+    # Gold rows in half the schedules, from their own generator: the other half stay as they were.
+    gold_rng = random.Random(-1 - seed)
+    if gold_rng.random() < 0.5:
+        for _ in range(gold_rng.randint(1, 2)):
+            server.insert_gold(gold_rng, to_client)
     budget = rng.randint(10, 45)
 
     def deliver_one() -> None:
@@ -248,6 +261,8 @@ def run_schedule(seed: int, stats: Counter[str], client_type: type[Client] = Cli
         replay.integrate(op)
     assert replay.fingerprint() == expected, f"seed {seed}: replaying the log shuffled gave another table"
     stats["schedules"] += 1
+    stats["gold rows"] += len(server.table.gold_ids())
+    assert not server.table.gold_ids() & {row.row_id for row in server.table.final_table()}
     stats["rows at the end"] += len(server.table)
     stats["final rows at the end"] += len(server.table.final_table())
     stats["duplicate rows"] += len(server.table) - len({row.values for row in server.table.rows()})
@@ -286,6 +301,7 @@ def test_the_schedules_exercise_refusals_changed_acks_duplicates_and_rebuilds() 
     assert stats["sent Retract"] > 0
     assert stats["refused: vote_retracted"] + stats["refused: no_vote_to_retract"] > 0
     assert stats["ties broken away from the canonical winner"] > 0
+    assert stats["gold rows"] > 0
     assert stats["reweighs"] > 0
 
 

@@ -178,6 +178,13 @@ class TableMachine(RuleBasedStateMachine):
         vote = Upvote if (kind == "up") == (row % 2 == 0) else Downvote
         self.attempt(vote(worker, holders[row % len(holders)], frozenset()))
 
+    @rule(team=st.sampled_from(("ajax", "psv")), number=st.sampled_from((1, 2)), captain=st.booleans())
+    def gold(self, team: str, number: int, captain: bool) -> None:
+        """A gold row the server inserts at launch; it may share its key, or all its values, with a
+        real row."""
+        values = frozenset({("team", team), ("number", number), ("captain", captain)})
+        self.attempt(Insert(f"r{next(self.ids)}", values, gold=True))
+
     @rule(worker=workers, weight=st.sampled_from([0.0, 0.5, 1.0, 2.0]), version=st.integers(1, 4))
     def reweigh(self, worker: str, weight: float, version: int) -> None:
         """What the server emits from its reputation estimates; versions may arrive out of order."""
@@ -251,6 +258,8 @@ class TableMachine(RuleBasedStateMachine):
     def statuses_follow_their_definition(self) -> None:
         table = self.table
         for row in table.rows():
+            if table.is_gold(row.row_id):
+                continue  # a gold row is in no group (gold_rows_change_no_other_row)
             score = table.score(row.row_id)
             best = max(table.score(r.row_id) for r in table.group_rows(table.group_of(row.row_id)))
             status = table.status(row.row_id)
@@ -262,6 +271,23 @@ class TableMachine(RuleBasedStateMachine):
                 assert status is Status.GREEN
             else:
                 assert status is Status.BLUE
+
+    @invariant()
+    def gold_rows_change_no_other_row(self) -> None:
+        """Gold rows are never final and never move another row's status or the final table: a
+        replica that never saw the gold inserts (but every vote) agrees on every other row."""
+        table = self.table
+        gold = table.gold_ids()
+        assert not gold & {row.row_id for row in table.final_table()}
+        plain = CandidateTable(SCHEMA, table.scoring, TEMPLATE)
+        for op in self.accepted:
+            if not (isinstance(op, Insert) and op.gold):
+                plain.integrate(op)
+        assert [r.row_id for r in plain.final_table()] == [r.row_id for r in table.final_table()]
+        for row in table.rows():
+            if row.row_id not in gold:
+                assert table.status(row.row_id) is plain.status(row.row_id)
+                assert table.group_of(row.row_id) == plain.group_of(row.row_id)
 
     def teardown(self) -> None:
         event(f"final table rows: {len(self.table.final_table())}")
