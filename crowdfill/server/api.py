@@ -17,6 +17,7 @@ from crowdfill.server.failures import Failure
 from crowdfill.server.openapi import BODY, errors
 from crowdfill.server.owner import COMPLETION_KIND, SETTLEMENT_KIND, TableOwner
 from crowdfill.server.requester_routes import requester_api
+from crowdfill.server.screening import Screenings, with_screening
 from crowdfill.server.services import Services
 from crowdfill.server.views import candidate_rows, matching, plain_rows, table_json, workers
 from crowdfill.store.port import TableRecord
@@ -277,9 +278,10 @@ def requester_router(services: Services) -> APIRouter:
         owner = await owner_of(table_id)
         blocked = await roster.blocked(table_id)
         online = sockets.presence.online(table_id)
+        screened = await Screenings(tables.store).outcomes(table_id)
         if owner is None:
-            return {"workers": workers(None, online, blocked)}
+            return {"workers": with_screening(workers(None, online, blocked), screened)}
         async with owner.lock:
-            return {"workers": workers(owner, online, blocked)}
+            return {"workers": with_screening(workers(owner, online, blocked), screened)}
 
     return router

@@ -20,6 +20,7 @@ from crowdfill.server.api import requester_router
 from crowdfill.server.assistants import AssistantRunner
 from crowdfill.server.docs_page import mount_docs
 from crowdfill.server.engine_guard import EngineGuard
+from crowdfill.server.gold_api import gold_router
 from crowdfill.server.http import BodyLimit, install_error_handlers
 from crowdfill.server.pages import mount_static, page_router
 from crowdfill.server.public import public_router
@@ -27,6 +28,7 @@ from crowdfill.server.recruit import RecruitSigner
 from crowdfill.server.recruit_api import recruit_router
 from crowdfill.server.roster import Roster
 from crowdfill.server.row_history import row_history_router
+from crowdfill.server.screening_api import screening_router
 from crowdfill.server.services import Services
 from crowdfill.server.settings import Settings
 from crowdfill.server.sockets import SocketApp
@@ -77,6 +79,8 @@ class CrowdFillApp:
         self.api.include_router(webhooks_router(self.services, self.hooks, self.outbox))
         self.api.include_router(table_copies_router(self.services))
         self.api.include_router(row_history_router(self.services))
+        self.api.include_router(gold_router(self.services))
+        self.api.include_router(screening_router(self.services))
         self.api.include_router(page_router(settings.web_dir))
         mount_static(self.api, settings.web_dir)
         self._asgi = EngineGuard(

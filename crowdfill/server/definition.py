@@ -10,7 +10,14 @@ from crowdfill.markets import identity
 from crowdfill.model import Column, CrowdFillError, Schema, Scoring, Template
 from crowdfill.model.rules import ColumnRules
 from crowdfill.server.failures import Failure, definition_failure
-from crowdfill.server.gold import GoldError, GoldRow, ScreeningRule, build_gold, build_screening, definition_json
+from crowdfill.server.gold import (
+    GoldError,
+    GoldRow,
+    ScreeningRule,
+    build_gold,
+    build_screening,
+    definition_json,
+)
 from crowdfill.server.ratelimit import RateLimit
 
 # The wire models live in crowdfill.wire (the SDK shares them); re-exported for the server's modules.

@@ -69,7 +69,9 @@ def build_gold(schema: Schema, rows: Sequence[GoldRowModel]) -> tuple[GoldRow, .
             raise GoldError(f"{where}: unknown column(s) {unknown}; columns are {list(schema.names)}")
         missing = [name for name in schema.names if name not in row.values]
         if missing:
-            raise GoldError(f"{where} is incomplete: it has no value for {missing}; a gold row fills every column")
+            raise GoldError(
+                f"{where} is incomplete: it has no value for {missing}; a gold row fills every column"
+            )
         try:
             values = schema.normalise_values(dict(row.values))
         except CrowdFillError as error:
@@ -120,7 +122,9 @@ def live_gold(definition: TableSpec) -> tuple[GoldRow, ...]:
 def gold_inserts(definition: TableSpec, table: CandidateTable) -> list[Insert]:
     """The inserts of the live gold rows ``table`` does not hold yet (all of them at launch)."""
     return [
-        Insert(row.row_id, row.values, gold=True) for row in live_gold(definition) if not table.known(row.row_id)
+        Insert(row.row_id, row.values, gold=True)
+        for row in live_gold(definition)
+        if not table.known(row.row_id)
     ]
 
 
@@ -135,22 +139,37 @@ def definition_json(rows: Sequence[GoldRow], schema: Schema) -> list[dict[str, A
     return [{"id": row.row_id, "values": schema.ordered(row.values), "verdict": row.verdict} for row in rows]
 
 
-def answers(definition: TableSpec, table: CandidateTable | None) -> list[dict[str, Any]]:
+def answers(
+    definition: TableSpec,
+    table: CandidateTable | None,
+    screened: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
     """Every gold row with each voter's answer: ``up`` / ``down``, and whether it was right.
 
     An upvote is right on a true row, a downvote on a false one. A downvote counted on a gold row
     through a part of its values (a voter downvoted an incomplete row) is the voter's answer too.
+    Screening rows carry the answers of the screened workers (``screened``: worker -> outcome as
+    crowdfill.server.screening stores it).
     """
     schema = definition.schema
     live = gold_ids(definition)
     entries = []
     for row in definition.gold:
         voters: list[dict[str, Any]] = []
-        if table is not None and row.row_id in live:
+        up: frozenset[str] = frozenset()
+        down: frozenset[str] = frozenset()
+        if table is not None and row.row_id in live and table.known(row.row_id):
             up, down = table.upvoters(row.row_id), table.downvoters(row.row_id)
+        elif row.row_id not in live and screened:
+            given = {w: o.get("answers", {}).get(row.row_id) for w, o in screened.items()}
+            up = frozenset(w for w, a in given.items() if a == "up")
+            down = frozenset(w for w, a in given.items() if a == "down")
+        if up or down:
             for worker in sorted(up | down):
                 answer = "up" if worker in up else "down"
-                voters.append({"worker_id": worker, "answer": answer, "right": (answer == "up") == row.verdict})
+                voters.append(
+                    {"worker_id": worker, "answer": answer, "right": (answer == "up") == row.verdict}
+                )
         entries.append(
             {
                 "id": row.row_id,
@@ -163,21 +182,3 @@ def answers(definition: TableSpec, table: CandidateTable | None) -> list[dict[st
             }
         )
     return entries
-
-
-def answer_records(entries: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
-    """One flat record per (gold row, voter) for the CSV export; a gold row nobody voted on gets one
-    record with an empty worker."""
-    records = []
-    for entry in entries:
-        base = {"gold_id": entry["id"], **{c: entry["values"].get(c) for c in columns}, "verdict": entry["verdict"]}
-        for vote in entry["votes"] or [None]:
-            records.append(
-                base
-                | {
-                    "worker_id": vote["worker_id"] if vote else "",
-                    "answer": vote["answer"] if vote else "",
-                    "right": vote["right"] if vote else "",
-                }
-            )
-    return records

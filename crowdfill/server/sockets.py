@@ -28,6 +28,7 @@ from crowdfill.server.payloads import request, single_payload
 from crowdfill.server.presence import Presence, WorkerSession
 from crowdfill.server.ratelimit import EdgeGuard, RateLimit
 from crowdfill.server.roster import Roster
+from crowdfill.server.screening import Screenings, with_screening
 from crowdfill.server.settings import Settings
 from crowdfill.server.tables import Tables
 from crowdfill.server.views import monitor_json, plain_rows, template_rows
@@ -193,6 +194,7 @@ async def monitor_payload(tables: Tables, presence: Presence, table_id: str) -> 
         async with owner.lock:
             payload = monitor_json(record, owner, online, set(owner.blocked))
     payload["model"] = tables.model_status(table_id)
+    payload["workers"] = with_screening(payload["workers"], await Screenings(tables.store).outcomes(table_id))
     return payload
 
 
@@ -236,6 +238,10 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             raise refuse(failure) from failure
         if owner is None:
             raise refuse(Failure("table_not_live", "the table has not been launched yet"))
+        try:
+            await Screenings(app.tables.store).check_admission(owner.spec, claims.table_id, claims.worker_id)
+        except Failure as failure:
+            raise refuse(failure) from failure
         session = WorkerSession(sid, claims.table_id, claims.worker_id, claims.link_id)
         app.presence.add_worker(session)
         app.fanout.changed(owner)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from crowdfill.model import Insert, Upvote, values_from_mapping
+from crowdfill.model import Insert, Upvote, Value, values_from_mapping
 from tests.central_client.support import Driver
 from tests.model.support import soccer_table
 
-GOLD_FW_BRAZIL = {"name": "Pele", "nationality": "Brazil", "position": "FW", "caps": 92, "goals": 77}
+GOLD_FW_BRAZIL: dict[str, Value] = {
+    "name": "Pele",
+    "nationality": "Brazil",
+    "position": "FW",
+    "caps": 92,
+    "goals": 77,
+}
 
 
 def test_an_upvoted_gold_row_that_fits_template_rows_serves_none_and_moves_no_matching() -> None:

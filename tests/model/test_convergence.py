@@ -111,7 +111,11 @@ class Server:
         """What the server does at launch for a gold row: complete values, often a real row's key."""
         self.inserted += 1
         values = frozenset(
-            {("team", rng.choice(("ajax", "psv"))), ("number", rng.choice((1, 2, 3))), ("captain", rng.random() < 0.5)}
+            {
+                ("team", rng.choice(("ajax", "psv"))),
+                ("number", rng.choice((1, 2, 3))),
+                ("captain", rng.random() < 0.5),
+            }
         )
         self.sequence(Insert(f"c{self.inserted}", values, CENTRAL_CLIENT, gold=True), outboxes, None)
 

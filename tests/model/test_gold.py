@@ -13,22 +13,29 @@ from crowdfill.model import (
     MalformedMessage,
     Status,
     Upvote,
+    Value,
     values_from_mapping,
 )
 from crowdfill.model.codec import operation_from_wire, operation_to_wire
 from crowdfill.model.snapshot import restore, snapshot
 from tests.model.support import soccer_table
 
-NEYMAR_ROW = {"name": "Neymar", "nationality": "Brazil", "position": "FW", "caps": 128, "goals": 79}
-FAKE_NEYMAR = {**NEYMAR_ROW, "goals": 3}
+NEYMAR_ROW: dict[str, Value] = {
+    "name": "Neymar",
+    "nationality": "Brazil",
+    "position": "FW",
+    "caps": 128,
+    "goals": 79,
+}
+FAKE_NEYMAR: dict[str, Value] = {**NEYMAR_ROW, "goals": 3}
 
 
-def gold(table: CandidateTable, row_id: str, values: dict[str, object]) -> None:
-    table.apply(Insert(row_id, values_from_mapping(values), gold=True))  # type: ignore[arg-type]  # test values
+def gold(table: CandidateTable, row_id: str, values: dict[str, Value]) -> None:
+    table.apply(Insert(row_id, values_from_mapping(values), gold=True))
 
 
-def real(table: CandidateTable, row_id: str, values: dict[str, object]) -> None:
-    table.apply(Insert(row_id, values_from_mapping(values)))  # type: ignore[arg-type]  # test values
+def real(table: CandidateTable, row_id: str, values: dict[str, Value]) -> None:
+    table.apply(Insert(row_id, values_from_mapping(values)))
 
 
 def upvote(table: CandidateTable, row_id: str, *workers: str) -> None:
@@ -44,7 +51,8 @@ def test_votes_on_a_gold_row_are_recorded_but_it_never_enters_the_final_table() 
     assert {(w, k) for w, k, _ in table.vote_records()} == {("w1", "up"), ("w2", "up"), ("w3", "up")}
     assert table.final_table() == []
     assert table.status("g1") is Status.GREEN  # as any row with those votes looks to a voter
-    assert table.is_gold("g1") and table.gold_ids() == {"g1"}
+    assert table.is_gold("g1")
+    assert table.gold_ids() == {"g1"}
     assert list(table.groups()) == []
 
 

@@ -182,7 +182,7 @@ class TableMachine(RuleBasedStateMachine):
     def gold(self, team: str, number: int, captain: bool) -> None:
         """A gold row the server inserts at launch; it may share its key, or all its values, with a
         real row."""
-        values = frozenset({("team", team), ("number", number), ("captain", captain)})
+        values: Values = frozenset({("team", team), ("number", number), ("captain", captain)})
         self.attempt(Insert(f"r{next(self.ids)}", values, gold=True))
 
     @rule(worker=workers, weight=st.sampled_from([0.0, 0.5, 1.0, 2.0]), version=st.integers(1, 4))
