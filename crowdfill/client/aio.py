@@ -12,7 +12,8 @@ from crowdfill.client import calls
 from crowdfill.client.calls import Call
 from crowdfill.client.transport import DEFAULT_SERVER, Retry, check, headers, json_of, unreachable
 from crowdfill.wire import answers as a
-from crowdfill.wire.definition import DefinitionModel, DefinitionPatch
+from crowdfill.wire import gold as g
+from crowdfill.wire.definition import DefinitionModel, DefinitionPatch, GoldRowModel
 from crowdfill.wire.row_history import RowHistory
 from crowdfill.wire.webhooks import Delivery, EventType, Hook
 
@@ -55,7 +56,12 @@ class AsyncClient:
         for attempt in range(attempts):
             try:
                 response = await self._http.request(
-                    call.method, call.path, params=call.params, json=call.body
+                    call.method,
+                    call.path,
+                    params=call.params,
+                    json=call.body,
+                    content=call.content,
+                    headers=call.headers,
                 )
             except httpx.HTTPError as error:
                 raise unreachable(self.base_url, error) from error
@@ -191,3 +197,23 @@ class AsyncClient:
 
     async def deliveries(self, table_id: str, hook_id: str, limit: int = 100) -> list[Delivery]:
         return await self.send(calls.deliveries(table_id, hook_id, limit))
+
+    # ---------------------------------------------------------------- gold rows
+    async def gold_rows(self, table_id: str) -> g.GoldRows:
+        """The table's gold rows (with their ids) and its screening, if any."""
+        return await self.send(calls.gold_rows(table_id))
+
+    async def add_gold_row(self, table_id: str, row: GoldRowModel | Mapping[str, Any]) -> g.GoldRow:
+        """Add ``{"values": {...}, "verdict": true|false}`` to a draft table; the answer has its id."""
+        return await self.send(calls.add_gold_row(table_id, row))
+
+    async def remove_gold_row(self, table_id: str, gold_id: str) -> g.GoldRemoved:
+        return await self.send(calls.remove_gold_row(table_id, gold_id))
+
+    async def import_gold_csv(self, table_id: str, text: str) -> g.GoldImported:
+        """Add the gold rows of a CSV text (the schema's columns plus ``verdict``) to a draft table."""
+        return await self.send(calls.import_gold_csv(table_id, text))
+
+    async def gold_answers(self, table_id: str) -> list[g.GoldAnswer]:
+        """Every gold row with each voter's answer and whether it was right."""
+        return await self.send(calls.gold_answers(table_id))

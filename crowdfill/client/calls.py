@@ -15,7 +15,8 @@ from pydantic import BaseModel, ValidationError
 
 from crowdfill.client.errors import UnexpectedAnswer
 from crowdfill.wire import answers as a
-from crowdfill.wire.definition import DefinitionModel, DefinitionPatch
+from crowdfill.wire import gold as g
+from crowdfill.wire.definition import DefinitionModel, DefinitionPatch, GoldRowModel
 from crowdfill.wire.row_history import RowHistory
 from crowdfill.wire.webhooks import Delivery, EventType, Hook, HookRequest
 
@@ -33,6 +34,13 @@ class Call(Generic[T]):
     body: Any = None
     # Whether a 503 answer may be retried (the server refused it before changing anything).
     retry: bool = field(default=True)
+    # A non-JSON body (e.g. a CSV import) and its media type; ``body`` is then None.
+    content: bytes | None = None
+    content_type: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return {"Content-Type": self.content_type} if self.content_type else None
 
 
 def table_path(table_id: str, *rest: str) -> str:
@@ -234,3 +242,39 @@ def delete_webhook(table_id: str, hook_id: str) -> Call[a.Deleted]:
 def deliveries(table_id: str, hook_id: str, limit: int = 100) -> Call[list[Delivery]]:
     path = table_path(table_id, "webhooks", hook_id, "deliveries")
     return Call("GET", path, field_of(_DeliveryList, "deliveries", f"GET {path}"), params={"limit": limit})
+
+
+# ---------------------------------------------------------------- gold rows
+def gold_rows(table_id: str) -> Call[g.GoldRows]:
+    path = table_path(table_id, "gold")
+    return Call("GET", path, model(g.GoldRows, f"GET {path}"))
+
+
+def add_gold_row(table_id: str, row: GoldRowModel | Mapping[str, Any]) -> Call[g.GoldRow]:
+    checked = row if isinstance(row, GoldRowModel) else GoldRowModel.model_validate(row)
+    path = table_path(table_id, "gold")
+    # Not retried: a 503 after the row was stored would add it twice.
+    body = checked.model_dump(mode="json", exclude_none=True)
+    return Call("POST", path, model(g.GoldRow, f"POST {path}"), body=body, retry=False)
+
+
+def remove_gold_row(table_id: str, gold_id: str) -> Call[g.GoldRemoved]:
+    path = table_path(table_id, "gold", gold_id)
+    return Call("DELETE", path, model(g.GoldRemoved, f"DELETE {path}"))
+
+
+def import_gold_csv(table_id: str, text: str) -> Call[g.GoldImported]:
+    path = table_path(table_id, "gold", "csv")
+    return Call(
+        "POST",
+        path,
+        model(g.GoldImported, f"POST {path}"),
+        content=text.encode("utf-8"),
+        content_type="text/csv",
+        retry=False,
+    )
+
+
+def gold_answers(table_id: str) -> Call[list[g.GoldAnswer]]:
+    path = table_path(table_id, "gold", "answers")
+    return Call("GET", path, field_of(g.GoldAnswers, "gold", f"GET {path}"))

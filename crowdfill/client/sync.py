@@ -12,7 +12,8 @@ from crowdfill.client import calls
 from crowdfill.client.calls import Call
 from crowdfill.client.transport import DEFAULT_SERVER, Retry, check, headers, json_of, unreachable
 from crowdfill.wire import answers as a
-from crowdfill.wire.definition import DefinitionModel, DefinitionPatch
+from crowdfill.wire import gold as g
+from crowdfill.wire.definition import DefinitionModel, DefinitionPatch, GoldRowModel
 from crowdfill.wire.row_history import RowHistory
 from crowdfill.wire.webhooks import Delivery, EventType, Hook
 
@@ -54,7 +55,14 @@ class Client:
         attempts = self.retry.attempts if call.retry else 1
         for attempt in range(attempts):
             try:
-                response = self._http.request(call.method, call.path, params=call.params, json=call.body)
+                response = self._http.request(
+                    call.method,
+                    call.path,
+                    params=call.params,
+                    json=call.body,
+                    content=call.content,
+                    headers=call.headers,
+                )
             except httpx.HTTPError as error:
                 raise unreachable(self.base_url, error) from error
             if response.status_code == 503 and attempt + 1 < attempts:
@@ -188,3 +196,23 @@ class Client:
 
     def deliveries(self, table_id: str, hook_id: str, limit: int = 100) -> list[Delivery]:
         return self.send(calls.deliveries(table_id, hook_id, limit))
+
+    # ---------------------------------------------------------------- gold rows
+    def gold_rows(self, table_id: str) -> g.GoldRows:
+        """The table's gold rows (with their ids) and its screening, if any."""
+        return self.send(calls.gold_rows(table_id))
+
+    def add_gold_row(self, table_id: str, row: GoldRowModel | Mapping[str, Any]) -> g.GoldRow:
+        """Add ``{"values": {...}, "verdict": true|false}`` to a draft table; the answer has its id."""
+        return self.send(calls.add_gold_row(table_id, row))
+
+    def remove_gold_row(self, table_id: str, gold_id: str) -> g.GoldRemoved:
+        return self.send(calls.remove_gold_row(table_id, gold_id))
+
+    def import_gold_csv(self, table_id: str, text: str) -> g.GoldImported:
+        """Add the gold rows of a CSV text (the schema's columns plus ``verdict``) to a draft table."""
+        return self.send(calls.import_gold_csv(table_id, text))
+
+    def gold_answers(self, table_id: str) -> list[g.GoldAnswer]:
+        """Every gold row with each voter's answer and whether it was right."""
+        return self.send(calls.gold_answers(table_id))

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crowdfill.wire.gold import ScreeningOutcome
+
 # Table statuses after which the final table and the settlement no longer change.
 FINISHED_STATUSES = frozenset({"complete", "closed"})
 
@@ -145,6 +147,8 @@ class Worker(Answer):
     ops: int = 0
     estimated_cents: int = 0
     blocked: bool = False
+    # None: the table has no screening, or this worker has not answered it (crowdfill.wire.gold).
+    screening: ScreeningOutcome | None = None
 
 
 class WorkerList(Answer):

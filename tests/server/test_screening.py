@@ -10,7 +10,7 @@ from tests.support.live_server import LiveServer
 from tests.support.requester import CAPITALS, create_table, worker_token
 from tests.support.worker_client import WorkerClient, refusal
 
-GOLD = [
+GOLD: list[dict[str, Any]] = [
     {"values": {"country": "France", "capital": "Paris"}, "verdict": True},
     {"values": {"country": "Spain", "capital": "Barcelona"}, "verdict": False},
     {"values": {"country": "Italy", "capital": "Rome"}, "verdict": True},
@@ -30,7 +30,8 @@ def bearer(token: str) -> dict[str, str]:
 def answers_for(rows: list[dict[str, Any]], right: bool) -> dict[str, str]:
     verdicts = {tuple(sorted(g["values"].items())): g["verdict"] for g in GOLD}
     return {
-        row["row_id"]: "up" if verdicts[tuple(sorted(row["values"].items()))] == right else "down" for row in rows
+        row["row_id"]: "up" if verdicts[tuple(sorted(row["values"].items()))] == right else "down"
+        for row in rows
     }
 
 
@@ -51,7 +52,9 @@ async def test_a_worker_answers_the_qualification_first_and_joins_only_after_pas
         assert {row["values"]["country"] for row in pending["rows"]} == {"France", "Spain"}
         half = await worker_http.post(url, json={"answers": {"q1": "up"}}, headers=bearer(token))
         assert half.status_code == 422 and "no answer for ['q2']" in half.json()["error"]["message"]
-        passed = await worker_http.post(url, json={"answers": answers_for(pending["rows"], True)}, headers=bearer(token))
+        passed = await worker_http.post(
+            url, json={"answers": answers_for(pending["rows"], True)}, headers=bearer(token)
+        )
         assert passed.json()["status"] == "passed", passed.text
     ann = WorkerClient(server.base_url, token)
     await ann.connect()
