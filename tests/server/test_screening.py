@@ -51,7 +51,8 @@ async def test_a_worker_answers_the_qualification_first_and_joins_only_after_pas
         # The screening rows are the first two gold rows, shown without their ids.
         assert {row["values"]["country"] for row in pending["rows"]} == {"France", "Spain"}
         half = await worker_http.post(url, json={"answers": {"q1": "up"}}, headers=bearer(token))
-        assert half.status_code == 422 and "no answer for ['q2']" in half.json()["error"]["message"]
+        assert half.status_code == 422
+        assert "no answer for ['q2']" in half.json()["error"]["message"]
         passed = await worker_http.post(
             url, json={"answers": answers_for(pending["rows"], True)}, headers=bearer(token)
         )
