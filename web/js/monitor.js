@@ -5,6 +5,7 @@
 import { requesterToken, setRequesterToken } from "./api.js";
 import { el, formatCents, formatValue, notice, replaceChildren, setConnection } from "./dom.js";
 import { showRowHistory } from "./row-history.js";
+import { drawGold } from "./monitor-gold.js";
 
 const $ = (id) => document.getElementById(id);
 const tableId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
@@ -74,6 +75,7 @@ function draw(message) {
   $("satisfied").textContent = message.satisfied ? "yes" : "not yet";
   $("seq").textContent = message.seq === undefined ? "–" : `#${message.seq}`;
   drawSpend(message.spend || {}, table);
+  drawGold(message);
 }
 
 /** Column order: the schema's (every message carries it), else the order values first appear. */

@@ -8,6 +8,7 @@ import { announce, el, formatValue, notice, replaceChildren } from "./dom.js";
 import { parseCell } from "./cells.js";
 import { recruitPanel, resultsPanel } from "./requester-panels.js";
 import { webhooksPanel } from "./requester-webhooks.js";
+import { goldPanel } from "./requester-gold.js";
 import { rulesEditor, rulesFrom, rulesModel } from "./rules-editor.js";
 
 const $ = (id) => document.getElementById(id);
@@ -269,6 +270,7 @@ function drawEditor() {
     current ? recruitPanel(current, showNotice) : null,
     current ? resultsPanel(current, model.name, showNotice) : null,
     current ? webhooksPanel(current, showNotice) : null,
+    current ? goldPanel(current, showNotice) : null,
   );
   drawHeader();
   if (focusKey) document.querySelector(`[data-focus-key="${focusKey}"]`)?.focus();

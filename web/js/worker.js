@@ -10,6 +10,7 @@ import { arrivalFrom, prolificCompletionUrl, sessionToken, submitToMturk } from 
 import { Replica, SeqTracker, subsetOf } from "./replica.js";
 import { WorkerTableView } from "./worker-view.js";
 import { RowTools } from "./row-tools.js";
+import { screenWorker } from "./worker-screening.js";
 
 const ACK_TIMEOUT_MS = 15_000;
 const CLOSED_STATUSES = new Set(["draft", "closed", "complete"]);
@@ -59,6 +60,7 @@ async function start() {
   }
   if (arrival.platform === "manual" && !arrival.token) return fatal("This link has no worker token. Ask the requester for your personal link.");
   const token = await sessionToken(tableId, arrival);
+  if (!(await screenWorker(tableId, token, hideWork))) return setConnection("offline", "Not admitted");
   connect(token);
 }
 
@@ -401,6 +403,14 @@ function setupSubmit() {
 }
 
 // ---------------------------------------------------------------- status line and notices
+/** Hide the table while the qualification is shown (the worker does not see it before passing). */
+function hideWork(hidden) {
+  for (const selector of [".table-wrap", "#row-tools"]) {
+    const node = document.querySelector(selector);
+    if (node) node.hidden = hidden;
+  }
+}
+
 function fatal(text) {
   state.stopped = true;
   notice(text, "error");
