@@ -2,7 +2,7 @@
 // screening opens, the worker says of each shown row whether it is right or wrong. Passing opens
 // the table; failing says so politely, and the server refuses this worker from then on.
 
-import { el, formatValue, notice, replaceChildren } from "./dom.js";
+import { el, formatValue, notice, replaceChildren, setConnection } from "./dom.js";
 
 async function call(method, path, token, body) {
   const headers = { Accept: "application/json", Authorization: `Bearer ${token}` };
@@ -22,6 +22,7 @@ export async function screenWorker(tableId, token, hideTable) {
   const first = await call("GET", path, token);
   if (!first.required || first.status === "passed") return true;
   hideTable(true);
+  setConnection("preview", "Qualification");
   const host = el("section", { id: "screening", class: "card", attrs: { "aria-labelledby": "screening-title" } });
   document.querySelector("main").prepend(host);
   if (first.status === "failed") {
