@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ from crowdfill.model import CandidateTable
 from crowdfill.server.definition import spec_from_json
 from crowdfill.server.gold import gold_verdicts
 from tests.support.crowd import join
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, live_server, test_settings
 from tests.support.requester import CAPITALS, candidates, create_table, error_code, worker_token
 from tests.support.worker_client import WorkerClient, schema_from_json
 
@@ -160,3 +161,28 @@ async def test_a_gold_row_sharing_a_real_rows_key_leaves_that_row_and_the_final_
     assert gold_id not in {entry["row_id"] for entry in matching}
     for worker in (ann, bob, cat):
         await worker.disconnect()
+
+
+async def test_after_a_restart_gold_rows_are_still_gold_inserted_once_and_the_log_audits_clean(
+    tmp_path: Path,
+) -> None:
+    settings = test_settings(store_url=None, data_dir=tmp_path, snapshot_every=3)
+    with live_server(settings) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
+            table = await create_table(http, definition(gold=[TRUE_PARIS, FALSE_MADRID]))
+            gold_ids = {g["id"] for g in (await http.get(f"/api/tables/{table['id']}/gold")).json()["gold"]}
+            (ann,) = await join(server, http, table["id"], "ann")
+            for gold_id in sorted(gold_ids):
+                assert (await ann.upvote(gold_id))["ok"]
+            await ann.disconnect()
+            before = (await http.get(f"/api/tables/{table['id']}/gold/answers")).json()
+    with live_server(settings) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
+            assert (await http.get(f"/api/tables/{table['id']}/gold/answers")).json() == before
+            log = (await http.get(f"/api/tables/{table['id']}/log")).json()["ops"]
+            inserted = [e["op"]["row_id"] for e in log if e["op"]["type"] == "insert" and e["op"].get("gold")]
+            assert sorted(inserted) == sorted(gold_ids)  # not inserted again by the restarted owner
+            view = await candidates(http, table["id"])
+            assert not gold_ids & {row["row_id"] for row in view["rows"]}
+            audit = (await http.get(f"/api/tables/{table['id']}/audit")).json()
+            assert audit["ok"], audit

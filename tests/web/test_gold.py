@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, expect
+from playwright.sync_api import Browser, BrowserContext, FilePayload, expect
 
 from tests.web.support import Requester, capitals_definition, new_context, open_worker
 
@@ -32,14 +32,31 @@ def test_a_requester_adds_gold_rows_a_worker_votes_on_one_as_on_any_row_and_the_
     expect(panel.locator("#gold-rows tbody tr")).to_have_count(1)
     csv_text = b"country,capital,verdict\nSpain,Barcelona,false\nPeru,Lima,true\n"
     page.get_by_label("gold rows CSV file").set_input_files(
-        files=[{"name": "gold.csv", "mimeType": "text/csv", "buffer": csv_text}]
+        files=[FilePayload(name="gold.csv", mimeType="text/csv", buffer=csv_text)]
     )
     page.get_by_role("button", name="Import").click()
     expect(panel.locator("#gold-rows tbody tr")).to_have_count(3)
     expect(panel.locator("#gold-rows tbody tr").nth(1)).to_contain_text("wrong")
-    peru = next(g for g in server.call("GET", f"/api/tables/{table}/gold")["gold"] if g["values"]["country"] == "Peru")
+    peru = next(
+        g for g in server.call("GET", f"/api/tables/{table}/gold")["gold"] if g["values"]["country"] == "Peru"
+    )
     page.get_by_role("button", name=f"remove gold row {peru['id']}").click()
     expect(panel.locator("#gold-rows tbody tr")).to_have_count(2)
+    expect(page.locator("#notice")).to_be_hidden()
+    page.get_by_label("screening gold rows").fill("5")
+    page.get_by_role("button", name="Save screening").click()
+    expect(page.locator("#notice")).to_contain_text("screening asks for 5 gold row(s) but the table has 2")
+    page.get_by_label("screening gold rows").fill("1")
+    page.get_by_label("screening pass fraction").fill("1")
+    page.get_by_role("button", name="Save screening").click()
+    expect(page.locator("#toasts")).to_contain_text("Screening set: 1 gold rows")
+    assert server.call("GET", f"/api/tables/{table}/gold")["screening"] == {
+        "gold_rows": 1,
+        "pass_fraction": 1,
+    }
+    page.get_by_label("screening gold rows").fill("0")
+    page.get_by_role("button", name="Save screening").click()
+    expect(page.locator("#toasts")).to_contain_text("Screening off.")
     page.screenshot(path=str(screenshots / "gold-requester-panel.png"), full_page=True)
     server.call("POST", f"/api/tables/{table}/launch")
     page.reload()
@@ -66,8 +83,12 @@ def test_a_requester_adds_gold_rows_a_worker_votes_on_one_as_on_any_row_and_the_
     monitor.goto(f"{server.base_url}/tables/{table}/monitor")
     expect(monitor.locator("#connection")).to_have_text("Live")
     expect(monitor.locator("#gold")).to_be_visible()
-    expect(monitor.locator(f'#gold-rows tr[data-gold-id="{gold["Italy"]}"] .gold-answer')).to_have_text("ann: ▲ ✓ ")
-    expect(monitor.locator(f'#gold-rows tr[data-gold-id="{gold["Spain"]}"] .gold-answer')).to_have_text("ann: ▲ ✗ ")
+    expect(monitor.locator(f'#gold-rows tr[data-gold-id="{gold["Italy"]}"] .gold-answer')).to_have_text(
+        "ann: ▲ ✓ "
+    )
+    expect(monitor.locator(f'#gold-rows tr[data-gold-id="{gold["Spain"]}"] .gold-answer')).to_have_text(
+        "ann: ▲ ✗ "
+    )
     expect(monitor.locator("#candidates")).not_to_contain_text("Rome")
     monitor.screenshot(path=str(screenshots / "gold-monitor.png"), full_page=True)
 
@@ -80,7 +101,9 @@ def test_screening_lets_a_worker_who_answers_right_in_and_keeps_one_who_does_not
         {"values": {"country": "Spain", "capital": "Barcelona"}, "verdict": False},
         {"values": {"country": "Peru", "capital": "Lima"}, "verdict": True},
     ]
-    definition = capitals_definition(rate_limit=FAST, gold=gold, screening={"gold_rows": 2, "pass_fraction": 1})
+    definition = capitals_definition(
+        rate_limit=FAST, gold=gold, screening={"gold_rows": 2, "pass_fraction": 1}
+    )
     table = server.launched_table(definition)
 
     def answer(page_context: BrowserContext, right: bool) -> None:
@@ -116,5 +139,10 @@ def test_screening_lets_a_worker_who_answers_right_in_and_keeps_one_who_does_not
     bob_page.goto(link)  # a new visit: told again, no second try
     expect(bob_page.locator("#screening-message")).to_contain_text("you will not be asked again")
     expect(bob_page.locator("#screening-submit")).to_have_count(0)
-    outcomes = {w["worker_id"]: w["screening"] for w in server.call("GET", f"/api/tables/{table}/workers")["workers"]}
-    assert outcomes == {"ann": {"status": "passed", "right": 2, "asked": 2}, "bob": {"status": "failed", "right": 0, "asked": 2}}
+    outcomes = {
+        w["worker_id"]: w["screening"] for w in server.call("GET", f"/api/tables/{table}/workers")["workers"]
+    }
+    assert outcomes == {
+        "ann": {"status": "passed", "right": 2, "asked": 2},
+        "bob": {"status": "failed", "right": 0, "asked": 2},
+    }

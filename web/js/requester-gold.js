@@ -8,6 +8,12 @@ import { announce, el, formatValue, replaceChildren } from "./dom.js";
 
 const toasts = document.getElementById("toasts");
 
+// A success clears the page's error notice, so a fixed mistake does not stay on screen.
+function clearNotice() {
+  const box = document.getElementById("notice");
+  if (box) box.hidden = true;
+}
+
 /** The panel; `notice(message, kind)` reports failures the way the rest of the page does. */
 export function goldPanel(current, notice) {
   const base = `/api/tables/${encodeURIComponent(current.id)}/gold`;
@@ -52,6 +58,7 @@ export function goldPanel(current, notice) {
       await api("POST", base, { body: { values, verdict: verdict.value === "true" } });
       for (const input of inputs) input.value = "";
       announce(toasts, "Gold row added.", "success", 3000);
+      clearNotice();
     } catch (error) {
       notice(`Cannot add the gold row: ${error.message}`, "error");
     }
@@ -62,6 +69,7 @@ export function goldPanel(current, notice) {
     try {
       await api("DELETE", `${base}/${encodeURIComponent(row.id)}`);
       announce(toasts, "Gold row removed.", "success", 3000);
+      clearNotice();
     } catch (error) {
       notice(`Cannot remove the gold row: ${error.message}`, "error");
     }
@@ -84,6 +92,7 @@ export function goldPanel(current, notice) {
       if (!response.ok) throw new Error(body?.error?.message || response.statusText);
       announce(toasts, `Imported ${body.imported} gold row${body.imported === 1 ? "" : "s"}.`, "success", 3000);
       csvFile.value = "";
+      clearNotice();
     } catch (error) {
       notice(`Cannot import the gold rows: ${error.message}`, "error");
     }
