@@ -1,7 +1,9 @@
 """Gold rows: complete rows with a known verdict, mixed into the live table to measure the voters.
 
 A definition's ``gold`` list is validated here (complete rows that fit the schema, no duplicates)
-and each row gets the id it will carry in the table, in the central client's id shape. At launch
+and each row gets the id it will carry in the table, in the shape of the ids the worker page gives
+the rows its fills add ("w-" + 24 hex digits): a complete row in a worker's table nearly always comes
+from a fill, so a gold row's id must look like one. At launch
 the owner sequences one ``Insert(gold=True)`` per gold row (``gold_inserts``); the model keeps them
 out of every key group, so they never reach the final table, the template matching or another
 row's status. The flag lives only in the server's log: every operation that goes to a worker passes
@@ -51,8 +53,8 @@ class ScreeningRule:
 
 
 def new_gold_id() -> str:
-    # The central client's id shape ("c" + 12 hex digits): nothing on the wire tells them apart.
-    return "c" + secrets.token_hex(6)
+    # The worker page's fill ids (web/js/worker.js newRowId): a complete row looks filled by a worker.
+    return "w-" + secrets.token_hex(12)
 
 
 def build_gold(schema: Schema, rows: Sequence[GoldRowModel]) -> tuple[GoldRow, ...]:
@@ -133,6 +135,12 @@ def public_op(op: dict[str, Any]) -> dict[str, Any]:
     if op.get("gold") is True:
         return {name: value for name, value in op.items() if name != "gold"}
     return op
+
+
+def replay_reveals_gold(table: CandidateTable, ops: Sequence[tuple[int, Mapping[str, Any]]]) -> bool:
+    """Whether a reconnect replay holds a gold insert: an insert of a complete row is a tell, so the
+    worker gets a snapshot instead (where every row is just its id and values)."""
+    return any(op.get("type") == "insert" and table.is_gold(str(op.get("row_id"))) for _, op in ops)
 
 
 def definition_json(rows: Sequence[GoldRow], schema: Schema) -> list[dict[str, Any]]:

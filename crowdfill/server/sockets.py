@@ -23,6 +23,7 @@ from socketio import packet as sio_packet
 from crowdfill.model.codec import operation_to_wire
 from crowdfill.server import own_votes
 from crowdfill.server.failures import Failure
+from crowdfill.server.gold import replay_reveals_gold
 from crowdfill.server.owner import TableOwner
 from crowdfill.server.payloads import request, single_payload
 from crowdfill.server.presence import Presence, WorkerSession
@@ -271,6 +272,8 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             await sio.enter_room(session.sid, table_room(owner.table_id), namespace=WORKER)
             self._app.guard.joined(session.sid, owner.seq)
             missed = owner.ops_since(last_seq) if last_seq is not None else None
+            if missed is not None and replay_reveals_gold(owner.table, missed):
+                missed = None
             if missed is not None and last_seq is not None:
                 ops = [{"seq": s, "op": op} for s, op in missed]
                 await sio.emit("ops", {"from_seq": last_seq, "ops": ops}, to=session.sid, namespace=WORKER)

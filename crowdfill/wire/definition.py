@@ -58,10 +58,11 @@ class RateLimitModel(_Strict):
 class GoldRowModel(_Strict):
     """A gold row: a complete row with a known verdict (true: the row is right; false: it is wrong).
 
-    ``id`` is the row id it will carry in the live table; the server gives one when it is left out.
+    ``id`` is the row id it will carry in the live table ("w-" + 24 hex digits, the shape of a
+    worker's fill); the server gives one when it is left out.
     """
 
-    id: StrictStr | None = Field(default=None, pattern=r"^c[0-9a-f]{12}$")
+    id: StrictStr | None = Field(default=None, pattern=r"^w-[0-9a-f]{24}$")
     values: dict[str, Scalar]
     verdict: StrictBool
 

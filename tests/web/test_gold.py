@@ -65,12 +65,18 @@ def test_a_requester_adds_gold_rows_a_worker_votes_on_one_as_on_any_row_and_the_
 
     gold = {g["values"]["country"]: g["id"] for g in server.call("GET", f"/api/tables/{table}/gold")["gold"]}
     ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
-    rome = ann.row_with("Rome")
+    bob = open_worker(browser, contexts, server.worker_link(table, "bob"), viewport=VIEWPORT)
+    bob.fill(bob.row_with("France"), "capital", "Paris")
+    bob.wait_until_saved()
+    rome, paris = ann.row_with("Rome"), ann.row_with("Paris")
     expect(rome).to_have_count(1)
-    france = ann.row_with("France")
-    # The gold row has the central client's id shape and the same markup as the template's row.
-    assert re.fullmatch(r"c[0-9a-f]{12}", rome.get_attribute("data-row-id") or "")
-    assert re.fullmatch(r"c[0-9a-f]{12}", france.get_attribute("data-row-id") or "")
+    expect(paris).to_have_count(1)
+    # To Ann the gold row looks like the row Bob filled: the same id shape, markup and buttons.
+    for row in (rome, paris):
+        assert re.fullmatch(r"w-[0-9a-f]{24}", row.get_attribute("data-row-id") or "")
+    assert rome.get_attribute("class") == paris.get_attribute("class")
+    for part in ("td", "button.vote.up", "button.vote.down"):
+        assert rome.locator(part).count() == paris.locator(part).count(), part
     assert "gold" not in rome.evaluate("node => node.outerHTML").lower()
     assert "gold" not in ann.page.content().lower()
     rome.locator("button.vote.up").click()
