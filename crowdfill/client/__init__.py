@@ -1,7 +1,5 @@
 """The requester SDK: every requester endpoint of a CrowdFill server, sync (``Client``) and async
 (``AsyncClient``), with the server's own wire models (``crowdfill.wire``). See docs/sdk.md.
-
-Gold rows are not in the API yet, so not here either.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from crowdfill.client.signature import verify_signature
 from crowdfill.client.sync import Client
 from crowdfill.client.transport import DEFAULT_SERVER, Retry
 from crowdfill.wire.answers import FINISHED_STATUSES
-from crowdfill.wire.definition import DefinitionModel, DefinitionPatch
+from crowdfill.wire.definition import DefinitionModel, DefinitionPatch, GoldRowModel
 
 __all__ = [
     "DEFAULT_SERVER",
@@ -31,6 +29,7 @@ __all__ = [
     "ConnectionFailed",
     "DefinitionModel",
     "DefinitionPatch",
+    "GoldRowModel",
     "InvalidRequest",
     "NotFound",
     "Retry",

@@ -135,7 +135,7 @@ def table_json(
         "created_at": record.created_at,
         "updated_at": record.updated_at,
         "seq": owner.seq if owner is not None else 0,
-        "rows": len(table) if table is not None else 0,
+        "rows": len(table) - len(table.gold_ids()) if table is not None else 0,  # gold rows apart
         "final_rows": len(table.final_table()) if table is not None else 0,
         "workers": len([w for w in owner.ops_by_worker if w != CENTRAL_CLIENT]) if owner else 0,
         "workers_online": sum(1 for n in online.values() if n > 0),
