@@ -97,6 +97,11 @@ def test_a_requester_adds_gold_rows_a_worker_votes_on_one_as_on_any_row_and_the_
     )
     expect(monitor.locator("#candidates")).not_to_contain_text("Rome")
     monitor.screenshot(path=str(screenshots / "gold-monitor.png"), full_page=True)
+    with page.expect_download() as downloaded:
+        page.get_by_role("button", name="Gold answers (CSV)").click()
+    exported = Path(downloaded.value.path()).read_text(encoding="utf-8")
+    assert exported.splitlines()[0] == "gold_id,country,capital,verdict,use,worker_id,answer,right"
+    assert f"{gold['Italy']},Italy,Rome,true,live,ann,up,true" in exported
 
 
 def test_screening_lets_a_worker_who_answers_right_in_and_keeps_one_who_does_not_out(

@@ -3,7 +3,7 @@
 // requester adds one row at a time, imports a CSV (the columns plus `verdict`), removes rows and
 // sets the optional screening; once launched the list is read-only.
 
-import { api, requesterToken } from "./api.js";
+import { api, download, requesterToken } from "./api.js";
 import { announce, el, formatValue, replaceChildren } from "./dom.js";
 
 const toasts = document.getElementById("toasts");
@@ -119,6 +119,7 @@ export function goldPanel(current, notice) {
     el("div", { class: "table-wrap" }, list),
     draft ? el("div", { class: "field-row", id: "gold-add" }, ...inputs, verdict,
       el("button", { type: "button", id: "gold-add-button", text: "Add gold row", on: { click: add } })) : el("p", { class: "muted", text: "The table is launched: its gold rows can no longer change." }),
+    draft ? null : el("button", { type: "button", class: "small", id: "gold-answers-csv", text: "Gold answers (CSV)", on: { click: () => download(`${base}/answers.csv`, `${current.id}-gold.csv`).catch((e) => notice(`Export failed: ${e.message}`, "error")) } }),
     draft ? el("div", { class: "field-row" },
       el("label", {}, "Import CSV (columns and verdict) ", csvFile),
       el("button", { type: "button", id: "gold-import", text: "Import", on: { click: importCsv } })) : null,
