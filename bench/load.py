@@ -18,7 +18,7 @@ on the server's pid) and peak RSS, and server CPU per delivered message (acks + 
 Usage: ``python bench/load.py [--quick] [--workers N] [--rate R] [--duration S] [--rounds K]
 [--modes durable,relay,...]``. With ``--rounds`` the servers are run interleaved (A,B,C,A,B,C...)
 and every figure is the median over the rounds. The durable server can also be compared on other
-loop/HTTP/WebSocket stacks (modes ``durable-asyncio``, ``durable-wsproto``, ``durable-sansio``).
+loop/HTTP/WebSocket stacks (modes ``durable-asyncio``, ``durable-wsproto``, ``durable-legacy-ws``).
 The last line printed is one JSON object; ``cpu_per_msg_ratio_relay`` and ``seen_p99_ratio_relay``
 are the durable server's figures over the relay's.
 """
@@ -54,7 +54,7 @@ MODES = ("durable", "memory", "relay")
 STACK_VARIANTS = {
     "durable-asyncio": ["--loop", "asyncio", "--http", "h11"],
     "durable-wsproto": ["--ws", "wsproto"],
-    "durable-sansio": ["--ws", "websockets-sansio"],
+    "durable-legacy-ws": ["--ws", "websockets"],
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Request, WebSocket, expect
 
 from tests.support.live_server import live_server, test_settings
 from tests.web.support import (
@@ -24,11 +24,15 @@ def _record_transports(page: Page) -> tuple[list[str], list[str]]:
     """The page's long-polling requests and the WebSockets it opened (their URLs), as they happen."""
     polled: list[str] = []
     sockets: list[str] = []
-    page.on("request", lambda request: "transport=polling" in request.url and polled.append(request.url))
+
+    def requested(request: Request) -> None:
+        if "transport=polling" in request.url:
+            polled.append(request.url)
 
     def opened(socket: WebSocket) -> None:
         sockets.append(socket.url)
 
+    page.on("request", requested)
     page.on("websocket", opened)
     return polled, sockets
 
@@ -99,7 +103,11 @@ def test_a_worker_page_shows_every_row_of_a_batch_that_arrives_in_one_frame(
     page = new_context(browser, contexts).new_page()
     tap = SocketTap(page)
     received: list[str] = []
-    page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: received.append(str(frame))))
+
+    def tap_frames(socket: WebSocket) -> None:
+        socket.on("framereceived", lambda frame: received.append(str(frame)))
+
+    page.on("websocket", tap_frames)
     page.goto(lingering.worker_link(table, "cat"))
     cat = WorkerPage(page)
     expect(page.locator("#connection")).to_have_text("Live")
