@@ -15,8 +15,12 @@ second. Reported per server: sustained acknowledged ops/s, acknowledgement laten
 by-other-workers latency p50/p99 (the fill's send time travels in its row id), server CPU (psutil
 on the server's pid) and peak RSS, and server CPU per delivered message (acks + forwarded ops).
 
-Usage: ``python bench/load.py [--quick] [--workers N] [--rate R] [--duration S]``. The last line
-printed is one JSON object.
+Usage: ``python bench/load.py [--quick] [--workers N] [--rate R] [--duration S] [--rounds K]
+[--modes durable,relay,...]``. With ``--rounds`` the servers are run interleaved (A,B,C,A,B,C...)
+and every figure is the median over the rounds. The durable server can also be compared on other
+loop/HTTP/WebSocket stacks (modes ``durable-asyncio``, ``durable-wsproto``, ``durable-legacy-ws``).
+The last line printed is one JSON object; ``cpu_per_msg_ratio_relay`` and ``seen_p99_ratio_relay``
+are the durable server's figures over the relay's.
 """
 
 from __future__ import annotations
@@ -46,6 +50,12 @@ SECRET = "bench-secret-0123456789abcdef"  # noqa: S105  # same: local benchmark 
 COLUMNS = ("c0", "c1", "c2", "c3")
 NEVER = "never"  # a template value no worker fills: the table never completes during the run
 MODES = ("durable", "memory", "relay")
+# Variants of the durable server on other loop/HTTP/WebSocket stacks (``--modes`` to compare them).
+STACK_VARIANTS = {
+    "durable-asyncio": ["--loop", "asyncio", "--http", "h11"],
+    "durable-wsproto": ["--ws", "wsproto"],
+    "durable-legacy-ws": ["--ws", "websockets"],
+}
 
 
 # ---------------------------------------------------------------------------------------- servers
@@ -67,6 +77,7 @@ def start_server(mode: str, port: int, data_dir: Path) -> subprocess.Popen[bytes
         ]  # fmt: skip
         if mode == "memory":
             command += ["--store-url", "memory://"]
+        command += STACK_VARIANTS.get(mode, [])
     return launch(command, port, data_dir / f"{mode}.log", f"{mode} server")
 
 
@@ -175,6 +186,7 @@ class Worker:
         self.counter = 0
         self.sio.on("snapshot", self.on_snapshot, namespace="/worker")
         self.sio.on("op", self.on_op, namespace="/worker")
+        self.sio.on("ops", self.on_ops, namespace="/worker")
 
     async def connect(self, base_url: str) -> None:
         await self.sio.connect(
@@ -207,6 +219,11 @@ class Worker:
             sent = _sent_at(op.get("new_row_id", ""))
             if sent is not None:
                 self.stats["seen_ms"].append((time.time() - sent) * 1000)
+
+    async def on_ops(self, data: dict[str, Any]) -> None:
+        # A live batch: the forwards of one server turn in one frame (each counts as delivered).
+        for entry in data["ops"]:
+            await self.on_op(entry)
 
     def apply(self, op: dict[str, Any]) -> None:
         kind = op.get("type")
@@ -297,9 +314,9 @@ async def client_process(config: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------- driver
-def run_mode(mode: str, args: argparse.Namespace, root: Path) -> dict[str, Any]:
+def run_mode(mode: str, args: argparse.Namespace, root: Path, round_index: int = 0) -> dict[str, Any]:
     port = free_port()
-    data_dir = root / mode
+    data_dir = root / f"{mode}-{round_index}"
     data_dir.mkdir()
     server = start_server(mode, port, data_dir)
     base_url = f"http://127.0.0.1:{port}"
@@ -399,9 +416,27 @@ def _ratios(results: dict[str, Any]) -> dict[str, Any]:
         "relay_seen_p50_ratio": ratio("memory", "relay", "seen_p50_ms"),
         "relay_cpu_per_message_ratio": ratio("memory", "relay", "cpu_us_per_message"),
     }
+    # The live path's goals (issue 19): the durable server against the bare relay, same run.
+    ratios["cpu_per_msg_ratio_relay"] = ratio("durable", "relay", "cpu_us_per_message")
+    ratios["seen_p99_ratio_relay"] = ratio("durable", "relay", "seen_p99_ms")
+    ratios["ops_per_s_ratio_relay"] = ratio("durable", "relay", "ops_per_s")
+    for variant in STACK_VARIANTS:
+        # Above 1: the variant's stack costs more CPU per message than the default's.
+        ratios[f"{variant}_cpu_per_msg_ratio"] = ratio(variant, "durable", "cpu_us_per_message")
     # The headline: sustained throughput with durability on over persistence off.
     ratios["ratio"] = ratios["durability_ratio"]
-    return ratios
+    return {key: value for key, value in ratios.items() if value is not None}
+
+
+def _medians(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per figure, the median over the rounds of one mode (non-numeric fields from the first)."""
+    merged: dict[str, Any] = dict(rounds[0])
+    for key, value in rounds[0].items():
+        values = [r[key] for r in rounds if isinstance(r.get(key), int | float) and r.get(key) is not None]
+        if isinstance(value, int | float) and values:
+            merged[key] = round(statistics.median(values), 3)
+    merged["rounds"] = len(rounds)
+    return merged
 
 
 def _percentile(samples: list[float], q: int) -> float | None:
@@ -435,7 +470,14 @@ def main() -> None:
     )
     parser.add_argument("--processes", type=int, help="client processes (default: CPUs, at most 8)")
     parser.add_argument("--observers", type=int, default=20, help="workers recording seen-latency")
-    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated subset of {MODES}")
+    parser.add_argument(
+        "--modes",
+        default=",".join(MODES),
+        help=f"comma-separated, from {(*MODES, *STACK_VARIANTS)}",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="interleaved rounds (A,B,C,A,B,C...); figures are medians"
+    )
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--relay-server", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -453,11 +495,20 @@ def main() -> None:
     args.warmup = args.warmup if args.warmup is not None else (0.5 if args.quick else 2.0)
     args.processes = max(1, min(args.processes or min(8, os.cpu_count() or 1), args.workers))
     modes = [m for m in args.modes.split(",") if m]
-    results: dict[str, Any] = {}
+    unknown = [m for m in modes if m not in MODES and m not in STACK_VARIANTS]
+    if unknown:
+        parser.error(f"unknown modes {unknown}; choose from {(*MODES, *STACK_VARIANTS)}")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    per_round: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     with tempfile.TemporaryDirectory(prefix="crowdfill-load-") as root:
-        for mode in modes:
-            results[mode] = run_mode(mode, args, Path(root))
-            print(f"{mode:8} {json.dumps(results[mode])}", flush=True)
+        for round_index in range(args.rounds):
+            for mode in modes:
+                figures = run_mode(mode, args, Path(root), round_index)
+                per_round[mode].append(figures)
+                print(f"{mode:8} round {round_index + 1} {json.dumps(figures)}", flush=True)
+    results = {mode: _medians(rounds) for mode, rounds in per_round.items()}
+    load = os.getloadavg()
     summary: dict[str, Any] = {
         "bench": "load",
         "quick": args.quick,
@@ -466,6 +517,9 @@ def main() -> None:
         "duration_s": args.duration,
         "client_processes": args.processes,
         "cpus": os.cpu_count(),
+        "rounds": args.rounds,
+        # The machine is shared: its load at the end of the run says how noisy the figures are.
+        "loadavg_1_5_15": [round(x, 2) for x in load],
         **results,
     }
     summary.update(_ratios(results))

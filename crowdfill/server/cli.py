@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crowdfill.assist.errors import InvalidAssistant
+from crowdfill.server import live_stack
 from crowdfill.server.preflight import StartupError, check_data_dir, check_port, describe, open_store
 from crowdfill.server.settings import Settings
 
@@ -76,6 +77,19 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_true",
         help="log every HTTP request (off by default: it buries the URLs printed at startup)",
     )
+    serve.add_argument(
+        "--loop",
+        choices=live_stack.LOOPS,
+        help=f"event loop (default {live_stack.DEFAULT_LOOP}; asyncio: the standard library's)",
+    )
+    serve.add_argument(
+        "--http", choices=live_stack.HTTP, help=f"HTTP parser (default {live_stack.DEFAULT_HTTP})"
+    )
+    serve.add_argument(
+        "--ws",
+        choices=live_stack.WEBSOCKETS,
+        help=f"WebSocket implementation (default {live_stack.DEFAULT_WS})",
+    )
     serve.set_defaults(handler=run)
 
 
@@ -106,18 +120,26 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for note in notes:
+    try:
+        stack = live_stack.choose_stack(args.loop, args.http, args.ws)
+    except ValueError as error:
+        print(f"crowdfill serve: {error}", file=sys.stderr)
+        return 2
+    for note in (*notes, *stack.notes):
         print(note, flush=True)
     try:
-        asyncio.run(
-            _serve(
-                settings,
-                demo=args.demo,
-                log_level=args.log_level,
-                access_log=args.access_log,
-                attachment=attachment,
+        # The loop is made here, not by uvicorn: the server is started inside it (``_serve``).
+        with asyncio.Runner(loop_factory=stack.loop_factory()) as runner:
+            runner.run(
+                _serve(
+                    settings,
+                    demo=args.demo,
+                    log_level=args.log_level,
+                    access_log=args.access_log,
+                    attachment=attachment,
+                    stack=stack,
+                )
             )
-        )
     except KeyboardInterrupt:
         return 0
     except StartupError as error:
@@ -159,8 +181,11 @@ async def _serve(
     log_level: str,
     access_log: bool = False,
     attachment: Attachment | None = None,
+    stack: live_stack.LiveStack | None = None,
 ) -> None:
     import uvicorn  # imported when serving only: the CLI's --help stays fast
+
+    stack = stack or live_stack.choose_stack()
 
     from crowdfill.server import access_log as redaction  # same reason
     from crowdfill.server.app import create_app  # same reason
@@ -183,6 +208,8 @@ async def _serve(
         log_level=log_level,
         access_log=access_log,
         timeout_graceful_shutdown=3,
+        http=stack.http,
+        ws=stack.ws,
     )
     redaction.install()  # after Config: it is what sets uvicorn's loggers up
     server = uvicorn.Server(config)

@@ -17,11 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import socketio
-from engineio import packet as eio_packet
-from socketio import packet as sio_packet
 
 from crowdfill.model.codec import operation_to_wire
-from crowdfill.server import own_votes
+from crowdfill.server import delivery, own_votes
 from crowdfill.server.failures import Failure
 from crowdfill.server.gold import replay_reveals_gold
 from crowdfill.server.owner import TableOwner
@@ -70,28 +68,13 @@ class Fanout:
         self.dirty: set[str] = set()
         self.estimates_dirty: set[str] = set()
         self.wake = asyncio.Event()
+        self._encode = delivery.socketio_encoder(sio.packet_class, WORKER)
 
     async def published(self, owner: TableOwner, entries: Sequence[Any]) -> None:
-        # The same bytes go to every recipient: each operation is encoded once and handed to each
-        # connection's send queue directly, in sequence order (what ``sio.emit(room=...)`` does,
-        # minus a task per recipient and the wait for all of them, which cost more than the send).
-        sio = self._sio
-        recipients = list(sio.manager.get_participants(WORKER, table_room(owner.table_id)))
-        if not recipients:
-            return
-        send = sio.eio.send_packet
-        for entry in entries:
-            frames = self._frames("op", {"seq": entry.seq, "op": entry.op})
-            for sid, eio_sid in recipients:
-                if sid != entry.origin:
-                    for frame in frames:
-                        await send(eio_sid, frame)
-
-    def _frames(self, event: str, data: Any) -> list[eio_packet.Packet]:
-        """The Engine.IO frames of one Socket.IO event on ``/worker`` (encoded once, sent to many)."""
-        encoded = self._sio.packet_class(sio_packet.EVENT, namespace=WORKER, data=[event, data]).encode()
-        parts = encoded if isinstance(encoded, list) else [encoded]
-        return [eio_packet.Packet(eio_packet.MESSAGE, part) for part in parts]
+        # The whole batch goes to each recipient as one frame, encoded once and handed to each
+        # connection's send queue directly (crowdfill.server.delivery).
+        recipients = list(self._sio.manager.get_participants(WORKER, table_room(owner.table_id)))
+        await delivery.forward(recipients, entries, self._encode, self._sio.eio.send_packet)
 
     async def completed(self, owner: TableOwner) -> None:
         await self.completed_for(owner, self._presence.sessions(owner.table_id))

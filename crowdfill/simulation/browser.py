@@ -236,7 +236,8 @@ class Browser:
     async def _on_ops(self, data: dict[str, Any]) -> None:
         for entry in data["ops"]:
             self._apply(int(entry["seq"]), entry["op"])
-        self.joined.set()
+        if "from_seq" in data:  # a replay after a reconnect (a live batch has no from_seq)
+            self.joined.set()
 
     async def _on_complete(self, data: dict[str, Any]) -> None:
         self.crowd.finish("satisfied" if data.get("status") == "complete" else "stalled")

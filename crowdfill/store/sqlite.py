@@ -98,6 +98,10 @@ class SQLiteStore:
         self._opening: Future[None] | None = None
         # Created, used and closed on the worker thread only.
         self._connection: sqlite3.Connection | None = None
+        # Worker thread only: the last seq of each table this connection appended to, valid while
+        # no other connection has committed (PRAGMA data_version unchanged), so an append skips
+        # the table's existence check and its MAX(seq) (docs/benchmarks.md, "The live path").
+        self._tails = _Tails()
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r}, synchronous={self.synchronous!r})"
@@ -147,6 +151,7 @@ class SQLiteStore:
 
     def _close_sync(self) -> None:
         connection, self._connection = self._connection, None
+        self._tails = _Tails()
         if connection is not None:
             with _translated(self.path):
                 connection.close()
@@ -236,12 +241,19 @@ class SQLiteStore:
             return
         rows = [(table_id, record.seq, encode_json(record.operation), record.at) for record in records]
         with self._transaction() as db:
-            if not _exists(db, table_id):
-                raise UnknownTable(f"no table {table_id!r} is stored")
+            # Under BEGIN IMMEDIATE nobody else can commit until we do, so a tail still valid now
+            # stays valid until this transaction's end.
+            last = self._tails.last_seq(db, table_id)
+            if last is None:
+                if not _exists(db, table_id):
+                    raise UnknownTable(f"no table {table_id!r} is stored")
+                last = _last_seq(db, table_id)
             if epoch is not None:
                 check_epoch(table_id, epoch, _epoch(db, table_id))
-            check_batch(table_id, _last_seq(db, table_id), records)
+            check_batch(table_id, last, records)
             db.executemany("INSERT INTO log (table_id, seq, operation, at) VALUES (?,?,?,?)", rows)
+        # Only once the commit succeeded (a failed one rolled back and left the tail as it was).
+        self._tails.appended(table_id, records[-1].seq)
 
     async def read_log(self, table_id: str, after_seq: int = 0, limit: int | None = None) -> list[LogRecord]:
         check_read(after_seq, limit)
@@ -426,6 +438,30 @@ def _prepare(connection: sqlite3.Connection, synchronous: str) -> None:
     except BaseException:
         connection.execute("ROLLBACK")
         raise
+
+
+class _Tails:
+    """Each table's last seq as this connection left it, forgotten when another connection commits.
+
+    ``PRAGMA data_version`` changes exactly when another connection (another store on the same
+    file, another process) has committed since it was last read; our own commits leave it as is.
+    Nothing but ``append`` adds to the log and no table is ever removed, so while the version is
+    unchanged a remembered tail is the table's MAX(seq) and the table exists.
+    """
+
+    def __init__(self) -> None:
+        self._seqs: dict[str, int] = {}
+        self._version: int | None = None
+
+    def last_seq(self, db: sqlite3.Connection, table_id: str) -> int | None:
+        version = int(db.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._version:
+            self._seqs.clear()
+            self._version = version
+        return self._seqs.get(table_id)
+
+    def appended(self, table_id: str, seq: int) -> None:
+        self._seqs[table_id] = seq
 
 
 def _exists(db: sqlite3.Connection, table_id: str) -> bool:

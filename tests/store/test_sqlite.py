@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from crowdfill.store import LogRecord, SQLiteStore, StoreError, TableRecord
+from crowdfill.store.port import StoreConflict, UnknownTable
 from tests.store.appender import TABLE_ID, expected_operation
 
 REPO = Path(__file__).resolve().parents[2]
@@ -132,3 +133,40 @@ async def test_a_version_1_file_is_upgraded_in_place_and_gains_leases(tmp_path: 
         await store.close()
     with closing(sqlite3.connect(path)) as upgraded:
         assert upgraded.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+async def test_an_append_sees_what_another_connection_appended_since_its_own_last_append(
+    tmp_path: Path,
+) -> None:
+    # The store remembers each table's tail between its own appends; another writer on the same
+    # file must invalidate that memory, or a stale seq would be accepted and a duplicate refused late.
+    first, second = SQLiteStore(tmp_path / "db.sqlite3"), SQLiteStore(tmp_path / "db.sqlite3")
+    await first.open()
+    await second.open()
+    try:
+        await first.create_table(TableRecord("t1", {}, "draft", 1.0, 1.0))
+        await first.append("t1", [LogRecord(1, {"by": "first"}, 1.0)])
+        await second.append("t1", [LogRecord(2, {"by": "second"}, 1.0)])
+        with pytest.raises(StoreConflict, match="at seq 3"):
+            await first.append("t1", [LogRecord(2, {"by": "first"}, 1.0)])
+        await first.append("t1", [LogRecord(3, {"by": "first"}, 1.0)])
+        assert [r.operation["by"] for r in await second.read_log("t1")] == ["first", "second", "first"]
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_refused_append_leaves_the_tail_where_the_log_ends(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    await store.open()
+    try:
+        await store.create_table(TableRecord("t1", {}, "draft", 1.0, 1.0))
+        await store.append("t1", [LogRecord(1, {"n": 1}, 1.0)])
+        with pytest.raises(StoreConflict):
+            await store.append("t1", [LogRecord(3, {"n": 3}, 1.0)])  # a gap: refused
+        await store.append("t1", [LogRecord(2, {"n": 2}, 1.0)])
+        assert await store.last_seq("t1") == 2
+        with pytest.raises(UnknownTable, match="t2"):
+            await store.append("t2", [LogRecord(1, {"n": 1}, 1.0)])
+    finally:
+        await store.close()

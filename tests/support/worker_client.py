@@ -1,7 +1,8 @@
 """A scripted worker: a real ``socketio.AsyncClient`` that keeps a replica of the candidate table.
 
 The replica is the model's own ``CandidateTable`` fed with the snapshot's rows and every op the
-client sees (acks, forwarded ops, replays), as a browser page would. ``last_seq`` is the largest
+client sees (acks, forwarded ops one by one or in live ``ops`` batches, replays), as a browser
+page would. ``last_seq`` is the largest
 seq below which every op has been seen (acks and forwarded ops may arrive out of order); every
 operation ``emit`` sends carries it as ``seen_seq`` unless the payload names its own.
 """
@@ -40,6 +41,7 @@ class WorkerClient:
         self.snapshots: list[dict[str, Any]] = []
         self.replays: list[dict[str, Any]] = []
         self.forwarded: list[dict[str, Any]] = []
+        self.batches: list[dict[str, Any]] = []  # live ``ops`` frames (their entries are in forwarded)
         self.estimates: list[dict[str, Any]] = []
         self.complete: dict[str, Any] | None = None
         self.kicked: dict[str, Any] | None = None
@@ -186,6 +188,12 @@ class WorkerClient:
         self._changed.set()
 
     async def _on_ops(self, data: dict[str, Any]) -> None:
+        if "from_seq" not in data:
+            # A live batch (several forwards in one frame): each entry is a forwarded op.
+            self.batches.append(data)
+            for entry in data["ops"]:
+                await self._on_op(entry)
+            return
         self.replays.append(data)
         for entry in data["ops"]:
             self._apply(entry["seq"], entry["op"])

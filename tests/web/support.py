@@ -146,6 +146,10 @@ class SocketTap:
     def _route(self, route: WebSocketRoute) -> None:
         server = route.connect_to_server()
         self.routes.append(route)
+        if "sid=" not in route.url:
+            # Opened straight away (the pages' default), not as an upgrade of a polling session:
+            # every packet uses this WebSocket from the first one.
+            self.upgraded = True
 
         def outgoing(message: str | bytes) -> None:
             if message == "5":  # Engine.IO "upgrade": from now on every packet uses this WebSocket

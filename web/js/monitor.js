@@ -6,6 +6,7 @@ import { requesterToken, setRequesterToken } from "./api.js";
 import { el, formatCents, formatValue, notice, replaceChildren, setConnection } from "./dom.js";
 import { showRowHistory } from "./row-history.js";
 import { drawGold } from "./monitor-gold.js";
+import { liveTransports } from "./transport.js";
 
 const $ = (id) => document.getElementById(id);
 const tableId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
@@ -37,7 +38,10 @@ function askForToken(message) {
 function connect() {
   if (socket) socket.disconnect();
   // Every "monitor" message carries the schema (column order), so no REST call is needed first.
-  socket = window.io("/monitor", { auth: { token: requesterToken(), table_id: tableId } });
+  socket = window.io("/monitor", {
+    auth: { token: requesterToken(), table_id: tableId },
+    ...liveTransports(),
+  });
   socket.on("connect", () => setConnection("online", "Live"));
   socket.on("disconnect", () => setConnection("offline", "Reconnecting…"));
   socket.on("connect_error", (error) => {

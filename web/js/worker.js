@@ -11,6 +11,7 @@ import { Replica, SeqTracker, subsetOf } from "./replica.js";
 import { WorkerTableView } from "./worker-view.js";
 import { RowTools } from "./row-tools.js";
 import { screenWorker } from "./worker-screening.js";
+import { liveTransports } from "./transport.js";
 
 const ACK_TIMEOUT_MS = 15_000;
 const CLOSED_STATUSES = new Set(["draft", "closed", "complete"]);
@@ -68,6 +69,7 @@ function connect(token) {
   // `auth` is a function so that every reconnection sends the last sequence number seen by then.
   const socket = window.io("/worker", {
     auth: (cb) => cb(state.seq.last > 0 ? { token, last_seq: state.seq.last } : { token }),
+    ...liveTransports(),
   });
   state.socket = socket;
   socket.on("connect", () => {
@@ -101,13 +103,15 @@ function connect(token) {
     state.seq.note(message.seq);
     if (state.confirmed.apply(message.op)) scheduleRender();
   });
+  // `ops` is either a replay after a reconnect (it has `from_seq`) or a live batch: the
+  // forwards of one server turn in one frame (docs/protocol.md).
   socket.on("ops", (message) => {
     for (const item of message.ops || []) {
       const op = item.op || item;
       state.seq.note(item.seq ?? op.seq);
       state.confirmed.apply(op);
     }
-    resolveUnsure();
+    if (message.from_seq !== undefined) resolveUnsure();
     scheduleRender();
   });
   socket.on("estimate", showEstimate);
