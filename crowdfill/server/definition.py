@@ -10,6 +10,7 @@ from crowdfill.markets import identity
 from crowdfill.model import Column, CrowdFillError, Schema, Scoring, Template
 from crowdfill.model.rules import ColumnRules
 from crowdfill.server.failures import Failure, definition_failure
+from crowdfill.server.quality_settings import DEFAULT_QUALITY, QualitySettings, quality_from
 from crowdfill.server.ratelimit import RateLimit
 
 # The wire models live in crowdfill.wire (the SDK shares them); re-exported for the server's modules.
@@ -59,6 +60,7 @@ class TableSpec:
     prolific_completion_code: str | None
     # None: the server's default (Settings.rate_limit_*).
     rate_limit: RateLimit | None = None
+    quality: QualitySettings = DEFAULT_QUALITY
 
     @property
     def prolific_completion_url(self) -> str | None:
@@ -138,6 +140,7 @@ def build_spec(model: DefinitionModel) -> TableSpec:
             if model.rate_limit is not None
             else None
         ),
+        quality=quality_from(model.quality),
     )
 
 

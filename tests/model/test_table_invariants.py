@@ -178,12 +178,19 @@ class TableMachine(RuleBasedStateMachine):
         vote = Upvote if (kind == "up") == (row % 2 == 0) else Downvote
         self.attempt(vote(worker, holders[row % len(holders)], frozenset()))
 
-    @rule(worker=workers, weight=st.sampled_from([0.0, 0.5, 1.0, 2.0]), version=st.integers(1, 4))
-    def reweigh(self, worker: str, weight: float, version: int) -> None:
-        """What the server emits from its reputation estimates; versions may arrive out of order."""
-        self.table.integrate(Reweigh(worker, weight, version))
-        self.accepted.append(Reweigh(worker, weight, version))
-        event("Reweigh integrated")
+    @rule(
+        worker=workers,
+        weight=st.sampled_from([0.0, 0.5, 1.0, 2.0]),
+        version=st.integers(1, 4),
+        excluded=st.booleans(),
+    )
+    def reweigh(self, worker: str, weight: float, version: int, excluded: bool) -> None:
+        """What the server emits from its reputation estimates, or a requester's exclusion (weight
+        0); versions may arrive out of order."""
+        op = Reweigh(worker, 0.0 if excluded else weight, version, excluded)
+        self.table.integrate(op)
+        self.accepted.append(op)
+        event("Reweigh integrated" if not excluded else "exclusion integrated")
 
     @rule(pick=picks)
     @precondition(lambda self: bool(self.accepted))
