@@ -114,7 +114,8 @@ class Server:
         self.versions[worker] += 1
         weight = rng.choice([0.0, 0.5, 1.0, 2.0])
         # Every other weight 0 is an exclusion (decided without drawing, so the schedules stay put).
-        op = Reweigh(worker, weight, self.versions[worker], excluded=weight == 0.0 and self.versions[worker] % 2 == 0)
+        excluded = weight == 0.0 and self.versions[worker] % 2 == 0
+        op = Reweigh(worker, weight, self.versions[worker], excluded=excluded)
         self.table.integrate(op)
         self.log.append(op)
         for outbox in outboxes:

@@ -129,7 +129,8 @@ def test_other_families_stop_counting_a_worker_at_weight_zero_and_count_them_aga
     assert table.score(mf) == 3
     table.integrate(Reweigh("w2", 0.0, 1, excluded=True))
     assert table.score(mf) == 2
-    assert table.excluded("w2") and table.excluded_workers() == {"w2"}
+    assert table.excluded("w2")
+    assert table.excluded_workers() == {"w2"}
     table.integrate(Reweigh("w2", 1.0, 2))
     assert table.score(mf) == 3
     assert not table.excluded("w2")

@@ -15,7 +15,7 @@ import pytest
 import socketio
 
 from crowdfill.model import CandidateTable, Column, Insert, Schema
-from crowdfill.model.codec import operation_from_wire
+from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.model.values import Values, values_from_mapping
 
 OPERATIONS = ("fill", "upvote", "downvote")
@@ -168,7 +168,7 @@ class WorkerClient:
 
     def _apply(self, seq: int, op: dict[str, Any]) -> None:
         assert self.table is not None, "not joined"
-        self.table.integrate(operation_from_wire(op))
+        self.table.integrate(sequenced_from_wire(op))
         self.seen.add(seq)
         self._changed.set()
 

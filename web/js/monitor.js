@@ -5,6 +5,7 @@
 import { requesterToken, setRequesterToken } from "./api.js";
 import { el, formatCents, formatValue, notice, replaceChildren, setConnection } from "./dom.js";
 import { showRowHistory } from "./row-history.js";
+import { drawReputation } from "./monitor-reputation.js";
 
 const $ = (id) => document.getElementById(id);
 const tableId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
@@ -66,6 +67,7 @@ function draw(message) {
   drawMatching(message.matching || [], rows);
   drawWorkers(message.workers || [], message.fooled || { total: 0, by_worker: {} });
   drawModel(message.model || null);
+  drawReputation($("reputation"), tableId, message.reputation || [], table.status === "live");
   $("workers-online").textContent = String(message.workers_online ?? (message.workers || []).filter((w) => w.online).length);
   $("row-count").textContent = String(rows.length);
   const byStatus = {};
