@@ -15,7 +15,7 @@ from crowdfill.server.services import Services
 
 def reputation_router(services: Services, reputation: ReputationService) -> APIRouter:
     tables = services.tables
-    router = requester_api(services.settings, answers=(404, 409, 503))
+    router = requester_api(services.settings, answers=(404, 409))
 
     async def owner_of(table_id: str) -> TableOwner:
         await tables.record(table_id)

@@ -43,6 +43,7 @@ class WorkerClient:
         self.estimates: list[dict[str, Any]] = []
         self.complete: dict[str, Any] | None = None
         self.kicked: dict[str, Any] | None = None
+        self.standings: list[dict[str, Any]] = []
         self.seen: set[int] = set()
         self._base_seq = 0
         self._joined = asyncio.Event()
@@ -53,6 +54,7 @@ class WorkerClient:
         self.sio.on("estimate", self._on_estimate, namespace="/worker")
         self.sio.on("complete", self._on_complete, namespace="/worker")
         self.sio.on("kicked", self._on_kicked, namespace="/worker")
+        self.sio.on("standing", self._on_standing, namespace="/worker")
 
     # ------------------------------------------------------------------ connection
     async def connect(self, last_seq: int | None = None, timeout: float = 10) -> None:
@@ -203,6 +205,10 @@ class WorkerClient:
     async def _on_complete(self, data: dict[str, Any]) -> None:
         self.complete = data
         self.status = data["status"]
+        self._changed.set()
+
+    async def _on_standing(self, data: dict[str, Any]) -> None:
+        self.standings.append(data)
         self._changed.set()
 
     async def _on_kicked(self, data: dict[str, Any]) -> None:
