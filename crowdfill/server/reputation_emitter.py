@@ -77,7 +77,10 @@ class ReputationEmitter:
         while self.owner.live:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+            woken = self._wake.is_set()
             self._wake.clear()
+            if not woken and self.owner.seq == self._looked_at:
+                continue  # the timer, and nothing happened since the last look
             try:
                 await self.emit_due()
             except Exception:

@@ -155,3 +155,19 @@ async def _ignore(_: TableOwner, __: Reweigh) -> None:
 
 async def _settle() -> None:
     await asyncio.sleep(0.01)
+
+
+async def test_with_operations_too_few_to_wake_it_the_emitter_still_looks_on_its_timer() -> None:
+    timed = {**REPUTATION_ROW, "quality": {"every_ops": 1000, "every_seconds": 0.05}}
+    owner = await launch_owner(await _memory(), timed)
+    emitter = ReputationEmitter(owner, lambda: {LYON: False}, _ignore)
+    emitter.start()
+    await _settle()  # the first look, at start, finds nothing to do
+    await _fill_lyon(owner)
+    for _ in range(200):
+        if owner.table.weight("mallory") == 0.0:
+            break
+        await _settle()
+    assert owner.table.weight("mallory") == 0.0
+    await emitter.stop()
+    await owner.stop()
