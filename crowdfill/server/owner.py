@@ -369,7 +369,9 @@ class TableOwner:
         # The estimates are bookkeeping nobody waits for: they follow the forwards and the
         # acknowledgements (still under the lock, so readers see them in step with the table).
         for _, op in staged:
-            if not isinstance(op, Reweigh):
+            if isinstance(op, Reweigh):
+                self.estimator.reweighed()
+            else:
                 self.estimator.observe(op)
         if complete:
             await self._finish(COMPLETE, self.seq)

@@ -115,6 +115,7 @@ async def test_an_excluded_workers_votes_stop_counting_until_the_requester_undoe
         return row["score"], row["final"]
 
     assert status_of_paris((await candidates(http, table["id"]))["rows"]) == (2, True)
+    await bob.wait_for(lambda: bool(bob.estimates) and bob.estimates[-1]["total"] > 0)
 
     excluded = await http.post(f"/api/tables/{table['id']}/workers/bob/exclusion")
     assert excluded.status_code == 200, excluded.text
@@ -123,6 +124,8 @@ async def test_an_excluded_workers_votes_stop_counting_until_the_requester_undoe
     assert status_of_paris((await candidates(http, table["id"]))["rows"]) == (0, False)
     await bob.wait_for(lambda: bool(bob.standings))
     assert bob.standings[-1]["status"] == "excluded"
+    # His live estimate follows: an excluded worker is promised nothing.
+    await bob.wait_for(lambda: bool(bob.estimates) and bob.estimates[-1]["total"] == 0)
     assert (await reputation(http, table["id"]))["bob"]["status"] == "excluded"
 
     undone = await http.delete(f"/api/tables/{table['id']}/workers/bob/exclusion")

@@ -100,6 +100,7 @@ def test_quarantine_and_exclusion_show_on_the_monitor_and_the_workers_pages(
     expect(madrid).to_have_attribute("data-status", "blue")
     expect(ann.page.locator("#standing-banner")).to_contain_text("excluded you")
     expect(ann.page.locator("#standing-banner")).to_contain_text("will not be paid")
+    expect(ann.page.locator("#pay-total")).to_have_text("$0.00")
     ann.page.screenshot(path=str(screenshots / "worker-excluded.png"), full_page=True)
 
     # ...and undoes it: the log keeps both reweighs, and everything counts again.
