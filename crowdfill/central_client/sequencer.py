@@ -13,9 +13,18 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from crowdfill.central_client.client import CentralClient
-from crowdfill.model import CENTRAL_CLIENT, CandidateTable, CrowdFillError, Insert, Operation
+from crowdfill.model import (
+    CENTRAL_CLIENT,
+    CandidateTable,
+    CrowdFillError,
+    Insert,
+    Reweigh,
+    Sequenced,
+)
+from crowdfill.model.errors import TableClosed
 
 
 class Sequencer:
@@ -35,9 +44,15 @@ class Sequencer:
         """Rebuild the central client from the table (at launch, after recovery); plan what it needs now."""
         self._planned = deque(self.central.start())
 
-    def apply(self, op: Operation) -> Operation:
-        """Validate and integrate ``op`` (CrowdFillError if refused: nothing changes); return it canonical."""
-        canonical = self.table.validate(op)
+    def apply(self, op: Sequenced) -> Sequenced:
+        """Validate and integrate ``op`` (CrowdFillError if refused: nothing changes); return it canonical.
+
+        A ``Reweigh`` (the server's, already checked by its emitter) is integrated as it is: it can
+        rescore rows, so the central client observes what it changed like any operation.
+        """
+        if isinstance(op, Reweigh) and self.table.closed:
+            raise TableClosed("the table is complete and accepts no more operations")
+        canonical = op if isinstance(op, Reweigh) else self.table.validate(op)
         self._planned.extend(self.central.observe(self.table.integrate(canonical)))
         return canonical
 
@@ -71,7 +86,7 @@ class LoggedIds:
         self._spare = 0
 
     @classmethod
-    def of(cls, operations: Iterable[Operation]) -> LoggedIds:
+    def of(cls, operations: Iterable[Sequenced]) -> LoggedIds:
         return cls([op.row_id for op in operations if _planned_insert(op)])
 
     def __call__(self) -> str:
@@ -101,7 +116,7 @@ class Replayed:
     integrated operations in canonical form.
     """
 
-    applied: tuple[tuple[int, Operation], ...]
+    applied: tuple[tuple[int, Sequenced], ...]
     completion_seq: int | None
     ignored: tuple[int, ...]
     divergences: tuple[str, ...]
@@ -109,7 +124,7 @@ class Replayed:
 
 def replay(
     sequencer: Sequencer,
-    entries: Iterable[tuple[int, Operation]],
+    entries: Iterable[tuple[int, Sequenced]],
     *,
     base_seq: int = 0,
     ids: LoggedIds | None = None,
@@ -123,7 +138,7 @@ def replay(
     before a worker's operation. A restarted server plans afresh (``CentralClient.start``), so a
     departure is only reported if a restarted central client would not explain it either.
     """
-    applied: list[tuple[int, Operation]] = []
+    applied: list[tuple[int, Sequenced]] = []
     ignored: list[int] = []
     divergences: list[str] = []
     sequencer.start()
@@ -156,7 +171,7 @@ def replay(
 
 
 def _check_inserts(
-    sequencer: Sequencer, ids: LoggedIds, consumed: int, seq: int, op: Operation
+    sequencer: Sequencer, ids: LoggedIds, consumed: int, seq: int, op: Sequenced
 ) -> str | None:
     """Compare the next logged operation with the central client's plan; None if they agree."""
 
@@ -183,7 +198,7 @@ def _check_inserts(
     return f"seq {seq}: {missing} insert(s) of the central client are missing before this operation"
 
 
-def _planned_insert(op: Operation) -> bool:
+def _planned_insert(op: Sequenced) -> TypeGuard[Insert]:
     """Whether ``op`` is one of the central client's template inserts (gold rows are the server's
     own inserts, at launch: no central client plans them)."""
     return isinstance(op, Insert) and op.worker == CENTRAL_CLIENT and not op.gold

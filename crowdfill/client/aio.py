@@ -178,6 +178,15 @@ class AsyncClient:
     async def unblock(self, table_id: str, worker_id: str) -> a.WorkerState:
         return await self.send(calls.unblock(table_id, worker_id))
 
+    async def reputation(self, table_id: str) -> a.Reputation:
+        return await self.send(calls.reputation(table_id))
+
+    async def exclude(self, table_id: str, worker_id: str) -> a.Standing:
+        return await self.send(calls.exclude(table_id, worker_id))
+
+    async def include(self, table_id: str, worker_id: str) -> a.Standing:
+        return await self.send(calls.include(table_id, worker_id))
+
     # ---------------------------------------------------------------- marketplaces
     async def recruit_url(self, table_id: str, platform: str, study_id: str | None = None) -> a.RecruitUrl:
         return await self.send(calls.recruit_url(table_id, platform, study_id))

@@ -199,6 +199,21 @@ def unblock(table_id: str, worker_id: str) -> Call[a.WorkerState]:
     return Call("DELETE", path, model(a.WorkerState, f"DELETE {path}"))
 
 
+def reputation(table_id: str) -> Call[a.Reputation]:
+    path = table_path(table_id, "reputation")
+    return Call("GET", path, model(a.Reputation, f"GET {path}"))
+
+
+def exclude(table_id: str, worker_id: str) -> Call[a.Standing]:
+    path = table_path(table_id, "workers", worker_id, "exclusion")
+    return Call("POST", path, model(a.Standing, f"POST {path}"))
+
+
+def include(table_id: str, worker_id: str) -> Call[a.Standing]:
+    path = table_path(table_id, "workers", worker_id, "exclusion")
+    return Call("DELETE", path, model(a.Standing, f"DELETE {path}"))
+
+
 # ---------------------------------------------------------------- marketplaces
 def recruit_url(table_id: str, platform: str, study_id: str | None = None) -> Call[a.RecruitUrl]:
     body: dict[str, str] = {"platform": platform}

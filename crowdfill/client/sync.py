@@ -177,6 +177,17 @@ class Client:
     def unblock(self, table_id: str, worker_id: str) -> a.WorkerState:
         return self.send(calls.unblock(table_id, worker_id))
 
+    def reputation(self, table_id: str) -> a.Reputation:
+        """Every worker's reputation estimate, evidence, weight and status (docs/quality.md)."""
+        return self.send(calls.reputation(table_id))
+
+    def exclude(self, table_id: str, worker_id: str) -> a.Standing:
+        """Exclude a worker: their votes stop counting and their work is not paid (undo: ``include``)."""
+        return self.send(calls.exclude(table_id, worker_id))
+
+    def include(self, table_id: str, worker_id: str) -> a.Standing:
+        return self.send(calls.include(table_id, worker_id))
+
     # ---------------------------------------------------------------- marketplaces
     def recruit_url(self, table_id: str, platform: str, study_id: str | None = None) -> a.RecruitUrl:
         return self.send(calls.recruit_url(table_id, platform, study_id))

@@ -103,11 +103,7 @@ class Estimator:
         self._by_item: dict[Item, set[Key]] = {}
         self._settled: tuple[int, bool, Settlement] | None = None
         self._completed = False
-        keys = sorted(
-            (g[1] for g in table.groups() if g[0] == "key"), key=lambda k: (self._ledger.ordinal(k), repr(k))
-        )
-        for key in keys:
-            self._refresh(key)
+        self.reweighed()
 
     # ------------------------------------------------------------------ updating
     def observe(self, op: Operation) -> None:
@@ -120,6 +116,16 @@ class Estimator:
         for _, tied in self._table.ambiguous_groups():
             if not isinstance(tied, str):  # a ("row", id) group holds one row: it never ties
                 self._refresh(tied)
+
+    def reweighed(self) -> None:
+        """The table integrated a reweigh: it may have moved final rows in any group, or excluded
+        a worker from pay, so every key group is refreshed (reweighs are rare)."""
+        keys = sorted(
+            (g[1] for g in self._table.groups() if g[0] == "key"),
+            key=lambda k: (self._ledger.ordinal(k), repr(k)),
+        )
+        for key in keys:
+            self._refresh(key)
 
     def _touched(self, op: Operation) -> list[Key]:
         if isinstance(op, Fill):
@@ -164,12 +170,15 @@ class Estimator:
                 self._leave(key, old)
             return
         row_credit = credit(self._ledger, self._table, row)
+        # Excluded workers earn nothing (as in the settlement): their parts are left out.
+        excluded = self._table.excluded_workers()
         shares: dict[str, float] = {}
         for column, worker in row_credit.fillers:
-            if worker is not None:
+            if worker is not None and worker not in excluded:
                 shares[worker] = shares.get(worker, 0.0) + self._parts[column]
         for worker in row_credit.voters:
-            shares[worker] = shares.get(worker, 0.0) + self._vote / len(row_credit.voters)
+            if worker not in excluded:
+                shares[worker] = shares.get(worker, 0.0) + self._vote / len(row_credit.voters)
         new_shares = tuple(sorted(shares.items()))
         if old is not None and old.row_id == row.row_id and old.shares == new_shares:
             return

@@ -32,6 +32,7 @@ from crowdfill.compensation.rounding import largest_remainder
 from crowdfill.compensation.settings import CompensationSettings
 from crowdfill.compensation.unpaid import (
     CLOSED_EARLY_UNFILLED,
+    EXCLUDED_WORKERS,
     NO_AGREEING_VOTERS,
     NO_CONTRIBUTIONS,
     TEMPLATE_VALUES,
@@ -75,6 +76,8 @@ class Settlement:
     _units: int
     _total_weight: int
     _pay_denominator: int  # exact pay = budget * earned units / this
+    # Workers the requester excluded (a reweigh in force says so): paid nothing, reason excluded_workers.
+    excluded_workers: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ exact amounts (cents)
     def exact_cents(self, worker: str) -> Fraction:
@@ -149,6 +152,7 @@ class Settlement:
             "unpaid_reasons": dict(self.unpaid_reasons),
             "redistributed_cents": round(float(self.redistributed_cents), 6),
             "payments": dict(self.payments),
+            "excluded_workers": list(self.excluded_workers),
             "exact_cents": {worker: round(float(self.exact_cents(worker)), 6) for worker in self.payments},
             "earned": {
                 worker: {
@@ -217,11 +221,14 @@ def settle_ledger(
 
     earned: dict[str, dict[str, int]] = {}
     rows = []
-    template_units = unvoted_units = 0
+    template_units = unvoted_units = excluded_units = 0
+    excluded = table.excluded_workers()
     for rank, (row_credit, weight) in enumerate(zip(credits, weights, strict=True)):
         rows.append(_row_share(row_credit, rank, weight))
         for column, worker in row_credit.fillers:
-            if worker is not None:
+            if worker in excluded:
+                excluded_units += weight * column_units[column]
+            elif worker is not None:
                 kinds = earned.setdefault(worker, {})
                 kinds[column] = kinds.get(column, 0) + weight * column_units[column]
             else:
@@ -229,6 +236,9 @@ def settle_ledger(
         if row_credit.voters:
             each = weight * vote_units[len(row_credit.voters)]
             for worker in row_credit.voters:
+                if worker in excluded:
+                    excluded_units += each
+                    continue
                 kinds = earned.setdefault(worker, {})
                 kinds[VOTE] = kinds.get(VOTE, 0) + each
         else:
@@ -239,19 +249,25 @@ def settle_ledger(
     earned_units = sum(totals.values())
     total_weight = sum(weights) + reserved
     budget = settings.budget_cents
-    # Completed: the denominator is what the workers earned, so the payments add up to B exactly.
-    pay_denominator = earned_units if completed else total_weight * units
+    # Completed: the denominator is what the workers earned, so the payments add up to B exactly
+    # (less what excluded workers earned: that is kept back, not redistributed to the others).
+    pay_denominator = earned_units + excluded_units if completed else total_weight * units
     payments = largest_remainder(totals, budget, pay_denominator)
     paid = sum(payments.values())
     if earned_units == 0:
-        reasons = {NO_CONTRIBUTIONS: budget} if budget else {}
+        reason = EXCLUDED_WORKERS if excluded_units else NO_CONTRIBUTIONS
+        reasons = {reason: budget} if budget else {}
+    elif completed:
+        kept_back = {EXCLUDED_WORKERS: excluded_units}
+        reasons = split_unpaid(budget - paid, kept_back, budget, pay_denominator) if excluded_units else {}
     else:
         unearned = {
             CLOSED_EARLY_UNFILLED: reserved * units,
             TEMPLATE_VALUES: template_units,
             NO_AGREEING_VOTERS: unvoted_units,
+            EXCLUDED_WORKERS: excluded_units,
         }
-        reasons = {} if completed else split_unpaid(budget - paid, unearned, budget, total_weight * units)
+        reasons = split_unpaid(budget - paid, unearned, budget, total_weight * units)
     return Settlement(
         budget_cents=budget,
         paid_cents=paid,
@@ -267,6 +283,7 @@ def settle_ledger(
         _units=units,
         _total_weight=total_weight,
         _pay_denominator=pay_denominator if earned_units else 0,
+        excluded_workers=tuple(sorted(excluded & set(ledger.workers))),
     )
 
 

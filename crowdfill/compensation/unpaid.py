@@ -1,8 +1,9 @@
 """Why part of a budget stays unpaid: a small set of stable reason codes, and the split in cents.
 
 A completed table pays its whole budget (the unearned parts are redistributed over the workers'
-earnings), so reasons only appear when the requester closed the table early, or when nobody earned
-anything. The codes are part of the REST report (docs/compensation.md, docs/protocol.md).
+earnings), so reasons only appear when the requester closed the table early, when nobody earned
+anything, or when the requester excluded workers (their earnings are kept back, never
+redistributed). The codes are part of the REST report (docs/compensation.md, docs/protocol.md).
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ TEMPLATE_VALUES = "template_values"  # values nobody entered: the template's, th
 NO_AGREEING_VOTERS = "no_agreeing_voters"  # the vote part of final rows that no worker agreed with
 ROUNDING = "rounding"  # the fraction of a cent left when the earnings are floored to whole cents
 NO_CONTRIBUTIONS = "no_contributions"  # no worker earned anything: the whole budget
-REASONS = (CLOSED_EARLY_UNFILLED, TEMPLATE_VALUES, NO_AGREEING_VOTERS, ROUNDING, NO_CONTRIBUTIONS)
+EXCLUDED_WORKERS = "excluded_workers"  # what excluded workers' fills and votes would have earned
+REASONS = (
+    CLOSED_EARLY_UNFILLED,
+    TEMPLATE_VALUES,
+    NO_AGREEING_VOTERS,
+    EXCLUDED_WORKERS,
+    ROUNDING,
+    NO_CONTRIBUTIONS,
+)
 
 
 def split_unpaid(unpaid_cents: int, exact: Mapping[str, int], scale: int, denominator: int) -> dict[str, int]:

@@ -81,6 +81,9 @@ class ExportApi(Client):
         for entry in self.log(table_id, after, upto, page=LOG_PAGE):
             if entry.seq <= after:
                 raise UnexpectedAnswer(f"the operation log of {table_id!r} is out of order after {after}")
+            if isinstance(entry.op, dict) and entry.op.get("type") == "reweigh":
+                after = entry.seq  # the server's reweighs are no one's contribution
+                continue
             try:
                 op = operation_from_wire(entry.op)
             except CrowdFillError as error:

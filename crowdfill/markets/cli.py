@@ -166,7 +166,9 @@ def _register_links(commands: argparse._SubParsersAction[argparse.ArgumentParser
     revoke_cmd.add_argument("worker", help="worker id")
     revoke_cmd.set_defaults(handler=links.handle_revoke)
 
-    workers_cmd = commands.add_parser("workers", help="a table's workers; block or unblock one")
+    workers_cmd = commands.add_parser(
+        "workers", help="a table's workers; block, unblock, exclude or include one"
+    )
     worker_actions = workers_cmd.add_subparsers(dest="workers_command", metavar="ACTION", required=True)
     workers_list = worker_actions.add_parser("list", help="online, operations, estimated pay, blocked")
     _table_and_server(workers_list)
@@ -174,6 +176,12 @@ def _register_links(commands: argparse._SubParsersAction[argparse.ArgumentParser
     for action, handler, text in (
         ("block", links.handle_block, "block a worker in CrowdFill: sessions closed, operations refused"),
         ("unblock", links.handle_unblock, "lift a CrowdFill block (not an MTurk one)"),
+        (
+            "exclude",
+            links.handle_exclude,
+            "exclude a worker: their votes stop counting, their work is unpaid",
+        ),
+        ("include", links.handle_include, "undo a worker's exclusion"),
     ):
         command = worker_actions.add_parser(action, help=text)
         _table_and_server(command)

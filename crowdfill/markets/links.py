@@ -136,6 +136,16 @@ def handle_unblock(args: argparse.Namespace) -> int:
     return _worker_action(args, lambda c: c.unblock(args.table, args.worker), f"unblocked {args.worker}")
 
 
+def handle_exclude(args: argparse.Namespace) -> int:
+    return _worker_action(args, lambda c: c.exclude(args.table, args.worker), f"excluded {args.worker}")
+
+
+def handle_include(args: argparse.Namespace) -> int:
+    return _worker_action(
+        args, lambda c: c.include(args.table, args.worker), f"undid the exclusion of {args.worker}"
+    )
+
+
 def handle_workers(args: argparse.Namespace) -> int:
     try:
         with api(args) as client:

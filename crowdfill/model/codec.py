@@ -103,14 +103,27 @@ def operation_from_wire(data: object) -> Operation:
 
 
 def reweigh_to_wire(op: Reweigh) -> dict[str, Any]:
-    return {"type": "reweigh", "worker": op.worker, "weight": op.weight, "version": op.version}
+    wire: dict[str, Any] = {
+        "type": "reweigh",
+        "worker": op.worker,
+        "weight": op.weight,
+        "version": op.version,
+    }
+    if op.excluded:
+        wire["excluded"] = True  # only when set, so the reweighs of reputation keep their shape
+    return wire
 
 
 def reweigh_from_wire(data: object) -> Reweigh:
     message = _mapping(data, "operation")
     if message.get("type") != "reweigh":
         raise MalformedMessage(f"expected a reweigh operation, got type {message.get('type')!r}")
-    return Reweigh(_string(message, "worker"), message.get("weight"), message.get("version"))  # type: ignore[arg-type]  # Reweigh checks both
+    return Reweigh(
+        _string(message, "worker"),
+        message.get("weight"),  # type: ignore[arg-type]  # Reweigh checks it
+        message.get("version"),  # type: ignore[arg-type]  # Reweigh checks it
+        message.get("excluded", False),
+    )
 
 
 def sequenced_to_wire(op: Sequenced) -> dict[str, Any]:

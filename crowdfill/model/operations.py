@@ -110,14 +110,18 @@ class Reweigh:
     """The server sets ``worker``'s vote weight (``reputation`` scoring) to ``weight``.
 
     Only the server emits it, sequenced like any operation. ``version`` counts the server's
-    reweighs of this worker: the highest version wins (ties: the larger weight), so a replica that
-    integrated the same reweighs holds the same weights in whatever order they arrived. A worker no
-    reweigh names weighs 1; weight 0 is quarantine (their votes stay recorded but count for nothing).
+    reweighs of this worker: the highest version wins (ties: the larger weight, then excluded), so
+    a replica that integrated the same reweighs holds the same weights in whatever order they
+    arrived. A worker no reweigh names weighs 1; weight 0 is quarantine (their votes stay recorded
+    but count for nothing, in every scoring family). ``excluded``: the requester excluded the worker
+    by hand (weight 0; compensation pays them nothing); a later reweigh with a higher version
+    undoes it.
     """
 
     worker: str
     weight: float
     version: int
+    excluded: bool = False
 
     def __post_init__(self) -> None:
         worker, weight, version = self.worker, self.weight, self.version
@@ -129,6 +133,10 @@ class Reweigh:
             raise MalformedMessage(f"a reweigh's weight must be between 0 and {MAX_WEIGHT:g}, got {weight!r}")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise MalformedMessage(f"a reweigh's version must be a whole number from 1, got {version!r}")
+        if not isinstance(self.excluded, bool):
+            raise MalformedMessage(f"a reweigh's excluded flag must be true or false, got {self.excluded!r}")
+        if self.excluded and weight != 0:
+            raise MalformedMessage(f"an excluded worker weighs 0, got weight {weight!r}")
 
 
 Sequenced = Operation | Reweigh

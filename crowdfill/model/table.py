@@ -155,6 +155,13 @@ class CandidateTable:
         """The reweigh in force for every worker that has one, by worker."""
         return self._weights.reweighs()
 
+    def excluded(self, worker: str) -> bool:
+        """Did the requester exclude ``worker`` (the reweigh in force says so)?"""
+        return self._weights.excluded(worker)
+
+    def excluded_workers(self) -> frozenset[str]:
+        return frozenset(op.worker for op in self._weights.reweighs() if op.excluded)
+
     def group_of(self, row_id: str) -> GroupKey:
         self.row(row_id)  # raises for a row that is not live
         if row_id in self._gold:
@@ -501,18 +508,26 @@ class CandidateTable:
         return [RowAnnotated(op)]
 
     def _integrate_reweigh(self, op: Reweigh) -> list[Event]:
-        if not self._weights.apply(op) or self.scoring.family != "reputation":
+        silent = self._weights.silent
+        if not self._weights.apply(op):
+            return []
+        # Other families count voters, not weights, but never the silent ones (weight 0).
+        if self.scoring.family != "reputation" and silent == self._weights.silent:
             return []
         # Reweighs are rare (the server sends one when a weight moves by a step), so rescoring every
         # group is simpler than finding the ones this worker counts in, and as correct.
         return self._rescore(list(self._groups))
 
     def _counts(self, values: Values) -> tuple[Score, Score]:
-        """(u, d) as the scoring reads them: counts of voters, or sums of their weights."""
+        """(u, d) as the scoring reads them: counts of voters (but those at weight 0), or sums of
+        their weights."""
         tally = self._tally
+        weights = self._weights
         if self.scoring.family == "reputation":
-            weights = self._weights
             return weights.total(tally.upvoters(values)), weights.total(tally.downvoters(values))
+        silent = weights.silent
+        if silent:
+            return len(tally.upvoters(values) - silent), len(tally.downvoters(values) - silent)
         return tally.up(values), tally.down(values)
 
     def _add_row(self, row: Row, gold: bool = False) -> set[GroupKey]:

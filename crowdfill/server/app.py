@@ -20,12 +20,14 @@ from crowdfill.server.api import requester_router
 from crowdfill.server.assistants import AssistantRunner
 from crowdfill.server.docs_page import mount_docs
 from crowdfill.server.engine_guard import EngineGuard
+from crowdfill.server.exclusion_api import reputation_router
 from crowdfill.server.gold_api import gold_router
 from crowdfill.server.http import BodyLimit, install_error_handlers
 from crowdfill.server.pages import mount_static, page_router
 from crowdfill.server.public import public_router
 from crowdfill.server.recruit import RecruitSigner
 from crowdfill.server.recruit_api import recruit_router
+from crowdfill.server.reputation_service import ReputationService
 from crowdfill.server.roster import Roster
 from crowdfill.server.row_history import row_history_router
 from crowdfill.server.screening_api import screening_router
@@ -59,6 +61,9 @@ class CrowdFillApp:
         self.assistants = AssistantRunner(self.webhook_events)
         self.tables = Tables(store, settings, self.assistants)
         self.tables.model_status = self.assistants.status
+        self.reputation = ReputationService(self.sockets)
+        self.tables.attach = self.reputation.attach
+        self.tables.reputation_rows = self.reputation.rows
         self.roster = Roster(self.tables, TokenSigner(settings.secret), RecruitSigner(settings.secret))
         self.tables.events = self.roster.events = self.webhook_events
         self.sockets.bind(self.tables, self.roster)
@@ -81,6 +86,7 @@ class CrowdFillApp:
         self.api.include_router(row_history_router(self.services))
         self.api.include_router(gold_router(self.services))
         self.api.include_router(screening_router(self.services))
+        self.api.include_router(reputation_router(self.services, self.reputation))
         self.api.include_router(page_router(settings.web_dir))
         mount_static(self.api, settings.web_dir)
         self._asgi = EngineGuard(
@@ -108,6 +114,7 @@ class CrowdFillApp:
             await self.dispatcher.stop()
             await self.sockets.stop()
             await self.assistants.stop()
+            await self.reputation.stop()
             await self.tables.shutdown()
             await self.store.close()
 

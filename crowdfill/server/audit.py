@@ -19,8 +19,8 @@ from typing import Any
 from crowdfill.central_client import CentralClient
 from crowdfill.central_client.sequencer import LoggedIds, Sequencer, replay
 from crowdfill.compensation import settle
-from crowdfill.model import CandidateTable, CrowdFillError, Operation
-from crowdfill.model.codec import operation_from_wire
+from crowdfill.model import CandidateTable, CrowdFillError, Reweigh, Sequenced
+from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.server.definition import TableSpec
 from crowdfill.server.owner import CLOSED, COMPLETE, LIVE
 from crowdfill.server.views import candidate_rows, plain_rows
@@ -87,10 +87,10 @@ def digest(value: object) -> str:
 def audit(table_id: str, spec: TableSpec, log: Sequence[LogRecord], held: Held) -> Audit:
     """Replay ``log`` (every stored record, in seq order) and compare the outcome with ``held``."""
     divergences: list[str] = []
-    entries: list[tuple[int, Operation]] = []
+    entries: list[tuple[int, Sequenced]] = []
     for record in log:
         try:
-            entries.append((record.seq, operation_from_wire(record.operation)))
+            entries.append((record.seq, sequenced_from_wire(record.operation)))
         except CrowdFillError as error:
             divergences.append(f"seq {record.seq}: not an operation ({error.code}: {error.message})")
     table = CandidateTable(spec.schema, spec.scoring, spec.template)
@@ -111,7 +111,7 @@ def audit(table_id: str, spec: TableSpec, log: Sequence[LogRecord], held: Held) 
     payments_error: str | None = None
     if status in (COMPLETE, CLOSED):
         try:
-            applied = [op for _, op in replayed.applied]
+            applied = [op for _, op in replayed.applied if not isinstance(op, Reweigh)]
             settlement = settle(table, applied, spec.compensation, completed=status == COMPLETE)
             payments = _json(settlement.to_dict())
         except CrowdFillError as error:

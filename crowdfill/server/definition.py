@@ -18,6 +18,7 @@ from crowdfill.server.gold import (
     build_screening,
     definition_json,
 )
+from crowdfill.server.quality_settings import DEFAULT_QUALITY, QualitySettings, quality_from
 from crowdfill.server.ratelimit import RateLimit
 
 # The wire models live in crowdfill.wire (the SDK shares them); re-exported for the server's modules.
@@ -70,6 +71,7 @@ class TableSpec:
     # Gold rows (crowdfill.server.gold) and the optional screening that uses the first of them.
     gold: tuple[GoldRow, ...] = ()
     screening: ScreeningRule | None = None
+    quality: QualitySettings = DEFAULT_QUALITY
 
     @property
     def prolific_completion_url(self) -> str | None:
@@ -162,6 +164,7 @@ def build_spec(model: DefinitionModel) -> TableSpec:
         ),
         gold=gold,
         screening=screening,
+        quality=quality_from(model.quality),
     )
 
 

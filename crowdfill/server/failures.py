@@ -36,6 +36,8 @@ _STATUS = {
     "preview": 422,
     "rate_limited": 429,
     "row_replaced": 409,
+    "worker_not_found": 404,
+    "reweigh_stale": 409,
     "overloaded": 503,
     "store_unavailable": 503,
 }

@@ -23,15 +23,23 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from crowdfill.central_client import CentralClient
 from crowdfill.central_client.sequencer import Sequencer, replay
 from crowdfill.compensation import Estimator, Settlement, settle
-from crowdfill.model import CandidateTable, CrowdFillError, Fill, Operation
-from crowdfill.model.codec import operation_from_wire, operation_to_wire
+from crowdfill.model import (
+    CENTRAL_CLIENT,
+    CandidateTable,
+    CrowdFillError,
+    Fill,
+    Operation,
+    Reweigh,
+    Sequenced,
+)
+from crowdfill.model.codec import sequenced_from_wire, sequenced_to_wire
 from crowdfill.model.snapshot import restore, snapshot
 from crowdfill.server.definition import TableSpec
 from crowdfill.server.failures import Failure
@@ -71,7 +79,7 @@ class Outcome:
 
 @dataclass
 class _Submission:
-    op: Operation
+    op: Sequenced
     origin: str | None
     future: asyncio.Future[Outcome] = field(repr=False)
     # The last seq the sender had seen (fills): a fill of a row replaced at or before it is stale.
@@ -112,6 +120,8 @@ class TableOwner:
         self._queue: asyncio.Queue[_Submission] = asyncio.Queue(maxsize=settings.queue_limit)
         self._task: asyncio.Task[None] | None = None
         self._stale = False
+        # Called after every durable batch (the reputation emitter, crowdfill.server.reputation_emitter).
+        self.on_commit: Callable[[TableOwner], None] | None = None
         self._reset(CandidateTable(spec.schema, spec.scoring, spec.template))
 
     # ------------------------------------------------------------------ state
@@ -190,7 +200,7 @@ class TableOwner:
             base, table = 0, CandidateTable(spec.schema, spec.scoring, spec.template)
         # The whole log is read: the estimator and the per-worker counts are functions of it.
         log = await self._store.read_log(self.table_id)
-        operations = [operation_from_wire(record.operation) for record in log]
+        operations = [sequenced_from_wire(record.operation) for record in log]
         # The tail goes through the same one-operation-at-a-time replay as ``crowdfill audit``,
         # so recovery stops where the live table completed (operations past it are not applied).
         replayed = replay(
@@ -200,16 +210,18 @@ class TableOwner:
         )
         for divergence in replayed.divergences:
             logger.error("table %s: replaying the log: %s", self.table_id, divergence)
-        history = [op for record, op in zip(log, operations, strict=True) if record.seq <= base]
-        history.extend(op for _, op in replayed.applied)
+        everything = [op for record, op in zip(log, operations, strict=True) if record.seq <= base]
+        everything.extend(op for _, op in replayed.applied)
+        # Reweighs are the server's, not work: neither estimated nor counted as a worker's op.
+        history = [op for op in everything if not isinstance(op, Reweigh)]
         self._reset(table, history)
         self._stale = False
         for op in history:
             self.ops_by_worker[op.worker] += 1
-        for record, op in zip(log, operations, strict=True):
+        for record, logged in zip(log, operations, strict=True):
             self._recent.append((record.seq, public_op(record.operation)))
-            if isinstance(op, Fill):
-                self._record_fill(op, record.seq)
+            if isinstance(logged, Fill):
+                self._record_fill(logged, record.seq)
         self.seq = log[-1].seq if log else 0
         self.snapshot_seq = base
         # After a launch or a restart the central client may need rows now (e.g. inserts that
@@ -234,7 +246,7 @@ class TableOwner:
         return replayed if replayed is not None and self.status == COMPLETE else self.seq
 
     # ------------------------------------------------------------------ submitting
-    async def submit(self, op: Operation, origin: str | None = None, seen_seq: int | None = None) -> Outcome:
+    async def submit(self, op: Sequenced, origin: str | None = None, seen_seq: int | None = None) -> Outcome:
         """Queue ``op`` and wait until it is refused, or durable and published.
 
         ``seen_seq``: the last seq the sender had seen; a fill of a row replaced at or before it is
@@ -302,7 +314,7 @@ class TableOwner:
             _answer(self._queue.get_nowait(), failure=_not_live(self.status))
 
     async def _commit(self, batch: Sequence[_Submission]) -> None:
-        staged: list[tuple[_Submission | None, Operation]] = []
+        staged: list[tuple[_Submission | None, Sequenced]] = []
         # Operations queued behind the one that satisfied the template: refused once the
         # completion is durable (if the append fails they get the batch's failure instead).
         late: list[_Submission] = []
@@ -317,12 +329,12 @@ class TableOwner:
             if self.sequencer.satisfied:
                 late.append(submission)
                 continue
-            if submission.op.worker in self.blocked:
+            if submission.op.worker in self.blocked and not isinstance(submission.op, Reweigh):
                 _answer(
                     submission, failure=Failure("worker_blocked", "you have been blocked from this table")
                 )
                 continue
-            stale = self._stale_fill(submission)
+            stale = self._stale_fill(submission) or _stale_reweigh(self.table, submission.op)
             if stale is not None:
                 _answer(submission, failure=stale)
                 continue
@@ -343,7 +355,7 @@ class TableOwner:
             return
         now = time.time()
         records = [
-            LogRecord(self.seq + index, operation_to_wire(op), now) for index, (_, op) in enumerate(staged, 1)
+            LogRecord(self.seq + index, sequenced_to_wire(op), now) for index, (_, op) in enumerate(staged, 1)
         ]
         # A StoreError here propagates to _process, which refuses the batch and rebuilds the
         # table from storage (the in-memory state is ahead of the durable log).
@@ -351,10 +363,12 @@ class TableOwner:
         self.seq = records[-1].seq
         published: list[tuple[_Submission | None, Published]] = []
         for record, (sender, op) in zip(records, staged, strict=True):
-            self.ops_by_worker[op.worker] += 1
+            author = CENTRAL_CLIENT if isinstance(op, Reweigh) else op.worker  # a reweigh is the server's
+            if not isinstance(op, Reweigh):
+                self.ops_by_worker[author] += 1
             self._recent.append((record.seq, public_op(record.operation)))
             origin = sender.origin if sender is not None else None
-            published.append((sender, Published(record.seq, public_op(record.operation), origin, op.worker)))
+            published.append((sender, Published(record.seq, public_op(record.operation), origin, author)))
         await self._listener.published(self, [entry for _, entry in published])
         for sender, entry in published:
             if sender is not None:
@@ -362,16 +376,21 @@ class TableOwner:
         # The estimates are bookkeeping nobody waits for: they follow the forwards and the
         # acknowledgements (still under the lock, so readers see them in step with the table).
         for _, op in staged:
-            self.estimator.observe(op)
+            if isinstance(op, Reweigh):
+                self.estimator.reweighed()
+            else:
+                self.estimator.observe(op)
         if complete:
             await self._finish(COMPLETE, self.seq)
             for submission in late:
                 _answer(submission, failure=_not_live(self.status))
         elif self.seq - self.snapshot_seq >= self._settings.snapshot_every:
             await self._save_snapshot()
+        if self.on_commit is not None:
+            self.on_commit(self)
         self._listener.changed(self)
 
-    def _sequence_inserts(self, staged: list[tuple[_Submission | None, Operation]]) -> None:
+    def _sequence_inserts(self, staged: list[tuple[_Submission | None, Sequenced]]) -> None:
         """Apply the central client's planned inserts, one at a time, until satisfied or none is left."""
         while not self.sequencer.satisfied:
             insert = self.sequencer.next_insert()
@@ -436,9 +455,10 @@ class TableOwner:
         completed = self.status == COMPLETE
         # Only the operations up to the end of the collection count (older tables may hold more).
         counted = [record for record in log if self.end_seq is None or record.seq <= self.end_seq]
+        operations = [sequenced_from_wire(record.operation) for record in counted]
         settlement = settle(
             self.table,
-            [operation_from_wire(record.operation) for record in counted],
+            [op for op in operations if not isinstance(op, Reweigh)],
             self.spec.compensation,
             completed=completed,
         )
@@ -457,6 +477,18 @@ class TableOwner:
     async def _save_snapshot(self) -> None:
         await self._store.save_snapshot(self.table_id, self.seq, snapshot(self.table))
         self.snapshot_seq = self.seq
+
+
+def _stale_reweigh(table: CandidateTable, op: Sequenced) -> Failure | None:
+    """A reweigh must be the next version of its worker's: one computed on an older state loses."""
+    if not isinstance(op, Reweigh):
+        return None
+    held = {reweigh.worker: reweigh.version for reweigh in table.reweighs()}.get(op.worker, 0)
+    if op.version == held + 1:
+        return None
+    return Failure(
+        "reweigh_stale", f"reweigh of {op.worker!r} has version {op.version}; the next is {held + 1}"
+    )
 
 
 def _fresh_row_id() -> str:

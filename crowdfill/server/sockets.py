@@ -29,6 +29,7 @@ from crowdfill.server.ratelimit import EdgeGuard, RateLimit
 from crowdfill.server.roster import Roster
 from crowdfill.server.screening import Screenings, with_screening
 from crowdfill.server.settings import Settings
+from crowdfill.server.standing import standing_of
 from crowdfill.server.tables import Tables
 from crowdfill.server.views import monitor_json, plain_rows, template_rows
 from crowdfill.server.wire_guard import GuardedServer
@@ -177,6 +178,7 @@ async def monitor_payload(tables: Tables, presence: Presence, table_id: str) -> 
     else:
         async with owner.lock:
             payload = monitor_json(record, owner, online, set(owner.blocked))
+            payload["reputation"] = tables.reputation_rows(owner)
     payload["model"] = tables.model_status(table_id)
     payload["workers"] = with_screening(payload["workers"], await Screenings(tables.store).outcomes(table_id))
     return payload
@@ -294,6 +296,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             "annotations": [operation_to_wire(annotation) for annotation in table.annotations()],
             "seq": owner.seq,
             "estimate": owner.estimator.estimate(session.worker_id),
+            "standing": standing_of(table, session.worker_id),
         }
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:

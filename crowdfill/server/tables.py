@@ -39,6 +39,10 @@ class Tables:
         self.events: TableEvents = NoEvents()
         # table id -> its model in the loop's status for the monitor (the app sets the runner's).
         self.model_status: Callable[[str], dict[str, Any] | None] = lambda table_id: None
+        # Called with every owner once loaded (the app starts its reputation emitter), and each
+        # worker's reputation row for the monitor (crowdfill.server.reputation_service).
+        self.attach: Callable[[TableOwner], None] = lambda owner: None
+        self.reputation_rows: Callable[[TableOwner], list[dict[str, Any]]] = lambda owner: []
 
     # ------------------------------------------------------------------ reading
     async def record(self, table_id: str) -> TableRecord:
@@ -83,6 +87,7 @@ class Tables:
         owner.blocked = {key for key, _ in await self.store.list_items(record.table_id, BLOCK_KIND)}
         await owner.load()
         self._owners[record.table_id] = owner
+        self.attach(owner)
         return owner
 
     # ------------------------------------------------------------------ lifecycle

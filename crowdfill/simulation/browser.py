@@ -17,7 +17,7 @@ from typing import Any
 import socketio
 
 from crowdfill.model import CandidateTable, Downvote, Fill, Insert, Scoring, Template, Upvote
-from crowdfill.model.codec import operation_from_wire
+from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.model.values import values_from_mapping
 from crowdfill.simulation.adversaries import behaviours
 from crowdfill.simulation.behaviour import Action, Behaviour
@@ -207,7 +207,7 @@ class Browser:
         )
 
     def _apply(self, seq: int, wire: object) -> None:
-        self.replica.integrate(operation_from_wire(wire))
+        self.replica.integrate(sequenced_from_wire(wire))
         self.seq = max(self.seq, seq)
         if seq > self.seen_seq:
             self._ahead.add(seq)

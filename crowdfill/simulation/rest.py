@@ -7,8 +7,8 @@ from typing import Any
 
 import aiohttp
 
-from crowdfill.model import Operation, Scoring, Template
-from crowdfill.model.codec import operation_from_wire
+from crowdfill.model import Scoring, Sequenced, Template
+from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.model.values import values_to_dict
 from crowdfill.simulation.truth import Truth
 
@@ -82,13 +82,13 @@ async def request(rest: aiohttp.ClientSession, method: str, path: str, body: obj
     return data
 
 
-async def read_log(rest: aiohttp.ClientSession, table_id: str) -> list[tuple[int, float, Operation]]:
-    entries: list[tuple[int, float, Operation]] = []
+async def read_log(rest: aiohttp.ClientSession, table_id: str) -> list[tuple[int, float, Sequenced]]:
+    entries: list[tuple[int, float, Sequenced]] = []
     after = 0
     while True:
         page = await request(rest, "GET", f"/api/tables/{table_id}/log?after_seq={after}&limit=10000")
         for item in page["ops"]:
-            entries.append((int(item["seq"]), float(item["at"]), operation_from_wire(item["op"])))
+            entries.append((int(item["seq"]), float(item["at"]), sequenced_from_wire(item["op"])))
         if not page["ops"]:
             return entries
         after = entries[-1][0]

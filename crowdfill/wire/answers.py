@@ -162,6 +162,36 @@ class WorkerState(Answer):
     blocked: bool
 
 
+class Standing(Answer):
+    """The answer to excluding a worker or undoing it: how they count now."""
+
+    worker_id: str
+    seq: int = 0
+    weight: float = 1.0
+    counted: bool = True
+    status: str = "counted"
+
+
+class WorkerReputation(Answer):
+    worker_id: str
+    estimate: float
+    evidence: int = 0
+    gold_votes: int = 0
+    weight: float = 1.0
+    counted: bool = True
+    status: str = "counted"
+
+
+class Reputation(Answer):
+    """``GET /api/tables/{id}/reputation``: every worker's estimate, weight and status."""
+
+    table_id: str
+    scoring: str
+    seq: int = 0
+    quality: dict[str, Any] = Field(default_factory=dict)
+    workers: list[WorkerReputation] = Field(default_factory=list)
+
+
 class Revoked(Answer):
     worker_id: str
     revoked: bool

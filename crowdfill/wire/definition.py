@@ -36,7 +36,7 @@ class SchemaModel(_Strict):
 
 
 class ScoringModel(_Strict):
-    family: Literal["threshold", "difference", "majority", "weighted"] = "threshold"
+    family: Literal["threshold", "difference", "majority", "weighted", "reputation"] = "threshold"
     min_votes: StrictInt = 2
     up_weight: StrictFloat | StrictInt = 1.0
     down_weight: StrictFloat | StrictInt = 1.0
@@ -75,6 +75,16 @@ class ScreeningModel(_Strict):
     pass_fraction: StrictFloat | StrictInt = Field(gt=0, le=1)
 
 
+class QualityModel(_Strict):
+    """Reputation and quarantine (docs/quality.md): the floor below which a worker's estimate stops
+    counting, how far a weight must move before the server reweighs, and how often it looks."""
+
+    floor: StrictFloat | StrictInt = Field(default=0.6, ge=0, lt=1)
+    step: StrictFloat | StrictInt = Field(default=0.25, gt=0, le=1)
+    every_ops: StrictInt = Field(default=10, ge=1, le=100_000)
+    every_seconds: StrictFloat | StrictInt = Field(default=5.0, ge=0, le=3600)
+
+
 class DefinitionModel(_Strict):
     """A table definition as the requester sends it."""
 
@@ -92,6 +102,7 @@ class DefinitionModel(_Strict):
     rate_limit: RateLimitModel | None = None
     gold: list[GoldRowModel] = Field(default_factory=list, max_length=1000)
     screening: ScreeningModel | None = None
+    quality: QualityModel | None = None
 
 
 class DefinitionPatch(_Strict):
@@ -110,3 +121,4 @@ class DefinitionPatch(_Strict):
     rate_limit: RateLimitModel | None = None
     gold: list[GoldRowModel] | None = Field(default=None, max_length=1000)
     screening: ScreeningModel | None = None
+    quality: QualityModel | None = None

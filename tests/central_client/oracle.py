@@ -8,6 +8,7 @@ networkx's Hopcroft-Karp.
 from __future__ import annotations
 
 import itertools
+import math
 
 import networkx as nx
 
@@ -49,11 +50,18 @@ def standing_records(table: CandidateTable) -> list[tuple[str, str, Values]]:
 
 
 def arrival_score(table: CandidateTable, values: Values) -> Score:
-    """Score of a new row with ``values``: u and d straight from the standing records (DESIGN §2)."""
+    """Score of a new row with ``values``: u and d straight from the standing records (DESIGN §2),
+    as sums of the voters' weights under ``reputation`` scoring, else counts of the voters whose
+    weight is not 0 (quarantined and excluded workers count in no family)."""
     records = standing_records(table)
     up = {w for w, kind, voted in records if kind == "up" and voted == values}
     down = {w for w, kind, voted in records if kind == "down" and voted <= values}
-    return table.scoring.score(len(up), len(down))
+    if table.scoring.family == "reputation":
+        return table.scoring.score(
+            math.fsum(table.weight(w) for w in up), math.fsum(table.weight(w) for w in down)
+        )
+    counted = [len([w for w in voters if table.weight(w) != 0.0]) for voters in (up, down)]
+    return table.scoring.score(*counted)
 
 
 def best_score(table: CandidateTable, group: GroupKey) -> Score | None:

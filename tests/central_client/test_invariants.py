@@ -16,6 +16,7 @@ from crowdfill.model import (
     Insert,
     Operation,
     Retract,
+    Reweigh,
     Schema,
     Scoring,
     Template,
@@ -31,7 +32,15 @@ SCHEMAS = (
     Schema(tuple(Column(name) for name in POOL), ("a", "b")),
     Schema(tuple(Column(name) for name in POOL)),
 )
-SCORINGS = (Scoring(), Scoring("threshold", min_votes=1), Scoring("difference"), Scoring("majority", 1))
+SCORINGS = (
+    Scoring(),
+    Scoring("threshold", min_votes=1),
+    Scoring("difference"),
+    Scoring("majority", 1),
+    Scoring("reputation", min_votes=1),
+)
+# The server's reweighs (reputation, quarantine at 0, exclusion by hand), chosen by a step's value.
+REWEIGHTS = (0.0, 0.5, 1.0, 2.0, 0.0, 1.5)
 WORKERS = ("w1", "w2", "w3", "w4", "w5", "w6")
 
 
@@ -65,7 +74,7 @@ def templates(draw: st.DrawFn, schema: Schema) -> Template:
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # "seed" | "fill" | "up" | "down" | "retract"
+    kind: str  # "seed" | "fill" | "up" | "down" | "retract" | "reweigh"
     row: int
     column: int
     value: int
@@ -76,7 +85,7 @@ class Step:
 steps = st.builds(
     Step,
     kind=st.sampled_from(
-        ("seed", "fill", "fill", "fill", "up", "up", "up", "down", "down", "retract", "retract")
+        ("seed", "fill", "fill", "fill", "up", "up", "up", "down", "down", "retract", "retract", "reweigh")
     ),
     row=st.integers(0, 50),
     column=st.integers(0, 5),
@@ -88,9 +97,13 @@ steps = st.builds(
 )
 
 
-def to_operation(driver: Driver, step: Step) -> Operation | None:
+def to_operation(driver: Driver, step: Step) -> Operation | Reweigh | None:
     table = driver.table
     schema = table.schema
+    if step.kind == "reweigh":
+        version = {op.worker: op.version for op in table.reweighs()}.get(step.worker, 0) + 1
+        weight = REWEIGHTS[step.value % len(REWEIGHTS)]
+        return Reweigh(step.worker, weight, version, excluded=weight == 0.0 and step.column % 2 == 0)
     if step.kind == "seed":
         return Insert(driver.new_id(), frozenset(step.values), worker="seed")
     if step.kind == "retract":
@@ -168,7 +181,9 @@ def test_the_invariant_holds_after_every_random_worker_operation(
         if op is None:
             continue
         try:
-            events = table.apply(op)
+            # The server's reweighs are integrated as they are (nothing to validate), and can
+            # rescore every group: the central client must follow them like any operation.
+            events = table.integrate(op) if isinstance(op, Reweigh) else table.apply(op)
         except CrowdFillError:
             continue
         applied += 1
@@ -204,8 +219,8 @@ def test_once_satisfied_the_table_is_closed_and_refuses_worker_operations(
     driver.start()
     for step in data.draw(st.lists(steps, max_size=30)):
         op = to_operation(driver, step)
-        if op is None:
-            continue
+        if op is None or isinstance(op, Reweigh):
+            continue  # the server never reweighs a closed table; this test is about worker ops
         try:
             driver.apply(op)
         except CrowdFillError as error:

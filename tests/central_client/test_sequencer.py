@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 from crowdfill.central_client import CentralClient
 from crowdfill.central_client.sequencer import LoggedIds, Replayed, Sequencer, replay
@@ -14,8 +15,10 @@ from crowdfill.model import (
     Fill,
     Insert,
     Operation,
+    Reweigh,
     Schema,
     Scoring,
+    Sequenced,
     Template,
     Upvote,
 )
@@ -33,10 +36,10 @@ def sequencer_for(table: CandidateTable, ids: LoggedIds | None = None) -> Sequen
     return Sequencer(table, CentralClient(table, new_id, close_when_satisfied=False))
 
 
-def live_log(worker_ops: list[Operation]) -> list[tuple[int, Operation]]:
+def live_log(worker_ops: Sequence[Sequenced]) -> list[tuple[int, Sequenced]]:
     """The log the server would write: each operation followed by the inserts it calls for."""
     sequencer = sequencer_for(fresh_table())
-    log: list[Operation] = []
+    log: list[Sequenced] = []
 
     def drain() -> None:
         while not sequencer.satisfied and (insert := sequencer.next_insert()) is not None:
@@ -52,7 +55,7 @@ def live_log(worker_ops: list[Operation]) -> list[tuple[int, Operation]]:
     return list(enumerate(log, 1))
 
 
-def replay_fresh(log: list[tuple[int, Operation]], *, strict: bool = True) -> Replayed:
+def replay_fresh(log: list[tuple[int, Sequenced]], *, strict: bool = True) -> Replayed:
     table = fresh_table()
     ids = LoggedIds.of(op for _, op in log) if strict else None
     return replay(sequencer_for(table, ids), log, ids=ids)
@@ -68,6 +71,18 @@ WORK: list[Operation] = [
 
 def test_a_log_sequenced_one_operation_at_a_time_replays_without_divergence() -> None:
     log = live_log(WORK)
+    result = replay_fresh(log)
+    assert result.divergences == ()
+    assert result.completion_seq == log[-1][0]
+
+
+def test_a_reweigh_that_silences_a_downvoter_can_complete_the_table_and_replays_to_the_same_seq() -> None:
+    # Both template rows need a final row; cy's downvote holds Madrid at 0 until cy is excluded.
+    work: list[Sequenced] = [*WORK[:3], Downvote("cy", "r3", frozenset()), WORK[3]]
+    before = live_log(work)
+    assert replay_fresh(before).completion_seq is None
+    log = live_log([*work, Reweigh("cy", 0.0, 1, excluded=True)])
+    assert isinstance(log[-1][1], Reweigh)
     result = replay_fresh(log)
     assert result.divergences == ()
     assert result.completion_seq == log[-1][0]

@@ -98,6 +98,26 @@ async def test_links_blocks_and_their_refusals(sdk: AsyncClient) -> None:
         await sdk.create_link(table.id, "central")
 
 
+async def test_a_worker_is_excluded_and_restored_and_the_reputation_lists_them(
+    server: LiveServer, sdk: AsyncClient
+) -> None:
+    table = await sdk.launch((await sdk.create_table(CAPITALS)).id)
+    link = await sdk.create_link(table.id, "bea")
+    assert link.token is not None
+    bea = WorkerClient(server.base_url, link.token)
+    await bea.connect()
+    france = next(rid for rid, values in bea.rows().items() if dict(values) == {"country": "France"})
+    assert (await bea.fill(france, "capital", "Paris"))["ok"]
+    excluded = await sdk.exclude(table.id, "bea")
+    assert (excluded.status, excluded.counted, excluded.weight) == ("excluded", False, 0.0)
+    listed = await sdk.reputation(table.id)
+    assert [(w.worker_id, w.status) for w in listed.workers] == [("bea", "excluded")]
+    assert (await sdk.include(table.id, "bea")).status == "counted"
+    with pytest.raises(NotFound, match="worker_not_found"):
+        await sdk.exclude(table.id, "nobody")
+    await bea.disconnect()
+
+
 async def test_a_wrong_token_is_unauthorized(server: LiveServer) -> None:
     async with AsyncClient(server.base_url, "wrong") as stranger:
         with pytest.raises(Unauthorized) as refused:

@@ -10,6 +10,7 @@ import pytest
 from crowdfill.compensation import CompensationSettings, LogMismatch, settle
 from crowdfill.compensation.unpaid import (
     CLOSED_EARLY_UNFILLED,
+    EXCLUDED_WORKERS,
     NO_AGREEING_VOTERS,
     NO_CONTRIBUTIONS,
     ROUNDING,
@@ -23,6 +24,7 @@ from crowdfill.model import (
     Insert,
     Operation,
     Retract,
+    Reweigh,
     Scoring,
     Template,
     Upvote,
@@ -361,3 +363,32 @@ def test_the_settlement_dict_says_how_the_table_ended_and_why_cents_are_unpaid()
         160,
         {TEMPLATE_VALUES: 160},
     )
+
+
+@pytest.mark.parametrize("completed", [True, False])
+def test_an_excluded_workers_share_is_kept_back_not_redistributed_and_named(completed: bool) -> None:
+    s = Session()
+    row = s.complete(s.insert(), MESSI, ["ann"])
+    s.up("ben", row)
+    s.up("cal", row)
+    # The requester excludes ben (a reweigh in the server's log; the settlement reads the table).
+    s.table.integrate(Reweigh("ben", 0.0, 1, excluded=True))
+    assert [r.row_id for r in s.table.final_table()] == [row]  # ann's upvote and cal's still carry it
+    settlement = settle(s.table, s.log, CompensationSettings(10_000), completed=completed)
+    assert settlement.payments == {"ann": 8000, "ben": 0, "cal": 1000}
+    assert settlement.unpaid_reasons == {EXCLUDED_WORKERS: 1000}
+    assert settlement.excluded_workers == ("ben",)
+    assert settlement.to_dict()["excluded_workers"] == ["ben"]
+
+
+def test_undoing_an_exclusion_pays_the_worker_again() -> None:
+    s = Session()
+    row = s.complete(s.insert(), MESSI, ["ann"])
+    s.up("ben", row)
+    s.up("cal", row)
+    s.table.integrate(Reweigh("ben", 0.0, 1, excluded=True))
+    s.table.integrate(Reweigh("ben", 1.0, 2))
+    settlement = settle(s.table, s.log, CompensationSettings(10_000), completed=True)
+    assert settlement.payments == {"ann": 8000, "ben": 1000, "cal": 1000}
+    assert settlement.unpaid_reasons == {}
+    assert settlement.excluded_workers == ()

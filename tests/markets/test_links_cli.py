@@ -182,6 +182,16 @@ def test_blocking_and_unblocking_a_worker_change_the_workers_list(
     assert blocked_by_worker(http, table_id) == {}
 
 
+def test_excluding_or_restoring_a_worker_without_operations_is_an_error_with_exit_status_1(
+    capsys: pytest.CaptureFixture[str], server: LiveServer, table_id: str
+) -> None:
+    outcome = crowdfill(capsys, server, "workers", "exclude", table_id, "ann")
+
+    assert (outcome.code, outcome.out) == (1, "")
+    assert "worker_not_found" in outcome.err or "no operations" in outcome.err
+    assert crowdfill(capsys, server, "workers", "include", table_id, "ann").code == 1
+
+
 def test_unblocking_a_worker_who_is_not_blocked_is_an_error_with_exit_status_1(
     capsys: pytest.CaptureFixture[str], server: LiveServer, table_id: str
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import networkx as nx
 
@@ -111,9 +111,12 @@ def values(mapping: Mapping[str, Value]) -> Values:
     return frozenset(mapping.items())
 
 
-def recount(table: CandidateTable) -> dict[str, tuple[int, int]]:
-    """u and d of every live row, straight from the vote records (the definition in DESIGN §2)."""
-    records = table.vote_records()
+def recount(
+    table: CandidateTable, counted: Callable[[str], bool] = lambda worker: True
+) -> dict[str, tuple[int, int]]:
+    """u and d of every live row, straight from the vote records (the definition in DESIGN §2),
+    counting only the voters ``counted`` accepts."""
+    records = [record for record in table.vote_records() if counted(record[0])]
     counts = {}
     for row in table.rows():
         up = {w for w, kind, v in records if kind == "up" and v == row.values}
@@ -147,6 +150,9 @@ def naive_final_choices(table: CandidateTable) -> dict[object, list[str]]:
     counts: dict[str, tuple[float, float]] = dict(recount(table))
     if scoring.family == "reputation":
         counts = weighted_recount(table)
+    else:
+        # A worker at weight 0 (quarantined or excluded) counts in no family.
+        counts = dict(recount(table, counted=lambda worker: table.weight(worker) != 0.0))
     groups: dict[object, list[Row]] = {}
     for row in table.rows():
         if table.is_gold(row.row_id):

@@ -120,10 +120,14 @@ class Server:
         self.sequence(Insert(f"c{self.inserted}", values, CENTRAL_CLIENT, gold=True), outboxes, None)
 
     def reweigh(self, rng: random.Random, outboxes: list[deque[Message]]) -> None:
-        """What the reputation estimator does: a new weight for a worker, one version up."""
+        """What the reputation estimator does (a new weight for a worker, one version up), or the
+        requester excluding a worker by hand (weight 0, excluded) or undoing it."""
         worker = rng.choice(CLIENT_WORKERS)
         self.versions[worker] += 1
-        op = Reweigh(worker, rng.choice([0.0, 0.5, 1.0, 2.0]), self.versions[worker])
+        weight = rng.choice([0.0, 0.5, 1.0, 2.0])
+        # Every other weight 0 is an exclusion (decided without drawing, so the schedules stay put).
+        excluded = weight == 0.0 and self.versions[worker] % 2 == 0
+        op = Reweigh(worker, weight, self.versions[worker], excluded=excluded)
         self.table.integrate(op)
         self.log.append(op)
         for outbox in outboxes:
@@ -241,6 +245,8 @@ def run_schedule(seed: int, stats: Counter[str], client_type: type[Client] = Cli
         elif roll < 0.08:
             server.reweigh(rng, to_client)
             stats["reweighs"] += 1
+            last = server.log[-1]
+            stats["exclusions"] += isinstance(last, Reweigh) and last.excluded
         elif roll < 0.5:
             n = rng.randrange(len(clients))
             budget -= clients[n].act(rng, to_server[n], stats)
@@ -307,6 +313,7 @@ def test_the_schedules_exercise_refusals_changed_acks_duplicates_and_rebuilds() 
     assert stats["ties broken away from the canonical winner"] > 0
     assert stats["gold rows"] > 0
     assert stats["reweighs"] > 0
+    assert stats["exclusions"] > 0
 
 
 @pytest.mark.nightly

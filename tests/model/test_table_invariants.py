@@ -185,12 +185,19 @@ class TableMachine(RuleBasedStateMachine):
         values: Values = frozenset({("team", team), ("number", number), ("captain", captain)})
         self.attempt(Insert(f"r{next(self.ids)}", values, gold=True))
 
-    @rule(worker=workers, weight=st.sampled_from([0.0, 0.5, 1.0, 2.0]), version=st.integers(1, 4))
-    def reweigh(self, worker: str, weight: float, version: int) -> None:
-        """What the server emits from its reputation estimates; versions may arrive out of order."""
-        self.table.integrate(Reweigh(worker, weight, version))
-        self.accepted.append(Reweigh(worker, weight, version))
-        event("Reweigh integrated")
+    @rule(
+        worker=workers,
+        weight=st.sampled_from([0.0, 0.5, 1.0, 2.0]),
+        version=st.integers(1, 4),
+        excluded=st.booleans(),
+    )
+    def reweigh(self, worker: str, weight: float, version: int, excluded: bool) -> None:
+        """What the server emits from its reputation estimates, or a requester's exclusion (weight
+        0); versions may arrive out of order."""
+        op = Reweigh(worker, 0.0 if excluded else weight, version, excluded)
+        self.table.integrate(op)
+        self.accepted.append(op)
+        event("Reweigh integrated" if not excluded else "exclusion integrated")
 
     @rule(pick=picks)
     @precondition(lambda self: bool(self.accepted))

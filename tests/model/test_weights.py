@@ -22,7 +22,7 @@ reweighs = st.builds(
     st.sampled_from(["w1", "w2", "w3"]),
     st.sampled_from([0.0, 0.25, 1.0, 1.5, 2.0]),
     st.integers(1, 4),
-)
+) | st.builds(Reweigh, st.sampled_from(["w1", "w2", "w3"]), st.just(0.0), st.integers(1, 4), st.just(True))
 
 
 @given(st.lists(reweighs, max_size=12), st.randoms(use_true_random=False))
@@ -39,8 +39,10 @@ def test_the_weights_depend_on_the_set_of_reweighs_not_their_order(
     assert first.reweighs() == second.reweighs()
     for worker in ("w1", "w2", "w3"):
         mine = [op for op in ops if op.worker == worker]
-        expected = max(mine, key=lambda op: (op.version, op.weight)).weight if mine else 1.0
-        assert first.weight(worker) == expected
+        winner = max(mine, key=lambda op: (op.version, op.weight, op.excluded)) if mine else None
+        assert first.weight(worker) == (winner.weight if winner else 1.0)
+        assert first.excluded(worker) == (winner is not None and winner.excluded)
+        assert (worker in first.silent) == (first.weight(worker) == 0.0)
 
 
 def test_an_older_reweigh_arriving_late_changes_nothing() -> None:
@@ -113,12 +115,36 @@ def test_under_reputation_scoring_quarantining_voters_hands_the_key_to_the_other
     assert table.up(mf) == 3  # counts of voters are unchanged: weights only change scores
 
 
-def test_other_families_keep_counting_voters_whatever_the_weights() -> None:
+def test_other_families_count_voters_whatever_their_positive_weights() -> None:
     table, mf, _ = _contest(Scoring())
     before = table.score(mf)
-    assert table.integrate(Reweigh("w2", 0.0, 1)) == []
+    assert table.integrate(Reweigh("w2", 2.0, 1)) == []
+    assert table.integrate(Reweigh("w2", 0.5, 2)) == []
     assert table.score(mf) == before == 3
-    assert table.weight("w2") == 0.0
+    assert table.weight("w2") == 0.5
+
+
+def test_other_families_stop_counting_a_worker_at_weight_zero_and_count_them_again_after() -> None:
+    table, mf, _ = _contest(Scoring())
+    assert table.score(mf) == 3
+    table.integrate(Reweigh("w2", 0.0, 1, excluded=True))
+    assert table.score(mf) == 2
+    assert table.excluded("w2")
+    assert table.excluded_workers() == {"w2"}
+    table.integrate(Reweigh("w2", 1.0, 2))
+    assert table.score(mf) == 3
+    assert not table.excluded("w2")
+
+
+def test_an_exclusion_must_weigh_zero_and_travels_on_the_wire_only_when_set() -> None:
+    with pytest.raises(MalformedMessage, match="excluded worker weighs 0"):
+        Reweigh("w1", 0.5, 1, excluded=True)
+    assert "excluded" not in reweigh_to_wire(Reweigh("w1", 0.5, 1))
+    wire = reweigh_to_wire(Reweigh("w1", 0.0, 3, excluded=True))
+    assert wire["excluded"] is True
+    assert reweigh_from_wire(json.loads(json.dumps(wire))) == Reweigh("w1", 0.0, 3, excluded=True)
+    with pytest.raises(MalformedMessage, match="excluded flag"):
+        reweigh_from_wire({**wire, "excluded": "yes"})
 
 
 def test_weights_survive_a_snapshot_and_an_old_snapshot_without_them_weighs_everyone_one() -> None:

@@ -16,7 +16,7 @@ import pytest
 import socketio
 
 from crowdfill.model import CandidateTable, Column, Insert, Schema
-from crowdfill.model.codec import operation_from_wire
+from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.model.values import Values, values_from_mapping
 
 OPERATIONS = ("fill", "upvote", "downvote")
@@ -45,6 +45,7 @@ class WorkerClient:
         self.estimates: list[dict[str, Any]] = []
         self.complete: dict[str, Any] | None = None
         self.kicked: dict[str, Any] | None = None
+        self.standings: list[dict[str, Any]] = []
         self.seen: set[int] = set()
         self._base_seq = 0
         self._joined = asyncio.Event()
@@ -55,6 +56,7 @@ class WorkerClient:
         self.sio.on("estimate", self._on_estimate, namespace="/worker")
         self.sio.on("complete", self._on_complete, namespace="/worker")
         self.sio.on("kicked", self._on_kicked, namespace="/worker")
+        self.sio.on("standing", self._on_standing, namespace="/worker")
 
     # ------------------------------------------------------------------ connection
     async def connect(self, last_seq: int | None = None, timeout: float = 10) -> None:
@@ -170,7 +172,7 @@ class WorkerClient:
 
     def _apply(self, seq: int, op: dict[str, Any]) -> None:
         assert self.table is not None, "not joined"
-        self.table.integrate(operation_from_wire(op))
+        self.table.integrate(sequenced_from_wire(op))
         self.seen.add(seq)
         self._changed.set()
 
@@ -211,6 +213,10 @@ class WorkerClient:
     async def _on_complete(self, data: dict[str, Any]) -> None:
         self.complete = data
         self.status = data["status"]
+        self._changed.set()
+
+    async def _on_standing(self, data: dict[str, Any]) -> None:
+        self.standings.append(data)
         self._changed.set()
 
     async def _on_kicked(self, data: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import { el, formatCents, formatValue, notice, replaceChildren, setConnection } 
 import { showRowHistory } from "./row-history.js";
 import { drawGold } from "./monitor-gold.js";
 import { liveTransports } from "./transport.js";
+import { drawReputation } from "./monitor-reputation.js";
 
 const $ = (id) => document.getElementById(id);
 const tableId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
@@ -71,6 +72,7 @@ function draw(message) {
   drawMatching(message.matching || [], rows);
   drawWorkers(message.workers || [], message.fooled || { total: 0, by_worker: {} });
   drawModel(message.model || null);
+  drawReputation($("reputation"), tableId, message.reputation || [], table.status === "live");
   $("workers-online").textContent = String(message.workers_online ?? (message.workers || []).filter((w) => w.online).length);
   $("row-count").textContent = String(rows.length);
   const byStatus = {};

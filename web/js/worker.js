@@ -8,6 +8,7 @@ import { announce, formatCents, notice, setConnection } from "./dom.js";
 import { parseCell } from "./cells.js";
 import { arrivalFrom, prolificCompletionUrl, sessionToken, submitToMturk } from "./market.js";
 import { Replica, SeqTracker, subsetOf } from "./replica.js";
+import { showStanding } from "./standing.js";
 import { WorkerTableView } from "./worker-view.js";
 import { RowTools } from "./row-tools.js";
 import { screenWorker } from "./worker-screening.js";
@@ -115,6 +116,7 @@ function connect(token) {
     scheduleRender();
   });
   socket.on("estimate", showEstimate);
+  socket.on("standing", showStanding);
   socket.on("complete", onComplete);
   socket.on("kicked", (message) => {
     // The requester revoked this link or blocked this worker; the server disconnects next.
@@ -132,6 +134,7 @@ function onSnapshot(snapshot) {
   for (const annotation of snapshot.annotations || []) state.confirmed.apply(annotation);
   state.seq.reset(snapshot.seq);
   if (snapshot.estimate) showEstimate(snapshot.estimate);
+  showStanding(snapshot.standing);
   if (snapshot.worker_id) $("who").textContent = `Worker ${snapshot.worker_id}`;
   resolveUnsure();
   render();

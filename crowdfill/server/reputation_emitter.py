@@ -1,0 +1,111 @@
+"""The server's reweighs: beside a live ``reputation`` table's owner, sequenced as ordinary ops.
+
+The owner never computes estimates itself (that would put the estimator on its hot path). After
+every batch it tells this emitter, which wakes once ``every_ops`` operations were committed since
+it last looked (or every ``every_seconds``), reads the table under the owner's lock, decides the
+due reweighs (``decide``, pure) and submits them through ``owner.submit`` like any operation. So
+they are validated (a reweigh must be its worker's next version, else ``reweigh_stale``),
+logged, published and replayed: every replica that applied the log holds the same weights,
+scores and statuses, whenever and however often the emitter happened to look.
+
+A reweigh can change the final table and so the estimates: the emitter asks again until nothing
+is due (at most ``MAX_ROUNDS`` times per wake-up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from crowdfill.model import CandidateTable, Reweigh, Values
+from crowdfill.quality import due_reweighs
+from crowdfill.server.owner import TableOwner
+from crowdfill.server.quality_settings import QualitySettings
+
+logger = logging.getLogger(__name__)
+
+MAX_ROUNDS = 10
+
+Gold = Mapping[Values, bool]
+# Told of every reweigh that was sequenced.
+Notify = Callable[[TableOwner, Reweigh], Awaitable[None]]
+
+
+def decide(table: CandidateTable, gold: Gold, quality: QualitySettings) -> list[Reweigh]:
+    """The reweighs ``table`` calls for now: a voter whose earned weight moved by ``step`` or
+    crossed the quarantine floor; workers the requester excluded are left at 0 (their exclusion
+    is undone only by the requester)."""
+    excluded = table.excluded_workers()
+    return [
+        op
+        for op in due_reweighs(table, gold, quality.reputation, quality.step, excluded)
+        if op.worker not in excluded
+    ]
+
+
+class ReputationEmitter:
+    def __init__(self, owner: TableOwner, gold: Callable[[], Gold], notify: Notify) -> None:
+        self.owner = owner
+        self._gold = gold
+        self._notify = notify
+        self._quality = owner.spec.quality
+        self._wake = asyncio.Event()
+        self._looked_at = owner.seq
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.owner.on_commit = self._committed
+        self._task = asyncio.create_task(self._run(), name=f"reputation:{self.owner.table_id}")
+        self._wake.set()  # look once at start: a restarted server may owe reweighs
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            # The loop ends by our cancellation; that CancelledError is the expected outcome.
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _committed(self, owner: TableOwner) -> None:
+        if owner.seq - self._looked_at >= self._quality.every_ops or not owner.live:
+            self._wake.set()
+
+    async def _run(self) -> None:
+        timeout = self._quality.every_seconds or None
+        while self.owner.live:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            woken = self._wake.is_set()
+            self._wake.clear()
+            if not woken and self.owner.seq == self._looked_at:
+                continue  # the timer, and nothing happened since the last look
+            try:
+                await self.emit_due()
+            except Exception:
+                # Reweighs are bookkeeping beside the table: a fault here must not stop the
+                # table; it is logged and the next wake-up tries again.
+                logger.exception("table %s: emitting reweighs failed", self.owner.table_id)
+
+    async def emit_due(self) -> list[Reweigh]:
+        """Decide and submit what is due until nothing is; the reweighs that were sequenced."""
+        owner = self.owner
+        sequenced: list[Reweigh] = []
+        for _ in range(MAX_ROUNDS):
+            async with owner.lock:
+                if not owner.live:
+                    break
+                self._looked_at = owner.seq
+                due = decide(owner.table, self._gold(), self._quality)
+            if not due:
+                break
+            for op in due:
+                outcome = await owner.submit(op)
+                if outcome.published is not None:
+                    sequenced.append(op)
+                    await self._notify(owner, op)
+                elif outcome.failure is not None and outcome.failure.code != "reweigh_stale":
+                    # The table closed or storage failed: the next wake-up decides afresh.
+                    return sequenced
+        return sequenced
