@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crowdfill.assist.fooled import fooled_by_worker, fooled_rows
+from crowdfill.server.fooled_bonus_view import fooled_bonus_view
 from crowdfill.model import CENTRAL_CLIENT, CandidateTable, GroupKey, Schema, Template
 from crowdfill.model.values import values_to_dict
 from crowdfill.server.owner import TableOwner
@@ -172,4 +173,4 @@ def fooled(owner: TableOwner | None) -> dict[str, Any]:
     if owner is None:
         return {"total": 0, "by_worker": {}}
     rows = fooled_rows(owner.table, owner.fill_authors())
-    return {"total": len(rows), "by_worker": fooled_by_worker(rows)}
+    return {"total": len(rows), "by_worker": fooled_by_worker(rows), **fooled_bonus_view(owner)}

@@ -46,6 +46,8 @@ class CompensationModel(_Strict):
     growth: StrictFloat | StrictInt = 1.1
     column_weights: dict[str, StrictFloat | StrictInt] | None = None
     vote_share: StrictFloat | StrictInt = 0.2
+    # The part of the budget set aside for rows that fooled the model (docs/model-in-the-loop.md).
+    fooled_bonus_share: StrictFloat | StrictInt | None = None
 
 
 class RateLimitModel(_Strict):

@@ -168,6 +168,7 @@ function drawWorkers(workers, fooled) {
   // "fooled the model": final rows a worker wrote whose value the model in the loop got wrong.
   const byWorker = fooled.by_worker || {};
   $("fooled-total").textContent = String(fooled.total ?? 0);
+  const bonus = fooledBonus(fooled);
   const head = el("thead", {}, el("tr", {}, ["worker", "online", "actions", "estimated pay", "fooled the model", ""].map((t) => el("th", { scope: "col", text: t }))));
   const body = el(
     "tbody",
@@ -180,13 +181,22 @@ function drawWorkers(workers, fooled) {
         el("td", { text: w.online ? `● online${w.sessions > 1 ? ` (${w.sessions})` : ""}` : "offline", class: w.online ? "match-ok" : "muted" }),
         el("td", { class: "num", text: w.ops ?? "" }),
         el("td", { class: "num", text: formatCents(w.estimated_cents) }),
-        el("td", { class: "num fooled", text: String(byWorker[w.worker_id] ?? 0) }),
+        el("td", { class: "num fooled", text: String(byWorker[w.worker_id] ?? 0) + bonus.of(w.worker_id) }),
         el("td", { text: w.blocked ? "blocked" : "" }),
       ),
     ),
   );
   if (!workers.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: 6, text: "No workers have joined yet." })));
   replaceChildren($("workers"), head, body);
+}
+
+function fooledBonus(fooled) {
+  // A requester-set share of the budget paid for rows that fooled the model (docs/model-in-the-loop.md).
+  const share = fooled.bonus_share || 0;
+  $("fooled-bonus-stat").hidden = !share;
+  if (share) $("fooled-bonus").textContent = `${formatCents(fooled.bonus_pool_cents)} (${Math.round(share * 100)}% of the budget)`;
+  const cents = fooled.bonus_cents || {};
+  return { of: (worker) => (share && cents[worker] ? ` (+${formatCents(cents[worker])} bonus)` : "") };
 }
 
 function drawSpend(spend, table) {

@@ -233,6 +233,7 @@ async function showCompensation(current, box, notice) {
       ? `Settled (${data.completed ? "completed" : "closed early"}): ${formatCents(data.paid_cents)} paid of a ${formatCents(data.budget_cents)} budget, ${formatCents(data.unpaid_cents)} unpaid.`
       : `Still collecting: about ${formatCents(data.estimated_total_cents)} earned so far of a ${formatCents(data.budget_cents)} budget.` }),
     data.settled ? unpaidReasons(data.unpaid_reasons || {}) : null,
+    data.settled ? fooledBonus(data.settlement?.fooled_bonus) : null,
     el("table", { class: "data" },
       el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "worker" }), el("th", { scope: "col", text: data.settled ? "pay" : "estimated pay" }))),
       el("tbody", {}, entries.map(([w, cents]) => el("tr", {}, el("td", { text: w }), el("td", { class: "num", text: formatCents(cents) }))))));
@@ -246,6 +247,15 @@ const UNPAID_REASONS = {
   rounding: "fractions of a cent lost rounding down",
   no_contributions: "no worker contributed to the final table",
 };
+
+/** The bonus for rows that fooled the model, when the requester set a share for it. */
+function fooledBonus(bonus) {
+  if (!bonus) return null;
+  const paid = Object.entries(bonus.payments || {}).map(([w, cents]) => `${w} ${formatCents(cents)}`).join(", ");
+  return el("p", { id: "fooled-bonus-report", text: bonus.rows.length
+    ? `Bonus for ${bonus.rows.length} row(s) that fooled the model: ${formatCents(bonus.pool_cents)} (${Math.round(bonus.share * 100)}% of the budget), included in the pay above: ${paid}.`
+    : `No row fooled the model: the ${Math.round(bonus.share * 100)}% bonus share went to the ordinary split.` });
+}
 
 /** The unpaid cents by reason, or a note that the whole budget was paid. */
 function unpaidReasons(reasons) {
