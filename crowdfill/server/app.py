@@ -92,6 +92,7 @@ class CrowdFillApp:
         await self.store.open()
         try:
             recovered = await self.tables.recover()
+            self.assistants.resume(self.tables.live_owners())  # rows the models had not answered
             if recovered:
                 logger.info("recovered %d live table(s) from storage", recovered)
             await self.hooks.load([record.table_id for record in await self.store.list_tables()])

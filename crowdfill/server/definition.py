@@ -116,6 +116,8 @@ def build_spec(model: DefinitionModel) -> TableSpec:
         )
     except CrowdFillError as error:
         raise Failure(error.code, f"compensation: {error.message}") from error
+    if definition.get("assistant") is None:
+        definition.pop("assistant", None)  # no model in the loop: keep the older shape
     if definition["compensation"].get("fooled_bonus_share") is None:
         definition["compensation"].pop("fooled_bonus_share", None)  # unset: keep the older shape
     # The stored schema shows the key actually in force (it defaults to every column).

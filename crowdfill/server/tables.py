@@ -20,6 +20,7 @@ from crowdfill.server.events import NoEvents, TableEvents
 from crowdfill.server.failures import Failure
 from crowdfill.server.owner import DRAFT, LIVE, OwnerListener, TableOwner
 from crowdfill.server.settings import Settings
+from crowdfill.server.table_assistant import check_assistant
 from crowdfill.store.port import Store, TableRecord
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ class Tables:
     def loaded(self, table_id: str) -> TableOwner | None:
         return self._owners.get(table_id)
 
+    def live_owners(self) -> tuple[TableOwner, ...]:
+        return tuple(owner for owner in self._owners.values() if owner.status == LIVE)
+
     async def owner(self, table_id: str) -> TableOwner | None:
         """The table's owner (loading it from storage when needed), None for a draft."""
         owner = self._owners.get(table_id)
@@ -97,6 +101,7 @@ class Tables:
 
     async def create(self, model: DefinitionModel) -> TableRecord:
         spec = build_spec(model)
+        await check_assistant(spec.definition, spec.schema)
         now = time.time()
         record = TableRecord(self._new_id(), spec.definition, DRAFT, now, now)
         await self.store.create_table(record)
@@ -112,6 +117,7 @@ class Tables:
                     "table_not_draft", f"table {table_id!r} is {record.status}; only drafts can be edited"
                 )
             spec = build_spec(patched(record.definition, patch))
+            await check_assistant(spec.definition, spec.schema)
             updated = await self.store.update_table(table_id, definition=spec.definition, at=time.time())
             self._specs[table_id] = spec
             return updated

@@ -57,6 +57,17 @@ class RateLimitModel(_Strict):
     burst: StrictInt = Field(ge=1, le=100_000)
 
 
+class AssistantModel(_Strict):
+    """A model in the loop for this table (docs/model-in-the-loop.md, "In the definition")."""
+
+    # A built-in (``vader``, ``http``) or a name an installed package publishes; never module:attr.
+    model: StrictStr = Field(min_length=1, max_length=200)
+    options: dict[str, Scalar] = Field(default_factory=dict, max_length=50)
+    predict: StrictStr | None = None
+    suggest: StrictBool = False
+    timeout: StrictFloat | StrictInt = Field(default=2.0, gt=0, le=60)
+
+
 class DefinitionModel(_Strict):
     """A table definition as the requester sends it."""
 
@@ -72,6 +83,7 @@ class DefinitionModel(_Strict):
     compensation: CompensationModel = Field(default_factory=CompensationModel)
     prolific_completion_code: StrictStr | None = Field(default=None, max_length=200)
     rate_limit: RateLimitModel | None = None
+    assistant: AssistantModel | None = None
 
 
 class DefinitionPatch(_Strict):
@@ -88,3 +100,4 @@ class DefinitionPatch(_Strict):
     compensation: CompensationModel | None = None
     prolific_completion_code: StrictStr | None = Field(default=None, max_length=200)
     rate_limit: RateLimitModel | None = None
+    assistant: AssistantModel | None = None
