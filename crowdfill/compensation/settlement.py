@@ -98,7 +98,9 @@ class Settlement:
         """What a completed table adds to the earnings: the unearned parts, paid out in proportion."""
         earned = sum(sum(kinds.values()) for kinds in self._earned_units.values())
         bonus = sum(self.fooled_bonus.exact.values(), Fraction(0))
-        paid = sum((self.exact_cents(w) for w in {*self._earned_units, *self.fooled_bonus.exact}), Fraction(0))
+        paid = sum(
+            (self.exact_cents(w) for w in {*self._earned_units, *self.fooled_bonus.exact}), Fraction(0)
+        )
         return paid - bonus - self._cents(earned)
 
     def earned(self, worker: str) -> dict[str, Fraction]:

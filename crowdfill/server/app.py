@@ -19,7 +19,9 @@ from crowdfill import __version__
 from crowdfill.server.api import requester_router
 from crowdfill.server.assistants import AssistantRunner
 from crowdfill.server.docs_page import mount_docs
+from crowdfill.server.draft_delete import draft_delete_router
 from crowdfill.server.engine_guard import EngineGuard
+from crowdfill.server.file_exports import file_exports_router
 from crowdfill.server.http import BodyLimit, install_error_handlers
 from crowdfill.server.pages import mount_static, page_router
 from crowdfill.server.public import public_router
@@ -76,6 +78,8 @@ class CrowdFillApp:
         self.api.include_router(recruit_router(self.services))
         self.api.include_router(webhooks_router(self.services, self.hooks, self.outbox))
         self.api.include_router(table_copies_router(self.services))
+        self.api.include_router(file_exports_router(self.services))
+        self.api.include_router(draft_delete_router(self.services))
         self.api.include_router(row_history_router(self.services))
         self.api.include_router(page_router(settings.web_dir))
         mount_static(self.api, settings.web_dir)

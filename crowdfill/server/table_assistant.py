@@ -41,9 +41,14 @@ def attachment_of(definition: Mapping[str, Any], schema: Schema) -> Attachment |
     predict = spec.get("predict")
     suggest = bool(spec.get("suggest", False))
     if predict is None and not suggest:
-        raise Failure(INVALID, "assistant: set predict (a column) or suggest: true, or the model has nothing to do")
+        raise Failure(
+            INVALID, "assistant: set predict (a column) or suggest: true, or the model has nothing to do"
+        )
     if predict is not None and predict not in schema.names:
-        raise Failure(INVALID, f"assistant.predict names {predict!r}, which is not a column of the schema {list(schema.names)}")
+        raise Failure(
+            INVALID,
+            f"assistant.predict names {predict!r}, which is not a column of the schema {list(schema.names)}",
+        )
     try:
         model = load_assistant(name, dict(spec.get("options") or {}))
     except InvalidAssistant as error:

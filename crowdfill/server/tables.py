@@ -26,6 +26,9 @@ from crowdfill.store.port import Store, TableRecord
 logger = logging.getLogger(__name__)
 
 BLOCK_KIND = "block"
+# A deleted draft keeps its record under this status (no store can lose a table by mistake); every
+# read treats it as absent.
+DELETED = "deleted"
 
 
 class Tables:
@@ -44,12 +47,12 @@ class Tables:
     # ------------------------------------------------------------------ reading
     async def record(self, table_id: str) -> TableRecord:
         record = await self.store.get_table(table_id) if _plausible_id(table_id) else None
-        if record is None:
+        if record is None or record.status == DELETED:
             raise Failure("table_not_found", f"no table with id {table_id!r}")
         return record
 
     async def list(self) -> list[TableRecord]:
-        return await self.store.list_tables()
+        return [record for record in await self.store.list_tables() if record.status != DELETED]
 
     def spec(self, record: TableRecord) -> TableSpec:
         """The domain objects of a stored definition (cached: rebuilding a template costs time)."""
@@ -132,6 +135,19 @@ class Tables:
             await self._load(updated)
         await self.events.table_launched(table_id)
         return await self.record(table_id)
+
+    async def delete(self, table_id: str) -> None:
+        """Delete a draft; a launched table has rows and workers, and is closed instead."""
+        lock = self._loading.setdefault(table_id, asyncio.Lock())
+        async with lock:
+            record = await self.record(table_id)
+            if record.status != DRAFT:
+                raise Failure(
+                    "table_not_draft",
+                    f"table {table_id!r} is {record.status}; only a draft can be deleted (close a live table)",
+                )
+            await self.store.update_table(table_id, status=DELETED, at=time.time())
+            self._specs.pop(table_id, None)
 
     async def close(self, table_id: str) -> TableRecord:
         owner = await self.owner(table_id)

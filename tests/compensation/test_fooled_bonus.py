@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from crowdfill.compensation import CompensationSettings, Estimator, InvalidCompensation, settle
-from crowdfill.model import MODEL_WORKER, Annotate, CandidateTable, Fill, Insert, Operation, Scoring, Template, Upvote
+from crowdfill.model import (
+    MODEL_WORKER,
+    Annotate,
+    CandidateTable,
+    Fill,
+    Insert,
+    Operation,
+    Scoring,
+    Template,
+    Upvote,
+)
 from crowdfill.model.examples import SENTIMENT
 from crowdfill.model.values import values_from_mapping
 
@@ -86,7 +96,9 @@ def test_the_live_estimates_reserve_the_pool() -> None:
     table = Dadc()
     table.write("ann", "positive", "sick", predicted="negative", voter="cid")
     plain = Estimator(table.table, CompensationSettings(budget_cents=1000), table.log)
-    reserved = Estimator(table.table, CompensationSettings(budget_cents=1000, fooled_bonus_share=0.4), table.log)
+    reserved = Estimator(
+        table.table, CompensationSettings(budget_cents=1000, fooled_bonus_share=0.4), table.log
+    )
 
     assert reserved.estimate("ann")["total"] < plain.estimate("ann")["total"]
     assert reserved.settlement().fooled_bonus.payments == {"ann": 400}

@@ -21,10 +21,14 @@ from tests.support.live_server import LiveServer, live_server, test_settings
 from tests.support.requester import create_table, error_code, worker_token
 from tests.support.worker_client import WorkerClient
 
-WITH_VADER: dict[str, Any] = {**DADC, "assistant": {"model": "vader", "predict": "label"}, "rate_limit": {"ops_per_second": 1000, "burst": 1000}}
+WITH_VADER: dict[str, Any] = {
+    **DADC,
+    "assistant": {"model": "vader", "predict": "label"},
+    "rate_limit": {"ops_per_second": 1000, "burst": 1000},
+}
 
 
-async def annotations(store: Store, table_id: str, count: int) -> list[Annotate]:
+async def logged_annotations(store: Store, table_id: str, count: int) -> list[Annotate]:
     for _ in range(500):
         found = [op for _, op in await logged_operations(store, table_id) if isinstance(op, Annotate)]
         if len(found) >= count:
@@ -79,7 +83,9 @@ async def test_a_draft_gets_its_model_by_patch_and_loses_it_by_patching_null(htt
     assert "assistant" not in removed.json()["definition"]
 
 
-async def fill_text(server: LiveServer, http: httpx.AsyncClient, table_id: str, label: str, text: str) -> None:
+async def fill_text(
+    server: LiveServer, http: httpx.AsyncClient, table_id: str, label: str, text: str
+) -> None:
     worker = WorkerClient(server.base_url, await worker_token(http, table_id, "ann"))
     await worker.connect()
     try:
@@ -95,14 +101,14 @@ async def test_a_model_named_over_rest_predicts_and_is_attached_again_after_a_re
         async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
             table = (await create_table(http, WITH_VADER))["id"]
             await fill_text(server, http, table, "positive", "I hated it, awful and boring")
-            (first,) = await annotations(server.app.store, table, 1)
+            (first,) = await logged_annotations(server.app.store, table, 1)
             status = server.app.assistants.status(table)
             assert status is not None and status["name"] == "vader"
     assert (first.column, first.value) == ("label", "negative")
     with live_server(settings) as server:
         async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
             await fill_text(server, http, table, "negative", "What a wonderful, lovely film")
-            found = await annotations(server.app.store, table, 2)
+            found = await logged_annotations(server.app.store, table, 2)
     assert [(a.value, dict(a.values)["text"]) for a in found] == [
         ("negative", "I hated it, awful and boring"),
         ("positive", "What a wonderful, lovely film"),
@@ -115,18 +121,24 @@ async def test_resuming_asks_the_model_only_for_rows_the_log_has_no_answer_for(t
     runner = AssistantRunner(QuietListener())
     owner = await launch_owner(store, WITH_VADER, table_id="t-resume")
     owner._listener = runner  # the runner wraps the listener, as the app composes it
-    await owner.submit(Fill("ann", template_row(owner, "positive"), "r1", "text", "Awful, boring", frozenset()))
-    await annotations(store, owner.table_id, 1)
+    await owner.submit(
+        Fill("ann", template_row(owner, "positive"), "r1", "text", "Awful, boring", frozenset())
+    )
+    await logged_annotations(store, owner.table_id, 1)
     owner._listener = QuietListener()  # the server "stops" before the model sees the next row
-    await owner.submit(Fill("ann", template_row(owner, "negative"), "r2", "text", "Lovely, great", frozenset()))
+    await owner.submit(
+        Fill("ann", template_row(owner, "negative"), "r2", "text", "Lovely, great", frozenset())
+    )
     await runner.stop()
     await owner.stop()
 
-    again = TableOwner(owner.table_id, spec_from_json(WITH_VADER), LIVE, store, test_settings(), QuietListener())
+    again = TableOwner(
+        owner.table_id, spec_from_json(WITH_VADER), LIVE, store, test_settings(), QuietListener()
+    )
     await again.load()
     resumed = AssistantRunner(QuietListener())
     assert resumed.resume([again]) == 1
-    found = await annotations(store, owner.table_id, 2)
+    found = await logged_annotations(store, owner.table_id, 2)
     await asyncio.sleep(0.2)  # time for a duplicate to show up, were there one
     logged = [op for _, op in await logged_operations(store, owner.table_id) if isinstance(op, Annotate)]
     assert [a.row_id for a in found] == ["r1", "r2"] == [a.row_id for a in logged]
