@@ -22,8 +22,8 @@ from crowdfill.export.fields import ExportError, ExportFields
 from crowdfill.export.formats import FORMATS, to_dataset, write
 from crowdfill.export.hub import HubNotConfigured, Pusher, hub_token, push_dataset
 from crowdfill.export.living import Round, fingerprint, keep_exporting
-from crowdfill.export.row_ids import drop_row_ids, without_row_ids
 from crowdfill.export.remote import ExportApi
+from crowdfill.export.row_ids import drop_row_ids, without_row_ids
 
 EXTENSIONS = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet", "hf": ""}
 DEFAULT_MAX_ROUNDS = 10_000

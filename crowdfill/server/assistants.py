@@ -211,10 +211,13 @@ class AssistantRunner:
                     if table.annotation(row.values, "prediction", column) is None:
                         lane.offer(_Job("prediction", row.row_id, values, (column,)))
                         queued += 1
-                elif attachment.suggest and values:
-                    if all(table.annotation(row.values, "suggestion", c) is None for c in empty):
-                        lane.offer(_Job("suggestion", row.row_id, values, empty))
-                        queued += 1
+                elif (
+                    attachment.suggest
+                    and values
+                    and all(table.annotation(row.values, "suggestion", c) is None for c in empty)
+                ):
+                    lane.offer(_Job("suggestion", row.row_id, values, empty))
+                    queued += 1
         return queued
 
     def status(self, table_id: str) -> dict[str, Any] | None:

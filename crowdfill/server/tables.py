@@ -144,7 +144,8 @@ class Tables:
             if record.status != DRAFT:
                 raise Failure(
                     "table_not_draft",
-                    f"table {table_id!r} is {record.status}; only a draft can be deleted (close a live table)",
+                    f"table {table_id!r} is {record.status}; "
+                    "only a draft can be deleted (close a live table)",
                 )
             await self.store.update_table(table_id, status=DELETED, at=time.time())
             self._specs.pop(table_id, None)

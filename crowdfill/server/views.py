@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from crowdfill.assist.fooled import fooled_by_worker, fooled_rows
-from crowdfill.server.fooled_bonus_view import fooled_bonus_view
 from crowdfill.model import CENTRAL_CLIENT, CandidateTable, GroupKey, Schema, Template
 from crowdfill.model.values import values_to_dict
+from crowdfill.server.fooled_bonus_view import fooled_bonus_view
 from crowdfill.server.owner import TableOwner
 from crowdfill.store.port import TableRecord
 

@@ -103,7 +103,8 @@ async def test_a_model_named_over_rest_predicts_and_is_attached_again_after_a_re
             await fill_text(server, http, table, "positive", "I hated it, awful and boring")
             (first,) = await logged_annotations(server.app.store, table, 1)
             status = server.app.assistants.status(table)
-            assert status is not None and status["name"] == "vader"
+            assert status is not None
+            assert status["name"] == "vader"
     assert (first.column, first.value) == ("label", "negative")
     with live_server(settings) as server:
         async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
