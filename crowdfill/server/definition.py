@@ -69,7 +69,8 @@ class TableSpec:
         return dict(self.definition["schema"])
 
 
-_RULES = ("min", "max", "max_length", "pattern")
+# Optional column fields, left out of the stored definition when unset (help is the workers' hint).
+_RULES = ("min", "max", "max_length", "pattern", "help")
 
 
 def build_spec(model: DefinitionModel) -> TableSpec:

@@ -28,6 +28,8 @@ class ColumnModel(_Strict):
     max: StrictInt | StrictFloat | StrictStr | None = None
     max_length: StrictInt | None = None
     pattern: StrictStr | None = Field(default=None, max_length=MAX_PATTERN_LENGTH)
+    # Shown to workers under the column's name, as text (docs/protocol.md, "Column help").
+    help: StrictStr | None = Field(default=None, max_length=500)
 
 
 class SchemaModel(_Strict):

@@ -105,12 +105,14 @@ def test_the_requester_downloads_the_final_table_and_reads_the_compensation_repo
     page.goto(f"{server.base_url}/#table={table}")
     expect(page.locator("#status-badge")).to_have_text("complete")
 
+    # The page's export holds the CLI's fields (row_id, the columns, then CrowdFill's facts).
     with page.expect_download() as download:
-        page.get_by_role("button", name="Final table (CSV)").click()
+        page.locator("#export-download").click()
+    assert download.value.suggested_filename.endswith("-final.csv")
     text = Path(download.value.path()).read_text(encoding="utf-8")
     lines = text.strip().splitlines()
-    assert lines[0].split(",")[1:] == ["country", "capital"]
-    assert lines[1].split(",")[1:] == ["France", "Paris"]
+    assert lines[0].split(",") == ["row_id", "country", "capital", "up", "down", "score", "status", "contributors"]
+    assert lines[1].split(",")[1:3] == ["France", "Paris"]
 
     page.get_by_role("button", name="Compensation report").click()
     report = page.locator("#compensation")

@@ -2,8 +2,9 @@
 // results (exports, compensation). Exports go through fetch + a blob because a plain link cannot
 // carry the requester's Bearer token.
 
-import { api, download } from "./api.js";
+import { api } from "./api.js";
 import { announce, copyText, el, formatCents, replaceChildren } from "./dom.js";
+import { exportControls } from "./requester-exports.js";
 
 const toasts = document.getElementById("toasts");
 
@@ -198,19 +199,13 @@ async function revoke(current, table, notice, workerId) {
 
 /** Export buttons for the final and candidate tables, and the compensation report. */
 export function resultsPanel(current, name, notice) {
-  const id = encodeURIComponent(current.id);
-  const exportButton = (file, text) =>
-    el("button", { type: "button", class: "small", text, dataset: { export: file }, on: { click: () => download(`/api/tables/${id}/export/${file}`, `${name || current.id}-${file}`).catch((e) => notice(`Export failed: ${e.message}`, "error")) } });
   const report = el("div", { id: "compensation" });
   return el(
     "section",
     { id: "results", attrs: { "aria-labelledby": "results-title" } },
     el("h2", { id: "results-title", text: "Results" }),
+    exportControls(current, name, notice),
     el("div", { class: "actions" },
-      exportButton("final.csv", "Final table (CSV)"),
-      exportButton("final.jsonl", "Final table (JSONL)"),
-      exportButton("candidates.csv", "Candidate rows (CSV)"),
-      exportButton("candidates.jsonl", "Candidate rows (JSONL)"),
       el("button", { type: "button", class: "small", id: "show-compensation", text: "Compensation report", on: { click: () => showCompensation(current, report, notice) } }),
     ),
     report,

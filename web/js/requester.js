@@ -9,6 +9,8 @@ import { parseCell } from "./cells.js";
 import { recruitPanel, resultsPanel } from "./requester-panels.js";
 import { webhooksPanel } from "./requester-webhooks.js";
 import { rulesEditor, rulesFrom, rulesModel } from "./rules-editor.js";
+import { helpEditor, helpFrom, helpModel } from "./column-help.js";
+import { deleteDraftButton } from "./draft-delete.js";
 
 const $ = (id) => document.getElementById(id);
 // The editor is long: a requester notice scrolls into view, or it could appear unseen above the form.
@@ -162,6 +164,7 @@ function modelFrom(definition) {
     domain: c.domain ? c.domain.map(formatValue).join(", ") : "",
     key: keys.has(c.name),
     ...rulesModel(c),
+    ...helpModel(c),
   }));
   return {
     name: definition.name || "",
@@ -199,7 +202,7 @@ function definitionFrom(m) {
   if (new Set(names).size !== names.length) throw new EditorError("column names must be different");
   const columns = m.columns.map((c) => {
     const domain = parseDomain(c);
-    const rules = rulesFrom(c, (message) => new EditorError(message));
+    const rules = { ...rulesFrom(c, (message) => new EditorError(message)), ...helpFrom(c) };
     return domain ? { name: c.name.trim(), type: c.type, domain, ...rules } : { name: c.name.trim(), type: c.type, ...rules };
   });
   const key = m.columns.filter((c) => c.key).map((c) => c.name.trim());
@@ -282,6 +285,7 @@ function drawHeader() {
   if (editable()) buttons.push(el("button", { type: "button", id: "save", class: dirty || !current ? "primary" : "", text: current ? "Save changes" : "Create table", on: { click: save } }));
   if (current && current.status === "draft") buttons.push(el("button", { type: "button", id: "launch", class: "primary", text: "Launch", on: { click: launch } }));
   if (current && current.status === "live") buttons.push(closeButton());
+  if (current && current.status === "draft") buttons.push(deleteDraftButton(current, { notice: showNotice, onDeleted: afterDelete }));
   if (current) buttons.push(el("button", { type: "button", id: "duplicate", text: "Duplicate", attrs: { title: "A new draft with this table's definition" }, on: { click: duplicate } }));
   if (current) buttons.push(el("a", { href: `/tables/${encodeURIComponent(current.id)}/monitor`, id: "monitor-link", text: "Open data monitor", attrs: { target: "_blank", rel: "noopener" } }));
   const facts = current
@@ -375,6 +379,7 @@ function schemaEditor() {
         on: { input: (e) => change(() => { c.domain = e.target.value; }), change: () => redrawTemplate() },
       })),
       el("td", {}, rulesEditor(c, i, input, change)),
+      el("td", {}, helpEditor(c, i, input, change)),
       el("td", {},
         el("button", { type: "button", class: "small", text: "↑", disabled: !editable() || i === 0, attrs: { "aria-label": `move column ${i + 1} up` }, on: { click: () => move(-1) } }),
         " ",
@@ -398,7 +403,7 @@ function schemaEditor() {
       el("textarea", { id: "instructions", value: model.instructions, disabled: !editable(), dataset: { focusKey: "instructions" }, on: { input: (e) => change(() => { model.instructions = e.target.value; }) } })),
     el("h3", { text: "Columns" }),
     el("table", { class: "data editor-grid", id: "columns" },
-      el("thead", {}, el("tr", {}, ["key", "name", "type", "allowed values (optional, comma-separated)", "rules (optional)", ""].map((t) => el("th", { scope: "col", text: t })))),
+      el("thead", {}, el("tr", {}, ["key", "name", "type", "allowed values (optional, comma-separated)", "rules (optional)", "help for workers (optional)", ""].map((t) => el("th", { scope: "col", text: t })))),
       el("tbody", {}, columnRows),
     ),
     el("p", { class: "muted", text: "Tick the columns that together identify a row (the primary key); none ticked means all columns." }),
@@ -528,6 +533,13 @@ function confirmLaunch() {
   document.getElementById("launch-confirm")?.remove();
   $("editor-header").append(panel);
   panel.querySelector("#launch-confirmed").focus();
+}
+
+async function afterDelete() {
+  announce(toasts, `Deleted the draft ${model?.name || current.id}.`, "success", 4000);
+  await refreshList();
+  if (tables.length) showOverview();
+  else openTable(null);
 }
 
 async function duplicate() {

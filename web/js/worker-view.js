@@ -5,6 +5,7 @@
 import { el, formatCents, formatValue, replaceChildren } from "./dom.js";
 import { makeEditor } from "./cells.js";
 import { ruleHints } from "./rules.js";
+import { helpLine } from "./column-help.js";
 import { thumb } from "./icons.js";
 
 const draftKey = (rowId, column) => `${rowId}\u0000${column}`;
@@ -73,6 +74,7 @@ export class WorkerTableView {
           el("span", { class: "coltype", text: c.type }),
           // Rules are the requester's text: shown with textContent, never parsed as HTML.
           ruleHints(c).length ? el("span", { class: "colrules", text: ruleHints(c).join(" · ") }) : null,
+          helpLine(c),
         ),
       ),
       el("th", { scope: "col", class: "votes", text: "Vote" }),
