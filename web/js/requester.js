@@ -362,11 +362,11 @@ function schemaEditor() {
         attrs: { "aria-label": `column ${i + 1} is part of the primary key` },
         on: { change: (e) => change(() => { c.key = e.target.checked; }) },
       })),
-      el("td", {}, input({ type: "text", value: c.name, class: "col-name", dataset: { focusKey: `name-${c.uid}` }, attrs: { "aria-label": `column ${i + 1} name`, placeholder: "name" } }, (n) => change(() => {
+      el("td", { class: "col-name-cell" }, input({ type: "text", value: c.name, class: "col-name", dataset: { focusKey: `name-${c.uid}` }, attrs: { "aria-label": `column ${i + 1} name`, placeholder: "name" } }, (n) => change(() => {
         c.name = n.value;
         // Keep the template's header in step without redrawing (which would steal focus).
         document.querySelectorAll(`[data-template-col="${c.uid}"]`).forEach((th) => { th.textContent = n.value || `column ${i + 1}`; });
-      }))),
+      })), helpEditor(c, i, input, change)),
       el("td", {}, el("select", {
         class: "col-type", disabled: !editable(), dataset: { focusKey: `type-${c.uid}` }, attrs: { "aria-label": `column ${i + 1} type` },
         on: { change: (e) => change(() => { c.type = e.target.value; }, true) },
@@ -379,7 +379,6 @@ function schemaEditor() {
         on: { input: (e) => change(() => { c.domain = e.target.value; }), change: () => redrawTemplate() },
       })),
       el("td", {}, rulesEditor(c, i, input, change)),
-      el("td", {}, helpEditor(c, i, input, change)),
       el("td", {},
         el("button", { type: "button", class: "small", text: "↑", disabled: !editable() || i === 0, attrs: { "aria-label": `move column ${i + 1} up` }, on: { click: () => move(-1) } }),
         " ",
@@ -403,10 +402,10 @@ function schemaEditor() {
       el("textarea", { id: "instructions", value: model.instructions, disabled: !editable(), dataset: { focusKey: "instructions" }, on: { input: (e) => change(() => { model.instructions = e.target.value; }) } })),
     el("h3", { text: "Columns" }),
     el("table", { class: "data editor-grid", id: "columns" },
-      el("thead", {}, el("tr", {}, ["key", "name", "type", "allowed values (optional, comma-separated)", "rules (optional)", "help for workers (optional)", ""].map((t) => el("th", { scope: "col", text: t })))),
+      el("thead", {}, el("tr", {}, ["key", "name · help for workers", "type", "allowed values", "rules", ""].map((t) => el("th", { scope: "col", text: t })))),
       el("tbody", {}, columnRows),
     ),
-    el("p", { class: "muted", text: "Tick the columns that together identify a row (the primary key); none ticked means all columns." }),
+    el("p", { class: "muted", text: "Tick the columns that together identify a row (the primary key); none ticked means all columns. Help, allowed values (separated by commas) and rules are optional; workers see the help under the column's name." }),
     el("div", { class: "actions" },
       el("button", { type: "button", id: "add-column", text: "Add column", disabled: !editable(), on: { click: () => change(() => model.columns.push({ uid: uid(), name: "", type: "text", domain: "", key: false }), true) } })),
   );

@@ -149,7 +149,8 @@ export class WorkerTableView {
       } else if (this.readOnly) {
         tr.append(el("td", { class: "empty", ...label }));
       } else {
-        tr.append(el("td", { class: "empty editable", ...label }, this.buildEditor(row.row_id, column)));
+        // The column's help rides along on the cell for the phone layout, which has no header row.
+        tr.append(el("td", { class: "empty editable", ...label }, this.buildEditor(row.row_id, column), helpLine(column)));
       }
     }
     tr.append(el("td", { class: "votes", dataset: { label: "vote" } }));
