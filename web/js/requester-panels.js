@@ -248,7 +248,7 @@ function fooledBonus(bonus) {
   if (!bonus) return null;
   const paid = Object.entries(bonus.payments || {}).map(([w, cents]) => `${w} ${formatCents(cents)}`).join(", ");
   return el("p", { id: "fooled-bonus-report", text: bonus.rows.length
-    ? `Bonus for ${bonus.rows.length} row(s) that fooled the model: ${formatCents(bonus.pool_cents)} (${Math.round(bonus.share * 100)}% of the budget), included in the pay above: ${paid}.`
+    ? `Bonus for ${bonus.rows.length} row(s) that fooled the model: ${formatCents(bonus.pool_cents)} (${Math.round(bonus.share * 100)}% of the budget), included in the pay below: ${paid}.`
     : `No row fooled the model: the ${Math.round(bonus.share * 100)}% bonus share went to the ordinary split.` });
 }
 
