@@ -129,7 +129,7 @@ def _dollars(cents: int) -> str:
 
 
 def test_the_compensation_report_of_a_table_closed_early_shows_what_is_unpaid_and_why(
-    server: Requester, browser: Browser, contexts: list[BrowserContext]
+    server: Requester, browser: Browser, contexts: list[BrowserContext], screenshots: Path
 ) -> None:
     table = server.launched_table(capitals_definition(template=[{"country": "France"}, {}]))
     ann = open_worker(browser, contexts, server.worker_link(table, "ann"))
@@ -159,6 +159,7 @@ def test_the_compensation_report_of_a_table_closed_early_shows_what_is_unpaid_an
     expect(report.locator('#unpaid-reasons tr[data-reason="closed_early_unfilled"]')).to_contain_text(
         "template rows that never got a final row"
     )
+    report.screenshot(path=str(screenshots / "requester-unpaid-reasons.png"))
 
 
 def test_closing_a_live_table_takes_two_clicks_and_ends_the_workers_session(

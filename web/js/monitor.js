@@ -214,6 +214,9 @@ function drawSpend(spend, table) {
 /** The model in the loop, if the table has one: its name and how its calls went (text only). */
 function drawModel(model) {
   const box = $("model-status");
+  // A table without a model in the loop has no use for its two figures: they only crowd a phone.
+  box.closest(".stat").hidden = !model;
+  $("fooled-total").closest(".stat").hidden = !model;
   if (!model) {
     box.textContent = "none";
     return;
