@@ -323,6 +323,7 @@ def test_a_worker_undoes_a_vote_and_the_monitor_counts_drop(
     expect(paris.locator(".my-vote")).to_have_count(0)
     expect(paris.locator("button.vote.up")).to_have_count(0)
     expect(paris.locator("button.vote.down")).to_have_count(1)
+    expect(paris.locator(".vote-why")).to_have_text("upvote taken back")
     bob.wait_until_saved()
     expect(on_monitor.locator("td.up")).to_have_text("1")
     bob.page.screenshot(path=str(screenshots / "worker-vote-undone.png"))

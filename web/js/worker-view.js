@@ -275,6 +275,10 @@ export class WorkerTableView {
       // Say why there is no upvote here rather than leaving the cell blank.
       parts.push(el("span", { class: "vote-why muted", text: "upvote when complete", attrs: { title: "Upvotes open once every cell of this row is filled; a wrong value can be downvoted now" } }));
     }
+    if (!this.readOnly && mine === null && view.isComplete(row.values) && view.retracted("up", row.values)) {
+      // A vote taken back cannot be cast again (docs/protocol.md, retract): say so, not just hide it.
+      parts.push(el("span", { class: "vote-why muted", text: "upvote taken back", attrs: { title: "You took your upvote back; the same vote cannot be cast again" } }));
+    }
     replaceChildren(cell, parts);
     if (hadFocus) (cell.querySelector("button") || tr.querySelector(".cell-editor"))?.focus();
   }
