@@ -64,7 +64,7 @@ function draw(message) {
   columns = columnsOf(table, rows, message.matching || []);
   drawCandidates(rows, message.matching || []);
   drawMatching(message.matching || [], rows);
-  drawWorkers(message.workers || [], message.fooled || { total: 0, by_worker: {} });
+  drawWorkers(message.workers || [], message.fooled || { total: 0, by_worker: {} }, { model: Boolean(message.model), paid: message.spend?.paid_cents != null });
   drawModel(message.model || null);
   $("workers-online").textContent = String(message.workers_online ?? (message.workers || []).filter((w) => w.online).length);
   $("row-count").textContent = String(rows.length);
@@ -164,12 +164,13 @@ function drawMatching(matching, rows) {
   replaceChildren($("matching"), head, body);
 }
 
-function drawWorkers(workers, fooled) {
+function drawWorkers(workers, fooled, { model = true, paid = false } = {}) {
   // "fooled the model": final rows a worker wrote whose value the model in the loop got wrong.
   const byWorker = fooled.by_worker || {};
   $("fooled-total").textContent = String(fooled.total ?? 0);
   const bonus = fooledBonus(fooled);
-  const head = el("thead", {}, el("tr", {}, ["worker", "online", "actions", "estimated pay", "fooled the model", ""].map((t) => el("th", { scope: "col", text: t }))));
+  // Settled, the pay is what was paid; without a model in the loop there is nothing to fool.
+  const head = el("thead", {}, el("tr", {}, ["worker", "online", "actions", paid ? "pay" : "estimated pay", model ? "fooled the model" : null, ""].filter((t) => t !== null).map((t) => el("th", { scope: "col", text: t }))));
   const body = el(
     "tbody",
     {},
@@ -181,12 +182,12 @@ function drawWorkers(workers, fooled) {
         el("td", { text: w.online ? `● online${w.sessions > 1 ? ` (${w.sessions})` : ""}` : "offline", class: w.online ? "match-ok" : "muted" }),
         el("td", { class: "num", text: w.ops ?? "" }),
         el("td", { class: "num", text: formatCents(w.estimated_cents) }),
-        el("td", { class: "num fooled", text: String(byWorker[w.worker_id] ?? 0) + bonus.of(w.worker_id) }),
+        model ? el("td", { class: "num fooled", text: String(byWorker[w.worker_id] ?? 0) + bonus.of(w.worker_id) }) : null,
         el("td", { text: w.blocked ? "blocked" : "" }),
       ),
     ),
   );
-  if (!workers.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: 6, text: "No workers have joined yet." })));
+  if (!workers.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: model ? 6 : 5, text: "No workers have joined yet." })));
   replaceChildren($("workers"), head, body);
 }
 
