@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from crowdfill.store.port import Store
 from tests.server.owner_support import QuietListener, launch_owner, logged_operations
 from tests.server.test_assistants import DADC, template_row
 from tests.support.live_server import LiveServer, live_server, test_settings
+from tests.support.model_server import ModelServer
 from tests.support.requester import create_table, error_code, worker_token
 from tests.support.worker_client import WorkerClient
 
@@ -147,3 +149,49 @@ async def test_resuming_asks_the_model_only_for_rows_the_log_has_no_answer_for(t
     await resumed.stop()
     await again.stop()
     await store.close()
+
+
+async def status_when(server: LiveServer, table: str, ready: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    for _ in range(500):
+        status = server.app.assistants.status(table)
+        if status is not None and ready(status):
+            return status
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the model's status never got there: {server.app.assistants.status(table)}")
+
+
+async def test_an_http_model_named_over_rest_answers_then_goes_down_and_slow_and_the_table_keeps_working(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    model = ModelServer()
+    model.start()
+    try:
+        assistant = {
+            "model": "http",
+            "options": {"url": model.url, "timeout": 0.3, "retries": 0},
+            "predict": "label",
+            "timeout": 1,
+        }
+        three = {**WITH_VADER, "template": [{"label": "positive"}, {"label": "negative"}, {"label": "positive"}]}
+        table = (await create_table(http, {**three, "assistant": assistant}))["id"]
+        worker = WorkerClient(server.base_url, await worker_token(http, table, "ann"))
+        await worker.connect()
+        try:
+            rows = [r for r, values in worker.rows().items() if dict(values).get("label") == "positive"]
+            assert (await worker.fill(rows[0], "text", "good words here"))["ok"]
+            await status_when(server, table, lambda s: s["answers"] == 1)
+            model.delay = 1.0  # slower than the adapter's timeout
+            assert (await worker.fill(rows[1], "text", "more words"))["ok"]
+            await status_when(server, table, lambda s: s["failures"] == 1)
+            model.stop()  # down: the connection is refused
+            (negative,) = [r for r, v in worker.rows().items() if dict(v) == {"label": "negative"}]
+            assert (await worker.fill(negative, "text", "still collecting"))["ok"]
+            status = await status_when(server, table, lambda s: s["failures"] == 2)
+        finally:
+            await worker.disconnect()
+    finally:
+        model.stop()
+    assert (status["name"], status["calls"], status["answers"]) == ("http", 3, 1)
+    assert "unavailable" in status["last_error"] or "connect" in status["last_error"].lower()
+    texts = sorted(str(r["values"].get("text")) for r in (await http.get(f"/api/tables/{table}/candidates")).json()["rows"])
+    assert texts == ["good words here", "more words", "still collecting"]
