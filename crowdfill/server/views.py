@@ -137,7 +137,9 @@ def table_json(
         "seq": owner.seq if owner is not None else 0,
         "rows": len(table) if table is not None else 0,
         "final_rows": len(table.final_table()) if table is not None else 0,
-        "workers": len([w for w in owner.ops_by_worker if w not in (CENTRAL_CLIENT, MODEL_WORKER)]) if owner else 0,
+        "workers": len([w for w in owner.ops_by_worker if w not in (CENTRAL_CLIENT, MODEL_WORKER)])
+        if owner
+        else 0,
         "workers_online": sum(1 for n in online.values() if n > 0),
         "satisfied": bool(owner is not None and owner.central.satisfied),
         "worker_url": f"{base_url}/w/{record.table_id}",

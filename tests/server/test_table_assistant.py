@@ -151,7 +151,9 @@ async def test_resuming_asks_the_model_only_for_rows_the_log_has_no_answer_for(t
     await store.close()
 
 
-async def status_when(server: LiveServer, table: str, ready: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+async def status_when(
+    server: LiveServer, table: str, ready: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
     for _ in range(500):
         status = server.app.assistants.status(table)
         if status is not None and ready(status):
@@ -172,7 +174,10 @@ async def test_an_http_model_named_over_rest_answers_then_goes_down_and_slow_and
             "predict": "label",
             "timeout": 1,
         }
-        three = {**WITH_VADER, "template": [{"label": "positive"}, {"label": "negative"}, {"label": "positive"}]}
+        three = {
+            **WITH_VADER,
+            "template": [{"label": "positive"}, {"label": "negative"}, {"label": "positive"}],
+        }
         table = (await create_table(http, {**three, "assistant": assistant}))["id"]
         worker = WorkerClient(server.base_url, await worker_token(http, table, "ann"))
         await worker.connect()
@@ -193,5 +198,8 @@ async def test_an_http_model_named_over_rest_answers_then_goes_down_and_slow_and
         model.stop()
     assert (status["name"], status["calls"], status["answers"]) == ("http", 3, 1)
     assert "unavailable" in status["last_error"] or "connect" in status["last_error"].lower()
-    texts = sorted(str(r["values"].get("text")) for r in (await http.get(f"/api/tables/{table}/candidates")).json()["rows"])
+    texts = sorted(
+        str(r["values"].get("text"))
+        for r in (await http.get(f"/api/tables/{table}/candidates")).json()["rows"]
+    )
     assert texts == ["good words here", "more words", "still collecting"]

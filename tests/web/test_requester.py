@@ -111,7 +111,16 @@ def test_the_requester_downloads_the_final_table_and_reads_the_compensation_repo
     assert download.value.suggested_filename.endswith("-final.csv")
     text = Path(download.value.path()).read_text(encoding="utf-8")
     lines = text.strip().splitlines()
-    assert lines[0].split(",") == ["row_id", "country", "capital", "up", "down", "score", "status", "contributors"]
+    assert lines[0].split(",") == [
+        "row_id",
+        "country",
+        "capital",
+        "up",
+        "down",
+        "score",
+        "status",
+        "contributors",
+    ]
     assert lines[1].split(",")[1:3] == ["France", "Paris"]
 
     page.get_by_role("button", name="Compensation report").click()

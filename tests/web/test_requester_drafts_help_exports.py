@@ -18,8 +18,10 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 HELP = "The city where the <b>government</b> sits, e.g. Bern"
 
 
-def requester_page(browser: Browser, contexts: list[BrowserContext], server: Requester, **options: object) -> Page:
-    context = new_context(browser, contexts, requester_token=server.token, **options)  # type: ignore[arg-type]
+def requester_page(
+    browser: Browser, contexts: list[BrowserContext], server: Requester, **options: object
+) -> Page:
+    context = new_context(browser, contexts, requester_token=server.token, **options)
     return context.new_page()
 
 
@@ -34,7 +36,7 @@ def test_a_draft_is_deleted_after_a_confirmation_and_a_launched_table_has_no_del
 
     page.locator("#delete-draft").click()
     confirm = page.locator("#delete-confirm")
-    expect(confirm).to_contain_text("Delete the draft \"Typo'd draft\"?")
+    expect(confirm).to_contain_text('Delete the draft "Typo\'d draft"?')
     expect(confirm).to_contain_text("cannot be undone")
     page.screenshot(path=str(screenshots / "requester-delete-draft.png"))
     page.locator("#delete-cancel").click()
@@ -62,7 +64,11 @@ def test_help_written_for_a_column_is_shown_to_workers_as_text_on_desktop_and_ph
     page.get_by_label("column 2 help for workers").fill(HELP)
     page.locator("#save").click()
     expect(page.locator("#toasts")).to_contain_text("Table saved.")
-    (capital,) = [c for c in server.call("GET", f"/api/tables/{draft}")["definition"]["schema"]["columns"] if c["name"] == "capital"]
+    (capital,) = [
+        c
+        for c in server.call("GET", f"/api/tables/{draft}")["definition"]["schema"]["columns"]
+        if c["name"] == "capital"
+    ]
     assert capital["help"] == HELP
     page.reload()
     expect(page.get_by_label("column 2 help for workers")).to_have_value(HELP)
@@ -123,4 +129,6 @@ def test_the_page_exports_every_cli_format_with_and_without_row_ids(
     with page.expect_download() as download:
         page.locator("#export-download").click()
     line = json.loads(Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0])
-    assert list(line) == [f.name for f in fields if f.name != "row_id"] or list(line) == [f.name for f in fields]
+    assert list(line) == [f.name for f in fields if f.name != "row_id"] or list(line) == [
+        f.name for f in fields
+    ]
