@@ -36,7 +36,7 @@ def test_a_sentence_that_fools_the_model_is_voted_final_counted_and_exported(
     screenshots: Path,
     tmp_path: Path,
 ) -> None:
-    live, server = dadc_server
+    _, server = dadc_server
     # The model and the bonus come with the definition over REST: no server-side code attaches them.
     definition = dadc_definition_data()
     assert definition["assistant"] == {"model": "vader", "predict": "label"}
@@ -102,6 +102,7 @@ def test_a_sentence_that_fools_the_model_is_voted_final_counted_and_exported(
     expect(page.locator("#status-badge")).to_have_text("closed")
     page.locator("#show-compensation").click()
     expect(page.locator("#fooled-bonus-report")).to_contain_text(
-        "Bonus for 1 row(s) that fooled the model: $2.00 (20% of the budget), included in the pay below: writer $2.00."
+        "Bonus for 1 row(s) that fooled the model: $2.00 (20% of the budget), "
+        "included in the pay below: writer $2.00."
     )
     page.locator("#compensation").screenshot(path=str(screenshots / "dadc-compensation.png"))
