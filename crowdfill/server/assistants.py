@@ -170,13 +170,15 @@ class AssistantRunner:
     def _resolve(self, owner: TableOwner) -> Attachment | None:
         table_id = owner.table_id
         if table_id not in self._attached and table_id not in self._defined:
-            try:
-                self._defined[table_id] = attachment_of(owner.spec.definition, owner.spec.schema)
-            except Failure as error:
-                # Checked when the definition was stored; a model uninstalled since is logged, and
-                # the table runs without it.
-                logger.warning("table %s: its model cannot be attached (%s)", table_id, error.message)
-                self._defined[table_id] = None
+            self._defined[table_id] = _defined_model(owner)
+        return self.attachment(table_id)
+
+    async def _resolve_beside(self, owner: TableOwner) -> Attachment | None:
+        """``_resolve`` with the model built in a thread: building may read files (a lexicon)."""
+        table_id = owner.table_id
+        if table_id not in self._attached and table_id not in self._defined:
+            built = await asyncio.to_thread(_defined_model, owner)
+            self._defined.setdefault(table_id, built)
         return self.attachment(table_id)
 
     def _lane(self, owner: TableOwner, attachment: Attachment) -> _Lane:
@@ -248,7 +250,7 @@ class AssistantRunner:
     # ---------------------------------------------------------------- OwnerListener
     async def published(self, owner: TableOwner, entries: Sequence[Published]) -> None:
         await self._inner.published(owner, entries)
-        attachment = self._resolve(owner)
+        attachment = await self._resolve_beside(owner)
         if attachment is None:
             return
         lane = self._lane(owner, attachment)
@@ -272,3 +274,14 @@ class AssistantRunner:
 
     def changed(self, owner: TableOwner) -> None:
         self._inner.changed(owner)
+
+
+def _defined_model(owner: TableOwner) -> Attachment | None:
+    """The model the table's definition names, or None (none named, or it cannot be built now)."""
+    try:
+        return attachment_of(owner.spec.definition, owner.spec.schema)
+    except Failure as error:
+        # Checked when the definition was stored; a model uninstalled since is logged, and the
+        # table runs without it.
+        logger.warning("table %s: its model cannot be attached (%s)", owner.table_id, error.message)
+        return None

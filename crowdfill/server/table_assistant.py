@@ -9,6 +9,7 @@ so they are refused here; the operator attaches those with ``serve --assistant``
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,7 +59,8 @@ def attachment_of(definition: Mapping[str, Any], schema: Schema) -> Attachment |
 
 async def check_assistant(definition: Mapping[str, Any], schema: Schema) -> None:
     """Refuse a definition whose model cannot be attached; the model built to check it is closed."""
-    attachment = attachment_of(definition, schema)
+    # Building a model may read files (VADER's lexicon): off the event loop, which serves the tables.
+    attachment = await asyncio.to_thread(attachment_of, definition, schema)
     close = getattr(attachment.assistant, "aclose", None) if attachment is not None else None
     if close is not None:
         await close()
