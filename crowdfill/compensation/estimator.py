@@ -92,7 +92,9 @@ class Estimator:
         self._parts = {column: float(part) for column, part in settings.column_parts(table.schema).items()}
         self._vote = float(settings.vote_fraction)
         self._growth = float(settings.growth_fraction)
-        self._budget = float(settings.budget_cents)
+        # The fooled-the-model bonus pool is reserved: the live estimates promise only the rest.
+        bonus_pool = math.floor(settings.budget_cents * settings.fooled_bonus_fraction)
+        self._budget = float(settings.budget_cents - bonus_pool)
         self._template_rows = len(table.template)
         self._entries: dict[Key, _Entry] = {}
         self._ranks = Fenwick()

@@ -31,12 +31,15 @@ class CompensationSettings:
     - ``growth``: g in [1, 100]; the final row found k-th from last weighs g**-k of the last one.
     - ``column_weights``: column -> weight >= 0 for the fill part of a row; missing columns weigh 1.
     - ``vote_share``: s in [0, 1], the part of each row's share that goes to agreeing voters.
+    - ``fooled_bonus_share``: f in [0, 1), the part of the budget set aside as a bonus for rows that
+      fooled the model in the loop (``fooled_bonus``); 0 (the default) sets nothing aside.
     """
 
     budget_cents: int
     growth: Number = 1.1
     column_weights: Mapping[str, Number] | None = field(default=None, hash=False)
     vote_share: Number = 0.2
+    fooled_bonus_share: Number = 0
 
     def __post_init__(self) -> None:
         budget = self.budget_cents
@@ -50,6 +53,9 @@ class CompensationSettings:
         share = _number("vote_share", self.vote_share)
         if not 0 <= share <= 1:
             raise InvalidCompensation(f"vote_share must be between 0 and 1, got {share}")
+        bonus = _number("fooled_bonus_share", self.fooled_bonus_share)
+        if not 0 <= bonus < 1:
+            raise InvalidCompensation(f"fooled_bonus_share must be at least 0 and below 1, got {bonus}")
         if self.column_weights is not None:
             object.__setattr__(self, "column_weights", _weights(self.column_weights))
 
@@ -61,6 +67,10 @@ class CompensationSettings:
     @property
     def vote_fraction(self) -> Fraction:
         return exact(self.vote_share)
+
+    @property
+    def fooled_bonus_fraction(self) -> Fraction:
+        return exact(self.fooled_bonus_share)
 
     def weights_for(self, schema: Schema) -> dict[str, Fraction]:
         """Each schema column's weight; refuses weights for columns the schema does not have."""
@@ -82,19 +92,23 @@ class CompensationSettings:
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "budget_cents": self.budget_cents,
             "growth": self.growth,
             "column_weights": dict(self.column_weights) if self.column_weights is not None else None,
             "vote_share": self.vote_share,
         }
+        # Only when set, so settlements stored before the bonus existed keep their exact shape.
+        if self.fooled_bonus_share:
+            data["fooled_bonus_share"] = self.fooled_bonus_share
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CompensationSettings:
         """Settings from a JSON object; unknown or missing fields are refused with a clear error."""
         if not isinstance(data, Mapping):
             raise InvalidCompensation("compensation settings must be an object")
-        allowed = {"budget_cents", "growth", "column_weights", "vote_share"}
+        allowed = {"budget_cents", "growth", "column_weights", "vote_share", "fooled_bonus_share"}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise InvalidCompensation(f"unknown compensation settings {unknown}; allowed: {sorted(allowed)}")
@@ -108,6 +122,7 @@ class CompensationSettings:
             growth=data.get("growth", 1.1),
             column_weights=weights,
             vote_share=data.get("vote_share", 0.2),
+            fooled_bonus_share=data.get("fooled_bonus_share", 0),
         )
 
 

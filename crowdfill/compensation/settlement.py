@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from crowdfill.compensation.credit import RowCredit, credit
 from crowdfill.compensation.errors import LogMismatch
+from crowdfill.compensation.fooled_bonus import NO_BONUS, FooledBonus, fooled_bonus
 from crowdfill.compensation.ledger import Ledger
 from crowdfill.compensation.rounding import largest_remainder
 from crowdfill.compensation.settings import CompensationSettings
@@ -75,23 +76,35 @@ class Settlement:
     _earned_units: dict[str, dict[str, int]]
     _units: int
     _total_weight: int
-    _pay_denominator: int  # exact pay = budget * earned units / this
+    _pay_denominator: int  # exact pay = split budget * earned units / this
     # Workers the requester excluded (a reweigh in force says so): paid nothing, reason excluded_workers.
     excluded_workers: tuple[str, ...] = ()
+    # The part of the budget set aside for rows that fooled the model (``fooled_bonus``); the rest
+    # is the split budget the formulas above divide.
+    fooled_bonus: FooledBonus = field(default=NO_BONUS)
+
+    @property
+    def _split_cents(self) -> int:
+        return self.budget_cents - self.fooled_bonus.pool_cents
 
     # ------------------------------------------------------------------ exact amounts (cents)
     def exact_cents(self, worker: str) -> Fraction:
         """The worker's exact pay before rounding: their earnings, redistribution included."""
+        bonus = self.fooled_bonus.exact.get(worker, Fraction(0))
         if self._pay_denominator == 0:
-            return Fraction(0)
+            return bonus
         units = sum(self._earned_units.get(worker, {}).values())
-        return Fraction(self.budget_cents * units, self._pay_denominator)
+        return Fraction(self._split_cents * units, self._pay_denominator) + bonus
 
     @property
     def redistributed_cents(self) -> Fraction:
         """What a completed table adds to the earnings: the unearned parts, paid out in proportion."""
         earned = sum(sum(kinds.values()) for kinds in self._earned_units.values())
-        return sum((self.exact_cents(w) for w in self._earned_units), Fraction(0)) - self._cents(earned)
+        bonus = sum(self.fooled_bonus.exact.values(), Fraction(0))
+        paid = sum(
+            (self.exact_cents(w) for w in {*self._earned_units, *self.fooled_bonus.exact}), Fraction(0)
+        )
+        return paid - bonus - self._cents(earned)
 
     def earned(self, worker: str) -> dict[str, Fraction]:
         """Exact earnings by kind before any redistribution: one entry per column the worker is paid
@@ -113,12 +126,12 @@ class Settlement:
     def _cents(self, units: int) -> Fraction:
         if self._total_weight == 0:
             return Fraction(0)
-        return Fraction(self.budget_cents * units, self._total_weight * self._units)
+        return Fraction(self._split_cents * units, self._total_weight * self._units)
 
     def _float(self, units: int) -> float:
         if self._total_weight == 0:
             return 0.0
-        return round(self.budget_cents * units / (self._total_weight * self._units), 6)
+        return round(self._split_cents * units / (self._total_weight * self._units), 6)
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
@@ -144,7 +157,7 @@ class Settlement:
                     "unpaid_cents": self._float(row.weight * (self._units - earned)),
                 }
             )
-        return {
+        data: dict[str, Any] = {
             "budget_cents": self.budget_cents,
             "completed": self.completed,
             "paid_cents": self.paid_cents,
@@ -163,6 +176,9 @@ class Settlement:
             "rows": rows,
             "settings": self.settings.to_dict(),
         }
+        if self.settings.fooled_bonus_share:
+            data["fooled_bonus"] = self.fooled_bonus.to_dict()
+        return data
 
 
 def settle(
@@ -201,10 +217,12 @@ def settle_ledger(
     """The settlement for ``final_rows`` given an already-built ledger (shared with the estimator)."""
     column_parts = settings.column_parts(ledger.schema)
     vote = settings.vote_fraction
-    credits = sorted(
-        (credit(ledger, table, row) for row in final_rows),
-        key=lambda c: (ledger.key_order.get(c.key, len(ledger.key_order)), repr(c.key)),
+    credited = sorted(
+        ((row, credit(ledger, table, row)) for row in final_rows),
+        key=lambda p: (ledger.key_order.get(p[1].key, len(ledger.key_order)), repr(p[1].key)),
     )
+    credits = [row_credit for _, row_credit in credited]
+    bonus = fooled_bonus(table, credited, settings)
     decay = Decay(settings.growth_fraction)
     count = len(credits)
     # Closed early, the template rows the final table lacks keep their shares (as the live estimates
@@ -248,18 +266,21 @@ def settle_ledger(
     totals = {worker: sum(earned.get(worker, {}).values()) for worker in workers}
     earned_units = sum(totals.values())
     total_weight = sum(weights) + reserved
-    budget = settings.budget_cents
-    # Completed: the denominator is what the workers earned, so the payments add up to B exactly
-    # (less what excluded workers earned: that is kept back, not redistributed to the others).
+    budget = settings.budget_cents - bonus.pool_cents  # the split budget; the bonus pool is paid apart
+    # Completed: the denominator is what the workers earned, so the payments add up to the split
+    # budget exactly (less what excluded workers earned: that is kept back, not redistributed).
     pay_denominator = earned_units + excluded_units if completed else total_weight * units
     payments = largest_remainder(totals, budget, pay_denominator)
+    for worker, cents in bonus.payments.items():
+        payments[worker] = payments.get(worker, 0) + cents
     paid = sum(payments.values())
+    unpaid = settings.budget_cents - paid
     if earned_units == 0:
         reason = EXCLUDED_WORKERS if excluded_units else NO_CONTRIBUTIONS
-        reasons = {reason: budget} if budget else {}
+        reasons = {reason: unpaid} if unpaid else {}
     elif completed:
         kept_back = {EXCLUDED_WORKERS: excluded_units}
-        reasons = split_unpaid(budget - paid, kept_back, budget, pay_denominator) if excluded_units else {}
+        reasons = split_unpaid(unpaid, kept_back, budget, pay_denominator) if excluded_units else {}
     else:
         unearned = {
             CLOSED_EARLY_UNFILLED: reserved * units,
@@ -267,11 +288,11 @@ def settle_ledger(
             NO_AGREEING_VOTERS: unvoted_units,
             EXCLUDED_WORKERS: excluded_units,
         }
-        reasons = split_unpaid(budget - paid, unearned, budget, total_weight * units)
+        reasons = split_unpaid(unpaid, unearned, budget, total_weight * units)
     return Settlement(
-        budget_cents=budget,
+        budget_cents=settings.budget_cents,
         paid_cents=paid,
-        unpaid_cents=budget - paid,
+        unpaid_cents=unpaid,
         payments=payments,
         rows=tuple(rows),
         settings=settings,
@@ -284,6 +305,7 @@ def settle_ledger(
         _total_weight=total_weight,
         _pay_denominator=pay_denominator if earned_units else 0,
         excluded_workers=tuple(sorted(excluded & set(ledger.workers))),
+        fooled_bonus=bonus,
     )
 
 

@@ -23,6 +23,7 @@ from crowdfill.export.formats import FORMATS, to_dataset, write
 from crowdfill.export.hub import HubNotConfigured, Pusher, hub_token, push_dataset
 from crowdfill.export.living import Round, fingerprint, keep_exporting
 from crowdfill.export.remote import ExportApi
+from crowdfill.export.row_ids import drop_row_ids, without_row_ids
 
 EXTENSIONS = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet", "hf": ""}
 DEFAULT_MAX_ROUNDS = 10_000
@@ -34,6 +35,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("table", help="table id")
     parser.add_argument("--format", choices=FORMATS, default="csv", help="file format (hf: save_to_disk)")
     parser.add_argument("--what", choices=("final", "candidates"), default="final")
+    parser.add_argument(
+        "--no-row-ids", action="store_true", help="leave out CrowdFill's internal row ids (the row_id field)"
+    )
     parser.add_argument(
         "--out", default=None, help="file (or directory for hf); default ./crowdfill-data/exports/..."
     )
@@ -108,7 +112,11 @@ def run_export(
         digest = fingerprint([*records, {"status": snapshot.status}])
         if digest == last_digest:
             return Round(snapshot.finished, False, len(records))
-        fields = known.fields
+        shown = known
+        if args.no_row_ids:
+            records = drop_row_ids(records, known)
+            shown = without_row_ids(known)
+        fields = shown.fields
         with tqdm(
             total=len(records),
             unit="row",
@@ -123,7 +131,7 @@ def run_export(
             write(args.format, records, fields, out, advance)
         card = None
         if args.format == "hf" or hf_token is not None:
-            card = card_text(api.card_facts(args.table, args.what, known, snapshot))
+            card = card_text(api.card_facts(args.table, args.what, shown, snapshot))
         if args.format == "hf" and card is not None:
             write_card(out, card)
         if hf_token is not None and card is not None:

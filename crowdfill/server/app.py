@@ -19,8 +19,10 @@ from crowdfill import __version__
 from crowdfill.server.api import requester_router
 from crowdfill.server.assistants import AssistantRunner
 from crowdfill.server.docs_page import mount_docs
+from crowdfill.server.draft_delete import draft_delete_router
 from crowdfill.server.engine_guard import EngineGuard
 from crowdfill.server.exclusion_api import reputation_router
+from crowdfill.server.file_exports import file_exports_router
 from crowdfill.server.gold_api import gold_router
 from crowdfill.server.http import BodyLimit, install_error_handlers
 from crowdfill.server.pages import mount_static, page_router
@@ -83,6 +85,8 @@ class CrowdFillApp:
         self.api.include_router(recruit_router(self.services))
         self.api.include_router(webhooks_router(self.services, self.hooks, self.outbox))
         self.api.include_router(table_copies_router(self.services))
+        self.api.include_router(file_exports_router(self.services))
+        self.api.include_router(draft_delete_router(self.services))
         self.api.include_router(row_history_router(self.services))
         self.api.include_router(gold_router(self.services))
         self.api.include_router(screening_router(self.services))
@@ -102,6 +106,7 @@ class CrowdFillApp:
         await self.store.open()
         try:
             recovered = await self.tables.recover()
+            self.assistants.resume(self.tables.live_owners())  # rows the models had not answered
             if recovered:
                 logger.info("recovered %d live table(s) from storage", recovered)
             await self.hooks.load([record.table_id for record in await self.store.list_tables()])

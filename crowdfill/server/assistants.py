@@ -15,30 +15,25 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crowdfill.assist import Assistant, AssistantError
+from crowdfill.assist import AssistantError
 from crowdfill.model import MODEL_WORKER, Annotate, Value
 from crowdfill.model.values import values_from_mapping
-from crowdfill.server.owner import OwnerListener, Published, TableOwner
+from crowdfill.server.attachment import Attachment
+from crowdfill.server.failures import Failure
+from crowdfill.server.owner import LIVE, OwnerListener, Published, TableOwner
+from crowdfill.server.table_assistant import attachment_of
+
+__all__ = ["AssistantRunner", "Attachment", "Counters"]
 
 logger = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 1000
 BATCH_LIMIT = 64
 LINGER_SECONDS = 0.05
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A table's model and what it is asked: ``predict`` a column of completed rows, ``suggest`` cells."""
-
-    assistant: Assistant
-    predict: str | None = None
-    suggest: bool = False
-    timeout: float = 2.0
 
 
 @dataclass
@@ -158,6 +153,8 @@ class AssistantRunner:
     def __init__(self, inner: OwnerListener) -> None:
         self._inner = inner
         self._attached: dict[str, Attachment] = {}
+        # Models named in the tables' definitions, built once per table (None: none or unusable).
+        self._defined: dict[str, Attachment | None] = {}
         self._lanes: dict[str, _Lane] = {}
         # The server operator's model for every table without its own (``serve --assistant``).
         self.default: Attachment | None = None
@@ -166,7 +163,64 @@ class AssistantRunner:
         self._attached[table_id] = attachment
 
     def attachment(self, table_id: str) -> Attachment | None:
-        return self._attached.get(table_id, self.default)
+        """The table's model: attached by the server, else named in its definition, else the default."""
+        found = self._attached.get(table_id) or self._defined.get(table_id)
+        return found if found is not None else self.default
+
+    def _resolve(self, owner: TableOwner) -> Attachment | None:
+        table_id = owner.table_id
+        if table_id not in self._attached and table_id not in self._defined:
+            self._defined[table_id] = _defined_model(owner)
+        return self.attachment(table_id)
+
+    async def _resolve_beside(self, owner: TableOwner) -> Attachment | None:
+        """``_resolve`` with the model built in a thread: building may read files (a lexicon)."""
+        table_id = owner.table_id
+        if table_id not in self._attached and table_id not in self._defined:
+            built = await asyncio.to_thread(_defined_model, owner)
+            self._defined.setdefault(table_id, built)
+        return self.attachment(table_id)
+
+    def _lane(self, owner: TableOwner, attachment: Attachment) -> _Lane:
+        lane = self._lanes.get(owner.table_id)
+        if lane is None or lane.owner is not owner:
+            if lane is not None:
+                lane.task.cancel()
+            lane = self._lanes[owner.table_id] = _Lane(owner, attachment)
+        return lane
+
+    def resume(self, owners: Iterable[TableOwner]) -> int:
+        """Queue the live rows the tables' models have not answered yet (after a restart).
+
+        Rows whose prediction (or a suggestion) is already in the log, replayed into the table, are
+        skipped: the model is not asked twice, and no annotation is duplicated. Returns how many
+        rows were queued.
+        """
+        queued = 0
+        for owner in owners:
+            attachment = self._resolve(owner)
+            if attachment is None or owner.status != LIVE:
+                continue
+            lane = self._lane(owner, attachment)
+            table, names = owner.table, owner.spec.schema.names
+            for row in table.rows():
+                values = dict(row.values)
+                empty = tuple(name for name in names if name not in values)
+                if not empty:
+                    column = attachment.predict
+                    if column is None or column not in values:
+                        continue
+                    if table.annotation(row.values, "prediction", column) is None:
+                        lane.offer(_Job("prediction", row.row_id, values, (column,)))
+                        queued += 1
+                elif (
+                    attachment.suggest
+                    and values
+                    and all(table.annotation(row.values, "suggestion", c) is None for c in empty)
+                ):
+                    lane.offer(_Job("suggestion", row.row_id, values, empty))
+                    queued += 1
+        return queued
 
     def status(self, table_id: str) -> dict[str, Any] | None:
         """The monitor's view of the table's model: its name and call counts, None without one."""
@@ -187,7 +241,8 @@ class AssistantRunner:
             # The lane ends by our cancellation; that CancelledError is the expected outcome.
             with contextlib.suppress(asyncio.CancelledError):
                 await lane.task
-        for attachment in {id(a): a for a in [*self._attached.values(), self.default] if a}.values():
+        attachments = [*self._attached.values(), *self._defined.values(), self.default]
+        for attachment in {id(a): a for a in attachments if a}.values():
             close = getattr(attachment.assistant, "aclose", None)
             if close is not None:
                 await close()
@@ -195,14 +250,10 @@ class AssistantRunner:
     # ---------------------------------------------------------------- OwnerListener
     async def published(self, owner: TableOwner, entries: Sequence[Published]) -> None:
         await self._inner.published(owner, entries)
-        attachment = self.attachment(owner.table_id)
+        attachment = await self._resolve_beside(owner)
         if attachment is None:
             return
-        lane = self._lanes.get(owner.table_id)
-        if lane is None or lane.owner is not owner:
-            if lane is not None:
-                lane.task.cancel()
-            lane = self._lanes[owner.table_id] = _Lane(owner, attachment)
+        lane = self._lane(owner, attachment)
         schema = owner.spec.schema
         for entry in entries:
             op = entry.op
@@ -223,3 +274,14 @@ class AssistantRunner:
 
     def changed(self, owner: TableOwner) -> None:
         self._inner.changed(owner)
+
+
+def _defined_model(owner: TableOwner) -> Attachment | None:
+    """The model the table's definition names, or None (none named, or it cannot be built now)."""
+    try:
+        return attachment_of(owner.spec.definition, owner.spec.schema)
+    except Failure as error:
+        # Checked when the definition was stored; a model uninstalled since is logged, and the
+        # table runs without it.
+        logger.warning("table %s: its model cannot be attached (%s)", owner.table_id, error.message)
+        return None

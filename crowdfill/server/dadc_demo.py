@@ -13,6 +13,7 @@ from crowdfill.server.assistants import AssistantRunner, Attachment
 from crowdfill.server.definition import DefinitionModel
 from crowdfill.server.roster import IssuedLink, Roster
 from crowdfill.server.tables import Tables
+from crowdfill.store.port import TableRecord
 
 DADC_NAME = "Sentiment DADC (demo)"
 
@@ -38,6 +39,10 @@ def dadc_definition_data(budget_cents: int = 1000) -> dict[str, object]:
         "scoring": {"family": "threshold", "min_votes": 2},
         "template": SENTIMENT_TEMPLATE_ROWS,
         "budget_cents": budget_cents,
+        # The built-in model, named in the definition: it is attached at launch and after restarts.
+        "assistant": {"model": "vader", "predict": "label"},
+        # A fifth of the budget rewards the sentences that fooled it.
+        "compensation": {"fooled_bonus_share": 0.2},
     }
 
 
@@ -51,10 +56,15 @@ async def ensure_dadc_demo(
     else:
         record = await tables.create(dadc_definition())
         table_id = record.table_id
-    # Attached before launch: the model sees the table from its first row (and again after a restart).
-    assistants.attach(table_id, Attachment(VaderAssistant(), predict="label", suggest=False))
+    if "assistant" not in existing_definition(existing):
+        # A demo table made before models were named in definitions gets its model from here.
+        assistants.attach(table_id, Attachment(VaderAssistant(), predict="label", suggest=False))
     if not existing:
         await tables.launch(table_id)
     writer = await roster.create_link(table_id, None, None)
     voter = await roster.create_link(table_id, None, None)
     return table_id, writer, voter
+
+
+def existing_definition(existing: list[TableRecord]) -> dict[str, object]:
+    return existing[-1].definition if existing else dadc_definition_data()

@@ -82,7 +82,8 @@ class TableSpec:
         return dict(self.definition["schema"])
 
 
-_RULES = ("min", "max", "max_length", "pattern")
+# Optional column fields, left out of the stored definition when unset (help is the workers' hint).
+_RULES = ("min", "max", "max_length", "pattern", "help")
 
 
 def build_spec(model: DefinitionModel) -> TableSpec:
@@ -125,6 +126,7 @@ def build_spec(model: DefinitionModel) -> TableSpec:
             growth=float(model.compensation.growth),
             column_weights={k: float(v) for k, v in weights.items()} if weights is not None else None,
             vote_share=float(model.compensation.vote_share),
+            fooled_bonus_share=float(model.compensation.fooled_bonus_share or 0),
         )
     except CrowdFillError as error:
         raise Failure(error.code, f"compensation: {error.message}") from error
@@ -139,6 +141,10 @@ def build_spec(model: DefinitionModel) -> TableSpec:
         definition["gold"] = definition_json(gold, schema)
     if definition.get("screening") is None:
         definition.pop("screening", None)
+    if definition.get("assistant") is None:
+        definition.pop("assistant", None)  # no model in the loop: keep the older shape
+    if definition["compensation"].get("fooled_bonus_share") is None:
+        definition["compensation"].pop("fooled_bonus_share", None)  # unset: keep the older shape
     # The stored schema shows the key actually in force (it defaults to every column).
     definition["schema"]["key"] = list(schema.key)
     # ...and bounds in their column's canonical form ("10" -> 10 for an integer), which the worker

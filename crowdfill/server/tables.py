@@ -20,11 +20,15 @@ from crowdfill.server.events import NoEvents, TableEvents
 from crowdfill.server.failures import Failure
 from crowdfill.server.owner import DRAFT, LIVE, OwnerListener, TableOwner
 from crowdfill.server.settings import Settings
+from crowdfill.server.table_assistant import check_assistant
 from crowdfill.store.port import Store, TableRecord
 
 logger = logging.getLogger(__name__)
 
 BLOCK_KIND = "block"
+# A deleted draft keeps its record under this status (no store can lose a table by mistake); every
+# read treats it as absent.
+DELETED = "deleted"
 
 
 class Tables:
@@ -47,12 +51,12 @@ class Tables:
     # ------------------------------------------------------------------ reading
     async def record(self, table_id: str) -> TableRecord:
         record = await self.store.get_table(table_id) if _plausible_id(table_id) else None
-        if record is None:
+        if record is None or record.status == DELETED:
             raise Failure("table_not_found", f"no table with id {table_id!r}")
         return record
 
     async def list(self) -> list[TableRecord]:
-        return await self.store.list_tables()
+        return [record for record in await self.store.list_tables() if record.status != DELETED]
 
     def spec(self, record: TableRecord) -> TableSpec:
         """The domain objects of a stored definition (cached: rebuilding a template costs time)."""
@@ -64,6 +68,9 @@ class Tables:
 
     def loaded(self, table_id: str) -> TableOwner | None:
         return self._owners.get(table_id)
+
+    def live_owners(self) -> tuple[TableOwner, ...]:
+        return tuple(owner for owner in self._owners.values() if owner.status == LIVE)
 
     async def owner(self, table_id: str) -> TableOwner | None:
         """The table's owner (loading it from storage when needed), None for a draft."""
@@ -102,6 +109,7 @@ class Tables:
 
     async def create(self, model: DefinitionModel) -> TableRecord:
         spec = build_spec(model)
+        await check_assistant(spec.definition, spec.schema)
         now = time.time()
         record = TableRecord(self._new_id(), spec.definition, DRAFT, now, now)
         await self.store.create_table(record)
@@ -117,6 +125,7 @@ class Tables:
                     "table_not_draft", f"table {table_id!r} is {record.status}; only drafts can be edited"
                 )
             spec = build_spec(patched(record.definition, patch))
+            await check_assistant(spec.definition, spec.schema)
             updated = await self.store.update_table(table_id, definition=spec.definition, at=time.time())
             self._specs[table_id] = spec
             return updated
@@ -131,6 +140,20 @@ class Tables:
             await self._load(updated)
         await self.events.table_launched(table_id)
         return await self.record(table_id)
+
+    async def delete(self, table_id: str) -> None:
+        """Delete a draft; a launched table has rows and workers, and is closed instead."""
+        lock = self._loading.setdefault(table_id, asyncio.Lock())
+        async with lock:
+            record = await self.record(table_id)
+            if record.status != DRAFT:
+                raise Failure(
+                    "table_not_draft",
+                    f"table {table_id!r} is {record.status}; "
+                    "only a draft can be deleted (close a live table)",
+                )
+            await self.store.update_table(table_id, status=DELETED, at=time.time())
+            self._specs.pop(table_id, None)
 
     async def close(self, table_id: str) -> TableRecord:
         owner = await self.owner(table_id)

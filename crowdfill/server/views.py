@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from crowdfill.assist.fooled import fooled_by_worker, fooled_rows
-from crowdfill.model import CENTRAL_CLIENT, CandidateTable, GroupKey, Schema, Template
+from crowdfill.model import CENTRAL_CLIENT, MODEL_WORKER, CandidateTable, GroupKey, Schema, Template
 from crowdfill.model.values import values_to_dict
 from crowdfill.server import gold
+from crowdfill.server.fooled_bonus_view import fooled_bonus_view
 from crowdfill.server.owner import TableOwner
 from crowdfill.store.port import TableRecord
 
@@ -84,7 +85,8 @@ def workers(owner: TableOwner | None, online: Mapping[str, int], blocked: set[st
     known: set[str] = set(online) | blocked
     counts: Mapping[str, int] = {}
     if owner is not None:
-        counts = {w: n for w, n in owner.ops_by_worker.items() if w != CENTRAL_CLIENT}
+        # The model in the loop has its own line on the monitor ("Model in the loop"), not a worker's.
+        counts = {w: n for w, n in owner.ops_by_worker.items() if w not in (CENTRAL_CLIENT, MODEL_WORKER)}
         known |= set(counts)
     entries = []
     for worker in sorted(known):
@@ -137,7 +139,9 @@ def table_json(
         "seq": owner.seq if owner is not None else 0,
         "rows": len(table) - len(table.gold_ids()) if table is not None else 0,  # gold rows apart
         "final_rows": len(table.final_table()) if table is not None else 0,
-        "workers": len([w for w in owner.ops_by_worker if w != CENTRAL_CLIENT]) if owner else 0,
+        "workers": len([w for w in owner.ops_by_worker if w not in (CENTRAL_CLIENT, MODEL_WORKER)])
+        if owner
+        else 0,
         "workers_online": sum(1 for n in online.values() if n > 0),
         "satisfied": bool(owner is not None and owner.central.satisfied),
         "worker_url": f"{base_url}/w/{record.table_id}",
@@ -175,4 +179,4 @@ def fooled(owner: TableOwner | None) -> dict[str, Any]:
     if owner is None:
         return {"total": 0, "by_worker": {}}
     rows = fooled_rows(owner.table, owner.fill_authors())
-    return {"total": len(rows), "by_worker": fooled_by_worker(rows)}
+    return {"total": len(rows), "by_worker": fooled_by_worker(rows), **fooled_bonus_view(owner)}

@@ -28,6 +28,8 @@ class ColumnModel(_Strict):
     max: StrictInt | StrictFloat | StrictStr | None = None
     max_length: StrictInt | None = None
     pattern: StrictStr | None = Field(default=None, max_length=MAX_PATTERN_LENGTH)
+    # Shown to workers under the column's name, as text (docs/protocol.md, "Column help").
+    help: StrictStr | None = Field(default=None, max_length=500)
 
 
 class SchemaModel(_Strict):
@@ -46,6 +48,8 @@ class CompensationModel(_Strict):
     growth: StrictFloat | StrictInt = 1.1
     column_weights: dict[str, StrictFloat | StrictInt] | None = None
     vote_share: StrictFloat | StrictInt = 0.2
+    # The part of the budget set aside for rows that fooled the model (docs/model-in-the-loop.md).
+    fooled_bonus_share: StrictFloat | StrictInt | None = None
 
 
 class RateLimitModel(_Strict):
@@ -85,6 +89,17 @@ class QualityModel(_Strict):
     every_seconds: StrictFloat | StrictInt = Field(default=5.0, ge=0, le=3600)
 
 
+class AssistantModel(_Strict):
+    """A model in the loop for this table (docs/model-in-the-loop.md, "In the definition")."""
+
+    # A built-in (``vader``, ``http``) or a name an installed package publishes; never module:attr.
+    model: StrictStr = Field(min_length=1, max_length=200)
+    options: dict[str, Scalar] = Field(default_factory=dict, max_length=50)
+    predict: StrictStr | None = None
+    suggest: StrictBool = False
+    timeout: StrictFloat | StrictInt = Field(default=2.0, gt=0, le=60)
+
+
 class DefinitionModel(_Strict):
     """A table definition as the requester sends it."""
 
@@ -103,6 +118,7 @@ class DefinitionModel(_Strict):
     gold: list[GoldRowModel] = Field(default_factory=list, max_length=1000)
     screening: ScreeningModel | None = None
     quality: QualityModel | None = None
+    assistant: AssistantModel | None = None
 
 
 class DefinitionPatch(_Strict):
@@ -122,3 +138,4 @@ class DefinitionPatch(_Strict):
     gold: list[GoldRowModel] | None = Field(default=None, max_length=1000)
     screening: ScreeningModel | None = None
     quality: QualityModel | None = None
+    assistant: AssistantModel | None = None

@@ -119,6 +119,7 @@ def export_args(out: Path, **options: Any) -> argparse.Namespace:
         "push_to_hub": None,
         "private": False,
         "no_progress": True,
+        "no_row_ids": False,
     }
     values.update(options)
     return argparse.Namespace(**values)

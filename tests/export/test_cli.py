@@ -74,6 +74,21 @@ def test_one_export_reads_schema_rows_and_log_and_writes_the_format(fmt: str, tm
     assert (row["up"], row["status"], row["contributors"]) == (2, "green", ["w1", "w2"])
 
 
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet", "hf"])
+def test_no_row_ids_leaves_out_the_row_id_field_and_keeps_the_rest(fmt: str, tmp_path: Path) -> None:
+    out = tmp_path / f"final-{fmt}"
+    assert (
+        cli.run_export(
+            export_args(out, format=fmt, no_row_ids=True), FakeServer(crowd_with_messi()).api(), Pushes()
+        )
+        == 0
+    )
+    fields = [f for f in FIELDS if f.name != "row_id"]
+    (row,) = read(fmt, out, fields)
+    assert "row_id" not in row
+    assert {k: row[k] for k in MESSI} == MESSI
+
+
 def test_the_candidate_table_keeps_partial_rows_with_null_cells(tmp_path: Path) -> None:
     crowd = crowd_with_messi()
     crowd.row("w3", {"name": "Xavi", "caps": 133})

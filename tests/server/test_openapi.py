@@ -22,7 +22,14 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
 
 
 def concrete(path: str, table_id: str) -> str:
-    names = {"worker_id": "ann", "name": "final.csv", "batch": "b1", "hook_id": "h1", "row_id": "r-missing"}
+    names = {
+        "worker_id": "ann",
+        "name": "final.csv",
+        "what": "final",
+        "batch": "b1",
+        "hook_id": "h1",
+        "row_id": "r-missing",
+    }
     names["gold_id"] = "w-000000000000000000000000"
     return path.format(table_id=table_id, **names)
 

@@ -46,10 +46,11 @@ def test_the_monitor_in_a_new_browser_asks_for_the_token_without_claiming_to_con
     expect(page.locator("#spend-label")).to_have_text("Spend (estimated) / budget")
     server.call("POST", f"/api/tables/{table_id}/close")
     expect(page.locator("#spend-label")).to_have_text("Paid / budget")
+    page.screenshot(path=str(screenshots / "monitor-paid.png"), full_page=True)
 
 
 def test_a_budget_with_a_fraction_of_a_cent_is_refused_not_rounded(
-    server: Requester, browser: Browser, contexts: list[BrowserContext]
+    server: Requester, browser: Browser, contexts: list[BrowserContext], screenshots: Path
 ) -> None:
     page = new_context(browser, contexts, requester_token=server.token).new_page()
     page.goto(f"{server.base_url}/")
@@ -59,6 +60,7 @@ def test_a_budget_with_a_fraction_of_a_cent_is_refused_not_rounded(
     page.locator("#budget").fill("1.005")
     page.get_by_role("button", name="Create table").click()
     expect(page.locator("#notice")).to_contain_text("whole cents")
+    page.screenshot(path=str(screenshots / "requester-budget-refused.png"))
     assert not [
         t for t in server.call("GET", "/api/tables")["tables"] if t["definition"]["name"] == "Sub-cent budget"
     ]

@@ -105,12 +105,23 @@ def test_the_requester_downloads_the_final_table_and_reads_the_compensation_repo
     page.goto(f"{server.base_url}/#table={table}")
     expect(page.locator("#status-badge")).to_have_text("complete")
 
+    # The page's export holds the CLI's fields (row_id, the columns, then CrowdFill's facts).
     with page.expect_download() as download:
-        page.get_by_role("button", name="Final table (CSV)").click()
+        page.locator("#export-download").click()
+    assert download.value.suggested_filename.endswith("-final.csv")
     text = Path(download.value.path()).read_text(encoding="utf-8")
     lines = text.strip().splitlines()
-    assert lines[0].split(",")[1:] == ["country", "capital"]
-    assert lines[1].split(",")[1:] == ["France", "Paris"]
+    assert lines[0].split(",") == [
+        "row_id",
+        "country",
+        "capital",
+        "up",
+        "down",
+        "score",
+        "status",
+        "contributors",
+    ]
+    assert lines[1].split(",")[1:3] == ["France", "Paris"]
 
     page.get_by_role("button", name="Compensation report").click()
     report = page.locator("#compensation")
@@ -127,7 +138,7 @@ def _dollars(cents: int) -> str:
 
 
 def test_the_compensation_report_of_a_table_closed_early_shows_what_is_unpaid_and_why(
-    server: Requester, browser: Browser, contexts: list[BrowserContext]
+    server: Requester, browser: Browser, contexts: list[BrowserContext], screenshots: Path
 ) -> None:
     table = server.launched_table(capitals_definition(template=[{"country": "France"}, {}]))
     ann = open_worker(browser, contexts, server.worker_link(table, "ann"))
@@ -157,6 +168,7 @@ def test_the_compensation_report_of_a_table_closed_early_shows_what_is_unpaid_an
     expect(report.locator('#unpaid-reasons tr[data-reason="closed_early_unfilled"]')).to_contain_text(
         "template rows that never got a final row"
     )
+    report.screenshot(path=str(screenshots / "requester-unpaid-reasons.png"))
 
 
 def test_closing_a_live_table_takes_two_clicks_and_ends_the_workers_session(

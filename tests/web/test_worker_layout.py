@@ -123,13 +123,14 @@ def test_a_choice_is_saved_only_when_confirmed(
 
 
 def test_a_partial_row_says_why_it_cannot_be_upvoted(
-    server: Requester, browser: Browser, contexts: list[BrowserContext]
+    server: Requester, browser: Browser, contexts: list[BrowserContext], screenshots: Path
 ) -> None:
     table = server.launched_table(three_columns())
     ann = open_worker(browser, contexts, server.worker_link(table, "ann"), viewport=VIEWPORT)
     france = ann.row_with("France")
     expect(france.locator("td.votes .vote-why")).to_have_text("upvote when complete")
     expect(france.locator("button.vote.up")).to_have_count(0)
+    ann.page.screenshot(path=str(screenshots / "worker-why-no-upvote.png"))
 
 
 def test_a_worker_searches_filters_sorts_counts_and_jumps_to_rows_needing_a_vote(

@@ -301,7 +301,7 @@ def test_after_a_reconnect_the_page_catches_up_and_keeps_what_the_worker_was_typ
 
 
 def test_a_worker_undoes_a_vote_and_the_monitor_counts_drop(
-    server: Requester, browser: Browser, contexts: list[BrowserContext]
+    server: Requester, browser: Browser, contexts: list[BrowserContext], screenshots: Path
 ) -> None:
     table = server.launched_table()  # scoring: difference (score = up - down)
     monitor = new_context(browser, contexts, requester_token=server.token).new_page()
@@ -323,8 +323,10 @@ def test_a_worker_undoes_a_vote_and_the_monitor_counts_drop(
     expect(paris.locator(".my-vote")).to_have_count(0)
     expect(paris.locator("button.vote.up")).to_have_count(0)
     expect(paris.locator("button.vote.down")).to_have_count(1)
+    expect(paris.locator(".vote-why")).to_have_text("upvote taken back")
     bob.wait_until_saved()
     expect(on_monitor.locator("td.up")).to_have_text("1")
+    bob.page.screenshot(path=str(screenshots / "worker-vote-undone.png"))
 
     # Ann takes back the upvote her completing fill cast for her.
     ann.row_with("Paris").locator("button.undo").click()

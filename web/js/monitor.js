@@ -70,7 +70,7 @@ function draw(message) {
   columns = columnsOf(table, rows, message.matching || []);
   drawCandidates(rows, message.matching || []);
   drawMatching(message.matching || [], rows);
-  drawWorkers(message.workers || [], message.fooled || { total: 0, by_worker: {} });
+  drawWorkers(message.workers || [], message.fooled || { total: 0, by_worker: {} }, { model: Boolean(message.model), paid: message.spend?.paid_cents != null });
   drawModel(message.model || null);
   drawReputation($("reputation"), tableId, message.reputation || [], table.status === "live");
   $("workers-online").textContent = String(message.workers_online ?? (message.workers || []).filter((w) => w.online).length);
@@ -172,11 +172,13 @@ function drawMatching(matching, rows) {
   replaceChildren($("matching"), head, body);
 }
 
-function drawWorkers(workers, fooled) {
+function drawWorkers(workers, fooled, { model = true, paid = false } = {}) {
   // "fooled the model": final rows a worker wrote whose value the model in the loop got wrong.
   const byWorker = fooled.by_worker || {};
   $("fooled-total").textContent = String(fooled.total ?? 0);
-  const head = el("thead", {}, el("tr", {}, ["worker", "online", "actions", "estimated pay", "fooled the model", ""].map((t) => el("th", { scope: "col", text: t }))));
+  const bonus = fooledBonus(fooled);
+  // Settled, the pay is what was paid; without a model in the loop there is nothing to fool.
+  const head = el("thead", {}, el("tr", {}, ["worker", "online", "actions", paid ? "pay" : "estimated pay", model ? "fooled the model" : null, ""].filter((t) => t !== null).map((t) => el("th", { scope: "col", text: t }))));
   const body = el(
     "tbody",
     {},
@@ -188,13 +190,22 @@ function drawWorkers(workers, fooled) {
         el("td", { text: w.online ? `● online${w.sessions > 1 ? ` (${w.sessions})` : ""}` : "offline", class: w.online ? "match-ok" : "muted" }),
         el("td", { class: "num", text: w.ops ?? "" }),
         el("td", { class: "num", text: formatCents(w.estimated_cents) }),
-        el("td", { class: "num fooled", text: String(byWorker[w.worker_id] ?? 0) }),
+        model ? el("td", { class: "num fooled", text: String(byWorker[w.worker_id] ?? 0) + bonus.of(w.worker_id) }) : null,
         el("td", { text: w.blocked ? "blocked" : "" }),
       ),
     ),
   );
-  if (!workers.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: 6, text: "No workers have joined yet." })));
+  if (!workers.length) body.append(el("tr", {}, el("td", { class: "muted", colSpan: model ? 6 : 5, text: "No workers have joined yet." })));
   replaceChildren($("workers"), head, body);
+}
+
+function fooledBonus(fooled) {
+  // A requester-set share of the budget paid for rows that fooled the model (docs/model-in-the-loop.md).
+  const share = fooled.bonus_share || 0;
+  $("fooled-bonus-stat").hidden = !share;
+  if (share) $("fooled-bonus").textContent = `${formatCents(fooled.bonus_pool_cents)} (${Math.round(share * 100)}% of the budget)`;
+  const cents = fooled.bonus_cents || {};
+  return { of: (worker) => (share && cents[worker] ? ` (+${formatCents(cents[worker])} bonus)` : "") };
 }
 
 function drawSpend(spend, table) {
@@ -212,6 +223,9 @@ function drawSpend(spend, table) {
 /** The model in the loop, if the table has one: its name and how its calls went (text only). */
 function drawModel(model) {
   const box = $("model-status");
+  // A table without a model in the loop has no use for its two figures: they only crowd a phone.
+  box.closest(".stat").hidden = !model;
+  $("fooled-total").closest(".stat").hidden = !model;
   if (!model) {
     box.textContent = "none";
     return;

@@ -2,8 +2,9 @@
 // results (exports, compensation). Exports go through fetch + a blob because a plain link cannot
 // carry the requester's Bearer token.
 
-import { api, download } from "./api.js";
+import { api } from "./api.js";
 import { announce, copyText, el, formatCents, replaceChildren } from "./dom.js";
+import { exportControls } from "./requester-exports.js";
 
 const toasts = document.getElementById("toasts");
 
@@ -198,19 +199,13 @@ async function revoke(current, table, notice, workerId) {
 
 /** Export buttons for the final and candidate tables, and the compensation report. */
 export function resultsPanel(current, name, notice) {
-  const id = encodeURIComponent(current.id);
-  const exportButton = (file, text) =>
-    el("button", { type: "button", class: "small", text, dataset: { export: file }, on: { click: () => download(`/api/tables/${id}/export/${file}`, `${name || current.id}-${file}`).catch((e) => notice(`Export failed: ${e.message}`, "error")) } });
   const report = el("div", { id: "compensation" });
   return el(
     "section",
     { id: "results", attrs: { "aria-labelledby": "results-title" } },
     el("h2", { id: "results-title", text: "Results" }),
+    exportControls(current, name, notice),
     el("div", { class: "actions" },
-      exportButton("final.csv", "Final table (CSV)"),
-      exportButton("final.jsonl", "Final table (JSONL)"),
-      exportButton("candidates.csv", "Candidate rows (CSV)"),
-      exportButton("candidates.jsonl", "Candidate rows (JSONL)"),
       el("button", { type: "button", class: "small", id: "show-compensation", text: "Compensation report", on: { click: () => showCompensation(current, report, notice) } }),
     ),
     report,
@@ -233,6 +228,7 @@ async function showCompensation(current, box, notice) {
       ? `Settled (${data.completed ? "completed" : "closed early"}): ${formatCents(data.paid_cents)} paid of a ${formatCents(data.budget_cents)} budget, ${formatCents(data.unpaid_cents)} unpaid.`
       : `Still collecting: about ${formatCents(data.estimated_total_cents)} earned so far of a ${formatCents(data.budget_cents)} budget.` }),
     data.settled ? unpaidReasons(data.unpaid_reasons || {}) : null,
+    data.settled ? fooledBonus(data.settlement?.fooled_bonus) : null,
     el("table", { class: "data" },
       el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "worker" }), el("th", { scope: "col", text: data.settled ? "pay" : "estimated pay" }))),
       el("tbody", {}, entries.map(([w, cents]) => el("tr", {}, el("td", { text: w }), el("td", { class: "num", text: formatCents(cents) }))))));
@@ -246,6 +242,15 @@ const UNPAID_REASONS = {
   rounding: "fractions of a cent lost rounding down",
   no_contributions: "no worker contributed to the final table",
 };
+
+/** The bonus for rows that fooled the model, when the requester set a share for it. */
+function fooledBonus(bonus) {
+  if (!bonus) return null;
+  const paid = Object.entries(bonus.payments || {}).map(([w, cents]) => `${w} ${formatCents(cents)}`).join(", ");
+  return el("p", { id: "fooled-bonus-report", text: bonus.rows.length
+    ? `Bonus for ${bonus.rows.length} row(s) that fooled the model: ${formatCents(bonus.pool_cents)} (${Math.round(bonus.share * 100)}% of the budget), included in the pay below: ${paid}.`
+    : `No row fooled the model: the ${Math.round(bonus.share * 100)}% bonus share went to the ordinary split.` });
+}
 
 /** The unpaid cents by reason, or a note that the whole budget was paid. */
 function unpaidReasons(reasons) {

@@ -10,6 +10,8 @@ import { recruitPanel, resultsPanel } from "./requester-panels.js";
 import { webhooksPanel } from "./requester-webhooks.js";
 import { goldPanel } from "./requester-gold.js";
 import { rulesEditor, rulesFrom, rulesModel } from "./rules-editor.js";
+import { helpEditor, helpFrom, helpModel } from "./column-help.js";
+import { deleteDraftButton } from "./draft-delete.js";
 
 const $ = (id) => document.getElementById(id);
 // The editor is long: a requester notice scrolls into view, or it could appear unseen above the form.
@@ -163,6 +165,7 @@ function modelFrom(definition) {
     domain: c.domain ? c.domain.map(formatValue).join(", ") : "",
     key: keys.has(c.name),
     ...rulesModel(c),
+    ...helpModel(c),
   }));
   return {
     name: definition.name || "",
@@ -200,7 +203,7 @@ function definitionFrom(m) {
   if (new Set(names).size !== names.length) throw new EditorError("column names must be different");
   const columns = m.columns.map((c) => {
     const domain = parseDomain(c);
-    const rules = rulesFrom(c, (message) => new EditorError(message));
+    const rules = { ...rulesFrom(c, (message) => new EditorError(message)), ...helpFrom(c) };
     return domain ? { name: c.name.trim(), type: c.type, domain, ...rules } : { name: c.name.trim(), type: c.type, ...rules };
   });
   const key = m.columns.filter((c) => c.key).map((c) => c.name.trim());
@@ -284,6 +287,7 @@ function drawHeader() {
   if (editable()) buttons.push(el("button", { type: "button", id: "save", class: dirty || !current ? "primary" : "", text: current ? "Save changes" : "Create table", on: { click: save } }));
   if (current && current.status === "draft") buttons.push(el("button", { type: "button", id: "launch", class: "primary", text: "Launch", on: { click: launch } }));
   if (current && current.status === "live") buttons.push(closeButton());
+  if (current && current.status === "draft") buttons.push(deleteDraftButton(current, { notice: showNotice, onDeleted: afterDelete }));
   if (current) buttons.push(el("button", { type: "button", id: "duplicate", text: "Duplicate", attrs: { title: "A new draft with this table's definition" }, on: { click: duplicate } }));
   if (current) buttons.push(el("a", { href: `/tables/${encodeURIComponent(current.id)}/monitor`, id: "monitor-link", text: "Open data monitor", attrs: { target: "_blank", rel: "noopener" } }));
   const facts = current
@@ -360,11 +364,11 @@ function schemaEditor() {
         attrs: { "aria-label": `column ${i + 1} is part of the primary key` },
         on: { change: (e) => change(() => { c.key = e.target.checked; }) },
       })),
-      el("td", {}, input({ type: "text", value: c.name, class: "col-name", dataset: { focusKey: `name-${c.uid}` }, attrs: { "aria-label": `column ${i + 1} name`, placeholder: "name" } }, (n) => change(() => {
+      el("td", { class: "col-name-cell" }, input({ type: "text", value: c.name, class: "col-name", dataset: { focusKey: `name-${c.uid}` }, attrs: { "aria-label": `column ${i + 1} name`, placeholder: "name" } }, (n) => change(() => {
         c.name = n.value;
         // Keep the template's header in step without redrawing (which would steal focus).
         document.querySelectorAll(`[data-template-col="${c.uid}"]`).forEach((th) => { th.textContent = n.value || `column ${i + 1}`; });
-      }))),
+      })), helpEditor(c, i, input, change)),
       el("td", {}, el("select", {
         class: "col-type", disabled: !editable(), dataset: { focusKey: `type-${c.uid}` }, attrs: { "aria-label": `column ${i + 1} type` },
         on: { change: (e) => change(() => { c.type = e.target.value; }, true) },
@@ -400,10 +404,10 @@ function schemaEditor() {
       el("textarea", { id: "instructions", value: model.instructions, disabled: !editable(), dataset: { focusKey: "instructions" }, on: { input: (e) => change(() => { model.instructions = e.target.value; }) } })),
     el("h3", { text: "Columns" }),
     el("table", { class: "data editor-grid", id: "columns" },
-      el("thead", {}, el("tr", {}, ["key", "name", "type", "allowed values (optional, comma-separated)", "rules (optional)", ""].map((t) => el("th", { scope: "col", text: t })))),
+      el("thead", {}, el("tr", {}, ["key", "name · help for workers", "type", "allowed values", "rules", ""].map((t) => el("th", { scope: "col", text: t })))),
       el("tbody", {}, columnRows),
     ),
-    el("p", { class: "muted", text: "Tick the columns that together identify a row (the primary key); none ticked means all columns." }),
+    el("p", { class: "muted", text: "Tick the columns that together identify a row (the primary key); none ticked means all columns. Help, allowed values (separated by commas) and rules are optional; workers see the help under the column's name." }),
     el("div", { class: "actions" },
       el("button", { type: "button", id: "add-column", text: "Add column", disabled: !editable(), on: { click: () => change(() => model.columns.push({ uid: uid(), name: "", type: "text", domain: "", key: false }), true) } })),
   );
@@ -530,6 +534,13 @@ function confirmLaunch() {
   document.getElementById("launch-confirm")?.remove();
   $("editor-header").append(panel);
   panel.querySelector("#launch-confirmed").focus();
+}
+
+async function afterDelete() {
+  announce(toasts, `Deleted the draft ${model?.name || current.id}.`, "success", 4000);
+  await refreshList();
+  if (tables.length) showOverview();
+  else openTable(null);
 }
 
 async function duplicate() {

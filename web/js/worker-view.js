@@ -5,6 +5,7 @@
 import { el, formatCents, formatValue, replaceChildren } from "./dom.js";
 import { makeEditor } from "./cells.js";
 import { ruleHints } from "./rules.js";
+import { helpLine } from "./column-help.js";
 import { thumb } from "./icons.js";
 
 const draftKey = (rowId, column) => `${rowId}\u0000${column}`;
@@ -73,6 +74,7 @@ export class WorkerTableView {
           el("span", { class: "coltype", text: c.type }),
           // Rules are the requester's text: shown with textContent, never parsed as HTML.
           ruleHints(c).length ? el("span", { class: "colrules", text: ruleHints(c).join(" · ") }) : null,
+          helpLine(c),
         ),
       ),
       el("th", { scope: "col", class: "votes", text: "Vote" }),
@@ -147,7 +149,8 @@ export class WorkerTableView {
       } else if (this.readOnly) {
         tr.append(el("td", { class: "empty", ...label }));
       } else {
-        tr.append(el("td", { class: "empty editable", ...label }, this.buildEditor(row.row_id, column)));
+        // The column's help rides along on the cell for the phone layout, which has no header row.
+        tr.append(el("td", { class: "empty editable", ...label }, this.buildEditor(row.row_id, column), helpLine(column)));
       }
     }
     tr.append(el("td", { class: "votes", dataset: { label: "vote" } }));
@@ -271,6 +274,10 @@ export class WorkerTableView {
     if (!this.readOnly && !up && mine === null && !view.isComplete(row.values)) {
       // Say why there is no upvote here rather than leaving the cell blank.
       parts.push(el("span", { class: "vote-why muted", text: "upvote when complete", attrs: { title: "Upvotes open once every cell of this row is filled; a wrong value can be downvoted now" } }));
+    }
+    if (!this.readOnly && mine === null && view.isComplete(row.values) && view.retracted("up", row.values)) {
+      // A vote taken back cannot be cast again (docs/protocol.md, retract): say so, not just hide it.
+      parts.push(el("span", { class: "vote-why muted", text: "upvote taken back", attrs: { title: "You took your upvote back; the same vote cannot be cast again" } }));
     }
     replaceChildren(cell, parts);
     if (hadFocus) (cell.querySelector("button") || tr.querySelector(".cell-editor"))?.focus();
