@@ -186,3 +186,22 @@ async def test_an_excluded_worker_is_paid_nothing_the_report_says_why_and_the_au
     assert audited["ok"], audited
     for client in (ann, bob, cid):
         await client.disconnect()
+
+
+async def test_gold_rows_of_the_definition_judge_voters_without_any_injected_verdicts(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    wrong_gold = {"values": {"country": "Italy", "capital": "Milan"}, "verdict": False}
+    table = await create_table(http, {**REPUTATION_CAPITALS, "gold": [wrong_gold]})
+    mallory = await join(server, http, table["id"], "mallory")
+    gold_row = row_of(mallory, country="Italy", capital="Milan")
+
+    voted = await mallory.upvote(gold_row)
+    assert voted["ok"], voted
+
+    await mallory.wait_for(lambda: any(not s["counted"] for s in mallory.standings))
+    rows = await reputation(http, table["id"])
+    assert rows["mallory"]["status"] == "quarantined"
+    assert rows["mallory"]["gold_votes"] == 1
+    await mallory.disconnect()
+
