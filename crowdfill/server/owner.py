@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from crowdfill.central_client import CentralClient
 from crowdfill.central_client.sequencer import Sequencer, replay
-from crowdfill.compensation import Estimator, Settlement, settle
+from crowdfill.compensation import Estimator, Settlement
 from crowdfill.model import CandidateTable, CrowdFillError, Fill, Operation
 from crowdfill.model.codec import operation_from_wire, operation_to_wire
 from crowdfill.model.snapshot import restore, snapshot
@@ -425,23 +425,15 @@ class TableOwner:
         self._listener.changed(self)
 
     async def _settle(self, *, persist: bool) -> Settlement:
-        log = await self._store.read_log(self.table_id)
-        completed = self.status == COMPLETE
-        # Only the operations up to the end of the collection count (older tables may hold more).
-        counted = [record for record in log if self.end_seq is None or record.seq <= self.end_seq]
-        settlement = settle(
-            self.table,
-            [operation_from_wire(record.operation) for record in counted],
-            self.spec.compensation,
-            completed=completed,
-        )
-        self.estimator.conclude(completed=completed)  # a closed table's estimates are this settlement
+        # The estimator's ledger took every applied operation as it came (and is rebuilt with the
+        # table on recovery), so the settlement needs neither the log nor a second pass over it.
+        settlement = self.estimator.final_settlement(completed=self.status == COMPLETE)
         if persist:
             await self._store.put_item(self.table_id, SETTLEMENT_KIND, "final", settlement.to_dict())
         return settlement
 
     async def _load_settlement(self) -> Settlement:
-        """The settlement of a finished table: recomputed from the log (it is deterministic)."""
+        """The settlement of a finished table: recomputed from its ledger (it is deterministic)."""
         settlement = await self._settle(persist=False)
         if await self._store.get_item(self.table_id, SETTLEMENT_KIND, "final") is None:
             await self._store.put_item(self.table_id, SETTLEMENT_KIND, "final", settlement.to_dict())
