@@ -35,6 +35,7 @@ from crowdfill.model.codec import operation_from_wire, operation_to_wire
 from crowdfill.model.snapshot import restore, snapshot
 from crowdfill.server.definition import TableSpec
 from crowdfill.server.failures import Failure
+from crowdfill.server.finished import record_finished
 from crowdfill.server.settings import Settings
 from crowdfill.store.port import LogRecord, Store, StoreError
 
@@ -421,6 +422,7 @@ class TableOwner:
         self.settlement = await self._settle(persist=True)
         await self._store.update_table(self.table_id, status=status, at=time.time())
         await self._save_snapshot()
+        await record_finished(self._store, self)  # reads and exports need not load it again
         await self._listener.completed(self)
         self._listener.changed(self)
 

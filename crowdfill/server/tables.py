@@ -18,9 +18,10 @@ from crowdfill.server.definition import DefinitionModel, DefinitionPatch, TableS
 from crowdfill.server.definition import spec_from_json as _spec_from_json
 from crowdfill.server.events import NoEvents, TableEvents
 from crowdfill.server.failures import Failure
+from crowdfill.server.finished import current_summary
 from crowdfill.server.owner import DRAFT, LIVE, OwnerListener, TableOwner
 from crowdfill.server.settings import Settings
-from crowdfill.store.port import Store, TableRecord
+from crowdfill.store.port import JSON, Store, TableRecord
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,12 @@ class Tables:
             cached = _spec_from_json(record.definition)
             self._specs[record.table_id] = cached
         return cached
+
+    async def summary(self, record: TableRecord) -> JSON | None:
+        """The stored summary of a table that is not loaded; None when it must be loaded to be read."""
+        if record.status == DRAFT or record.table_id in self._owners:
+            return None
+        return await current_summary(self.store, record)
 
     def loaded(self, table_id: str) -> TableOwner | None:
         return self._owners.get(table_id)
