@@ -21,6 +21,7 @@ from crowdfill.server.assistants import AssistantRunner
 from crowdfill.server.docs_page import mount_docs
 from crowdfill.server.engine_guard import EngineGuard
 from crowdfill.server.http import BodyLimit, install_error_handlers
+from crowdfill.server.idle import IdleUnloader
 from crowdfill.server.pages import mount_static, page_router
 from crowdfill.server.public import public_router
 from crowdfill.server.recruit import RecruitSigner
@@ -61,6 +62,7 @@ class CrowdFillApp:
         self.tables.events = self.roster.events = self.webhook_events
         self.sockets.bind(self.tables, self.roster)
         self.services = Services(settings, self.tables, self.roster, self.sockets)
+        self.idle = IdleUnloader(self.tables, self.sockets.presence, settings.idle_unload_seconds)
         self.api = FastAPI(
             title="CrowdFill",
             version=__version__,
@@ -97,6 +99,7 @@ class CrowdFillApp:
             await self.hooks.load([record.table_id for record in await self.store.list_tables()])
             await self.dispatcher.start()
             self.sockets.start()
+            self.idle.start()
             self.ready = True
             yield
         finally:
@@ -104,6 +107,7 @@ class CrowdFillApp:
             await self.dispatcher.stop()
             await self.sockets.stop()
             await self.assistants.stop()
+            await self.idle.stop()
             await self.tables.shutdown()
             await self.store.close()
 

@@ -178,6 +178,19 @@ class TableOwner:
             pending = self._queue.get_nowait()
             _answer(pending, failure=Failure("store_unavailable", "the server is shutting down"))
 
+    async def unload(self) -> None:
+        """Stop an idle table so it can be dropped from memory; its state is snapshotted first, so
+        reloading it replays nothing (the registry checks ``idle`` and keeps new work out)."""
+        async with self.lock:
+            if self.seq > self.snapshot_seq:
+                await self._save_snapshot()
+        await self.stop()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing being processed."""
+        return self._queue.empty() and not self.lock.locked()
+
     async def _recover(self) -> None:
         spec = self.spec
         saved = await self._store.load_snapshot(self.table_id)
