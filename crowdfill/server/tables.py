@@ -21,7 +21,7 @@ from crowdfill.server.failures import Failure
 from crowdfill.server.finished import current_summary, save_summary
 from crowdfill.server.owner import DRAFT, LIVE, OwnerListener, TableOwner
 from crowdfill.server.settings import Settings
-from crowdfill.store.port import JSON, Store, TableRecord
+from crowdfill.store.port import JSON, Store, StoreError, TableRecord
 
 logger = logging.getLogger(__name__)
 
@@ -167,8 +167,13 @@ class Tables:
             owner = self._owners.get(table_id)
             if owner is None or not owner.idle or self.last_used(table_id) > unused_since:
                 return False
+            # Out of the registry first: a request from now on waits for this lock and reloads it.
             del self._owners[table_id]
-            await owner.unload()
+            try:
+                await owner.unload()
+            except StoreError:
+                self._owners[table_id] = owner  # its snapshot failed: it stays loaded and running
+                raise
             if owner.live:
                 # Lets listings show it and the next startup leave it unloaded while nothing changes.
                 await save_summary(self.store, owner)
