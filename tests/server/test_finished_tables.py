@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from crowdfill.server.finished import SUMMARY_KIND
+from crowdfill.store import open_store
 from tests.support.live_server import LiveServer, live_server, test_settings
 from tests.support.requester import create_table, worker_token
 from tests.support.worker_client import WorkerClient
@@ -137,3 +139,23 @@ def _flat(row: dict[str, Any], extra: tuple[str, ...]) -> dict[str, str]:
     flat.update({column: str(row["values"].get(column, "")) for column in ("country", "capital")})
     flat.update({name: str(row[name]) for name in extra})
     return flat
+
+
+async def test_a_finished_table_whose_summary_is_missing_is_loaded_to_be_read(tmp_path: Path) -> None:
+    settings = test_settings(store_url=None, data_dir=tmp_path)
+    with live_server(settings) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
+            table_id = (await create_table(http, OPEN_ENDED))["id"]
+            await collect(server, http, table_id, rows=2)
+            assert (await http.post(f"/api/tables/{table_id}/close")).status_code == 200
+            before = await reads(http, table_id)
+    # As if the server had stopped between writing the final rows and the summary.
+    store = open_store(None, tmp_path)
+    await store.open()
+    assert await store.delete_item(table_id, SUMMARY_KIND, "table")
+    await store.close()
+    with live_server(settings) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
+            assert (await http.get(f"/api/tables/{table_id}")).json()["final_rows"] == 2
+            assert await reads(http, table_id) == before
+            assert server.app.tables.loaded(table_id) is not None

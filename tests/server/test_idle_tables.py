@@ -81,6 +81,9 @@ async def test_an_idle_table_reloads_when_a_worker_joins_and_goes_on_from_its_la
             assert ack["ok"], ack
             assert ack["seq"] == before[""]["seq"] + 1
             await cy.disconnect()
+            await until_unloaded(server, table_id)
+            listed = (await http.get(f"/api/tables/{table_id}")).json()
+            assert listed["seq"] == ack["seq"]  # the summary of the first unload is not shown again
 
 
 async def test_a_table_with_a_connected_worker_is_not_unloaded(tmp_path: Path) -> None:
