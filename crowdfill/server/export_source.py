@@ -4,21 +4,22 @@
   (``finished``), without rebuilding the table.
 - A finished table that is loaded: its rows built one at a time as they are sent; a finished table
   no longer changes, so this needs no lock and no copy.
-- A live table: the rows as of one moment, copied under the owner's lock (the table changes
-  while the response is being sent), then sent.
+- A live table: the rows as of one moment, taken under the owner's lock (the table changes while
+  the response is being sent): references to the final rows (rows never change once made), or a
+  copy of the candidate rows with their counts and statuses.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
-from crowdfill.model import CandidateTable
+from crowdfill.model import CandidateTable, Row
 from crowdfill.server.finished import current_summary, stream_final_rows
 from crowdfill.server.owner import CLOSED, COMPLETE
 from crowdfill.server.tables import Tables
-from crowdfill.server.views import candidate_rows, iter_candidate_rows, plain_rows
+from crowdfill.server.views import candidate_rows, iter_candidate_rows
 from crowdfill.store.port import TableRecord
 
 # Rows sent between two yields to the event loop while streaming from memory.
@@ -36,17 +37,23 @@ async def export_rows(tables: Tables, record: TableRecord, which: str) -> AsyncI
     owner = await tables.owner(table_id)
     if owner is None:
         return _from(())
+    table = owner.table
     if not owner.live:
-        table = owner.table
-        return _from(_final_rows(table) if which == "final" else iter_candidate_rows(table))
+        return _from(
+            _final_rows(table, table.final_table()) if which == "final" else iter_candidate_rows(table)
+        )
     async with owner.lock:
-        rows = plain_rows(owner.table, final=True) if which == "final" else candidate_rows(owner.table)
+        if which == "final":
+            # Rows never change once made: the final rows of this moment are references to them,
+            # turned into text only as they are sent.
+            return _from(_final_rows(table, table.final_table()))
+        rows = candidate_rows(table)  # counts and statuses do change: copied as of now
     return _from(rows)
 
 
-def _final_rows(table: CandidateTable) -> Iterator[dict[str, Any]]:
+def _final_rows(table: CandidateTable, rows: Sequence[Row]) -> Iterator[dict[str, Any]]:
     ordered = table.schema.ordered
-    return ({"row_id": row.row_id, "values": ordered(row.values)} for row in table.final_table())
+    return ({"row_id": row.row_id, "values": ordered(row.values)} for row in rows)
 
 
 async def _from(rows: Iterable[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
