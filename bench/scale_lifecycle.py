@@ -5,8 +5,10 @@ Per size (logged operations, built by ``bench/bigtable.py`` into a SQLite data d
 - ``close_s``: ``POST /close``'s work (settle, final snapshot, final rows) on the loaded table, as
   the server does it now: the settlement comes from the estimator's running ledger. The baseline
   (``close_baseline_s``) is today's path until this change: the same close, but settling by
-  re-reading and decoding the whole log. Each is measured on its own copy of the table, loaded
-  the same way, interleaved A, B, A, B (``--repeat``); ``close_ratio`` = baseline / new, of medians.
+  re-reading and decoding the whole log. ``close_snapshot_s`` is the final snapshot's part of
+  either (written again after the close, the same work). Each is measured on its own copy of the
+  table, loaded the same way, interleaved A, B, A, B (``--repeat``); ``close_ratio`` = baseline /
+  new, of medians.
 - ``export_final_s``: ``GET /api/tables/{id}/export/final.csv`` of the closed table from a real
   server subprocess that has not loaded it (the rows stream from the store); ``export_ratio``
   compares, in this process, the rows-to-CSV work of the old body (all rows built under the lock,
@@ -44,6 +46,7 @@ from bench.load import SECRET, TOKEN, free_port, launch
 from crowdfill.compensation import Settlement, settle
 from crowdfill.model import Fill
 from crowdfill.model.codec import operation_from_wire
+from crowdfill.model.snapshot import snapshot
 from crowdfill.server import exports
 from crowdfill.server.definition import spec_from_json
 from crowdfill.server.export_source import export_rows
@@ -90,8 +93,9 @@ class _TodaysClose(TableOwner):
         return settlement
 
 
-async def _close_once(data_dir: Path, table_id: str, todays: bool) -> tuple[float, float]:
-    """(load seconds, close seconds) of the table in ``data_dir``, closed by the new or today's path."""
+async def _close_once(data_dir: Path, table_id: str, todays: bool) -> tuple[float, float, float]:
+    """(load, close, snapshot) seconds of the table in ``data_dir``, closed by the new or today's
+    path; the last is the final snapshot's part of the close, measured again after it."""
     store = open_store(None, data_dir)
     await store.open()
     try:
@@ -104,8 +108,10 @@ async def _close_once(data_dir: Path, table_id: str, todays: bool) -> tuple[floa
         loaded = time.perf_counter()
         await owner.close()
         closed = time.perf_counter()
+        await store.save_snapshot(table_id, owner.seq, snapshot(owner.table))
+        snapshotted = time.perf_counter()
         await owner.stop()
-        return loaded - started, closed - loaded
+        return loaded - started, closed - loaded, snapshotted - closed
     finally:
         await store.close()
 
@@ -184,13 +190,15 @@ def measure_size(root: Path, ops: int, repeat: int) -> dict[str, Any]:
     new_close: list[float] = []
     old_close: list[float] = []
     loads: list[float] = []
+    snapshots: list[float] = []
     closed_dir = root / f"closed-{ops}"
     for index in range(repeat):
         for todays in (False, True):  # interleaved: A, B, A, B
             copy = root / f"copy-{ops}-{index}-{int(todays)}"
             shutil.copytree(built, copy)
-            load_s, close_s = asyncio.run(_close_once(copy, table_id, todays))
+            load_s, close_s, snapshot_s = asyncio.run(_close_once(copy, table_id, todays))
             loads.append(load_s)
+            snapshots.append(snapshot_s)
             (old_close if todays else new_close).append(close_s)
             if not todays and not closed_dir.exists():
                 copy.rename(closed_dir)
@@ -209,6 +217,7 @@ def measure_size(root: Path, ops: int, repeat: int) -> dict[str, Any]:
         "close_s": round(close_s, 3),
         "close_baseline_s": round(baseline_s, 3),
         "close_ratio": round(baseline_s / close_s, 2),
+        "close_snapshot_s": round(statistics.median(snapshots), 3),
         "export_final_s": round(export_s, 3),
         "export_bytes": export_bytes,
         "export_body_s": round(statistics.median(new_bodies), 3),
