@@ -52,14 +52,14 @@ async def record_finished(store: Store, owner: TableOwner) -> None:
 async def save_final_rows(store: Store, table_id: str, table: CandidateTable) -> int:
     """Write the final table in chunks; returns how many. Values keep schema order as pairs
     (a JSON object's key order is not kept by every store)."""
-    schema = table.schema
+    names = table.schema.names
     rows = table.final_table()
     chunks = 0
     for start in range(0, len(rows), CHUNK_ROWS):
-        chunk = [
-            [row.row_id, [[name, value] for name, value in schema.ordered(row.values).items()]]
-            for row in rows[start : start + CHUNK_ROWS]
-        ]
+        chunk = []
+        for row in rows[start : start + CHUNK_ROWS]:
+            present = dict(row.values)
+            chunk.append([row.row_id, [[name, present[name]] for name in names if name in present]])
         await store.put_item(table_id, FINAL_ROWS_KIND, _chunk_key(chunks), {"rows": chunk})
         chunks += 1
     return chunks
