@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TypedDict, TypeVar
 
 from crowdfill.compensation.credit import credit
+from crowdfill.compensation.errors import LogMismatch
 from crowdfill.compensation.fenwick import Fenwick
 from crowdfill.compensation.ledger import Key, Ledger
 from crowdfill.compensation.settings import CompensationSettings
@@ -289,6 +290,24 @@ class Estimator:
         (until told, a closed table counts as closed early: nothing is promised that may not come).
         """
         self._completed = completed
+
+    def final_settlement(self, *, completed: bool) -> Settlement:
+        """The settlement of the closed table, from the ledger kept up to date operation by operation.
+
+        Equal to ``settle(table, log, ...)`` for the log the estimator observed (with its history),
+        without reading or decoding that log again: closing a large table costs the final table,
+        not its history. Raises ``LogMismatch`` when the ledger does not explain the table, as
+        ``settle`` does.
+        """
+        self.conclude(completed=completed)
+        ledger = self._ledger
+        if ledger.live != len(self._table):
+            raise LogMismatch(f"the log leaves {ledger.live} live rows but the table has {len(self._table)}")
+        settled = self.settlement()
+        for row in settled.rows:
+            if not ledger.knows(row.row_id):
+                raise LogMismatch(f"final row {row.row_id!r} is not made by any operation of the log")
+        return settled
 
     def settlement(self) -> Settlement:
         """The exact settlement of the current final table, for the outcome given to ``conclude``

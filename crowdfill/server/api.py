@@ -13,13 +13,21 @@ from crowdfill.model import CENTRAL_CLIENT
 from crowdfill.server import exports
 from crowdfill.server.audit import Held, audit
 from crowdfill.server.definition import DefinitionModel, DefinitionPatch
+from crowdfill.server.export_source import export_rows
 from crowdfill.server.failures import Failure
 from crowdfill.server.openapi import BODY, errors
 from crowdfill.server.owner import COMPLETION_KIND, SETTLEMENT_KIND, TableOwner
 from crowdfill.server.requester_routes import requester_api
 from crowdfill.server.screening import Screenings, with_screening
 from crowdfill.server.services import Services
-from crowdfill.server.views import candidate_rows, matching, plain_rows, table_json, workers
+from crowdfill.server.views import (
+    candidate_rows,
+    matching,
+    plain_rows,
+    summary_table_json,
+    table_json,
+    workers,
+)
 from crowdfill.store.port import TableRecord
 
 # The largest sequence number a store can hold (SQLite's INTEGER); larger queries are refused.
@@ -42,8 +50,11 @@ def requester_router(services: Services) -> APIRouter:
     router = requester_api(settings)
 
     async def describe(request: Request, record: TableRecord) -> dict[str, Any]:
-        owner = await tables.owner(record.table_id)
         online = sockets.presence.online(record.table_id)
+        summary = await tables.summary(record)  # listing many tables loads none of them
+        if summary is not None:
+            return summary_table_json(record, summary, online, services.base_url(request))
+        owner = await tables.owner(record.table_id)
         if owner is None:
             return table_json(record, None, online, services.base_url(request))
         async with owner.lock:
@@ -157,15 +168,9 @@ def requester_router(services: Services) -> APIRouter:
         which, _, fmt = name.partition(".")
         if which not in ("final", "candidates") or fmt not in ("csv", "jsonl"):
             raise Failure("not_found", "exports: final.csv, final.jsonl, candidates.csv, candidates.jsonl")
-        owner = await owner_of(table_id)
         record = await tables.record(table_id)
         columns = [c["name"] for c in record.definition["schema"]["columns"]]
-        rows: list[dict[str, Any]] = []
-        if owner is not None:
-            async with owner.lock:
-                rows = (
-                    plain_rows(owner.table, final=True) if which == "final" else candidate_rows(owner.table)
-                )
+        rows = await export_rows(tables, record, which)
         body = exports.csv_lines(rows, columns, which) if fmt == "csv" else exports.jsonl_lines(rows)
         media = "text/csv" if fmt == "csv" else "application/x-ndjson"
         filename = f"{table_id}-{which}.{fmt}"

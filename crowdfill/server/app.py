@@ -25,6 +25,7 @@ from crowdfill.server.exclusion_api import reputation_router
 from crowdfill.server.file_exports import file_exports_router
 from crowdfill.server.gold_api import gold_router
 from crowdfill.server.http import BodyLimit, install_error_handlers
+from crowdfill.server.idle import IdleUnloader
 from crowdfill.server.pages import mount_static, page_router
 from crowdfill.server.public import public_router
 from crowdfill.server.recruit import RecruitSigner
@@ -70,6 +71,7 @@ class CrowdFillApp:
         self.tables.events = self.roster.events = self.webhook_events
         self.sockets.bind(self.tables, self.roster)
         self.services = Services(settings, self.tables, self.roster, self.sockets)
+        self.idle = IdleUnloader(self.tables, self.sockets.presence, settings.idle_unload_seconds)
         self.api = FastAPI(
             title="CrowdFill",
             version=__version__,
@@ -112,6 +114,7 @@ class CrowdFillApp:
             await self.hooks.load([record.table_id for record in await self.store.list_tables()])
             await self.dispatcher.start()
             self.sockets.start()
+            self.idle.start()
             self.ready = True
             yield
         finally:
@@ -120,6 +123,7 @@ class CrowdFillApp:
             await self.sockets.stop()
             await self.assistants.stop()
             await self.reputation.stop()
+            await self.idle.stop()
             await self.tables.shutdown()
             await self.store.close()
 

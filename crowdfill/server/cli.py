@@ -70,6 +70,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--assistant-timeout", type=float, default=2.0, help="seconds per model call")
     serve.add_argument("--snapshot-every", type=int, help="save a snapshot every N operations (default 1000)")
     serve.add_argument(
+        "--idle-unload-seconds",
+        type=float,
+        help="unload a table nobody used for this long; it reloads on first use (default 900, 0: never)",
+    )
+    serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     serve.add_argument(
@@ -110,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
             public_url=args.public_url,
             web_dir=args.web_dir,
             snapshot_every=args.snapshot_every,
+            idle_unload_seconds=args.idle_unload_seconds,
         )
     except ValueError as error:
         print(f"crowdfill serve: {error}", file=sys.stderr)

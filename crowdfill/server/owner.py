@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from crowdfill.central_client import CentralClient
 from crowdfill.central_client.sequencer import Sequencer, replay
-from crowdfill.compensation import Estimator, Settlement, settle
+from crowdfill.compensation import Estimator, Settlement
 from crowdfill.model import (
     CENTRAL_CLIENT,
     CandidateTable,
@@ -43,6 +43,7 @@ from crowdfill.model.codec import sequenced_from_wire, sequenced_to_wire
 from crowdfill.model.snapshot import restore, snapshot
 from crowdfill.server.definition import TableSpec
 from crowdfill.server.failures import Failure
+from crowdfill.server.finished import record_finished
 from crowdfill.server.gold import gold_inserts, public_op
 from crowdfill.server.settings import Settings
 from crowdfill.store.port import LogRecord, Store, StoreError
@@ -189,6 +190,19 @@ class TableOwner:
         while not self._queue.empty():
             pending = self._queue.get_nowait()
             _answer(pending, failure=Failure("store_unavailable", "the server is shutting down"))
+
+    async def unload(self) -> None:
+        """Stop an idle table so it can be dropped from memory; its state is snapshotted first, so
+        reloading it replays nothing (the registry checks ``idle`` and keeps new work out)."""
+        async with self.lock:
+            if self.seq > self.snapshot_seq:
+                await self._save_snapshot()
+        await self.stop()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing being processed."""
+        return self._queue.empty() and not self.lock.locked()
 
     async def _recover(self) -> None:
         spec = self.spec
@@ -447,28 +461,20 @@ class TableOwner:
         self.settlement = await self._settle(persist=True)
         await self._store.update_table(self.table_id, status=status, at=time.time())
         await self._save_snapshot()
+        await record_finished(self._store, self)  # reads and exports need not load it again
         await self._listener.completed(self)
         self._listener.changed(self)
 
     async def _settle(self, *, persist: bool) -> Settlement:
-        log = await self._store.read_log(self.table_id)
-        completed = self.status == COMPLETE
-        # Only the operations up to the end of the collection count (older tables may hold more).
-        counted = [record for record in log if self.end_seq is None or record.seq <= self.end_seq]
-        operations = [sequenced_from_wire(record.operation) for record in counted]
-        settlement = settle(
-            self.table,
-            [op for op in operations if not isinstance(op, Reweigh)],
-            self.spec.compensation,
-            completed=completed,
-        )
-        self.estimator.conclude(completed=completed)  # a closed table's estimates are this settlement
+        # The estimator's ledger took every applied operation as it came (and is rebuilt with the
+        # table on recovery), so the settlement needs neither the log nor a second pass over it.
+        settlement = self.estimator.final_settlement(completed=self.status == COMPLETE)
         if persist:
             await self._store.put_item(self.table_id, SETTLEMENT_KIND, "final", settlement.to_dict())
         return settlement
 
     async def _load_settlement(self) -> Settlement:
-        """The settlement of a finished table: recomputed from the log (it is deterministic)."""
+        """The settlement of a finished table: recomputed from its ledger (it is deterministic)."""
         settlement = await self._settle(persist=False)
         if await self._store.get_item(self.table_id, SETTLEMENT_KIND, "final") is None:
             await self._store.put_item(self.table_id, SETTLEMENT_KIND, "final", settlement.to_dict())

@@ -41,6 +41,9 @@ class Settings:
     queue_limit: int = 10_000
     snapshot_every: int = 1000
     replay_window: int = 5000
+    # A loaded table nobody used (no request, no connected worker or monitor, no operation) for
+    # this long is unloaded and reloads on first use (docs/scale.md); 0 keeps every table loaded.
+    idle_unload_seconds: float = 900.0
     monitor_interval_seconds: float = 0.25
     estimate_interval_seconds: float = 0.5
     # Trust at the edge (docs/protocol.md, "Limits"): a worker's operations per table, sustained
@@ -66,6 +69,8 @@ class Settings:
             raise ValueError("the rate limit needs a positive rate and a burst of at least 1")
         if self.malformed_limit < 1 or self.rate_limit_refusals < 1:
             raise ValueError("malformed_limit and rate_limit_refusals must be at least 1")
+        if not self.idle_unload_seconds >= 0:
+            raise ValueError(f"idle_unload_seconds must be 0 (never) or more, not {self.idle_unload_seconds}")
 
     @classmethod
     def from_env(

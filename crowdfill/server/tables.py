@@ -18,10 +18,11 @@ from crowdfill.server.definition import DefinitionModel, DefinitionPatch, TableS
 from crowdfill.server.definition import spec_from_json as _spec_from_json
 from crowdfill.server.events import NoEvents, TableEvents
 from crowdfill.server.failures import Failure
+from crowdfill.server.finished import current_summary, save_summary
 from crowdfill.server.owner import DRAFT, LIVE, OwnerListener, TableOwner
 from crowdfill.server.settings import Settings
 from crowdfill.server.table_assistant import check_assistant
-from crowdfill.store.port import Store, TableRecord
+from crowdfill.store.port import JSON, Store, StoreError, TableRecord
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class Tables:
         self._owners: dict[str, TableOwner] = {}
         self._loading: dict[str, asyncio.Lock] = {}
         self._specs: dict[str, TableSpec] = {}
+        # table id -> when it was last asked for (time.monotonic()), for unloading idle tables.
+        self._used: dict[str, float] = {}
         self._new_id: Callable[[], str] = lambda: "t-" + secrets.token_hex(5)
         self.events: TableEvents = NoEvents()
         # table id -> its model in the loop's status for the monitor (the app sets the runner's).
@@ -66,6 +69,12 @@ class Tables:
             self._specs[record.table_id] = cached
         return cached
 
+    async def summary(self, record: TableRecord) -> JSON | None:
+        """The stored summary of a table that is not loaded; None when it must be loaded to be read."""
+        if record.status == DRAFT or record.table_id in self._owners:
+            return None
+        return await current_summary(self.store, record)
+
     def loaded(self, table_id: str) -> TableOwner | None:
         return self._owners.get(table_id)
 
@@ -74,6 +83,7 @@ class Tables:
 
     async def owner(self, table_id: str) -> TableOwner | None:
         """The table's owner (loading it from storage when needed), None for a draft."""
+        self._used[table_id] = time.monotonic()
         owner = self._owners.get(table_id)
         if owner is not None:
             return owner
@@ -102,7 +112,8 @@ class Tables:
         """Rebuild every live table from storage (at startup). Returns how many."""
         count = 0
         for record in await self.store.list_tables():
-            if record.status == LIVE:
+            # A table unloaded while idle, unchanged since, waits for its first use (``finished``).
+            if record.status == LIVE and await current_summary(self.store, record) is None:
                 await self.owner(record.table_id)
                 count += 1
         return count
@@ -161,6 +172,40 @@ class Tables:
             raise Failure("table_not_live", f"table {table_id!r} is a draft; there is nothing to close")
         await owner.close()
         return await self.record(table_id)
+
+    def loaded_ids(self) -> tuple[str, ...]:
+        return tuple(self._owners)
+
+    def last_used(self, table_id: str) -> float:
+        """When the table was last asked for (time.monotonic()); -inf if never."""
+        return self._used.get(table_id, float("-inf"))
+
+    def touch(self, table_id: str, at: float) -> None:
+        self._used[table_id] = max(at, self.last_used(table_id))
+
+    async def unload(self, table_id: str, unused_since: float) -> bool:
+        """Drop an idle table from memory (it reloads on first use); whether it was unloaded.
+
+        Only if nobody asked for it after ``unused_since`` (time.monotonic()) and its owner has
+        nothing queued or running. Runs under the table's loading lock, so a request that arrives
+        meanwhile waits, then loads it again.
+        """
+        lock = self._loading.setdefault(table_id, asyncio.Lock())
+        async with lock:
+            owner = self._owners.get(table_id)
+            if owner is None or not owner.idle or self.last_used(table_id) > unused_since:
+                return False
+            # Out of the registry first: a request from now on waits for this lock and reloads it.
+            del self._owners[table_id]
+            try:
+                await owner.unload()
+            except StoreError:
+                self._owners[table_id] = owner  # its snapshot failed: it stays loaded and running
+                raise
+            if owner.live:
+                # Lets listings show it and the next startup leave it unloaded while nothing changes.
+                await save_summary(self.store, owner)
+            return True
 
     async def shutdown(self) -> None:
         owners, self._owners = list(self._owners.values()), {}

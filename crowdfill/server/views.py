@@ -5,7 +5,7 @@ Callers hold ``owner.lock`` while building them so they see published state only
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from crowdfill.assist.fooled import fooled_by_worker, fooled_rows
@@ -24,8 +24,13 @@ def group_json(group: GroupKey) -> list[Any]:
 
 
 def candidate_rows(table: CandidateTable) -> list[dict[str, Any]]:
+    return list(iter_candidate_rows(table))
+
+
+def iter_candidate_rows(table: CandidateTable) -> Iterator[dict[str, Any]]:
+    """``candidate_rows`` one row at a time (exports of a finished table stream it)."""
     final = {row.row_id for row in table.final_table()}
-    return [
+    return (
         {
             "row_id": row.row_id,
             "values": table.schema.ordered(row.values),
@@ -38,7 +43,7 @@ def candidate_rows(table: CandidateTable) -> list[dict[str, Any]]:
         }
         for row in table.rows()
         if not table.is_gold(row.row_id)  # listed apart (crowdfill.server.gold.answers)
-    ]
+    )
 
 
 def plain_rows(table: CandidateTable, final: bool = False) -> list[dict[str, Any]]:
@@ -144,6 +149,27 @@ def table_json(
         else 0,
         "workers_online": sum(1 for n in online.values() if n > 0),
         "satisfied": bool(owner is not None and owner.central.satisfied),
+        "worker_url": f"{base_url}/w/{record.table_id}",
+        "monitor_url": f"{base_url}/tables/{record.table_id}/monitor",
+    }
+
+
+def summary_table_json(
+    record: TableRecord, summary: Mapping[str, Any], online: Mapping[str, int], base_url: str
+) -> dict[str, Any]:
+    """``table_json`` of a table that is not loaded, from its stored summary (``finished``)."""
+    return {
+        "id": record.table_id,
+        "status": record.status,
+        "definition": record.definition,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "seq": int(summary["seq"]),
+        "rows": int(summary["rows"]),
+        "final_rows": int(summary["final_rows"]),
+        "workers": int(summary["workers"]),
+        "workers_online": sum(1 for n in online.values() if n > 0),
+        "satisfied": bool(summary["satisfied"]),
         "worker_url": f"{base_url}/w/{record.table_id}",
         "monitor_url": f"{base_url}/tables/{record.table_id}/monitor",
     }

@@ -204,4 +204,3 @@ async def test_gold_rows_of_the_definition_judge_voters_without_any_injected_ver
     assert rows["mallory"]["status"] == "quarantined"
     assert rows["mallory"]["gold_votes"] == 1
     await mallory.disconnect()
-

@@ -1,0 +1,90 @@
+"""Closing a table settles it from the owner's running ledger: the same as settling its whole log."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from crowdfill.compensation import settle
+from crowdfill.model import Downvote, Fill, Operation, Retract, Upvote
+from crowdfill.server.owner import CLOSED, SETTLEMENT_KIND, TableOwner
+from crowdfill.store import open_store
+from crowdfill.store.port import Store
+from tests.server.owner_support import QuietListener, launch_owner, logged_operations
+from tests.support.live_server import test_settings
+
+MANY_ROWS: dict[str, Any] = {
+    "name": "Rivers",
+    "instructions": "Rivers and where they flow.",
+    "schema": {
+        "columns": [{"name": "river"}, {"name": "country"}, {"name": "sea"}],
+        "key": ["river"],
+    },
+    "scoring": {"family": "difference", "min_votes": 0},
+    # The never row keeps the table live whatever the crowd does: only the requester closes it.
+    "template": [{"river": "never"}, *({} for _ in range(8))],
+    "budget_cents": 1234,
+}
+WORKERS = ("ann", "ben", "cal", "dee")
+
+
+def random_operation(owner: TableOwner, rng: random.Random, serial: int) -> Operation:
+    """Mostly fills of empty cells and upvotes of complete rows, some downvotes and retracts."""
+    rows = [row for row in owner.table.rows() if dict(row.values).get("river") != "never"]
+    complete = [row for row in rows if len(row.values) == 3]
+    worker = rng.choice(WORKERS)
+    kind = rng.random()
+    if kind < 0.6 or not complete:
+        row = rng.choice([row for row in rows if len(row.values) < 3] or rows)
+        empty = [c for c in ("river", "country", "sea") if c not in dict(row.values)] or ["sea"]
+        column = rng.choice(empty)
+        return Fill(worker, row.row_id, f"f{serial}", column, f"{column}{rng.randrange(3)}", frozenset())
+    row = rng.choice(complete)
+    if kind < 0.88:
+        return Upvote(worker, row.row_id, frozenset())
+    if kind < 0.96:
+        return Downvote(worker, row.row_id, frozenset())
+    return Retract(worker, row.row_id)
+
+
+async def play(owner: TableOwner, rng: random.Random, count: int, start: int = 0) -> None:
+    for serial in range(start, start + count):
+        await owner.submit(random_operation(owner, rng, serial))  # refusals are part of the game
+
+
+async def reloaded(store: Store, owner: TableOwner) -> TableOwner:
+    """The same table rebuilt from storage by a fresh owner, as after a restart."""
+    await owner.stop()
+    fresh = TableOwner(owner.table_id, owner.spec, owner.status, store, test_settings(), QuietListener())
+    await fresh.load()
+    return fresh
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("restart", [False, True])
+async def test_closing_settles_as_settling_the_whole_log_does(seed: int, restart: bool) -> None:
+    store = open_store("memory://")
+    await store.open()
+    rng = random.Random(seed)
+    # Snapshots every few operations, so a restart takes the history from a snapshot and a tail.
+    owner = await launch_owner(store, MANY_ROWS, settings=test_settings(snapshot_every=7))
+    await play(owner, rng, 60)
+    if restart:
+        owner = await reloaded(store, owner)
+        await play(owner, rng, 40, start=60)
+    await owner.close()
+
+    assert owner.status == CLOSED
+    assert owner.settlement is not None
+    log = [op for _, op in await logged_operations(store, owner.table_id)]
+    expected = settle(owner.table, log, owner.spec.compensation, completed=False).to_dict()
+    assert owner.settlement.to_dict() == expected
+    assert await store.get_item(owner.table_id, SETTLEMENT_KIND, "final") == expected
+    assert sum(expected["payments"].values()) > 0  # the game paid someone: the check has teeth
+    finished = await reloaded(store, owner)
+    assert finished.settlement is not None
+    assert finished.settlement.to_dict() == expected
+    await finished.stop()
+    await store.close()
