@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from crowdfill import __version__
 from crowdfill.server.api import requester_router
 from crowdfill.server.assistants import AssistantRunner
+from crowdfill.server.cluster_node import cluster_for, socket_manager
 from crowdfill.server.docs_page import mount_docs
 from crowdfill.server.engine_guard import EngineGuard
 from crowdfill.server.http import BodyLimit, install_error_handlers
@@ -47,7 +48,7 @@ class CrowdFillApp:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.sockets = SocketApp(settings)
+        self.sockets = SocketApp(settings, client_manager=socket_manager(settings))
         self.hooks = Hooks(store)
         self.outbox = Outbox(store, self.hooks)
         self.webhook_events = WebhookEvents(self.sockets.fanout, store, self.hooks, self.outbox)
@@ -55,7 +56,11 @@ class CrowdFillApp:
         self.outbox.scheduler = self.dispatcher
         # Models in the loop see each published batch after the webhooks and the fan-out.
         self.assistants = AssistantRunner(self.webhook_events)
-        self.tables = Tables(store, settings, self.assistants)
+        # Several processes (--redis-url): this one leads some tables and follows the others.
+        self.cluster = cluster_for(settings, store, self.sockets.fanout)
+        listener = self.assistants if self.cluster is None else self.cluster.listener(self.assistants)
+        self.tables = Tables(store, settings, listener)
+        self.tables.cluster = self.cluster
         self.tables.model_status = self.assistants.status
         self.roster = Roster(self.tables, TokenSigner(settings.secret), RecruitSigner(settings.secret))
         self.tables.events = self.roster.events = self.webhook_events
@@ -91,6 +96,8 @@ class CrowdFillApp:
     async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         await self.store.open()
         try:
+            if self.cluster is not None:
+                await self.cluster.start(self.tables)
             recovered = await self.tables.recover()
             if recovered:
                 logger.info("recovered %d live table(s) from storage", recovered)
@@ -105,6 +112,8 @@ class CrowdFillApp:
             await self.sockets.stop()
             await self.assistants.stop()
             await self.tables.shutdown()
+            if self.cluster is not None:
+                await self.cluster.stop()
             await self.store.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -429,10 +429,12 @@ def _freeze_startup_heap() -> None:
 class SocketApp:
     """The Socket.IO half of the server: namespaces, presence, fan-out and the pulse task."""
 
-    def __init__(self, settings: Settings, tables_factory: Any = None) -> None:
+    def __init__(self, settings: Settings, tables_factory: Any = None, client_manager: Any = None) -> None:
         self.settings = settings
         self.sio = GuardedServer(
             async_mode="asgi",
+            # Several processes: a Redis manager, so emits to rooms and sids reach every process's clients.
+            client_manager=client_manager,
             # Engine.IO drops a connection whose message exceeds this; individual events are
             # limited more tightly (max_event_bytes) and answered with payload_too_large.
             max_http_buffer_size=max(settings.max_payload_bytes, settings.max_event_bytes * 4),

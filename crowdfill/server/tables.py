@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from crowdfill.server.definition import DefinitionModel, DefinitionPatch, TableSpec, build_spec, patched
 from crowdfill.server.definition import spec_from_json as _spec_from_json
@@ -27,6 +27,12 @@ logger = logging.getLogger(__name__)
 BLOCK_KIND = "block"
 
 
+class Claims(Protocol):
+    """Several processes (``crowdfill.server.cluster_node``): whether this one leads a table it loads."""
+
+    async def attach(self, owner: TableOwner) -> None: ...
+
+
 class Tables:
     def __init__(self, store: Store, settings: Settings, listener: OwnerListener) -> None:
         self.store = store
@@ -39,6 +45,7 @@ class Tables:
         self.events: TableEvents = NoEvents()
         # table id -> its model in the loop's status for the monitor (the app sets the runner's).
         self.model_status: Callable[[str], dict[str, Any] | None] = lambda table_id: None
+        self.cluster: Claims | None = None  # None: this process is the only one
 
     # ------------------------------------------------------------------ reading
     async def record(self, table_id: str) -> TableRecord:
@@ -81,6 +88,8 @@ class Tables:
             record.table_id, self.spec(record), record.status, self.store, self._settings, self._listener
         )
         owner.blocked = {key for key, _ in await self.store.list_items(record.table_id, BLOCK_KIND)}
+        if self.cluster is not None:
+            await self.cluster.attach(owner)
         await owner.load()
         self._owners[record.table_id] = owner
         return owner
