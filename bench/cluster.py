@@ -339,6 +339,7 @@ def main() -> None:
         for mode, results in runs.items()
     }
     one, three = medians["1proc"].get("seen_p99_ms"), medians["3proc"].get("seen_p99_ms")
+    ops_one, ops_three = medians["1proc"].get("ops_per_s"), medians["3proc"].get("ops_per_s")
     summary = {
         "bench": "cluster",
         "quick": args.quick,
@@ -349,11 +350,7 @@ def main() -> None:
         "seen_p99_ms_1proc": one,
         "seen_p99_ms_3proc": three,
         "ratio": round(three / one, 3) if one and three else None,
-        "ops_per_s_ratio": (
-            round(medians["3proc"]["ops_per_s"] / medians["1proc"]["ops_per_s"], 3)
-            if medians["1proc"].get("ops_per_s") and medians["3proc"].get("ops_per_s")
-            else None
-        ),
+        "ops_per_s_ratio": round(ops_three / ops_one, 3) if ops_one and ops_three else None,
         "lease_ttl_s": LEASE_TTL_S,
         **fail,
     }
