@@ -30,7 +30,11 @@ BLOCK_KIND = "block"
 class Claims(Protocol):
     """Several processes (``crowdfill.server.cluster_node``): whether this one leads a table it loads."""
 
-    async def attach(self, owner: TableOwner) -> None: ...
+    async def attach(self, owner: TableOwner) -> None:
+        """Before a live table's owner loads: lead it (its lease is free) or follow it."""
+
+    async def detach(self, table_id: str) -> None:
+        """After a table is unloaded here: free its lease for another process."""
 
 
 class Tables:
