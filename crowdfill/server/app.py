@@ -57,7 +57,7 @@ class CrowdFillApp:
         # Models in the loop see each published batch after the webhooks and the fan-out.
         self.assistants = AssistantRunner(self.webhook_events)
         # Several processes (--redis-url): this one leads some tables and follows the others.
-        self.cluster = cluster_for(settings, store, self.sockets.fanout)
+        self.cluster = cluster_for(settings, store, self.sockets)
         listener = self.assistants if self.cluster is None else self.cluster.listener(self.assistants)
         self.tables = Tables(store, settings, listener)
         self.tables.cluster = self.cluster

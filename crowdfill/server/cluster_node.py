@@ -33,8 +33,8 @@ from crowdfill.model.codec import operation_from_wire, operation_to_wire
 from crowdfill.server.failures import Failure
 from crowdfill.server.owner import LIVE, Outcome, OwnerListener, Published, TableOwner
 from crowdfill.server.settings import Settings
-from crowdfill.server.sockets import Fanout
-from crowdfill.server.tables import Tables
+from crowdfill.server.sockets import SocketApp
+from crowdfill.server.tables import BLOCK_KIND, Tables
 from crowdfill.store.port import Store
 
 logger = logging.getLogger(__name__)
@@ -44,12 +44,14 @@ RETRY_S = 0.1
 
 
 class ClusterNode:
-    def __init__(self, settings: Settings, bus: Bus, ownership: Ownership, fanout: Fanout) -> None:
+    def __init__(self, settings: Settings, bus: Bus, ownership: Ownership, sockets: SocketApp) -> None:
         self.settings = settings
         self.node = ownership.node
         self.bus = bus
         self.ownership = ownership
-        self.fanout = fanout
+        self.sockets = sockets
+        self.fanout = sockets.fanout
+        sockets.peers = self
         self.tables: Tables
         bus.on_request = self._on_request
         bus.on_broadcast = self._on_broadcast
@@ -107,8 +109,29 @@ class ClusterNode:
             # The followers then catch up from the store at their next gap.
             logger.warning("table %s: broadcasting a batch failed: %s", owner.table_id, error)
 
+    async def kicked(
+        self, table_id: str, worker_id: str, code: str, message: str, keep_link: str | None
+    ) -> None:
+        """A kick (revoked link, block) made here: the other processes kick their sessions too."""
+        try:
+            await self.bus.broadcast({"table": table_id, "kick": [worker_id, code, message, keep_link]})
+        except Unreachable as error:
+            logger.warning("table %s: telling the other servers of a kick failed: %s", table_id, error)
+
+    async def _on_kick(self, table_id: str, kick: list[Any]) -> None:
+        worker_id, code, text, keep_link = kick
+        owner = self.tables.loaded(table_id)
+        if owner is not None:
+            # A block is stored before the kick: the owner's copy of the block list follows the store.
+            owner.blocked = {key for key, _ in await self.tables.store.list_items(table_id, BLOCK_KIND)}
+        await self.sockets.kick_here(table_id, str(worker_id), str(code), str(text), keep_link)
+
     async def _on_broadcast(self, message: JSON) -> None:
-        owner = self.tables.loaded(str(message.get("table")))
+        table_id = str(message.get("table"))
+        if "kick" in message:
+            await self._on_kick(table_id, message["kick"])
+            return
+        owner = self.tables.loaded(table_id)
         if owner is None:
             return
         epoch = message.get("epoch")
@@ -258,13 +281,13 @@ def new_node_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
-def cluster_for(settings: Settings, store: Store, fanout: Fanout) -> ClusterNode | None:
+def cluster_for(settings: Settings, store: Store, sockets: SocketApp) -> ClusterNode | None:
     """The node of a several-process deployment (with ``redis_url``), None for the only process."""
     if not settings.redis_url:
         return None
     node = settings.node_id or new_node_id()
     ownership = Ownership(store, node, ttl=settings.lease_ttl_seconds)
-    return ClusterNode(settings, Bus(settings.redis_url, node), ownership, fanout)
+    return ClusterNode(settings, Bus(settings.redis_url, node), ownership, sockets)
 
 
 def socket_manager(settings: Settings) -> socketio.AsyncRedisManager | None:

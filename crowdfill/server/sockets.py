@@ -445,6 +445,8 @@ class SocketApp:
         self.guard = EdgeGuard(settings.malformed_limit, settings.rate_limit_refusals)
         self.fanout = Fanout(self.sio, self.presence)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Several processes (crowdfill.server.cluster_node): kicks reach the other processes' sessions too.
+        self.peers: Any = None
         self.tables: Tables
         self.roster: Roster
         self.pulse: Pulse
@@ -486,6 +488,15 @@ class SocketApp:
 
         ``keep_link``: sessions opened with this link id stay (a replaced link kicks only the old).
         """
+        kicked = await self.kick_here(table_id, worker_id, code, message, keep_link)
+        if self.peers is not None:
+            await self.peers.kicked(table_id, worker_id, code, message, keep_link)
+        return kicked
+
+    async def kick_here(
+        self, table_id: str, worker_id: str, code: str, message: str, keep_link: str | None = None
+    ) -> int:
+        """``kick`` for the sessions connected to this process only."""
         sessions = [s for s in self.presence.matching(table_id, worker_id) if s.link_id != keep_link]
         for session in sessions:
             await self.sio.emit(

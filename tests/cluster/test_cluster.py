@@ -192,3 +192,49 @@ async def test_killing_a_tables_owner_loses_no_acknowledged_operation_and_anothe
             task.cancel()
         for process in processes:
             process.stop()
+
+
+@pytest.mark.slow
+async def test_a_block_and_a_close_sent_to_a_follower_take_effect_on_the_owners_workers(
+    tmp_path: Path, postgres: PostgresServer, redis: RedisServer
+) -> None:
+    url = postgres.new_database()
+    args = ["--redis-url", redis.url, "--lease-ttl", "5"]
+    leader, follower = (
+        ServerProcess(tmp_path / f"node{i}", store_url=url, extra_args=args) for i in range(2)
+    )
+    try:
+        leader.start()
+        follower.start()
+        async with httpx.AsyncClient(base_url=leader.base_url, headers=leader.headers, timeout=10) as http:
+            table = await create_table(http, TABLE)
+            tokens = [await worker_token(http, table["id"], f"w{i}") for i in range(2)]
+        assert owner_of([leader, follower], lease(url, table["id"])[0]) is leader
+        blocked, staying = WorkerClient(leader.base_url, tokens[0]), WorkerClient(leader.base_url, tokens[1])
+        watcher = WorkerClient(follower.base_url, tokens[1])
+        for worker in (blocked, staying, watcher):
+            await worker.connect()
+
+        async with httpx.AsyncClient(
+            base_url=follower.base_url, headers=follower.headers, timeout=10
+        ) as http:
+            response = await http.post(f"/api/tables/{table['id']}/workers/w0/block")
+            assert response.status_code == 200, response.text
+            await blocked.wait_for(lambda: blocked.kicked is not None, timeout=10)
+            assert blocked.kicked is not None
+            assert blocked.kicked["code"] == "worker_blocked"
+
+            closed = await http.post(f"/api/tables/{table['id']}/close")
+            assert closed.status_code == 200, closed.text
+            assert closed.json()["status"] == "closed"
+        for worker in (staying, watcher):
+            await worker.wait_for(lambda w=worker: w.complete is not None, timeout=10)
+            assert worker.status == "closed"
+        row_id = next(iter(staying.rows()))
+        ack = await staying.upvote(row_id)
+        assert ack["error"]["code"] == "table_closed"
+        for worker in (staying, watcher):
+            await worker.disconnect()
+    finally:
+        leader.stop()
+        follower.stop()
