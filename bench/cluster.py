@@ -153,7 +153,11 @@ class Filler:
 
     async def connect(self) -> None:
         await self.sio.connect(
-            self.base_url, namespaces=["/worker"], auth={"token": self.token}, transports=["websocket"]
+            self.base_url,
+            namespaces=["/worker"],
+            auth={"token": self.token},
+            transports=["websocket"],
+            wait_timeout=30,
         )
         await asyncio.wait_for(self.joined.wait(), 30)
 
