@@ -58,12 +58,19 @@ class Bus:
         self._handling: set[asyncio.Task[None]] = set()
         self._subscribed = asyncio.Event()
 
-    async def start(self) -> None:
-        self._redis = Redis.from_url(self.url)
+    async def check(self) -> None:
+        """BusError unless Redis answers at ``url``."""
+        probe = Redis.from_url(self.url, socket_connect_timeout=5)
         try:
-            await self._redis.ping()
+            await probe.ping()
         except RedisError as error:
             raise BusError(f"Redis is not reachable: {error}") from error
+        finally:
+            await probe.aclose()
+
+    async def start(self) -> None:
+        await self.check()
+        self._redis = Redis.from_url(self.url)
         self._reader = asyncio.create_task(self._read(), name=f"bus:{self.node}")
         await asyncio.wait_for(self._subscribed.wait(), 10)
 

@@ -190,6 +190,8 @@ async def _serve(
         raise StartupError(str(error)) from error
     app.assistants.default = attachment
     await open_store(app.store)
+    if app.cluster is not None:
+        await app.cluster.check()  # an unreachable Redis is one clear line, not a traceback
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -32,6 +32,7 @@ from crowdfill.model import CrowdFillError, Operation
 from crowdfill.model.codec import operation_from_wire, operation_to_wire
 from crowdfill.server.failures import Failure
 from crowdfill.server.owner import LIVE, Outcome, OwnerListener, Published, TableOwner
+from crowdfill.server.preflight import StartupError
 from crowdfill.server.settings import Settings
 from crowdfill.server.sockets import SocketApp
 from crowdfill.server.tables import BLOCK_KIND, Tables
@@ -59,6 +60,13 @@ class ClusterNode:
     def listener(self, inner: OwnerListener) -> OwnerListener:
         """``inner`` (the webhooks, models and sockets of this process) plus the broadcast to the others."""
         return _Announcing(inner, self)
+
+    async def check(self) -> None:
+        """StartupError unless Redis answers (before serving: one clear line for the operator)."""
+        try:
+            await self.bus.check()
+        except BusError as error:
+            raise StartupError(f"--redis-url: {error}") from error
 
     async def start(self, tables: Tables) -> None:
         self.tables = tables
