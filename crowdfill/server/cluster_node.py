@@ -298,8 +298,29 @@ def cluster_for(settings: Settings, store: Store, sockets: SocketApp) -> Cluster
     return ClusterNode(settings, Bus(settings.redis_url, node), ownership, sockets)
 
 
+class _LocalFirstManager(socketio.AsyncRedisManager):  # type: ignore[misc]  # socketio is untyped
+    """The Redis manager, minus the round trip for an emit to one connection of this process.
+
+    Most emits go to one connection (a snapshot, an estimate, an ack): published, every other
+    process would decode each one only to find it is not theirs.
+    """
+
+    async def emit(
+        self, event: str, data: Any, namespace: str | None = None, room: str | None = None, **kwargs: Any
+    ) -> Any:
+        target = kwargs.pop("to", None) or room
+        local = (
+            target is not None
+            and kwargs.get("callback") is None
+            and self.is_connected(target, namespace or "/")
+        )
+        if local:
+            kwargs["ignore_queue"] = True  # sent here only: no other process has this connection
+        return await super().emit(event, data, namespace=namespace, room=target, **kwargs)
+
+
 def socket_manager(settings: Settings) -> socketio.AsyncRedisManager | None:
     """python-socketio's Redis manager (emits reach every process's clients), None for one process."""
     if not settings.redis_url:
         return None
-    return socketio.AsyncRedisManager(settings.redis_url, channel="crowdfill:socketio")
+    return _LocalFirstManager(settings.redis_url, channel="crowdfill:socketio")
