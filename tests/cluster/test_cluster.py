@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -238,3 +239,56 @@ async def test_a_block_and_a_close_sent_to_a_follower_take_effect_on_the_owners_
     finally:
         leader.stop()
         follower.stop()
+
+
+@pytest.mark.slow
+async def test_an_owner_paused_past_its_lease_wakes_up_fenced_off_and_the_log_stays_one_sequence(
+    tmp_path: Path, postgres: PostgresServer, redis: RedisServer
+) -> None:
+    url = postgres.new_database()
+    args = ["--redis-url", redis.url, "--lease-ttl", str(LEASE_TTL_S)]
+    paused, other = (ServerProcess(tmp_path / f"node{i}", store_url=url, extra_args=args) for i in range(2))
+    try:
+        paused.start()
+        other.start()
+        async with httpx.AsyncClient(base_url=paused.base_url, headers=paused.headers, timeout=10) as http:
+            table = await create_table(http, TABLE)
+            tokens = [await worker_token(http, table["id"], f"w{i}") for i in range(2)]
+        holder, epoch = lease(url, table["id"])
+        assert owner_of([paused, other], holder) is paused
+        stuck, elsewhere = WorkerClient(paused.base_url, tokens[0]), WorkerClient(other.base_url, tokens[1])
+        await stuck.connect()
+        await elsewhere.connect()
+        rows = list(stuck.rows())
+        assert (await stuck.fill(rows[0], "b", "before"))["ok"]
+
+        assert paused.process is not None
+        paused.process.send_signal(signal.SIGSTOP)  # a long GC pause, a frozen VM, a partition
+        # Sent to the paused owner: it sits in the kernel's buffer until the owner wakes up.
+        in_flight = asyncio.create_task(stuck.fill(rows[1], "b", "while-paused", timeout=30))
+        await until(lambda: lease(url, table["id"])[0] != holder, 30, "the other process to take the lease")
+        ack = await elsewhere.fill(rows[2], "b", "after-takeover", timeout=15)
+        assert ack["ok"], ack
+        paused.process.send_signal(signal.SIGCONT)
+        woke = await in_flight
+
+        # Whatever the woken owner did with it, it did not append at its old epoch on its own.
+        assert lease(url, table["id"])[1] > epoch
+        async with httpx.AsyncClient(base_url=other.base_url, headers=other.headers, timeout=10) as http:
+            log = (await http.get(f"/api/tables/{table['id']}/log", params={"limit": 10_000})).json()
+        seqs = [entry["seq"] for entry in log["ops"]]
+        assert seqs == list(range(1, len(seqs) + 1))
+        stored = {entry["seq"]: entry["op"] for entry in log["ops"]}
+        assert stored[ack["seq"]] == ack["op"]
+        if woke.get("ok"):  # forwarded to the new owner once the old one knew it lost the lease
+            assert stored[woke["seq"]] == woke["op"]
+        else:
+            assert woke["error"]["code"] == "store_unavailable"
+            assert all(op.get("value") != "while-paused" for op in stored.values())
+        await stuck.disconnect()
+        await elsewhere.disconnect()
+    finally:
+        if paused.process is not None and paused.process.poll() is None:
+            paused.process.send_signal(signal.SIGCONT)
+        paused.stop()
+        other.stop()
