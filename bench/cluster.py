@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -45,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: the repository's packages (bench, tests.support)
 
 from bench.load import SECRET, TOKEN, free_port, launch, prepare_table  # noqa: E402
-from tests.support.services import postgres_server, redis_server  # noqa: E402
+from tests.support.services import postgres_bin_dir, postgres_server, redis_server  # noqa: E402
 
 LEASE_TTL_S = 2.0
 LOAD = Path(__file__).resolve().parent / "load.py"
@@ -323,6 +324,11 @@ def main() -> None:
     args.observers = 12
     args.failover_workers = 6 if args.quick else 12
     args.failover_warmup = 1.5 if args.quick else 3.0
+    if postgres_bin_dir() is None or shutil.which("redis-server") is None:
+        # Not a failure of the code measured: say what is missing, as the last (JSON) line.
+        reason = "needs PostgreSQL (initdb, pg_ctl) and redis-server: run scripts/install-services"
+        print(json.dumps({"bench": "cluster", "skipped": reason}), flush=True)
+        return
     runs: dict[str, list[dict[str, Any]]] = {"1proc": [], "3proc": []}
     with (
         tempfile.TemporaryDirectory(prefix="crowdfill-cluster-") as root,
