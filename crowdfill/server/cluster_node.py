@@ -18,6 +18,7 @@ higher epoch, rebuilds the table from the store and leads; the store refuses the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -42,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 RETRY_S = 0.1
+PRESENCE_EVERY_S = 1.0  # well under presence.REMOTE_TTL_S: a live process's report never lapses
 
 
 class ClusterNode:
@@ -56,6 +58,7 @@ class ClusterNode:
         self.tables: Tables
         bus.on_request = self._on_request
         bus.on_broadcast = self._on_broadcast
+        self._presence_task: asyncio.Task[None] | None = None
 
     def listener(self, inner: OwnerListener) -> OwnerListener:
         """``inner`` (the webhooks, models and sockets of this process) plus the broadcast to the others."""
@@ -72,10 +75,33 @@ class ClusterNode:
         self.tables = tables
         await self.bus.start()
         self.ownership.start()
+        self._presence_task = asyncio.create_task(self._report_presence(), name=f"presence:{self.node}")
 
     async def stop(self) -> None:
+        task = self._presence_task
+        if task is not None:
+            task.cancel()
+            # Cancelled on purpose: that is how the reporter ends.
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.ownership.stop()
         await self.bus.stop()
+
+    async def _report_presence(self) -> None:
+        """Tell the others who is connected here, per table (the monitor counts every process's)."""
+        presence = self.sockets.presence
+        reported: set[str] = set()
+        while True:
+            await asyncio.sleep(PRESENCE_EVERY_S)
+            tables = set(presence.tables_online())
+            # A table whose last session left is reported once more, empty, so the others drop it.
+            for table_id in sorted(tables | reported):
+                counts = presence.local_online(table_id)
+                try:
+                    await self.bus.broadcast({"table": table_id, "presence": counts, "node": self.node})
+                except Unreachable as error:
+                    logger.warning("reporting presence failed: %s", error)
+            reported = tables
 
     # ------------------------------------------------------------------ tables
     async def attach(self, owner: TableOwner) -> None:
@@ -138,6 +164,13 @@ class ClusterNode:
         table_id = str(message.get("table"))
         if "kick" in message:
             await self._on_kick(table_id, message["kick"])
+            return
+        if "presence" in message:
+            counts = {str(worker): int(n) for worker, n in dict(message["presence"]).items()}
+            self.sockets.presence.note_remote(table_id, str(message.get("node")), counts)
+            known = self.tables.loaded(table_id)
+            if known is not None:
+                self.fanout.changed(known)  # the monitor shows who is online
             return
         owner = self.tables.loaded(table_id)
         if owner is None:

@@ -196,7 +196,7 @@ async def test_killing_a_tables_owner_loses_no_acknowledged_operation_and_anothe
 
 
 @pytest.mark.slow
-async def test_a_block_and_a_close_sent_to_a_follower_take_effect_on_the_owners_workers(
+async def test_a_follower_sees_the_owners_workers_online_and_its_block_and_close_take_effect_there(
     tmp_path: Path, postgres: PostgresServer, redis: RedisServer
 ) -> None:
     url = postgres.new_database()
@@ -219,6 +219,16 @@ async def test_a_block_and_a_close_sent_to_a_follower_take_effect_on_the_owners_
         async with httpx.AsyncClient(
             base_url=follower.base_url, headers=follower.headers, timeout=10
         ) as http:
+            # The follower counts the owner's sessions too (w0 is connected to the owner only).
+            async def online() -> set[str]:
+                response = await http.get(f"/api/tables/{table['id']}/workers")
+                return {w["worker_id"] for w in response.json()["workers"] if w["online"]}
+
+            deadline = time.monotonic() + 15
+            while await online() != {"w0", "w1"} and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert await online() == {"w0", "w1"}
+
             response = await http.post(f"/api/tables/{table['id']}/workers/w0/block")
             assert response.status_code == 200, response.text
             await blocked.wait_for(lambda: blocked.kicked is not None, timeout=10)
