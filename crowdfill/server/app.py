@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from crowdfill import __version__
 from crowdfill.server.api import requester_router
 from crowdfill.server.assistants import AssistantRunner
+from crowdfill.server.cluster_node import cluster_for, socket_manager
 from crowdfill.server.docs_page import mount_docs
 from crowdfill.server.draft_delete import draft_delete_router
 from crowdfill.server.engine_guard import EngineGuard
@@ -54,7 +55,7 @@ class CrowdFillApp:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.sockets = SocketApp(settings)
+        self.sockets = SocketApp(settings, client_manager=socket_manager(settings))
         self.hooks = Hooks(store)
         self.outbox = Outbox(store, self.hooks)
         self.webhook_events = WebhookEvents(self.sockets.fanout, store, self.hooks, self.outbox)
@@ -62,7 +63,11 @@ class CrowdFillApp:
         self.outbox.scheduler = self.dispatcher
         # Models in the loop see each published batch after the webhooks and the fan-out.
         self.assistants = AssistantRunner(self.webhook_events)
-        self.tables = Tables(store, settings, self.assistants)
+        # Several processes (--redis-url): this one leads some tables and follows the others.
+        self.cluster = cluster_for(settings, store, self.sockets)
+        listener = self.assistants if self.cluster is None else self.cluster.listener(self.assistants)
+        self.tables = Tables(store, settings, listener)
+        self.tables.cluster = self.cluster
         self.tables.model_status = self.assistants.status
         self.reputation = ReputationService(self.sockets)
         self.tables.attach = self.reputation.attach
@@ -107,6 +112,8 @@ class CrowdFillApp:
     async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         await self.store.open()
         try:
+            if self.cluster is not None:
+                await self.cluster.start(self.tables)
             recovered = await self.tables.recover()
             self.assistants.resume(self.tables.live_owners())  # rows the models had not answered
             if recovered:
@@ -125,6 +132,8 @@ class CrowdFillApp:
             await self.reputation.stop()
             await self.idle.stop()
             await self.tables.shutdown()
+            if self.cluster is not None:
+                await self.cluster.stop()
             await self.store.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

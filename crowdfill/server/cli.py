@@ -28,7 +28,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description=(
             "Run the CrowdFill server. Options override the environment variables CROWDFILL_HOST, "
             "CROWDFILL_PORT, CROWDFILL_DATA_DIR, CROWDFILL_STORE_URL, CROWDFILL_REQUESTER_TOKEN, "
-            "CROWDFILL_SECRET and CROWDFILL_PUBLIC_URL."
+            "CROWDFILL_SECRET, CROWDFILL_PUBLIC_URL and CROWDFILL_REDIS_URL."
         ),
     )
     serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
@@ -44,6 +44,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--requester-token", help="the requester's API token (default: generated and kept)")
     serve.add_argument("--secret", help="secret that signs worker links (default: generated and kept)")
     serve.add_argument("--public-url", help="base URL printed in links, when behind a proxy")
+    serve.add_argument(
+        "--redis-url",
+        help=(
+            "redis://host:port/db: run as one of several processes on a shared store"
+            " (PostgreSQL), see docs/deploy.md (default: the only process)"
+        ),
+    )
+    serve.add_argument(
+        "--lease-ttl",
+        type=float,
+        help="seconds a table's owner may be silent before another process takes over (3)",
+    )
     serve.add_argument("--web-dir", type=Path, help="folder with the web pages (default: the repo's web/)")
     serve.add_argument(
         "--demo",
@@ -116,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
             web_dir=args.web_dir,
             snapshot_every=args.snapshot_every,
             idle_unload_seconds=args.idle_unload_seconds,
+            redis_url=args.redis_url,
+            lease_ttl_seconds=args.lease_ttl,
         )
     except ValueError as error:
         print(f"crowdfill serve: {error}", file=sys.stderr)
@@ -207,6 +221,8 @@ async def _serve(
         raise StartupError(str(error)) from error
     app.assistants.default = attachment
     await open_store(app.store)
+    if app.cluster is not None:
+        await app.cluster.check()  # an unreachable Redis is one clear line, not a traceback
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -23,7 +23,8 @@ from crowdfill.export.fields import ExportFields, Record, fields_for_schema
 from crowdfill.export.formats import FORMATS, write
 from crowdfill.export.row_ids import drop_row_ids, without_row_ids
 from crowdfill.export.rows import contributions, rows_from_table
-from crowdfill.model.codec import operation_from_wire
+from crowdfill.model import Reweigh
+from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.server.failures import Failure
 from crowdfill.server.openapi import errors
 from crowdfill.server.requester_routes import requester_api
@@ -61,7 +62,8 @@ def file_exports_router(services: Services) -> APIRouter:
             raise Failure("table_not_live", f"table {table_id!r} is a draft: it has no rows to export yet")
         chosen: Literal["final", "candidates"] = "final" if what == "final" else "candidates"
         async with owner.lock:
-            log = [operation_from_wire(record.operation) for record in await store.read_log(table_id)]
+            decoded = [sequenced_from_wire(record.operation) for record in await store.read_log(table_id)]
+            log = [op for op in decoded if not isinstance(op, Reweigh)]  # the server's, no one's work
             fields = fields_for_schema(owner.spec.schema, contributions(log).predicted())
             records = rows_from_table(owner.table, fields, chosen, log)
         if not row_ids:

@@ -46,7 +46,7 @@ from crowdfill.server.failures import Failure
 from crowdfill.server.finished import record_finished
 from crowdfill.server.gold import gold_inserts, public_op
 from crowdfill.server.settings import Settings
-from crowdfill.store.port import LogRecord, Store, StoreError
+from crowdfill.store.port import LogRecord, StaleEpoch, Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +97,14 @@ class OwnerListener(Protocol):
     def changed(self, owner: TableOwner) -> None: ...
 
 
+class Remote(Protocol):
+    """Where a table's writes go while another process sequences it (``crowdfill.server.cluster_node``)."""
+
+    async def submit(self, op: Sequenced, origin: str | None, seen_seq: int | None) -> Outcome: ...
+
+    async def close(self) -> None: ...
+
+
 class TableOwner:
     def __init__(
         self,
@@ -123,6 +131,12 @@ class TableOwner:
         self._stale = False
         # Called after every durable batch (the reputation emitter, crowdfill.server.reputation_emitter).
         self.on_commit: Callable[[TableOwner], None] | None = None
+        # Several processes (docs/deploy.md): only the lease holder sequences (``leading``), and
+        # appends with its fencing ``epoch``; the others follow the log and send writes to ``remote``.
+        self.leading = True
+        self.epoch: int | None = None
+        self.remote: Remote | None = None
+        self._busy = False
         self._reset(CandidateTable(spec.schema, spec.scoring, spec.template))
 
     # ------------------------------------------------------------------ state
@@ -174,7 +188,7 @@ class TableOwner:
     async def load(self) -> None:
         """Rebuild the table from storage (latest snapshot, then the log tail) and start if live."""
         await self._recover()
-        if self.live:
+        if self.live and self.leading:
             self._task = asyncio.create_task(self._run(), name=f"owner:{self.table_id}")
             if self.sequencer.planned or gold_inserts(self.spec, self.table):
                 async with self.lock:
@@ -247,7 +261,7 @@ class TableOwner:
             self.end_seq = await self._stored_end_seq(replayed.completion_seq)
             if self.status in (COMPLETE, CLOSED):
                 self.settlement = await self._load_settlement()
-        elif self.central.satisfied:
+        elif self.central.satisfied and self.leading:
             # The table was complete before a crash cut its closing short: finish it now.
             self.sequencer.discard_planned()
             await self._finish(COMPLETE, replayed.completion_seq)
@@ -267,6 +281,8 @@ class TableOwner:
         refused (``row_replaced``). None skips the check (the sender's knowledge is unknown).
         """
         if self._task is None or self._task.done():
+            if self.remote is not None and self.live and not self.leading:
+                return await self.remote.submit(op, origin, seen_seq)
             return Outcome(failure=_not_live(self.status))
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         try:
@@ -277,6 +293,9 @@ class TableOwner:
 
     async def close(self) -> None:
         """Stop collection at the requester's request; everyone is settled and told."""
+        if self.remote is not None and self.live and not self.leading:
+            await self.remote.close()
+            return
         async with self.lock:
             if not self.live:
                 raise _not_live(self.status)
@@ -292,11 +311,15 @@ class TableOwner:
             batch = [first]
             while len(batch) < settings.batch_max_ops and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            async with self.lock:
-                await self._process(batch)
+            self._busy = True
+            try:
+                async with self.lock:
+                    await self._process(batch)
+            finally:
+                self._busy = False
             # Let the senders' acknowledgements go out before the next batch is forwarded.
             await asyncio.sleep(0)
-            if not self.live:
+            if not self.live or not self.leading:
                 self._drain_closed()
                 return
 
@@ -306,6 +329,12 @@ class TableOwner:
                 await self._recover()
             await self._commit(batch)
             return
+        except StaleEpoch as error:
+            # Another process took the lease over: this one may never append again (docs/deploy.md).
+            logger.warning("table %s: fenced off (%s); no longer sequencing it", self.table_id, error)
+            self.leading = False
+            self.epoch = None
+            failure = Failure("store_unavailable", "this server no longer sequences the table; retry")
         except StoreError as error:
             logger.error("table %s: storage failed (%s); rebuilding from storage", self.table_id, error)
             failure = Failure("store_unavailable", "storage failed; retry")
@@ -324,8 +353,85 @@ class TableOwner:
             logger.error("table %s: rebuilding from storage failed (%s)", self.table_id, error)
 
     def _drain_closed(self) -> None:
+        failure = _not_live(self.status) if not self.live else _not_leading()
         while not self._queue.empty():
-            _answer(self._queue.get_nowait(), failure=_not_live(self.status))
+            _answer(self._queue.get_nowait(), failure=failure)
+
+    # ------------------------------------------------------------------ several processes
+    async def lead(self, epoch: int) -> list[Published]:
+        """Start sequencing at lease ``epoch``: rebuild from storage (the log is the truth), then run.
+
+        Returns what the rebuild added to this replica (the former leader's last batches, which
+        it may have appended without telling anyone), for this process's clients.
+        """
+        async with self.lock:
+            before = self.seq
+            self.leading = True
+            self.epoch = epoch
+            self._stale = False
+            await self._recover()
+            learned = self._published_after(before)
+        if self.live and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self._run(), name=f"owner:{self.table_id}")
+            if self.sequencer.planned:
+                async with self.lock:
+                    await self._process([])
+        return learned
+
+    def _published_after(self, seq: int) -> list[Published]:
+        return [Published(s, op, None, str(op.get("worker", ""))) for s, op in self._recent if s > seq]
+
+    def resign(self) -> None:
+        """Stop sequencing (the lease was lost): after the batch in hand; queued ones are refused."""
+        self.leading = False
+        self.epoch = None
+        self._stale = True  # the next follow() rebuilds from storage
+        task = self._task
+        if task is not None and not task.done() and not self._busy:
+            task.cancel()  # idle at its queue: nothing is half done
+            task.add_done_callback(lambda _: self._drain_closed())
+
+    async def follow(self, entries: Sequence[Published], status: str | None = None) -> list[Published]:
+        """Apply what the sequencing process published; return the entries that were new here.
+
+        Entries must continue this replica's seq; otherwise (a gap, a missed message, a finished
+        table: ``status``) the replica is rebuilt from storage, and what that added comes back
+        (with the origins ``entries`` tell, None for the others).
+        """
+        async with self.lock:
+            if self.leading and self._task is not None:
+                return []
+            before = self.seq
+            if not (self._stale or status is not None or (entries and entries[0].seq > self.seq + 1)):
+                try:
+                    return self._apply_published([e for e in entries if e.seq > self.seq])
+                except CrowdFillError as error:
+                    logger.error(
+                        "table %s: a published op does not apply (%s); rebuilding", self.table_id, error
+                    )
+            if status is not None:
+                self.status = status
+            self._stale = False
+            await self._recover()
+            known = {entry.seq: entry for entry in entries}
+            return [known.get(entry.seq, entry) for entry in self._published_after(before)]
+
+    def _apply_published(self, fresh: Sequence[Published]) -> list[Published]:
+        applied: list[Published] = []
+        for entry in fresh:
+            op = self.sequencer.apply(sequenced_from_wire(entry.op))
+            self.sequencer.discard_planned()  # the central client's inserts come from the log
+            if isinstance(op, Reweigh):
+                self.estimator.reweighed()  # the server's, no one's contribution
+            else:
+                self.estimator.observe(op)
+                self.ops_by_worker[op.worker] += 1
+            self._recent.append((entry.seq, entry.op))
+            if isinstance(op, Fill):
+                self._record_fill(op, entry.seq)
+            self.seq = entry.seq
+            applied.append(entry)
+        return applied
 
     async def _commit(self, batch: Sequence[_Submission]) -> None:
         staged: list[tuple[_Submission | None, Sequenced]] = []
@@ -373,7 +479,7 @@ class TableOwner:
         ]
         # A StoreError here propagates to _process, which refuses the batch and rebuilds the
         # table from storage (the in-memory state is ahead of the durable log).
-        await self._store.append(self.table_id, records)
+        await self._store.append(self.table_id, records, epoch=self.epoch)
         self.seq = records[-1].seq
         published: list[tuple[_Submission | None, Published]] = []
         for record, (sender, op) in zip(records, staged, strict=True):
@@ -507,6 +613,10 @@ def _answer(
 ) -> None:
     if not submission.future.done():
         submission.future.set_result(Outcome(published, failure))
+
+
+def _not_leading() -> Failure:
+    return Failure("store_unavailable", "this server stopped sequencing the table; retry")
 
 
 def _not_live(status: str) -> Failure:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import collections
+import time
 from dataclasses import dataclass
+
+# Several processes: another process's reported sessions count for this long after its last report.
+REMOTE_TTL_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,8 @@ class Presence:
         self._by_table: dict[str, set[str]] = collections.defaultdict(set)
         self._monitors: dict[str, str] = {}
         self._monitors_by_table: dict[str, set[str]] = collections.defaultdict(set)
+        # table id -> node -> (when reported, worker id -> sessions), from the other processes.
+        self._remote: dict[str, dict[str, tuple[float, dict[str, int]]]] = collections.defaultdict(dict)
 
     def add_worker(self, session: WorkerSession) -> None:
         self._workers[session.sid] = session
@@ -60,7 +66,24 @@ class Presence:
         ]
 
     def online(self, table_id: str) -> dict[str, int]:
+        """Sessions per worker: this process's, plus what the other processes reported lately."""
+        counts = collections.Counter(self.local_online(table_id))
+        now = time.monotonic()
+        for at, theirs in self._remote.get(table_id, {}).values():
+            if now - at < REMOTE_TTL_S:
+                counts.update(theirs)
+        return dict(counts)
+
+    def local_online(self, table_id: str) -> dict[str, int]:
         counts: collections.Counter[str] = collections.Counter()
         for session in self.sessions(table_id):
             counts[session.worker_id] += 1
         return dict(counts)
+
+    def tables_online(self) -> list[str]:
+        """Tables with a worker session on this process."""
+        return [table_id for table_id, sids in self._by_table.items() if sids]
+
+    def note_remote(self, table_id: str, node: str, counts: dict[str, int]) -> None:
+        """Another process's sessions on the table (several processes; an empty report clears it)."""
+        self._remote[table_id][node] = (time.monotonic(), counts)

@@ -59,6 +59,14 @@ class Settings:
     webhook_retry_cap_seconds: float = 3600.0
     webhook_max_attempts: int = 12
     webhook_timeout_seconds: float = 10.0
+    # Several processes on one store (docs/deploy.md): a Redis URL turns it on. A table's lease
+    # lasts lease_ttl_seconds unless renewed (the takeover delay after its owner dies); a process
+    # waits up to forward_timeout_seconds for the owner to answer an operation it forwarded.
+    # node_id names this process in leases (generated when empty).
+    redis_url: str | None = None
+    lease_ttl_seconds: float = 3.0
+    forward_timeout_seconds: float = 8.0
+    node_id: str = ""
 
     def __post_init__(self) -> None:
         if not self.requester_token:
@@ -71,6 +79,12 @@ class Settings:
             raise ValueError("malformed_limit and rate_limit_refusals must be at least 1")
         if not self.idle_unload_seconds >= 0:
             raise ValueError(f"idle_unload_seconds must be 0 (never) or more, not {self.idle_unload_seconds}")
+        if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                f"the Redis URL must start with redis://, rediss:// or unix://, not {self.redis_url!r}"
+            )
+        if not self.lease_ttl_seconds > 0 or not self.forward_timeout_seconds > 0:
+            raise ValueError("lease_ttl_seconds and forward_timeout_seconds must be > 0")
 
     @classmethod
     def from_env(
@@ -100,6 +114,8 @@ class Settings:
             given["secret"] = env["CROWDFILL_SECRET"]
         if env.get("CROWDFILL_PUBLIC_URL"):
             given["public_url"] = env["CROWDFILL_PUBLIC_URL"]
+        if env.get("CROWDFILL_REDIS_URL"):
+            given["redis_url"] = env["CROWDFILL_REDIS_URL"]
         given.update({name: value for name, value in overrides.items() if value is not None})
         data_dir = Path(str(given.get("data_dir", DEFAULT_DATA_DIR)))
         given["data_dir"] = data_dir

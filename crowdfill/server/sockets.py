@@ -424,10 +424,12 @@ def _freeze_startup_heap() -> None:
 class SocketApp:
     """The Socket.IO half of the server: namespaces, presence, fan-out and the pulse task."""
 
-    def __init__(self, settings: Settings, tables_factory: Any = None) -> None:
+    def __init__(self, settings: Settings, tables_factory: Any = None, client_manager: Any = None) -> None:
         self.settings = settings
         self.sio = GuardedServer(
             async_mode="asgi",
+            # Several processes: a Redis manager, so emits to rooms and sids reach every process's clients.
+            client_manager=client_manager,
             # Engine.IO drops a connection whose message exceeds this; individual events are
             # limited more tightly (max_event_bytes) and answered with payload_too_large.
             max_http_buffer_size=max(settings.max_payload_bytes, settings.max_event_bytes * 4),
@@ -438,6 +440,8 @@ class SocketApp:
         self.guard = EdgeGuard(settings.malformed_limit, settings.rate_limit_refusals)
         self.fanout = Fanout(self.sio, self.presence)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Several processes (crowdfill.server.cluster_node): kicks reach the other processes' sessions too.
+        self.peers: Any = None
         self.tables: Tables
         self.roster: Roster
         self.pulse: Pulse
@@ -479,6 +483,15 @@ class SocketApp:
 
         ``keep_link``: sessions opened with this link id stay (a replaced link kicks only the old).
         """
+        kicked = await self.kick_here(table_id, worker_id, code, message, keep_link)
+        if self.peers is not None:
+            await self.peers.kicked(table_id, worker_id, code, message, keep_link)
+        return kicked
+
+    async def kick_here(
+        self, table_id: str, worker_id: str, code: str, message: str, keep_link: str | None = None
+    ) -> int:
+        """``kick`` for the sessions connected to this process only."""
         sessions = [s for s in self.presence.matching(table_id, worker_id) if s.link_id != keep_link]
         for session in sessions:
             await self.sio.emit(

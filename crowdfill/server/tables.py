@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from crowdfill.server.definition import DefinitionModel, DefinitionPatch, TableSpec, build_spec, patched
 from crowdfill.server.definition import spec_from_json as _spec_from_json
@@ -30,6 +30,16 @@ BLOCK_KIND = "block"
 # A deleted draft keeps its record under this status (no store can lose a table by mistake); every
 # read treats it as absent.
 DELETED = "deleted"
+
+
+class Claims(Protocol):
+    """Several processes (``crowdfill.server.cluster_node``): whether this one leads a table it loads."""
+
+    async def attach(self, owner: TableOwner) -> None:
+        """Before a live table's owner loads: lead it (its lease is free) or follow it."""
+
+    async def detach(self, table_id: str) -> None:
+        """After a table is unloaded here: free its lease for another process."""
 
 
 class Tables:
@@ -50,6 +60,7 @@ class Tables:
         # worker's reputation row for the monitor (crowdfill.server.reputation_service).
         self.attach: Callable[[TableOwner], None] = lambda owner: None
         self.reputation_rows: Callable[[TableOwner], list[dict[str, Any]]] = lambda owner: []
+        self.cluster: Claims | None = None  # None: this process is the only one
 
     # ------------------------------------------------------------------ reading
     async def record(self, table_id: str) -> TableRecord:
@@ -102,6 +113,8 @@ class Tables:
             record.table_id, self.spec(record), record.status, self.store, self._settings, self._listener
         )
         owner.blocked = {key for key, _ in await self.store.list_items(record.table_id, BLOCK_KIND)}
+        if self.cluster is not None:
+            await self.cluster.attach(owner)
         await owner.load()
         self._owners[record.table_id] = owner
         self.attach(owner)

@@ -88,3 +88,25 @@ def test_a_taken_port_is_refused_with_a_hint_before_the_data_directory_is_touche
     assert_one_clear_line(result, Path(str(port)))
     assert f"--port {port + 1}" in result.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_an_unreachable_redis_is_one_clear_line(tmp_path: Path) -> None:
+    result = serve(
+        "--data-dir",
+        tmp_path,
+        "--store-url",
+        "memory://",
+        "--redis-url",
+        f"redis://127.0.0.1:{free_port()}/0",
+        *CREDENTIALS,
+    )
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode == 1, output
+    assert "Traceback" not in output, output
+    assert output.splitlines()[-1].startswith("crowdfill serve: --redis-url: Redis is not reachable"), output
+
+
+def test_a_redis_url_of_another_scheme_is_refused_naming_it(tmp_path: Path) -> None:
+    result = serve("--data-dir", tmp_path, "--redis-url", "http://cache:6379", *CREDENTIALS)
+    assert result.returncode == 2
+    assert "http://cache:6379" in result.stderr

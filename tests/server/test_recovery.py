@@ -68,11 +68,11 @@ class FlakyStore:
     def __getattr__(self, name: str) -> object:
         return getattr(self.inner, name)
 
-    async def append(self, table_id: str, records: Sequence[LogRecord]) -> None:
+    async def append(self, table_id: str, records: Sequence[LogRecord], *, epoch: int | None = None) -> None:
         if self.fail_next:
             self.fail_next = False
             raise StoreError("disk on fire")
-        await self.inner.append(table_id, records)
+        await self.inner.append(table_id, records, epoch=epoch)
 
 
 async def test_a_failed_append_refuses_the_operation_and_changes_nothing() -> None:

@@ -62,3 +62,34 @@ def test_the_serve_command_is_registered_with_its_options() -> None:
 def test_edge_limits_that_would_refuse_everyone_are_refused(changes: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=r"must be|needs"):
         Settings(requester_token="t", secret="s" * 16, **changes)  # type: ignore[arg-type]  # each change is one field
+
+
+def test_a_redis_url_from_the_environment_or_the_command_line_makes_the_server_one_of_several() -> None:
+    env = {
+        "CROWDFILL_REQUESTER_TOKEN": "t",
+        "CROWDFILL_SECRET": "s" * 16,
+        "CROWDFILL_REDIS_URL": "redis://a:1/0",
+    }
+    assert Settings.from_env(env)[0].redis_url == "redis://a:1/0"
+    args = build_parser().parse_args(["serve", "--redis-url", "redis://b:2/0", "--lease-ttl", "1.5"])
+    settings, _ = Settings.from_env(env, redis_url=args.redis_url, lease_ttl_seconds=args.lease_ttl)
+    assert (settings.redis_url, settings.lease_ttl_seconds) == ("redis://b:2/0", 1.5)
+    assert (
+        Settings.from_env({"CROWDFILL_REQUESTER_TOKEN": "t", "CROWDFILL_SECRET": "s" * 16})[0].redis_url
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"redis_url": "http://cache:6379"}, "http://cache:6379"),
+        ({"lease_ttl_seconds": 0.0}, "lease_ttl_seconds"),
+        ({"forward_timeout_seconds": -1.0}, "forward_timeout_seconds"),
+    ],
+)
+def test_cluster_settings_that_cannot_work_are_refused_naming_them(
+    changes: dict[str, object], named: str
+) -> None:
+    with pytest.raises(ValueError, match=named):
+        Settings(requester_token="t", secret="s" * 16, **changes)  # type: ignore[arg-type]  # each change is one field

@@ -172,6 +172,8 @@ class WorkerClient:
 
     def _apply(self, seq: int, op: dict[str, Any]) -> None:
         assert self.table is not None, "not joined"
+        if seq <= self._base_seq or seq in self.seen:
+            return  # already applied: an op can reach a client twice (an ack and a resync)
         self.table.integrate(sequenced_from_wire(op))
         self.seen.add(seq)
         self._changed.set()

@@ -1,6 +1,6 @@
 """Holding one table's lease: take it, renew it in the background, and say at once when it is lost.
 
-A building block of the several-process server (docs/deploy.md; not wired into the server yet).
+A building block of the several-process server (docs/deploy.md): ``Ownership`` keeps one per table.
 The owner appends with ``keeper.epoch``; the store refuses that epoch once another process took
 the lease over, so losing the lease can never let two owners append. The keeper's job is only
 liveness: renew early (every ttl/3), and give the lease up locally before it can expire, so

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from crowdfill.server.lease_keeper import LeaseKeeper
+from crowdfill.cluster.lease_keeper import LeaseKeeper
 from crowdfill.store import LogRecord, MemoryStore, PostgresStore, StaleEpoch, Store, TableRecord
 from tests.store.backends import migrated_template
 from tests.support.services import PostgresServer

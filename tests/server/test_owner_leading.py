@@ -1,0 +1,75 @@
+"""An owner sequences only while it leads: fenced off by a newer epoch, and a follower replays the log."""
+
+from __future__ import annotations
+
+import time
+
+from crowdfill.model import Fill
+from crowdfill.server.definition import spec_from_json
+from crowdfill.server.owner import LIVE, TableOwner
+from crowdfill.store import open_store
+from crowdfill.store.port import Store, TableRecord
+from tests.server.owner_support import ONE_ROW, QuietListener, launch_owner, logged_operations
+from tests.support.live_server import test_settings
+
+TTL = 60.0
+
+
+async def leading_owner(store: Store, holder: str = "a") -> TableOwner:
+    lease = await store.acquire_lease("t-owner", holder, ttl=TTL, now=time.time())
+    assert lease is not None
+    spec = spec_from_json(ONE_ROW)
+    now = time.time()
+    await store.create_table(TableRecord("t-owner", spec.definition, LIVE, now, now))
+    owner = TableOwner("t-owner", spec, LIVE, store, test_settings(), QuietListener())
+    owner.epoch = lease.epoch
+    await owner.load()
+    return owner
+
+
+async def test_an_owner_whose_lease_was_taken_over_cannot_append_and_stops_leading() -> None:
+    store = open_store("memory://")
+    await store.open()
+    owner = await leading_owner(store)
+    (row,) = [r.row_id for r in owner.table.rows()]
+    logged = len(await logged_operations(store, "t-owner"))
+    # Another process takes the lease over (as after an expiry): the store now fences epoch 1 off.
+    await store.release_lease("t-owner", "a", 1)
+    assert await store.acquire_lease("t-owner", "b", ttl=TTL, now=time.time()) is not None
+
+    outcome = await owner.submit(Fill("ann", row, "r1", "country", "France", frozenset()))
+
+    assert outcome.failure is not None
+    assert outcome.failure.code == "store_unavailable"
+    assert not owner.leading
+    assert len(await logged_operations(store, "t-owner")) == logged
+    await owner.stop()
+
+
+async def test_a_follower_applies_what_the_leader_published_and_rebuilds_from_the_store_on_a_gap() -> None:
+    store = open_store("memory://")
+    await store.open()
+    leader = await launch_owner(store, {**ONE_ROW, "template": [{}, {}, {}]})
+    listener = QuietListener()
+    follower = TableOwner("t-owner", leader.spec, LIVE, store, test_settings(), listener)
+    follower.leading = False
+    await follower.load()
+    assert follower.seq == leader.seq
+    rows = [r.row_id for r in leader.table.rows()]
+    published = []
+    for index, row in enumerate(rows):
+        outcome = await leader.submit(
+            Fill(f"w{index}", row, f"r{index}", "country", f"C{index}", frozenset())
+        )
+        assert outcome.published is not None
+        published.append(outcome.published)
+
+    applied = await follower.follow(published[:1])  # continues the follower's seq: applied as is
+    assert [e.seq for e in applied] == [published[0].seq]
+    applied = await follower.follow(published[2:])  # a gap: rebuilt from the store, the gap included
+    assert [e.seq for e in applied] == [e.seq for e in published[1:]]
+
+    assert follower.seq == leader.seq
+    assert follower.table.rows() == leader.table.rows()
+    assert follower.ops_since(published[0].seq) == leader.ops_since(published[0].seq)
+    await leader.stop()
