@@ -60,6 +60,12 @@ class ReputationEmitter:
         self._task = asyncio.create_task(self._run(), name=f"reputation:{self.owner.table_id}")
         self._wake.set()  # look once at start: a restarted server may owe reweighs
 
+    def cancel(self) -> None:
+        """Stop without waiting (its owner was dropped; the task holds nothing half done)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:

@@ -39,8 +39,13 @@ class ReputationService:
     # ------------------------------------------------------------------ emitters
     def attach(self, owner: TableOwner) -> None:
         """Start the emitter of a live ``reputation`` table (Tables calls it for each loaded owner)."""
-        if not owner.live or owner.spec.scoring.family != "reputation" or owner.table_id in self._emitters:
+        if not owner.live or owner.spec.scoring.family != "reputation":
             return
+        existing = self._emitters.get(owner.table_id)
+        if existing is not None:
+            if existing.owner is owner:
+                return
+            existing.cancel()  # the table was unloaded and loaded again: a new owner, a new emitter
         emitter = ReputationEmitter(
             owner, lambda: self.gold(owner.spec), lambda o, op: self.tell(o, op.worker)
         )

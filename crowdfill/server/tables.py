@@ -218,6 +218,8 @@ class Tables:
             if owner.live:
                 # Lets listings show it and the next startup leave it unloaded while nothing changes.
                 await save_summary(self.store, owner)
+            if self.cluster is not None:
+                await self.cluster.detach(table_id)  # another process may lead it now
             return True
 
     async def shutdown(self) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from crowdfill.model import Values
 from crowdfill.server.definition import TableSpec
-from tests.support.live_server import LiveServer
+from tests.server.test_idle_tables import until_unloaded
+from tests.support.live_server import LiveServer, live_server, test_settings
 from tests.support.requester import CAPITALS, candidates, create_table, error_code, worker_token
 from tests.support.worker_client import WorkerClient
 
@@ -204,3 +206,19 @@ async def test_gold_rows_of_the_definition_judge_voters_without_any_injected_ver
     assert rows["mallory"]["status"] == "quarantined"
     assert rows["mallory"]["gold_votes"] == 1
     await mallory.disconnect()
+
+
+async def test_a_reputation_table_unloaded_while_idle_reweighs_again_once_it_reloads(tmp_path: Path) -> None:
+    wrong_gold = {"values": {"country": "Italy", "capital": "Milan"}, "verdict": False}
+    settings = test_settings(store_url=None, data_dir=tmp_path, idle_unload_seconds=0.3)
+    with live_server(settings) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
+            table = await create_table(http, {**REPUTATION_CAPITALS, "gold": [wrong_gold]})
+            await until_unloaded(server, table["id"])
+            mallory = await join(server, http, table["id"], "mallory")  # loads it again
+
+            voted = await mallory.upvote(row_of(mallory, country="Italy", capital="Milan"))
+            assert voted["ok"], voted
+
+            await mallory.wait_for(lambda: any(not s["counted"] for s in mallory.standings))
+            await mallory.disconnect()
