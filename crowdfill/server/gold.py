@@ -137,6 +137,14 @@ def public_op(op: dict[str, Any]) -> dict[str, Any]:
     return op
 
 
+def logged_op(definition: TableSpec, op: dict[str, Any]) -> dict[str, Any]:
+    """``public_op`` undone: the flag back on a gold row's insert, for a replica that learns the
+    table from what the sequencing process published (another process of a cluster)."""
+    if op.get("type") == "insert" and op.get("row_id") in gold_ids(definition):
+        return {**op, "gold": True}
+    return op
+
+
 def replay_reveals_gold(table: CandidateTable, ops: Sequence[tuple[int, Mapping[str, Any]]]) -> bool:
     """Whether a reconnect replay holds a gold insert: an insert of a complete row is a tell, so the
     worker gets a snapshot instead (where every row is just its id and values)."""

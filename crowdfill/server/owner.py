@@ -44,7 +44,7 @@ from crowdfill.model.snapshot import restore, snapshot
 from crowdfill.server.definition import TableSpec
 from crowdfill.server.failures import Failure
 from crowdfill.server.finished import record_finished
-from crowdfill.server.gold import gold_inserts, public_op
+from crowdfill.server.gold import gold_inserts, logged_op, public_op
 from crowdfill.server.settings import Settings
 from crowdfill.store.port import LogRecord, StaleEpoch, Store, StoreError
 
@@ -419,7 +419,7 @@ class TableOwner:
     def _apply_published(self, fresh: Sequence[Published]) -> list[Published]:
         applied: list[Published] = []
         for entry in fresh:
-            op = self.sequencer.apply(sequenced_from_wire(entry.op))
+            op = self.sequencer.apply(sequenced_from_wire(logged_op(self.spec, entry.op)))
             self.sequencer.discard_planned()  # the central client's inserts come from the log
             if isinstance(op, Reweigh):
                 self.estimator.reweighed()  # the server's, no one's contribution

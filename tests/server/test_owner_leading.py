@@ -73,3 +73,27 @@ async def test_a_follower_applies_what_the_leader_published_and_rebuilds_from_th
     assert follower.table.rows() == leader.table.rows()
     assert follower.ops_since(published[0].seq) == leader.ops_since(published[0].seq)
     await leader.stop()
+
+
+async def test_a_follower_learns_the_gold_rows_from_the_leaders_published_inserts() -> None:
+    store = open_store("memory://")
+    await store.open()
+    gold = [{"values": {"country": "Italy", "capital": "Milan"}, "verdict": False}]
+    spec = spec_from_json({**ONE_ROW, "gold": gold})
+    now = time.time()
+    await store.create_table(TableRecord("t-owner", spec.definition, LIVE, now, now))
+    follower = TableOwner("t-owner", spec, LIVE, store, test_settings(), QuietListener())
+    follower.leading = False
+    await follower.load()  # before the leader's launch batch: nothing in the log yet
+    told = QuietListener()
+    leader = TableOwner("t-owner", spec, LIVE, store, test_settings(), told)
+    await leader.load()
+    assert all("gold" not in entry.op for entry in told.entries)  # what pages see has no flag
+
+    applied = await follower.follow(told.entries)
+
+    assert [e.seq for e in applied] == [e.seq for e in told.entries]
+    assert follower.table.gold_ids() == leader.table.gold_ids() != frozenset()
+    assert follower.table.final_table() == leader.table.final_table()
+    await leader.stop()
+    await follower.stop()
