@@ -8,6 +8,9 @@ from typing import Any
 from crowdfill.central_client import CentralClient
 from crowdfill.compensation import CompensationSettings, settle
 from crowdfill.model import Reweigh, Scoring, Template, Values
+from crowdfill.quality import ReputationSettings
+from crowdfill.quality.reputation import DEFAULT_SETTINGS
+from crowdfill.quality.reweigh import DEFAULT_STEP
 from crowdfill.simulation.baseline import BaselineResult, run_microtask_baseline
 from crowdfill.simulation.crowd import CrowdSettings, WorkerProfile, make_crowd
 from crowdfill.simulation.engine import Limits, Progress, RunResult, run_in_process
@@ -47,6 +50,9 @@ class SimulationConfig:
     answer_cents: int = 5
     limits: Limits = field(default_factory=Limits)
     gold: int = 0
+    # How the simulated server estimates workers under ``reputation`` scoring (docs/quality.md).
+    reputation: ReputationSettings = DEFAULT_SETTINGS
+    reweigh_step: float = DEFAULT_STEP
 
     def __post_init__(self) -> None:
         if self.baseline_k < 1:
@@ -97,7 +103,17 @@ def simulate(
     truth, template, crowd = prepare(config, truth)
     gold = make_gold(truth, template, config.gold, stream(config.seed, "gold"))
     run = run_in_process(
-        truth, config.scoring, template, crowd, config.seed, CentralClient, config.limits, progress, gold
+        truth,
+        config.scoring,
+        template,
+        crowd,
+        config.seed,
+        CentralClient,
+        config.limits,
+        progress,
+        gold,
+        config.reputation,
+        config.reweigh_step,
     )
     budget = default_budget(config, truth, template)
     settlement = settle(
