@@ -35,8 +35,9 @@ from crowdfill.model import Scoring
 from crowdfill.quality import ReputationSettings
 from crowdfill.quality.reputation import DEFAULT_SETTINGS
 from crowdfill.simulation.crowd import CrowdSettings
+from crowdfill.simulation.defaults import DEFAULT_SIMULATION_SCORING
 from crowdfill.simulation.engine import Limits
-from crowdfill.simulation.simulate import DEFAULT_SIMULATION_SCORING, SimulationConfig, simulate
+from crowdfill.simulation.simulate import SimulationConfig, simulate
 
 # Spammers always find something to do, so a run that cannot finish does not stall: it would go
 # on to the default 20,000 actions. 3,000 is over ten times what a finishing run takes.

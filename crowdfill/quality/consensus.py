@@ -120,9 +120,9 @@ def _keys(schema: Schema, records: list[tuple[str, str, Values]], gold: dict[Val
         true_gold = {values for values, verdict in gold_by_key.get(key, []) if verdict}
         false_gold = {values for values, verdict in gold_by_key.get(key, []) if not verdict}
         if true_gold:
-            allowed = tuple(h in true_gold for h in hypotheses) + (False,)
+            allowed = (*(h in true_gold for h in hypotheses), False)
         else:
-            allowed = tuple(h not in false_gold for h in hypotheses) + (True,)
+            allowed = (*(h not in false_gold for h in hypotheses), True)
         keyed_votes = tuple(
             _Vote(
                 worker,
@@ -155,7 +155,9 @@ def _posterior(key: _Key, accuracy: Mapping[str, float]) -> list[float]:
         right, wrong = math.log(a), math.log(1.0 - a)
         for index, agree in enumerate((*vote.agrees, vote.other)):
             logs[index].append(agree * right + (1.0 - agree) * wrong)
-    total = [math.fsum(terms) if allowed else -math.inf for terms, allowed in zip(logs, key.allowed, strict=True)]
+    total = [
+        math.fsum(terms) if allowed else -math.inf for terms, allowed in zip(logs, key.allowed, strict=True)
+    ]
     top = max(total)
     if top == -math.inf:
         return [0.0] * count

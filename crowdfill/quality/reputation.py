@@ -112,10 +112,8 @@ class _Judge:
             return None
         if gold.get(values) is False:
             return True, True
-        if key is not None:
-            candidates = self.true_by_key.get(key, [])
-        else:
-            candidates = self.true_sets
+        # Only a true set with the same key can contain a value set that has a complete key.
+        candidates = self.true_by_key.get(key, []) if key is not None else self.true_sets
         for row in candidates:
             if values <= row:
                 return False, gold.get(row) is True

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from crowdfill.model import CrowdFillError, Scoring
 from crowdfill.model.codec import sequenced_to_wire
 from crowdfill.simulation.crowd import CrowdSettings
+from crowdfill.simulation.defaults import DEFAULT_SIMULATION_SCORING
 from crowdfill.simulation.engine import Limits
 from crowdfill.simulation.report import render
 from crowdfill.simulation.truth import Truth, TruthError, load_schema, load_truth_csv
@@ -67,11 +68,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     scoring = parser.add_argument_group("scoring and pay")
     scoring.add_argument(
         "--scoring",
-        default="threshold",
+        default=DEFAULT_SIMULATION_SCORING.family,
         choices=["threshold", "difference", "majority", "weighted", "reputation"],
         help="scoring family (threshold: u-d, positive once u >= min votes, negative once d >= min votes)",
     )
-    scoring.add_argument("--min-votes", type=int, default=2, help="votes before a row scores (2)")
+    scoring.add_argument(
+        "--min-votes",
+        type=int,
+        default=DEFAULT_SIMULATION_SCORING.min_votes,
+        help=f"votes before a row scores ({DEFAULT_SIMULATION_SCORING.min_votes})",
+    )
     scoring.add_argument(
         "--gold", type=int, default=0, help="gold rows mixed into the table to judge voters (0; in-process)"
     )

@@ -235,9 +235,10 @@ class _Run:
         seq = self._record(canonical)
         self.attempts.append(Attempt(self.now, op.worker, action.kind, correct, True, None, stale, seq))
         self._central_inserts(self.central.observe(self.table.integrate(canonical)))
-        # Estimates read the votes (and the final table, which only votes move: a filled row starts
-        # without votes), so the server's estimator runs after each vote.
-        if self.table.scoring.family == "reputation" and action.kind != "fill":
+        # The consensus estimate reads only the votes, so a fill cannot change what it calls for.
+        if self.table.scoring.family == "reputation" and not (
+            action.kind == "fill" and self.reputation.estimator == "consensus"
+        ):
             self._reweigh()
 
     def _reweigh(self) -> None:

@@ -13,6 +13,7 @@ from crowdfill.quality.reputation import DEFAULT_SETTINGS
 from crowdfill.quality.reweigh import DEFAULT_STEP
 from crowdfill.simulation.baseline import BaselineResult, run_microtask_baseline
 from crowdfill.simulation.crowd import CrowdSettings, WorkerProfile, make_crowd
+from crowdfill.simulation.defaults import DEFAULT_SIMULATION_SCORING
 from crowdfill.simulation.engine import Limits, Progress, RunResult, run_in_process
 from crowdfill.simulation.figures import log_digest, work_figures
 from crowdfill.simulation.gold import make_gold
@@ -40,7 +41,7 @@ class SimulationConfig:
 
     seed: int = 0
     crowd: CrowdSettings = field(default_factory=CrowdSettings)
-    scoring: Scoring = field(default_factory=Scoring)
+    scoring: Scoring = DEFAULT_SIMULATION_SCORING
     template: str = "keys:10"
     generated_rows: int = 60
     budget_cents: int | None = None

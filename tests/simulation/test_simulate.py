@@ -8,6 +8,7 @@ import pytest
 
 from crowdfill.model import CandidateTable, Insert, Reweigh, Scoring
 from crowdfill.simulation.crowd import CrowdSettings
+from crowdfill.simulation.defaults import DEFAULT_SIMULATION_SCORING
 from crowdfill.simulation.engine import Limits
 from crowdfill.simulation.gold import make_gold
 from crowdfill.simulation.simulate import Simulation, SimulationConfig, simulate
@@ -206,3 +207,20 @@ def test_gold_rows_are_inserted_judge_the_voters_and_stay_out_of_the_measured_ta
     measured = with_gold.report.crowdfill.quality.rows  # but the report leaves them out
     assert measured == len([row for row in final if row.values not in gold])
     assert with_gold.report.settings["gold_rows"] == 6
+
+
+def test_the_default_reputation_scoring_beats_todays_scoring_against_spammers_and_a_ring() -> None:
+    # Small and few seeds, to stay fast; bench/quality.py measures the same at full size.
+    hostile = CrowdSettings(workers=12, accuracy=(0.8, 0.8), spammers=0.2, ring=3)
+    limits = Limits(max_steps=600)
+
+    def precision(scoring: Scoring) -> float:
+        reports = [
+            _run(seed, crowd=hostile, scoring=scoring, template="keys:5", limits=limits).report
+            for seed in range(3)
+        ]
+        return statistics.fmean(report.crowdfill.quality.precision or 0.0 for report in reports)
+
+    assert SimulationConfig().scoring == DEFAULT_SIMULATION_SCORING
+    assert DEFAULT_SIMULATION_SCORING.family == "reputation"
+    assert precision(DEFAULT_SIMULATION_SCORING) > precision(Scoring())
