@@ -15,12 +15,14 @@ paid (CrowdFill: the settlement's paid amount), pooled over seeds (total paid / 
 ``actions_per_correct_row``: CrowdFill worker actions per correct final row, pooled, beside the
 baseline's answers per correct row.
 
-Scorings: today's default (threshold, min_votes 2), threshold with min_votes 3, and ``reputation``
-(votes weighted by the estimator of ``crowdfill.quality``, the simulator sequencing the reweighs as
-the server would) with min_votes 2 and 3, the last also with 6 gold rows (``--gold``).
+Scorings: today's default (threshold, min_votes 2) and the simulator's default ("default":
+``reputation`` with min_votes 3, votes weighted by the estimator of ``crowdfill.quality``, the
+simulator sequencing the reweighs as the server would). ``--all`` adds threshold with min_votes 3,
+reputation with the consensus (Dawid-Skene) estimator, and reputation with 6 gold rows.
 
-Usage: ``python bench/quality.py [--quick] [--seeds N]``. The last line printed is one JSON object:
-each figure maps a scoring's name to its value (today's default first).
+Usage: ``python bench/quality.py [--quick] [--seeds N] [--all] [--jobs N]``. Runs are
+deterministic, so ``--jobs`` (parallel processes, 2) changes no figure. The last line printed is
+one JSON object: each figure maps a scoring's name to its value (today's default first).
 """
 
 from __future__ import annotations
@@ -69,10 +71,10 @@ def scorings(everything: bool = False) -> dict[str, tuple[Scoring, int, Reputati
         "default": (DEFAULT_SIMULATION_SCORING, 0, DEFAULT_SETTINGS),
     }
     if everything:
-        outcome = ReputationSettings(estimator="outcome")
+        consensus = ReputationSettings(estimator="consensus")
         chosen |= {
             "threshold, min_votes 3": (Scoring("threshold", 3), 0, DEFAULT_SETTINGS),
-            "reputation, min_votes 3, outcome estimator": (Scoring("reputation", 3), 0, outcome),
+            "reputation, min_votes 3, consensus estimator": (Scoring("reputation", 3), 0, consensus),
             "reputation, min_votes 3, 6 gold": (Scoring("reputation", 3), 6, DEFAULT_SETTINGS),
         }
     return chosen
