@@ -7,6 +7,7 @@ import statistics
 import pytest
 
 from crowdfill.model import CandidateTable, Insert, Reweigh, Scoring
+from crowdfill.quality import ReputationSettings
 from crowdfill.simulation.crowd import CrowdSettings
 from crowdfill.simulation.defaults import DEFAULT_SIMULATION_SCORING
 from crowdfill.simulation.engine import Limits
@@ -224,3 +225,30 @@ def test_the_default_reputation_scoring_beats_todays_scoring_against_spammers_an
     assert SimulationConfig().scoring == DEFAULT_SIMULATION_SCORING
     assert DEFAULT_SIMULATION_SCORING.family == "reputation"
     assert precision(DEFAULT_SIMULATION_SCORING) > precision(Scoring())
+
+
+def test_the_consensus_estimator_is_reproducible_and_quarantines_adversaries() -> None:
+    hostile = CrowdSettings(workers=12, accuracy=(0.8, 0.8), spammers=0.2, ring=3)
+    config = SimulationConfig(
+        seed=1,
+        crowd=hostile,
+        template="keys:5",
+        limits=Limits(max_steps=600),
+        reputation=ReputationSettings(estimator="consensus"),
+    )
+    first, second = simulate(config), simulate(config)
+    assert first.report.log_digest == second.report.log_digest
+    adversaries = {line.worker for line in first.report.workers if line.kind != "honest"}
+    quarantined = {
+        entry.operation.worker
+        for entry in first.run.log
+        if isinstance(entry.operation, Reweigh) and entry.operation.weight == 0.0
+    }
+    assert quarantined & adversaries
+    honest = {line.worker for line in first.report.workers if line.kind == "honest"}
+
+    def muted(workers: set[str]) -> float:
+        return sum(first.run.table.weight(worker) == 0.0 for worker in workers) / len(workers)
+
+    # At the end, adversaries are quarantined far more often than honest workers.
+    assert muted(adversaries) > muted(honest)
