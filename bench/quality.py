@@ -15,12 +15,14 @@ paid (CrowdFill: the settlement's paid amount), pooled over seeds (total paid / 
 ``actions_per_correct_row``: CrowdFill worker actions per correct final row, pooled, beside the
 baseline's answers per correct row.
 
-Scorings: today's default (threshold, min_votes 2), threshold with min_votes 3, and ``reputation``
-(votes weighted by the estimator of ``crowdfill.quality``, the simulator sequencing the reweighs as
-the server would) with min_votes 2 and 3, the last also with 6 gold rows (``--gold``).
+Scorings: today's default (threshold, min_votes 2) and the simulator's default ("default":
+``reputation`` with min_votes 3, votes weighted by the estimator of ``crowdfill.quality``, the
+simulator sequencing the reweighs as the server would). ``--all`` adds threshold with min_votes 3,
+reputation with the consensus (Dawid-Skene) estimator, and reputation with 6 gold rows.
 
-Usage: ``python bench/quality.py [--quick] [--seeds N]``. The last line printed is one JSON object:
-each figure maps a scoring's name to its value (today's default first).
+Usage: ``python bench/quality.py [--quick] [--seeds N] [--all] [--jobs N]``. Runs are
+deterministic, so ``--jobs`` (parallel processes, 2) changes no figure. The last line printed is
+one JSON object: each figure maps a scoring's name to its value (today's default first).
 """
 
 from __future__ import annotations
@@ -28,10 +30,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from crowdfill.model import Scoring
+from crowdfill.quality import ReputationSettings
+from crowdfill.quality.reputation import DEFAULT_SETTINGS
 from crowdfill.simulation.crowd import CrowdSettings
+from crowdfill.simulation.defaults import DEFAULT_SIMULATION_SCORING
 from crowdfill.simulation.engine import Limits
 from crowdfill.simulation.simulate import SimulationConfig, simulate
 
@@ -57,46 +63,75 @@ class Figures:
     runs: int
 
 
-def scorings() -> dict[str, tuple[Scoring, int]]:
-    """Today's default first, then the scorings worth comparing against it (with gold rows to mix in)."""
-    return {
-        "threshold (today)": (Scoring(), 0),
-        "threshold, min_votes 3": (Scoring("threshold", 3), 0),
-        "reputation": (Scoring("reputation"), 0),
-        "reputation, min_votes 3": (Scoring("reputation", 3), 0),
-        "reputation, min_votes 3, 6 gold": (Scoring("reputation", 3), 6),
+def scorings(everything: bool = False) -> dict[str, tuple[Scoring, int, ReputationSettings]]:
+    """Today's default first, then the simulator's default; with ``everything``, the other scorings
+    worth comparing (vote gates, the outcome estimator, gold rows)."""
+    chosen = {
+        "threshold (today)": (Scoring(), 0, DEFAULT_SETTINGS),
+        "default": (DEFAULT_SIMULATION_SCORING, 0, DEFAULT_SETTINGS),
     }
+    if everything:
+        consensus = ReputationSettings(estimator="consensus")
+        chosen |= {
+            "threshold, min_votes 3": (Scoring("threshold", 3), 0, DEFAULT_SETTINGS),
+            "reputation, min_votes 3, consensus estimator": (Scoring("reputation", 3), 0, consensus),
+            "reputation, min_votes 3, 6 gold": (Scoring("reputation", 3), 6, DEFAULT_SETTINGS),
+        }
+    return chosen
 
 
-def measure(scoring: Scoring, crowd: CrowdSettings, seeds: range, gold: int = 0) -> Figures:
-    precision, recall, base_precision = [], [], []
-    paid = correct = base_paid = base_correct = actions = answers = committed = satisfied = 0
-    for seed in seeds:
-        config = SimulationConfig(seed=seed, crowd=crowd, scoring=scoring, gold=gold, limits=LIMITS)
-        report = simulate(config).report
-        cf, base, spend = report.crowdfill, report.baseline, report.equal_spend
-        precision.append(cf.quality.precision or 0.0)
-        recall.append(cf.quality.recall)
-        base_precision.append(base.quality.precision or 0.0)
-        paid += spend.crowdfill_paid_cents
-        committed += spend.budget_cents
-        base_paid += spend.baseline_paid_cents
-        correct += cf.quality.correct_rows
-        base_correct += base.quality.correct_rows
-        actions += cf.worker_actions
-        answers += base.answers
-        satisfied += cf.end == "satisfied"
+@dataclass(frozen=True)
+class _Run:
+    precision: float
+    recall: float
+    baseline_precision: float
+    paid: int
+    committed: int
+    base_paid: int
+    correct: int
+    base_correct: int
+    actions: int
+    answers: int
+    satisfied: bool
+
+
+def _one(job: tuple[Scoring, int, CrowdSettings, int, ReputationSettings]) -> _Run:
+    scoring, gold, crowd, seed, reputation = job
+    config = SimulationConfig(
+        seed=seed, crowd=crowd, scoring=scoring, gold=gold, limits=LIMITS, reputation=reputation
+    )
+    report = simulate(config).report
+    cf, base, spend = report.crowdfill, report.baseline, report.equal_spend
+    return _Run(
+        precision=cf.quality.precision or 0.0,
+        recall=cf.quality.recall,
+        baseline_precision=base.quality.precision or 0.0,
+        paid=spend.crowdfill_paid_cents,
+        committed=spend.budget_cents,
+        base_paid=spend.baseline_paid_cents,
+        correct=cf.quality.correct_rows,
+        base_correct=base.quality.correct_rows,
+        actions=cf.worker_actions,
+        answers=base.answers,
+        satisfied=cf.end == "satisfied",
+    )
+
+
+def measure(runs: list[_Run]) -> Figures:
+    correct, base_correct = sum(r.correct for r in runs), sum(r.base_correct for r in runs)
+    base_paid = sum(r.base_paid for r in runs)
     base_cost = base_paid / base_correct if base_correct else None
+    actions, answers = sum(r.actions for r in runs), sum(r.answers for r in runs)
     return Figures(
-        precision=round(statistics.fmean(precision), 4),
-        recall=round(statistics.fmean(recall), 4),
-        cost_ratio=_ratio(paid, correct, base_cost),
-        committed_cost_ratio=_ratio(committed, correct, base_cost),
+        precision=round(statistics.fmean(r.precision for r in runs), 4),
+        recall=round(statistics.fmean(r.recall for r in runs), 4),
+        cost_ratio=_ratio(sum(r.paid for r in runs), correct, base_cost),
+        committed_cost_ratio=_ratio(sum(r.committed for r in runs), correct, base_cost),
         actions_per_correct_row=round(actions / correct, 2) if correct else None,
         baseline_answers_per_correct_row=round(answers / base_correct, 2) if base_correct else None,
-        baseline_precision=round(statistics.fmean(base_precision), 4),
-        satisfied=satisfied,
-        runs=len(seeds),
+        baseline_precision=round(statistics.fmean(r.baseline_precision for r in runs), 4),
+        satisfied=sum(r.satisfied for r in runs),
+        runs=len(runs),
     )
 
 
@@ -110,16 +145,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="seeds 0-2 only")
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (10)")
+    parser.add_argument("--all", action="store_true", help="also the other scorings worth comparing")
+    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel processes (2)")
     args = parser.parse_args()
     seeds = range(3 if args.quick else args.seeds)
+    chosen = scorings(args.all)
+    jobs = [
+        (scoring, gold, crowd, seed, reputation)
+        for scoring, gold, reputation in chosen.values()
+        for crowd in SCENARIOS.values()
+        for seed in seeds
+    ]
+    # Each run is deterministic on its own, so running them in parallel changes no figure.
+    with ProcessPoolExecutor(max(1, args.jobs)) as pool:
+        done = iter(pool.map(_one, jobs))
     results: dict[str, dict[str, Figures]] = {}
     print(
         f"{'scoring':<32} {'scenario':<12} {'precision':>9} {'recall':>6} {'cost ratio':>10} "
         f"{'committed':>9} {'actions/row':>11} {'answers/row':>11} {'microtask prec.':>15} satisfied"
     )
-    for name, (scoring, gold) in scorings().items():
-        for scenario, crowd in SCENARIOS.items():
-            figures = measure(scoring, crowd, seeds, gold)
+    for name in chosen:
+        for scenario in SCENARIOS:
+            figures = measure([next(done) for _ in seeds])
             results.setdefault(name, {})[scenario] = figures
             print(
                 f"{name:<32} {scenario:<12} {figures.precision:>9.3f} {figures.recall:>6.2f} "

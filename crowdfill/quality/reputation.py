@@ -22,8 +22,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from crowdfill.model import Schema, Values
+from crowdfill.quality.consensus import consensus
+
+# "outcome": votes judged by the final table (and gold); "consensus": by a one-coin Dawid-Skene
+# estimate of every key's true row from the votes themselves (and gold), crowdfill.quality.consensus.
+Estimator = Literal["outcome", "consensus"]
+ESTIMATORS: tuple[str, ...] = get_args(Estimator)
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,11 @@ class ReputationSettings:
     floor: float = 0.6
     reference: float = 0.8
     max_weight: float = 1.0
+    estimator: Estimator = "outcome"
 
     def __post_init__(self) -> None:
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"unknown estimator {self.estimator!r}; estimators: {list(ESTIMATORS)}")
         for name in ("prior_right", "prior_wrong", "gold_weight", "outcome_weight", "max_weight"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
@@ -84,6 +94,10 @@ class _Judge:
         self.final_by_key.pop(None, None)
         # Gold first: a vote gold can judge is judged by gold.
         self.true_sets = [*(values for values, right in self.gold.items() if right), *outcome.final]
+        # Only a true set with the same key can contain a value set that has a complete key.
+        self.true_by_key: dict[object, list[Values]] = {}
+        for row in self.true_sets:
+            self.true_by_key.setdefault(schema.key_of(row), []).append(row)
 
     def verdict(self, kind: str, values: Values) -> tuple[bool, bool] | None:
         schema, gold = self.schema, self.gold
@@ -98,11 +112,8 @@ class _Judge:
             return None
         if gold.get(values) is False:
             return True, True
-        if key is not None:
-            # Only a true set with the same key can contain ``values``.
-            candidates = [row for row in self.true_sets if schema.key_of(row) == key]
-        else:
-            candidates = self.true_sets
+        # Only a true set with the same key can contain a value set that has a complete key.
+        candidates = self.true_by_key.get(key, []) if key is not None else self.true_sets
         for row in candidates:
             if values <= row:
                 return False, gold.get(row) is True
@@ -131,6 +142,8 @@ def estimate_workers(
     settings: ReputationSettings = DEFAULT_SETTINGS,
 ) -> dict[str, Estimate]:
     """Every voter's estimate from their vote records ``(worker, "up" | "down", values)``."""
+    if settings.estimator == "consensus":
+        return _by_consensus(schema, votes, outcome, settings)
     right: dict[str, float] = {}
     wrong: dict[str, float] = {}
     evidence: dict[str, int] = {}
@@ -158,6 +171,32 @@ def estimate_workers(
         b = settings.prior_wrong + wrong[worker]
         estimates[worker] = Estimate(
             worker, a / (a + b), right[worker], wrong[worker], evidence[worker], gold_votes[worker]
+        )
+    return estimates
+
+
+def _by_consensus(
+    schema: Schema,
+    votes: Iterable[tuple[str, str, Values]],
+    outcome: Outcome,
+    settings: ReputationSettings,
+) -> dict[str, Estimate]:
+    found = consensus(
+        schema,
+        votes,
+        outcome.gold,
+        settings.prior_right,
+        settings.prior_wrong,
+        settings.gold_weight,
+        settings.outcome_weight,
+    )
+    estimates = {}
+    for worker in sorted(found.right):
+        right, wrong = found.right[worker], found.wrong[worker]
+        a = settings.prior_right + right
+        b = settings.prior_wrong + wrong
+        estimates[worker] = Estimate(
+            worker, a / (a + b), right, wrong, found.evidence[worker], found.gold_votes[worker]
         )
     return estimates
 

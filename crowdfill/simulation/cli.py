@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from crowdfill.model import CrowdFillError, Scoring
 from crowdfill.model.codec import sequenced_to_wire
 from crowdfill.simulation.crowd import CrowdSettings
+from crowdfill.simulation.defaults import DEFAULT_SIMULATION_SCORING
 from crowdfill.simulation.engine import Limits
 from crowdfill.simulation.report import render
 from crowdfill.simulation.truth import Truth, TruthError, load_schema, load_truth_csv
@@ -67,11 +68,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     scoring = parser.add_argument_group("scoring and pay")
     scoring.add_argument(
         "--scoring",
-        default="threshold",
+        default=None,
         choices=["threshold", "difference", "majority", "weighted", "reputation"],
-        help="scoring family (threshold: u-d, positive once u >= min votes, negative once d >= min votes)",
+        help=(
+            "scoring family (threshold: u-d, positive once u >= min votes, negative once d >= min votes; "
+            "reputation: the same over the voters' weights). Default: reputation in-process, threshold "
+            "with --server"
+        ),
     )
-    scoring.add_argument("--min-votes", type=int, default=2, help="votes before a row scores (2)")
+    scoring.add_argument(
+        "--min-votes",
+        type=int,
+        default=None,
+        help=f"votes before a row scores ({DEFAULT_SIMULATION_SCORING.min_votes}; with --server: 2)",
+    )
     scoring.add_argument(
         "--gold", type=int, default=0, help="gold rows mixed into the table to judge voters (0; in-process)"
     )
@@ -113,6 +123,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.set_defaults(handler=run_command)
 
 
+def _scoring(args: argparse.Namespace) -> Scoring:
+    """The scoring asked for; by default the simulator's (reputation, min_votes 3) in-process, and
+    the server's own default over sockets, where the server does not sequence reweighs yet."""
+    base = Scoring() if args.server else DEFAULT_SIMULATION_SCORING
+    family = base.family if args.scoring is None else args.scoring
+    min_votes = base.min_votes if args.min_votes is None else args.min_votes
+    return Scoring(family, min_votes, args.up_weight, args.down_weight)
+
+
 def run_command(args: argparse.Namespace) -> int:
     # Imported when the command runs, so that ``crowdfill --help`` does not load networkx and friends.
     from crowdfill.simulation.simulate import SimulationConfig, simulate
@@ -131,7 +150,7 @@ def run_command(args: argparse.Namespace) -> int:
                 ring=args.ring,
                 sybils=args.sybils,
             ),
-            scoring=Scoring(args.scoring, args.min_votes, args.up_weight, args.down_weight),
+            scoring=_scoring(args),
             template=args.template,
             generated_rows=args.rows,
             budget_cents=args.budget,

@@ -28,7 +28,9 @@ from crowdfill.model import (
     Template,
     Values,
 )
-from crowdfill.quality import due_reweighs
+from crowdfill.quality import ReputationSettings, due_reweighs
+from crowdfill.quality.reputation import DEFAULT_SETTINGS
+from crowdfill.quality.reweigh import DEFAULT_STEP
 from crowdfill.simulation.adversaries import behaviours
 from crowdfill.simulation.behaviour import Action, Kind
 from crowdfill.simulation.crowd import WorkerProfile
@@ -110,8 +112,12 @@ def run_in_process(
     limits: Limits = Limits(),
     progress: Progress | None = None,
     gold: Mapping[Values, bool] | None = None,
+    reputation: ReputationSettings = DEFAULT_SETTINGS,
+    step: float = DEFAULT_STEP,
 ) -> RunResult:
-    return _Run(truth, scoring, template, crowd, seed, central, limits, progress, gold or {}).run()
+    run = _Run(truth, scoring, template, crowd, seed, central, limits, progress, gold or {})
+    run.reputation, run.step = reputation, step
+    return run.run()
 
 
 class _Run:
@@ -129,6 +135,8 @@ class _Run:
     ) -> None:
         self.table = CandidateTable(truth.schema, scoring, template)
         self.gold = dict(gold)
+        self.reputation = DEFAULT_SETTINGS
+        self.step = DEFAULT_STEP
         self.crowd = crowd
         self.limits = limits
         self.progress = progress
@@ -227,14 +235,17 @@ class _Run:
         seq = self._record(canonical)
         self.attempts.append(Attempt(self.now, op.worker, action.kind, correct, True, None, stale, seq))
         self._central_inserts(self.central.observe(self.table.integrate(canonical)))
-        if self.table.scoring.family == "reputation":
+        # The consensus estimate reads only the votes, so a fill cannot change what it calls for.
+        if self.table.scoring.family == "reputation" and not (
+            action.kind == "fill" and self.reputation.estimator == "consensus"
+        ):
             self._reweigh()
 
     def _reweigh(self) -> None:
         """What the server does after each operation under ``reputation`` scoring: sequence the
         reweighs the estimates call for, and let the central client see their rescoring."""
         for _ in range(10):  # a reweigh can change the final table and so the estimates; settle
-            due = due_reweighs(self.table, self.gold)
+            due = due_reweighs(self.table, self.gold, self.reputation, self.step)
             if not due:
                 return
             events: list[Event] = []

@@ -8,8 +8,12 @@ from typing import Any
 from crowdfill.central_client import CentralClient
 from crowdfill.compensation import CompensationSettings, settle
 from crowdfill.model import Reweigh, Scoring, Template, Values
+from crowdfill.quality import ReputationSettings
+from crowdfill.quality.reputation import DEFAULT_SETTINGS
+from crowdfill.quality.reweigh import DEFAULT_STEP
 from crowdfill.simulation.baseline import BaselineResult, run_microtask_baseline
 from crowdfill.simulation.crowd import CrowdSettings, WorkerProfile, make_crowd
+from crowdfill.simulation.defaults import DEFAULT_SIMULATION_SCORING
 from crowdfill.simulation.engine import Limits, Progress, RunResult, run_in_process
 from crowdfill.simulation.figures import log_digest, work_figures
 from crowdfill.simulation.gold import make_gold
@@ -37,7 +41,7 @@ class SimulationConfig:
 
     seed: int = 0
     crowd: CrowdSettings = field(default_factory=CrowdSettings)
-    scoring: Scoring = field(default_factory=Scoring)
+    scoring: Scoring = DEFAULT_SIMULATION_SCORING
     template: str = "keys:10"
     generated_rows: int = 60
     budget_cents: int | None = None
@@ -47,6 +51,9 @@ class SimulationConfig:
     answer_cents: int = 5
     limits: Limits = field(default_factory=Limits)
     gold: int = 0
+    # How the simulated server estimates workers under ``reputation`` scoring (docs/quality.md).
+    reputation: ReputationSettings = DEFAULT_SETTINGS
+    reweigh_step: float = DEFAULT_STEP
 
     def __post_init__(self) -> None:
         if self.baseline_k < 1:
@@ -97,7 +104,17 @@ def simulate(
     truth, template, crowd = prepare(config, truth)
     gold = make_gold(truth, template, config.gold, stream(config.seed, "gold"))
     run = run_in_process(
-        truth, config.scoring, template, crowd, config.seed, CentralClient, config.limits, progress, gold
+        truth,
+        config.scoring,
+        template,
+        crowd,
+        config.seed,
+        CentralClient,
+        config.limits,
+        progress,
+        gold,
+        config.reputation,
+        config.reweigh_step,
     )
     budget = default_budget(config, truth, template)
     settlement = settle(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -121,10 +122,16 @@ def test_a_voter_right_half_the_time_falls_below_the_floor_and_a_careful_one_ris
 
 @pytest.mark.parametrize(
     "setting",
-    [{"prior_right": 0.0}, {"prior_right": 1.0, "prior_wrong": 2.0}, {"floor": 1.0}, {"gold_weight": -1.0}],
+    [
+        {"prior_right": 0.0},
+        {"prior_right": 1.0, "prior_wrong": 2.0},
+        {"floor": 1.0},
+        {"gold_weight": -1.0},
+        {"estimator": "oracle"},
+    ],
 )
-def test_settings_that_make_no_sense_are_refused(setting: dict[str, float]) -> None:
-    with pytest.raises(ValueError, match=r"must|prior|floor"):
+def test_settings_that_make_no_sense_are_refused(setting: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=r"must|prior|floor|estimator"):
         ReputationSettings(**setting)
 
 
@@ -132,6 +139,6 @@ def test_the_package_imports_only_the_standard_library_and_the_model() -> None:
     package = Path(crowdfill.quality.__file__).parent
     for path in package.glob("*.py"):
         for module in imported_modules(path):
-            assert module.split(".")[0] in {"__future__", "collections", "dataclasses", "math"} or (
+            assert module.split(".")[0] in {"__future__", "collections", "dataclasses", "math", "typing"} or (
                 module.startswith(("crowdfill.model", "crowdfill.quality"))
             ), f"{path.name} imports {module}"

@@ -7,7 +7,9 @@ import statistics
 import pytest
 
 from crowdfill.model import CandidateTable, Insert, Reweigh, Scoring
+from crowdfill.quality import ReputationSettings
 from crowdfill.simulation.crowd import CrowdSettings
+from crowdfill.simulation.defaults import DEFAULT_SIMULATION_SCORING
 from crowdfill.simulation.engine import Limits
 from crowdfill.simulation.gold import make_gold
 from crowdfill.simulation.simulate import Simulation, SimulationConfig, simulate
@@ -206,3 +208,47 @@ def test_gold_rows_are_inserted_judge_the_voters_and_stay_out_of_the_measured_ta
     measured = with_gold.report.crowdfill.quality.rows  # but the report leaves them out
     assert measured == len([row for row in final if row.values not in gold])
     assert with_gold.report.settings["gold_rows"] == 6
+
+
+def test_the_default_reputation_scoring_beats_todays_scoring_against_spammers_and_a_ring() -> None:
+    # Small and few seeds, to stay fast; bench/quality.py measures the same at full size.
+    hostile = CrowdSettings(workers=12, accuracy=(0.8, 0.8), spammers=0.2, ring=3)
+    limits = Limits(max_steps=600)
+
+    def precision(scoring: Scoring) -> float:
+        reports = [
+            _run(seed, crowd=hostile, scoring=scoring, template="keys:5", limits=limits).report
+            for seed in range(3)
+        ]
+        return statistics.fmean(report.crowdfill.quality.precision or 0.0 for report in reports)
+
+    assert SimulationConfig().scoring == DEFAULT_SIMULATION_SCORING
+    assert DEFAULT_SIMULATION_SCORING.family == "reputation"
+    assert precision(DEFAULT_SIMULATION_SCORING) > precision(Scoring())
+
+
+def test_the_consensus_estimator_is_reproducible_and_quarantines_adversaries() -> None:
+    hostile = CrowdSettings(workers=12, accuracy=(0.8, 0.8), spammers=0.2, ring=3)
+    config = SimulationConfig(
+        seed=1,
+        crowd=hostile,
+        template="keys:5",
+        limits=Limits(max_steps=600),
+        reputation=ReputationSettings(estimator="consensus"),
+    )
+    first, second = simulate(config), simulate(config)
+    assert first.report.log_digest == second.report.log_digest
+    adversaries = {line.worker for line in first.report.workers if line.kind != "honest"}
+    quarantined = {
+        entry.operation.worker
+        for entry in first.run.log
+        if isinstance(entry.operation, Reweigh) and entry.operation.weight == 0.0
+    }
+    assert quarantined & adversaries
+    honest = {line.worker for line in first.report.workers if line.kind == "honest"}
+
+    def muted(workers: set[str]) -> float:
+        return sum(first.run.table.weight(worker) == 0.0 for worker in workers) / len(workers)
+
+    # At the end, adversaries are quarantined far more often than honest workers.
+    assert muted(adversaries) > muted(honest)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from crowdfill.cli import main
-from crowdfill.model import Fill, Insert
+from crowdfill.model import Fill, Insert, Scoring
 from crowdfill.simulation.crowd import CrowdSettings
 from crowdfill.simulation.simulate import SimulationConfig
 from crowdfill.simulation.socket_mode import SocketModeError, SocketSettings, simulate_over_sockets
@@ -26,7 +26,7 @@ def server() -> Iterator[LiveServer]:
 
 
 def test_a_simulated_crowd_completes_a_table_on_a_real_server(server: LiveServer) -> None:
-    config = SimulationConfig(seed=1, crowd=CROWD, template="keys:5")
+    config = SimulationConfig(seed=1, crowd=CROWD, scoring=Scoring(), template="keys:5")
     settings = SocketSettings(server.base_url, REQUESTER_TOKEN, time_scale=0.01, timeout=60)
     simulation = simulate_over_sockets(config, settings)
     report = simulation.report
@@ -82,7 +82,7 @@ def test_a_wrong_requester_token_is_reported_with_the_servers_error(
 def test_an_unreachable_server_is_reported_and_not_retried_forever() -> None:
     settings = SocketSettings(f"http://127.0.0.1:{free_port()}", REQUESTER_TOKEN, timeout=5)
     with pytest.raises(SocketModeError, match="POST /api/tables"):
-        simulate_over_sockets(SimulationConfig(template="keys:2"), settings)
+        simulate_over_sockets(SimulationConfig(scoring=Scoring(), template="keys:2"), settings)
 
 
 def test_socket_settings_refuse_what_cannot_work() -> None:

@@ -1,0 +1,12 @@
+"""The simulator's defaults that the command line reads without importing a whole run.
+
+``DEFAULT_SIMULATION_SCORING``: votes weighted by the voters' estimated reliability, a row final
+once its upvoters weigh 3 (measured against today's threshold scoring by bench/quality.py;
+docs/quality.md). The server's own default stays ``Scoring()`` until it sequences reweighs.
+"""
+
+from __future__ import annotations
+
+from crowdfill.model import Scoring
+
+DEFAULT_SIMULATION_SCORING = Scoring("reputation", 3)
