@@ -44,11 +44,15 @@ FILL, DOWNVOTE, RETRACT = 0.5, 0.1, 0.02
 CONCURRENT_FILL = 0.12  # of fills: fill a row someone else replaced a moment ago
 VALUES_PER_COLUMN = 40  # small domains: the same complete rows recur, as in a real collection
 START = 1_700_000_000.0
+MAX_TEMPLATE_ROWS = 10_000  # what crowdfill.wire.definition accepts
 
 
 def definition(ops: int) -> DefinitionModel:
-    """A four-column table whose template asks for one empty row per 20 operations (and a never row)."""
-    rows = max(10, ops // 20)
+    """A four-column table whose template asks for one empty row per 20 operations (and a never row).
+
+    Capped at the longest template a definition may have; concurrent fills keep adding rows beyond it.
+    """
+    rows = min(MAX_TEMPLATE_ROWS - 1, max(10, ops // 20))
     return DefinitionModel.model_validate(
         {
             "name": f"big table ({ops} operations)",
