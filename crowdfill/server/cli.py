@@ -69,6 +69,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--assistant-timeout", type=float, default=2.0, help="seconds per model call")
     serve.add_argument("--snapshot-every", type=int, help="save a snapshot every N operations (default 1000)")
     serve.add_argument(
+        "--capture-every",
+        type=int,
+        help="capture a live table's state every N operations (default 10000; 0: never)",
+    )
+    serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     serve.add_argument(
@@ -96,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
             public_url=args.public_url,
             web_dir=args.web_dir,
             snapshot_every=args.snapshot_every,
+            capture_every=args.capture_every,
         )
     except ValueError as error:
         print(f"crowdfill serve: {error}", file=sys.stderr)

@@ -35,6 +35,7 @@ from crowdfill.model.codec import operation_from_wire, operation_to_wire
 from crowdfill.model.snapshot import restore, snapshot
 from crowdfill.server.definition import TableSpec
 from crowdfill.server.failures import Failure
+from crowdfill.server.recovery import Capturer, restore_capture
 from crowdfill.server.settings import Settings
 from crowdfill.store.port import LogRecord, Store, StoreError
 
@@ -111,6 +112,7 @@ class TableOwner:
         self._queue: asyncio.Queue[_Submission] = asyncio.Queue(maxsize=settings.queue_limit)
         self._task: asyncio.Task[None] | None = None
         self._stale = False
+        self._capturer = Capturer(self)  # derived-state captures (crowdfill.server.recovery)
         self._reset(CandidateTable(spec.schema, spec.scoring, spec.template))
 
     # ------------------------------------------------------------------ state
@@ -167,6 +169,7 @@ class TableOwner:
                     await self._process([])
 
     async def stop(self) -> None:
+        self._capturer.cancel()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -178,6 +181,11 @@ class TableOwner:
             _answer(pending, failure=Failure("store_unavailable", "the server is shutting down"))
 
     async def _recover(self) -> None:
+        restored = await restore_capture(self)  # the captured state and the log after it, if stored
+        if restored is not None:
+            self._stale = False
+            await self._resume(restored.completion_seq, plan=False)
+            return
         spec = self.spec
         saved = await self._store.load_snapshot(self.table_id)
         if saved is not None:
@@ -209,19 +217,23 @@ class TableOwner:
                 self._record_fill(op, record.seq)
         self.seq = log[-1].seq if log else 0
         self.snapshot_seq = base
+        await self._resume(replayed.completion_seq)
+
+    async def _resume(self, completion_seq: int | None, *, plan: bool = True) -> None:
         # After a launch or a restart the central client may need rows now (e.g. inserts that
         # were computed but not persisted before a crash); _commit persists them with the next batch.
-        self.sequencer.start()
+        if plan:  # a restored capture's central client is already as the live one left it
+            self.sequencer.start()
         if self.status != LIVE:
             self.sequencer.discard_planned()
             self.table.close()
-            self.end_seq = await self._stored_end_seq(replayed.completion_seq)
+            self.end_seq = await self._stored_end_seq(completion_seq)
             if self.status in (COMPLETE, CLOSED):
                 self.settlement = await self._load_settlement()
         elif self.central.satisfied:
             # The table was complete before a crash cut its closing short: finish it now.
             self.sequencer.discard_planned()
-            await self._finish(COMPLETE, replayed.completion_seq)
+            await self._finish(COMPLETE, completion_seq)
 
     async def _stored_end_seq(self, replayed: int | None) -> int:
         """Where a finished table ended: as stored, else (tables finished before it was stored) replayed."""
@@ -362,6 +374,8 @@ class TableOwner:
                 _answer(submission, failure=_not_live(self.status))
         elif self.seq - self.snapshot_seq >= self._settings.snapshot_every:
             await self._save_snapshot()
+        if self.live and self._capturer.due():
+            self._capturer.start()
         self._listener.changed(self)
 
     def _sequence_inserts(self, staged: list[tuple[_Submission | None, Operation]]) -> None:

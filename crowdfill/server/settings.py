@@ -41,6 +41,10 @@ class Settings:
     queue_limit: int = 10_000
     snapshot_every: int = 1000
     replay_window: int = 5000
+    # A capture of a live table's derived state every so many operations (0: never), made by a
+    # forked child where the platform allows (docs/scale.md): a restart replays only the log after it.
+    capture_every: int = 10_000
+    capture_fork: bool = True
     monitor_interval_seconds: float = 0.25
     estimate_interval_seconds: float = 0.5
     # Trust at the edge (docs/protocol.md, "Limits"): a worker's operations per table, sustained
