@@ -248,7 +248,10 @@ def _fork_capture(owner: TableOwner) -> _Reader:
     if pid == 0:  # the child: a frozen copy of the owner's state
         status = 1
         try:
-            os.close(read_fd)
+            # Let go of inherited descriptors (the listening socket, store connections), so a
+            # restarted server can bind its port while an orphaned child is still pickling.
+            os.closerange(3, write_fd)
+            os.closerange(write_fd + 1, os.sysconf("SC_OPEN_MAX"))
             blob = capture_bytes(owner)
             view = memoryview(blob)
             while view:
