@@ -11,7 +11,7 @@ simulated worker completes, so it never completes however long the log grows.
 
 Other benchmarks import ``build_table(data_dir, ops, seed)`` (the SQLite store ``crowdfill serve
 --data-dir`` opens); ``build_table_async`` takes any open store. Usage:
-``python bench/bigtable.py DATA_DIR [--ops N] [--seed S]``; the last line printed is JSON.
+``python bench/bigtable.py [DATA_DIR] [--ops N] [--seed S] [--quick]``; the last line printed is JSON.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import random
+import tempfile
 import time
 from pathlib import Path
 
@@ -218,17 +219,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("data_dir", type=Path, help="the data directory (its crowdfill.sqlite3 is created)")
-    parser.add_argument("--ops", type=int, default=100_000, help="logged operations (default 100000)")
+    parser.add_argument(
+        "data_dir", type=Path, nargs="?", help="the data directory (default: a temporary one, removed after)"
+    )
+    parser.add_argument("--ops", type=int, default=None, help="logged operations (default 100000)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="10,000 operations (make bench)")
     args = parser.parse_args()
-    started = time.perf_counter()
-    table_id = build_table(args.data_dir, args.ops, args.seed)
-    elapsed = time.perf_counter() - started
+    ops = args.ops or (10_000 if args.quick else 100_000)
+    with tempfile.TemporaryDirectory(prefix="crowdfill-bigtable-") as scratch:
+        started = time.perf_counter()
+        table_id = build_table(args.data_dir or Path(scratch), ops, args.seed)
+        elapsed = time.perf_counter() - started
     print(
-        json.dumps(
-            {"benchmark": "bigtable", "table_id": table_id, "ops": args.ops, "build_s": round(elapsed, 2)}
-        )
+        json.dumps({"benchmark": "bigtable", "table_id": table_id, "ops": ops, "build_s": round(elapsed, 2)})
     )
 
 
