@@ -11,7 +11,7 @@ simulated worker completes, so it never completes however long the log grows.
 
 Other benchmarks import ``build_table(data_dir, ops, seed)`` (the SQLite store ``crowdfill serve
 --data-dir`` opens); ``build_table_async`` takes any open store. Usage:
-``python bench/bigtable.py DATA_DIR [--ops N] [--seed S]``; the last line printed is JSON.
+``python bench/bigtable.py [DATA_DIR] [--ops N] [--seed S] [--quick]``; the last line printed is JSON.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ import argparse
 import asyncio
 import json
 import random
+import tempfile
 import time
 from pathlib import Path
 
 from crowdfill.central_client import CentralClient
 from crowdfill.central_client.sequencer import Sequencer
-from crowdfill.model import CandidateTable, CrowdFillError, Fill, Insert, Operation
-from crowdfill.model.codec import operation_to_wire
+from crowdfill.model import CandidateTable, CrowdFillError, Fill, Insert, Sequenced
+from crowdfill.model.codec import sequenced_to_wire
 from crowdfill.model.operations import Downvote, Retract, Upvote
 from crowdfill.model.values import Value
 from crowdfill.server.definition import TableSpec, build_spec
@@ -93,7 +94,7 @@ class _Collection:
         self._ids += 1
         return f"w{self._ids:08x}"
 
-    def pending(self) -> Operation | None:
+    def pending(self) -> Sequenced | None:
         """The central client's next insert, applied; None when it needs nothing now."""
         insert = self.sequencer.next_insert()
         if insert is None:
@@ -103,7 +104,7 @@ class _Collection:
         self._add(op.row_id, dict(op.values))
         return op
 
-    def worker_op(self) -> Operation | None:
+    def worker_op(self) -> Sequenced | None:
         """One worker operation the model accepts, applied; None if the chosen one was refused."""
         r = self.random.random()
         worker = f"w{self.random.randrange(WORKERS)}"
@@ -118,7 +119,7 @@ class _Collection:
         except CrowdFillError:
             return None
 
-    def _fill(self, worker: str) -> Operation | None:
+    def _fill(self, worker: str) -> Sequenced | None:
         concurrent = self.replaced and self.random.random() < CONCURRENT_FILL
         if concurrent:
             row_id = self.random.choice(self.replaced)
@@ -144,14 +145,14 @@ class _Collection:
         self._add(op.new_row_id, dict(op.values))
         return op
 
-    def _vote(self, worker: str, op: Upvote | Downvote) -> Operation:
+    def _vote(self, worker: str, op: Upvote | Downvote) -> Sequenced:
         applied = self.sequencer.apply(op)
         self.votes.append((worker, op.row_id, "up" if isinstance(op, Upvote) else "down"))
         if len(self.votes) > 5000:
             self.votes.pop(self.random.randrange(len(self.votes)))
         return applied
 
-    def _retract(self) -> Operation:
+    def _retract(self) -> Sequenced:
         worker, row_id, kind = self.votes.pop(self.random.randrange(len(self.votes)))
         return self.sequencer.apply(Retract(worker, row_id, frozenset(), "up" if kind == "up" else "down"))
 
@@ -191,7 +192,7 @@ async def build_table_async(store: Store, ops: int, seed: int = 0) -> str:
             continue
         misses = 0
         seq += 1
-        batch.append(LogRecord(seq, operation_to_wire(op), START + seq * 0.01))
+        batch.append(LogRecord(seq, sequenced_to_wire(op), START + seq * 0.01))
         if len(batch) >= BATCH:
             await store.append(table_id, batch)
             batch = []
@@ -218,17 +219,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("data_dir", type=Path, help="the data directory (its crowdfill.sqlite3 is created)")
-    parser.add_argument("--ops", type=int, default=100_000, help="logged operations (default 100000)")
+    parser.add_argument(
+        "data_dir", type=Path, nargs="?", help="the data directory (default: a temporary one, removed after)"
+    )
+    parser.add_argument("--ops", type=int, default=None, help="logged operations (default 100000)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="10,000 operations (make bench)")
     args = parser.parse_args()
-    started = time.perf_counter()
-    table_id = build_table(args.data_dir, args.ops, args.seed)
-    elapsed = time.perf_counter() - started
+    ops = args.ops or (10_000 if args.quick else 100_000)
+    with tempfile.TemporaryDirectory(prefix="crowdfill-bigtable-") as scratch:
+        started = time.perf_counter()
+        table_id = build_table(args.data_dir or Path(scratch), ops, args.seed)
+        elapsed = time.perf_counter() - started
     print(
-        json.dumps(
-            {"benchmark": "bigtable", "table_id": table_id, "ops": args.ops, "build_s": round(elapsed, 2)}
-        )
+        json.dumps({"benchmark": "bigtable", "table_id": table_id, "ops": ops, "build_s": round(elapsed, 2)})
     )
 
 

@@ -87,6 +87,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="unload a table nobody used for this long; it reloads on first use (default 900, 0: never)",
     )
     serve.add_argument(
+        "--capture-every",
+        type=int,
+        help="capture a live table's state every N operations (default 10000; 0: never)",
+    )
+    serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     serve.add_argument(
@@ -130,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
             idle_unload_seconds=args.idle_unload_seconds,
             redis_url=args.redis_url,
             lease_ttl_seconds=args.lease_ttl,
+            capture_every=args.capture_every,
         )
     except ValueError as error:
         print(f"crowdfill serve: {error}", file=sys.stderr)

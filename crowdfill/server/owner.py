@@ -45,6 +45,7 @@ from crowdfill.server.definition import TableSpec
 from crowdfill.server.failures import Failure
 from crowdfill.server.finished import record_finished
 from crowdfill.server.gold import gold_inserts, logged_op, public_op
+from crowdfill.server.recovery import Capturer, restore_capture
 from crowdfill.server.settings import Settings
 from crowdfill.store.port import LogRecord, StaleEpoch, Store, StoreError
 
@@ -137,6 +138,7 @@ class TableOwner:
         self.epoch: int | None = None
         self.remote: Remote | None = None
         self._busy = False
+        self._capturer = Capturer(self)  # derived-state captures (crowdfill.server.recovery)
         self._reset(CandidateTable(spec.schema, spec.scoring, spec.template))
 
     # ------------------------------------------------------------------ state
@@ -195,6 +197,7 @@ class TableOwner:
                     await self._process([])
 
     async def stop(self) -> None:
+        self._capturer.cancel()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -219,6 +222,11 @@ class TableOwner:
         return self._queue.empty() and not self.lock.locked()
 
     async def _recover(self) -> None:
+        restored = await restore_capture(self)  # the captured state and the log after it, if stored
+        if restored is not None:
+            self._stale = False
+            await self._resume(restored.completion_seq, plan=False)
+            return
         spec = self.spec
         saved = await self._store.load_snapshot(self.table_id)
         if saved is not None:
@@ -252,19 +260,23 @@ class TableOwner:
                 self._record_fill(logged, record.seq)
         self.seq = log[-1].seq if log else 0
         self.snapshot_seq = base
+        await self._resume(replayed.completion_seq)
+
+    async def _resume(self, completion_seq: int | None, *, plan: bool = True) -> None:
         # After a launch or a restart the central client may need rows now (e.g. inserts that
         # were computed but not persisted before a crash); _commit persists them with the next batch.
-        self.sequencer.start()
+        if plan:  # a restored capture's central client is already as the live one left it
+            self.sequencer.start()
         if self.status != LIVE:
             self.sequencer.discard_planned()
             self.table.close()
-            self.end_seq = await self._stored_end_seq(replayed.completion_seq)
+            self.end_seq = await self._stored_end_seq(completion_seq)
             if self.status in (COMPLETE, CLOSED):
                 self.settlement = await self._load_settlement()
         elif self.central.satisfied and self.leading:
             # The table was complete before a crash cut its closing short: finish it now.
             self.sequencer.discard_planned()
-            await self._finish(COMPLETE, replayed.completion_seq)
+            await self._finish(COMPLETE, completion_seq)
 
     async def _stored_end_seq(self, replayed: int | None) -> int:
         """Where a finished table ended: as stored, else (tables finished before it was stored) replayed."""
@@ -508,6 +520,8 @@ class TableOwner:
             await self._save_snapshot()
         if self.on_commit is not None:
             self.on_commit(self)
+        if self.live and self._capturer.due():
+            self._capturer.start()
         self._listener.changed(self)
 
     def _sequence_inserts(self, staged: list[tuple[_Submission | None, Sequenced]]) -> None:

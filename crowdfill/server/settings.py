@@ -44,6 +44,10 @@ class Settings:
     # A loaded table nobody used (no request, no connected worker or monitor, no operation) for
     # this long is unloaded and reloads on first use (docs/scale.md); 0 keeps every table loaded.
     idle_unload_seconds: float = 900.0
+    # A capture of a live table's derived state every so many operations (0: never), made by a
+    # forked child where the platform allows (docs/scale.md): a restart replays only the log after it.
+    capture_every: int = 10_000
+    capture_fork: bool = True
     monitor_interval_seconds: float = 0.25
     estimate_interval_seconds: float = 0.5
     # Trust at the edge (docs/protocol.md, "Limits"): a worker's operations per table, sustained

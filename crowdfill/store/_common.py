@@ -55,6 +55,14 @@ def check_snapshot_seq(table_id: str, seq: int, last_seq: int) -> None:
         )
 
 
+def check_capture(table_id: str, seq: int, blob: object, last_seq: int) -> bytes:
+    """A state capture is bytes taken at a stored seq (as a snapshot is)."""
+    if not isinstance(blob, bytes | bytearray | memoryview):
+        raise TypeError(f"table {table_id!r}: a state capture is bytes, not {type(blob).__name__}")
+    check_snapshot_seq(table_id, seq, last_seq)
+    return bytes(blob)
+
+
 def check_lease_args(holder: str, ttl: float) -> None:
     if not isinstance(holder, str) or not holder:
         raise ValueError("a lease holder must be a non-empty string")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from crowdfill.store._common import (
     RELEASED,
     check_batch,
+    check_capture,
     check_epoch,
     check_lease_args,
     check_read,
@@ -39,6 +40,7 @@ class _Table:
     updated_at: float
     log: list[tuple[int, str, float]] = dataclasses.field(default_factory=list)
     snapshot: tuple[int, str] | None = None
+    capture: tuple[int, bytes] | None = None
 
     def record(self) -> TableRecord:
         return TableRecord(
@@ -142,6 +144,15 @@ class MemoryStore:
             return None
         seq, text = table.snapshot
         return seq, decode_json(text)
+
+    async def save_capture(self, table_id: str, seq: int, blob: bytes) -> None:
+        table = self._table(table_id)
+        table.capture = (seq, check_capture(table_id, seq, blob, len(table.log)))
+
+    async def load_capture(self, table_id: str) -> tuple[int, bytes] | None:
+        self._check_open()
+        table = self._tables.get(table_id)
+        return None if table is None else table.capture
 
     async def put_item(self, table_id: str, kind: str, key: str, value: JSON) -> None:
         text = encode_json(value)

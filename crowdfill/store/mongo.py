@@ -1,7 +1,8 @@
 """The MongoDB store, on PyMongo's native asyncio API (``pymongo.AsyncMongoClient``; Motor is end-of-life).
 
 Collections: ``tables`` (_id = table id), ``log`` (one document per operation, unique index on
-``(table_id, seq)``), ``snapshots`` (_id = table id) and ``items`` (unique on table, kind, key).
+``(table_id, seq)``), ``snapshots`` (_id = table id), ``capture_heads`` and ``capture_chunks`` (state
+captures, see ``save_capture``) and ``items`` (unique on table, kind, key).
 Payloads are stored as JSON text, exactly as the SQLite adapter stores them, so every adapter
 accepts the same values and reads back the same ones (no BSON limits on integers, no restrictions
 on ``$`` or ``.`` in column names). Writes use write concern ``majority`` with journaling, reads
@@ -43,6 +44,7 @@ from pymongo.write_concern import WriteConcern
 from crowdfill.store._common import (
     RELEASED,
     check_batch,
+    check_capture,
     check_epoch,
     check_lease_args,
     check_read,
@@ -65,6 +67,9 @@ Document = dict[str, Any]
 DURABLE = WriteConcern(w="majority", j=True)
 COMMITTED = ReadConcern("majority")
 _DUPLICATE_KEY = 11000
+
+
+_CAPTURE_CHUNK = 8 * 1024 * 1024  # bytes per chunk document, well under the 16 MB limit
 
 
 class MongoStore:
@@ -113,6 +118,11 @@ class MongoStore:
             )
             await db.log.create_index(
                 [("table_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="table_seq"
+            )
+            await db.capture_chunks.create_index(
+                [("table_id", ASCENDING), ("generation", ASCENDING), ("n", ASCENDING)],
+                unique=True,
+                name="table_generation_n",
             )
             await db.items.create_index(
                 [("table_id", ASCENDING), ("kind", ASCENDING), ("key", ASCENDING)],
@@ -289,6 +299,49 @@ class MongoStore:
         except PyMongoError as error:
             raise _unavailable(error) from error
         return None if document is None else (int(document["seq"]), decode_json(document["state"]))
+
+    async def save_capture(self, table_id: str, seq: int, blob: bytes) -> None:
+        # A capture can exceed MongoDB's 16 MB document limit: it is written as numbered chunks of
+        # a new generation, then one head document switches to it (a single-document write, so a
+        # crash before it leaves the previous generation in force), then the old chunks go.
+        try:
+            if await self._collection("tables").find_one({"_id": table_id}, {"_id": 1}) is None:
+                raise UnknownTable(f"no table {table_id!r} is stored")
+            data = check_capture(table_id, seq, blob, await self._last_seq(table_id, None))
+            head = await self._collection("capture_heads").find_one({"_id": table_id})
+            generation = 1 if head is None else int(head["generation"]) + 1
+            chunks = [data[i : i + _CAPTURE_CHUNK] for i in range(0, len(data), _CAPTURE_CHUNK)] or [b""]
+            parts = self._collection("capture_chunks")
+            await parts.delete_many({"table_id": table_id, "generation": generation})  # a crashed attempt
+            await parts.insert_many(
+                [
+                    {"table_id": table_id, "generation": generation, "n": n, "data": chunk}
+                    for n, chunk in enumerate(chunks)
+                ]
+            )
+            await self._collection("capture_heads").replace_one(
+                {"_id": table_id},
+                {"_id": table_id, "seq": seq, "generation": generation, "chunks": len(chunks)},
+                upsert=True,
+            )
+            await parts.delete_many({"table_id": table_id, "generation": {"$lt": generation}})
+        except PyMongoError as error:
+            raise _unavailable(error) from error
+
+    async def load_capture(self, table_id: str) -> tuple[int, bytes] | None:
+        try:
+            head = await self._collection("capture_heads").find_one({"_id": table_id})
+            if head is None:
+                return None
+            cursor = self._collection("capture_chunks").find(
+                {"table_id": table_id, "generation": head["generation"]}, sort=[("n", ASCENDING)]
+            )
+            chunks = [bytes(document["data"]) async for document in cursor]
+        except PyMongoError as error:
+            raise _unavailable(error) from error
+        if len(chunks) != int(head["chunks"]):
+            raise StoreError(f"table {table_id!r}: the state capture is missing chunks")
+        return int(head["seq"]), b"".join(chunks)
 
     # -- items -----------------------------------------------------------------------------------
 

@@ -13,6 +13,9 @@ Behaviour every adapter shares (the contract suite checks it):
 - ``list_tables`` orders by ``created_at`` and then ``table_id``; ``list_items`` by key (code point
   order). ``append`` of an empty batch does nothing. ``save_snapshot`` needs 0 <= seq <= last_seq
   (``StoreConflict`` otherwise) and always replaces the stored snapshot.
+- ``save_capture`` keeps one opaque blob per table (the owner's derived state after ``seq``, see
+  docs/scale.md) under the same seq rule as ``save_snapshot``; it replaces the previous capture
+  atomically, so a crash while writing leaves the previous one readable. Non-bytes: ``TypeError``.
 - A method called before ``open`` (or after ``close``) raises ``StoreError``.
 
 Leases (one sequencer per table across processes; see docs/deploy.md):
@@ -115,6 +118,11 @@ class Store(Protocol):
         """Keep ``state`` as the table's state after ``seq`` (replacing an older snapshot)."""
 
     async def load_snapshot(self, table_id: str) -> tuple[int, JSON] | None: ...
+
+    async def save_capture(self, table_id: str, seq: int, blob: bytes) -> None:
+        """Keep ``blob`` as the table's derived-state capture after ``seq`` (replacing an older one)."""
+
+    async def load_capture(self, table_id: str) -> tuple[int, bytes] | None: ...
 
     async def put_item(self, table_id: str, kind: str, key: str, value: JSON) -> None:
         """Upsert a small keyed record (worker links, blocks, HIT ids, payments, ...)."""

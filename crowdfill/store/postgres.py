@@ -29,6 +29,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from crowdfill.store._common import (
     RELEASED,
     check_batch,
+    check_capture,
     check_epoch,
     check_lease_args,
     check_read,
@@ -85,6 +86,13 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             holder TEXT NOT NULL,
             epoch BIGINT NOT NULL,
             expires_at DOUBLE PRECISION NOT NULL
+        )""",
+    ),
+    3: (
+        """CREATE TABLE captures (
+            table_id TEXT PRIMARY KEY,
+            seq BIGINT NOT NULL,
+            blob BYTEA NOT NULL
         )""",
     ),
 }
@@ -262,6 +270,24 @@ class PostgresStore:
             cursor = await db.execute("SELECT seq, state FROM snapshots WHERE table_id = %s", (table_id,))
             row = await cursor.fetchone()
         return None if row is None else (int(row[0]), decode_json(row[1]))
+
+    async def save_capture(self, table_id: str, seq: int, blob: bytes) -> None:
+        async with self._transaction() as db:
+            cursor = await db.execute("SELECT 1 FROM tables WHERE table_id = %s FOR UPDATE", (table_id,))
+            if await cursor.fetchone() is None:
+                raise UnknownTable(f"no table {table_id!r} is stored")
+            data = check_capture(table_id, seq, blob, await _last_seq(db, table_id))
+            await db.execute(
+                "INSERT INTO captures (table_id, seq, blob) VALUES (%s, %s, %s)"
+                " ON CONFLICT (table_id) DO UPDATE SET seq = excluded.seq, blob = excluded.blob",
+                (table_id, seq, data),
+            )
+
+    async def load_capture(self, table_id: str) -> tuple[int, bytes] | None:
+        async with self._connection() as db:
+            cursor = await db.execute("SELECT seq, blob FROM captures WHERE table_id = %s", (table_id,))
+            row = await cursor.fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
 
     # -- items -----------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from typing import ParamSpec, TypeVar
 from crowdfill.store._common import (
     RELEASED,
     check_batch,
+    check_capture,
     check_epoch,
     check_lease_args,
     check_read,
@@ -44,7 +45,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
-SCHEMA_VERSION = 2  # 2 added the leases table
+SCHEMA_VERSION = 3  # 2 added the leases table, 3 the state captures
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS tables (
@@ -73,6 +74,11 @@ _SCHEMA = (
         key TEXT NOT NULL,
         value TEXT NOT NULL,
         PRIMARY KEY (table_id, kind, key)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS captures (
+        table_id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        blob BLOB NOT NULL
     ) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS leases (
         table_id TEXT PRIMARY KEY,
@@ -302,6 +308,33 @@ class SQLiteStore:
                 .fetchone()
             )
         return None if row is None else (row[0], decode_json(row[1]))
+
+    async def save_capture(self, table_id: str, seq: int, blob: bytes) -> None:
+        await self._run(self._save_capture, table_id, seq, blob)
+
+    def _save_capture(self, table_id: str, seq: int, blob: bytes) -> None:
+        # One transaction: a crash before COMMIT leaves the previous capture in place (WAL rollback).
+        with self._transaction() as db:
+            if not _exists(db, table_id):
+                raise UnknownTable(f"no table {table_id!r} is stored")
+            data = check_capture(table_id, seq, blob, _last_seq(db, table_id))
+            db.execute(
+                "INSERT INTO captures (table_id, seq, blob) VALUES (?,?,?)"
+                " ON CONFLICT (table_id) DO UPDATE SET seq = excluded.seq, blob = excluded.blob",
+                (table_id, seq, data),
+            )
+
+    async def load_capture(self, table_id: str) -> tuple[int, bytes] | None:
+        return await self._run(self._load_capture, table_id)
+
+    def _load_capture(self, table_id: str) -> tuple[int, bytes] | None:
+        with _translated(self.path):
+            row = (
+                self._db()
+                .execute("SELECT seq, blob FROM captures WHERE table_id = ?", (table_id,))
+                .fetchone()
+            )
+        return None if row is None else (int(row[0]), bytes(row[1]))
 
     # -- items -----------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import pytest
 
 from crowdfill.store import LogRecord, SQLiteStore, StoreError, TableRecord
 from crowdfill.store.port import StoreConflict, UnknownTable
+from crowdfill.store.sqlite import SCHEMA_VERSION
 from tests.store.appender import TABLE_ID, expected_operation
 
 REPO = Path(__file__).resolve().parents[2]
@@ -112,7 +113,7 @@ async def test_every_acknowledged_record_survives_kill_9(tmp_path: Path) -> None
     assert all(record.operation == expected_operation(record.seq) for record in log)
 
 
-async def test_a_version_1_file_is_upgraded_in_place_and_gains_leases(tmp_path: Path) -> None:
+async def test_a_version_1_file_is_upgraded_in_place_and_gains_leases_and_captures(tmp_path: Path) -> None:
     path = tmp_path / "v1.sqlite3"
     with closing(sqlite3.connect(path)) as old:
         old.execute(
@@ -129,10 +130,12 @@ async def test_a_version_1_file_is_upgraded_in_place_and_gains_leases(tmp_path: 
         lease = await store.acquire_lease("t1", "a", ttl=5.0, now=1.0)
         assert lease is not None
         assert lease.epoch == 1
+        await store.save_capture("t1", 0, b"state")
+        assert await store.load_capture("t1") == (0, b"state")
     finally:
         await store.close()
     with closing(sqlite3.connect(path)) as upgraded:
-        assert upgraded.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert upgraded.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 async def test_an_append_sees_what_another_connection_appended_since_its_own_last_append(

@@ -1,0 +1,225 @@
+"""Restarting a big table: from a state capture plus its log tail vs replaying the whole log.
+
+For each size (100k and 1M logged operations; ``--quick``: 100k only) a live table is built with
+``bench/bigtable.py`` in a SQLite data directory. A state capture is then taken as the server
+takes one, but ``TAIL`` operations before the end of the log (a restart finds, on average, half a
+capture interval of log after the last capture), and stored in a copy of the data directory.
+Then, interleaved A, B, A, B: a real ``crowdfill serve`` subprocess starts on the directory
+without a capture (A: today's path, the whole log replayed into a fresh table) and on the one
+with it (B); each run is timed from the spawn until ``GET /api/tables/{id}/matching`` answers with
+the table's last seq, and the server's RSS is read (psutil) at that moment. Medians are reported.
+
+Usage: ``python bench/scale.py [--quick] [--sizes 100000,1000000] [--cache DIR]`` (``--cache``
+keeps built tables between runs). The last line printed is one JSON object: per size,
+``restart_s``, ``rss_mb`` and ``restart_cpu_s`` (the server's CPU seconds until it serves) with the
+capture, the same with ``replay_`` for today's path, ``restart_ratio`` = replay_restart_s /
+restart_s and ``restart_cpu_ratio`` likewise for CPU seconds (less disturbed by other load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from bench.bigtable import build_table
+from bench.load import free_port
+from crowdfill.server.definition import spec_from_json
+from crowdfill.server.owner import TableOwner
+from crowdfill.server.recovery import _replay_tail as replay_tail
+from crowdfill.server.recovery import capture_bytes
+from crowdfill.server.settings import Settings
+from crowdfill.store import SQLiteStore
+
+TOKEN = "bench-requester-token"  # noqa: S105  # a throwaway token for a local benchmark server
+SECRET = "bench-secret-0123456789abcdef"  # noqa: S105  # same: local benchmark only
+TAIL = 5000  # log operations after the capture: half of the default capture interval
+DB = "crowdfill.sqlite3"
+
+
+class _Quiet:
+    async def published(self, owner: TableOwner, entries: Sequence[Any]) -> None:
+        return None
+
+    async def completed(self, owner: TableOwner) -> None:
+        return None
+
+    def changed(self, owner: TableOwner) -> None:
+        return None
+
+
+async def store_capture(data_dir: Path, table_id: str, tail: int) -> int:
+    """Replay the log up to ``last - tail`` in this process, capture the state as the server does, store it.
+
+    The replay is the one a restart applies to a log tail (``recovery``), from an empty table.
+    """
+    store = SQLiteStore(data_dir / DB)
+    await store.open()
+    try:
+        record = await store.get_table(table_id)
+        assert record is not None
+        seq = max(0, await store.last_seq(table_id) - tail)
+        settings = Settings(requester_token=TOKEN, secret=SECRET)
+        spec = spec_from_json(record.definition)
+        owner = TableOwner(table_id, spec, record.status, store, settings, _Quiet())
+        owner.sequencer.start()
+        replay_tail(owner, await store.read_log(table_id, limit=seq), 0)
+        owner.seq = seq
+        await store.save_capture(table_id, owner.seq, capture_bytes(owner))
+        return owner.seq
+    finally:
+        await store.close()
+
+
+def restart(data_dir: Path, table_id: str, last_seq: int) -> tuple[float, float, float]:
+    """Seconds from spawning ``crowdfill serve`` until the table answers at ``last_seq``; the server's
+    RSS (MB) and CPU seconds (user + system, less disturbed by other load than the wall clock) then."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "crowdfill.cli", "serve", "--port", str(port), "--data-dir", str(data_dir),
+        "--requester-token", TOKEN, "--secret", SECRET, "--log-level", "warning", "--capture-every", "0",
+    ]  # fmt: skip
+    log = (data_dir / "server.log").open("ab")
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/api/tables/{table_id}/matching"
+    try:
+        with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=600) as http:
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"the server exited with {process.returncode}; see {data_dir / 'server.log'}"
+                    )
+                try:
+                    response = http.get(url)
+                except httpx.TransportError:
+                    time.sleep(0.02)
+                    continue
+                if response.status_code == 200 and response.json()["seq"] == last_seq:
+                    break
+                time.sleep(0.02)
+        elapsed = time.perf_counter() - started
+        server = psutil.Process(process.pid)
+        rss = server.memory_info().rss / 1e6
+        times = server.cpu_times()
+        cpu = times.user + times.system
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+    return elapsed, rss, cpu
+
+
+def prepare(size: int, root: Path, cache: Path | None) -> tuple[Path, Path, str, int, int]:
+    """(dir without capture, dir with capture, table id, last seq, capture seq) for ``size``."""
+    built = (cache or root) / f"bigtable-{size}"
+    if not (built / DB).exists():
+        build_table(built, size)
+    table_id = f"big-{size}-s0"
+    replay_dir, capture_dir = root / f"replay-{size}", root / f"capture-{size}"
+    for target in (replay_dir, capture_dir):
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        shutil.copy(built / DB, target / DB)
+    capture_seq = asyncio.run(store_capture(capture_dir, table_id, TAIL))
+    return replay_dir, capture_dir, table_id, size, capture_seq
+
+
+def measure(size: int, root: Path, cache: Path | None, rounds: int, baseline: bool) -> dict[str, Any]:
+    replay_dir, capture_dir, table_id, last_seq, capture_seq = prepare(size, root, cache)
+    replays: list[tuple[float, float, float]] = []
+    captures: list[tuple[float, float, float]] = []
+    for _ in range(rounds):  # interleaved: A, B, A, B
+        if baseline:
+            replays.append(restart(replay_dir, table_id, last_seq))
+        captures.append(restart(capture_dir, table_id, last_seq))
+    capture_mb = (capture_dir / DB).stat().st_size / 1e6 - (replay_dir / DB).stat().st_size / 1e6
+    replays = replays or [(math.nan, math.nan, math.nan)]
+    restart_s = statistics.median(t for t, _, _ in captures)
+    replay_s = statistics.median(t for t, _, _ in replays)
+    restart_cpu = statistics.median(c for _, _, c in captures)
+    replay_cpu = statistics.median(c for _, _, c in replays)
+    result: dict[str, Any] = {
+        "ops": size,
+        "tail_ops": last_seq - capture_seq,
+        "restart_s": round(restart_s, 2),
+        "rss_mb": round(statistics.median(r for _, r, _ in captures), 1),
+        "restart_cpu_s": round(restart_cpu, 2),
+        "replay_restart_s": round(replay_s, 2),
+        "replay_rss_mb": round(statistics.median(r for _, r, _ in replays), 1),
+        "replay_restart_cpu_s": round(replay_cpu, 2),
+        "restart_ratio": round(replay_s / restart_s, 2),
+        "restart_cpu_ratio": round(replay_cpu / restart_cpu, 2),
+        "capture_file_mb": round(capture_mb, 1),
+    }
+    if not baseline:  # not measured: say so rather than print NaN (which is not JSON)
+        result.update(
+            dict.fromkeys(
+                k for k in result if k.startswith(("replay_", "restart_ratio", "restart_cpu_ratio"))
+            )
+        )
+    print(f"{size:>8} ops: {json.dumps(result)}", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="100k operations only, one round")
+    parser.add_argument("--sizes", default=None, help="comma-separated sizes (default 100000,1000000)")
+    parser.add_argument("--rounds", type=int, default=None, help="A/B rounds per size (default 2, quick 1)")
+    parser.add_argument(
+        "--no-baseline-above",
+        type=int,
+        default=None,
+        help="skip today's full-replay restart for sizes above this (it takes hours at 1M on 2 busy cores)",
+    )
+    parser.add_argument("--cache", type=Path, default=None, help="keep built tables here between runs")
+    args = parser.parse_args()
+    sizes = (
+        [int(s) for s in args.sizes.split(",")]
+        if args.sizes
+        else ([100_000] if args.quick else [100_000, 1_000_000])
+    )
+    rounds = args.rounds or (1 if args.quick else 2)
+    with tempfile.TemporaryDirectory(prefix="crowdfill-scale-") as directory:
+        results = {
+            str(size): measure(
+                size,
+                Path(directory),
+                args.cache,
+                rounds,
+                args.no_baseline_above is None or size <= args.no_baseline_above,
+            )
+            for size in sizes
+        }
+    print(
+        json.dumps(
+            {
+                "benchmark": "scale",
+                "quick": args.quick,
+                "rounds": rounds,
+                "sizes": results,
+                "ratio_means": "restart_ratio = seconds to serve after replaying the whole log (today's path)"
+                " over seconds to serve from a state capture plus its log tail",
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""Restarting a table from its state capture plus the log tail, and writing captures (docs/scale.md).
+
+``restore`` loads the table's capture (``crowdfill.server.capture``) into the owner and replays
+only the operations logged after it, one at a time through the restored sequencer, exactly as the
+live owner applied them: the central client is handed the row ids its logged inserts carry, so it
+plans exactly those inserts and nothing stays pending. When no capture is stored, or the stored
+one is refused, it returns None and the owner replays the whole log as before.
+
+``Capturer`` writes captures every ``Settings.capture_every`` operations without stalling the owner:
+where the platform can fork, a child process (a copy-on-write image of the owner's state at that
+instant) pickles it and streams the bytes back through a pipe while the owner goes on; the store
+then keeps them in one atomic write. A crash at any point leaves the previous capture and the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from crowdfill.central_client.sequencer import LoggedIds
+from crowdfill.model import CENTRAL_CLIENT, CrowdFillError, Fill, Insert, Reweigh, Sequenced
+from crowdfill.model.codec import sequenced_from_wire
+from crowdfill.server.capture import CaptureRefused, decode, definition_digest, encode
+from crowdfill.server.gold import public_op
+from crowdfill.store.port import LogRecord, StoreError
+
+if TYPE_CHECKING:
+    from crowdfill.server.owner import TableOwner
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Restored:
+    """A restore's outcome: the capture's seq, how many tail operations were replayed, and where the
+    table completed (None if it did not)."""
+
+    capture_seq: int
+    tail: int
+    completion_seq: int | None
+
+
+def _key(owner: TableOwner) -> bytes:
+    return owner._settings.secret.encode()
+
+
+def _state(owner: TableOwner) -> tuple[Any, ...]:
+    return (
+        owner.table,
+        owner.central,
+        owner.sequencer,
+        owner.estimator,
+        owner.ops_by_worker,
+        owner._replaced,
+        owner._filled,
+    )
+
+
+def capture_bytes(owner: TableOwner) -> bytes:
+    """The owner's state now, signed (in the caller's process: it takes as long as pickling it)."""
+    return encode(
+        _key(owner),
+        owner.table_id,
+        owner.seq,
+        definition_digest(owner.spec.definition),
+        _state(owner),
+        owner._new_row_id,
+    )
+
+
+async def restore_capture(owner: TableOwner) -> Restored | None:
+    """Load the stored capture and replay the log after it into ``owner``; None to replay it all."""
+    saved = await owner._store.load_capture(owner.table_id)
+    if saved is None:
+        return None
+    seq, blob = saved
+    try:
+        captured = decode(
+            _key(owner),
+            blob,
+            table_id=owner.table_id,
+            seq=seq,
+            definition=definition_digest(owner.spec.definition),
+            row_ids=owner._new_row_id,
+        )
+    except CaptureRefused as error:
+        logger.warning("table %s: the state capture at seq %d is not used: %s", owner.table_id, seq, error)
+        return None
+    del blob, saved
+    table, central, sequencer, estimator, ops_by_worker, replaced, filled = captured.state
+    owner.table, owner.central, owner.sequencer, owner.estimator = table, central, sequencer, estimator
+    owner.ops_by_worker, owner._replaced, owner._filled = ops_by_worker, replaced, filled
+    tail = await owner._store.read_log(owner.table_id, after_seq=seq)
+    completion = _replay_tail(owner, tail, seq)
+    owner.seq = tail[-1].seq if tail else seq
+    owner.snapshot_seq = owner.seq
+    window = max(1, owner._settings.replay_window)
+    recent = tail[-window:] if len(tail) >= window else await _recent(owner, window)
+    owner._recent = collections.deque(((r.seq, public_op(r.operation)) for r in recent), maxlen=window)
+    owner._capturer.captured(seq)
+    return Restored(seq, len(tail), completion)
+
+
+async def _recent(owner: TableOwner, window: int) -> list[LogRecord]:
+    # The replay window comes from the store: the capture does not carry the operations themselves.
+    return await owner._store.read_log(owner.table_id, after_seq=max(0, owner.seq - window))
+
+
+def _replay_tail(owner: TableOwner, tail: Sequence[LogRecord], base_seq: int) -> int | None:
+    """Apply the logged operations after the capture as the live owner did; the completion seq."""
+    sequencer, central = owner.sequencer, owner.central
+    completion = owner.table.closed or sequencer.satisfied
+    completion_seq: int | None = base_seq if sequencer.satisfied else None
+    operations: list[tuple[int, Sequenced]] = [(r.seq, sequenced_from_wire(r.operation)) for r in tail]
+    # The central client plans inserts as it did live; it draws their row ids from the log.
+    central._new_row_id = LoggedIds.of(op for _, op in operations)
+    exact = True
+    try:
+        for seq, op in operations:
+            if completion:
+                logger.error("table %s: seq %d was accepted after the table completed", owner.table_id, seq)
+                continue
+            if isinstance(op, Insert) and op.worker == CENTRAL_CLIENT and not op.gold:
+                planned = sequencer.planned
+                if planned and planned[0] == op:
+                    sequencer.next_insert()
+                else:
+                    exact = False
+            elif sequencer.planned:
+                exact = False
+                sequencer.discard_planned()
+            try:
+                canonical = sequencer.apply(op)
+            except CrowdFillError as error:
+                logger.error(
+                    "table %s: replaying seq %d: %s: %s", owner.table_id, seq, error.code, error.message
+                )
+                exact = False
+                continue
+            if isinstance(canonical, Reweigh):
+                owner.estimator.reweighed()  # the server's: no one's contribution, no one's count
+            else:
+                owner.estimator.observe(canonical)
+                owner.ops_by_worker[canonical.worker] += 1
+            if isinstance(canonical, Fill):
+                owner._record_fill(canonical, seq)
+            if sequencer.satisfied:
+                completion, completion_seq = True, seq
+    finally:
+        central._new_row_id = owner._new_row_id
+    if not exact or central.pending_inserts():
+        # The log departs from what this central client plans (a crash between planning and
+        # persisting, or an older server): rebuild its plan from the table, as a full replay does.
+        sequencer.discard_planned()
+        sequencer.start()
+    return completion_seq
+
+
+class Capturer:
+    """Writes one table's captures in the background; at most one at a time."""
+
+    def __init__(self, owner: TableOwner) -> None:
+        self._owner = owner
+        self.seq = 0  # the seq of the last capture stored (or restored)
+        self._task: asyncio.Task[None] | None = None
+
+    def captured(self, seq: int) -> None:
+        self.seq = seq
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def due(self) -> bool:
+        every = self._owner._settings.capture_every
+        return every > 0 and not self.busy and self._owner.seq - self.seq >= every
+
+    def start(self) -> None:
+        """Begin a capture of the owner's state now (call while the state is consistent)."""
+        owner = self._owner
+        seq = owner.seq
+        reader = _fork_capture(owner)
+        self._task = asyncio.create_task(self._write(seq, reader), name=f"capture:{owner.table_id}")
+
+    def cancel(self) -> None:
+        """Stop waiting for a capture in progress (its child, if any, still finishes on its own)."""
+        if self._task is not None:
+            self._task.cancel()
+
+    async def wait(self) -> None:
+        """Let a capture in progress finish (tests, shutdown)."""
+        task = self._task
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _write(self, seq: int, reader: _Reader) -> None:
+        owner = self._owner
+        try:
+            blob = await reader.read()
+            await owner._store.save_capture(owner.table_id, seq, blob)
+        except (StoreError, OSError, CaptureRefused) as error:
+            logger.error(
+                "table %s: writing the state capture at seq %d failed: %s", owner.table_id, seq, error
+            )
+            return
+        self.seq = max(self.seq, seq)
+
+
+class _Reader:
+    """The bytes of a capture being made: already there, or coming from a forked child."""
+
+    def __init__(self, blob: bytes | None = None, fd: int | None = None, pid: int | None = None) -> None:
+        self._blob, self._fd, self._pid = blob, fd, pid
+
+    async def read(self) -> bytes:
+        if self._blob is not None:
+            return self._blob
+        assert self._fd is not None
+        assert self._pid is not None
+        return await asyncio.to_thread(_drain_child, self._fd, self._pid)
+
+
+def _drain_child(fd: int, pid: int) -> bytes:
+    chunks: list[bytes] = []
+    with os.fdopen(fd, "rb") as pipe:
+        while chunk := pipe.read(1 << 20):
+            chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        raise CaptureRefused(f"the capturing child process failed (status {status})")
+    return b"".join(chunks)
+
+
+def _fork_capture(owner: TableOwner) -> _Reader:
+    fork = getattr(os, "fork", None)
+    if fork is None or not owner._settings.capture_fork:
+        return _Reader(blob=capture_bytes(owner))  # no fork here: pickle in the owner's turn
+    read_fd, write_fd = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that forking a threaded process may deadlock the child if it touches
+        # a lock another thread held. The child only pickles and writes to a pipe, then _exits.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = fork()
+    if pid == 0:  # the child: a frozen copy of the owner's state
+        status = 1
+        try:
+            # Let go of inherited descriptors (the listening socket, store connections), so a
+            # restarted server can bind its port while an orphaned child is still pickling.
+            os.closerange(3, write_fd)
+            os.closerange(write_fd + 1, os.sysconf("SC_OPEN_MAX"))
+            blob = capture_bytes(owner)
+            view = memoryview(blob)
+            while view:
+                written = os.write(write_fd, view)
+                view = view[written:]
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    return _Reader(fd=read_fd, pid=pid)

@@ -1,0 +1,189 @@
+"""Restarting from a state capture plus the log tail gives the table a full replay gives."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crowdfill.model import Fill, Operation
+from crowdfill.model.operations import Downvote, Upvote
+from crowdfill.server.capture import MAGIC
+from crowdfill.server.definition import build_spec
+from crowdfill.server.owner import LIVE, Published, TableOwner
+from crowdfill.server.settings import Settings
+from crowdfill.store import MemoryStore, SQLiteStore, Store, TableRecord
+from crowdfill.wire.definition import DefinitionModel
+from tests.support.live_server import test_settings
+
+DEFINITION = {
+    "name": "capture",
+    "schema": {"columns": [{"name": "a"}, {"name": "b"}, {"name": "c"}]},
+    "template": [{"a": "never"}, *({} for _ in range(6))],
+    "budget_cents": 1000,
+}
+
+
+class Quiet:
+    """The owner's listener port, ignoring what it is told."""
+
+    async def published(self, owner: TableOwner, entries: Sequence[Published]) -> None:
+        return None
+
+    async def completed(self, owner: TableOwner) -> None:
+        return None
+
+    def changed(self, owner: TableOwner) -> None:
+        return None
+
+
+class NoCapture:
+    """A store that hides its capture: the owner replays the whole log (today's path)."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    async def load_capture(self, table_id: str) -> None:
+        return None
+
+
+async def stored(store: Store) -> str:
+    spec = build_spec(DefinitionModel.model_validate(DEFINITION))
+    await store.create_table(TableRecord("t", spec.definition, LIVE, 0.0, 0.0))
+    return "t"
+
+
+async def owner_of(store: Store | NoCapture, config: Settings) -> TableOwner:
+    spec = build_spec(DefinitionModel.model_validate(DEFINITION))
+    owner = TableOwner("t", spec, LIVE, store, config, Quiet())  # type: ignore[arg-type]  # duck-typed store
+    await owner.load()
+    return owner
+
+
+async def work(owner: TableOwner, rng: random.Random, count: int) -> None:
+    """``count`` worker operations chosen from the live rows (refusals are part of the mix)."""
+    for _ in range(count):
+        worker = f"w{rng.randrange(4)}"
+        rows = [row for row in owner.table.rows() if dict(row.values).get("a") != "never"]
+        empty = [(row, c) for row in rows for c in ("a", "b", "c") if c not in dict(row.values)]
+        complete = [row for row in rows if len(row.values) == 3]
+        op: Operation
+        if empty and (not complete or rng.random() < 0.6):
+            row, column = rng.choice(empty)
+            op = Fill(
+                worker, row.row_id, f"n{rng.getrandbits(40):x}", column, f"v{rng.randrange(3)}", frozenset()
+            )
+        elif complete:
+            kind = Upvote if rng.random() < 0.7 else Downvote
+            op = kind(worker, rng.choice(complete).row_id, frozenset())
+        else:
+            continue
+        await owner.submit(op)
+
+
+def state(owner: TableOwner) -> dict[str, Any]:
+    workers = sorted(owner.ops_by_worker)
+    return {
+        "seq": owner.seq,
+        "table": owner.table.fingerprint(),
+        "ops_by_worker": dict(owner.ops_by_worker),
+        "fill_authors": owner.fill_authors(),
+        "estimates": {w: owner.estimator.estimate(w) for w in workers},
+        "satisfied": owner.central.satisfied,
+        "recent": list(owner.ops_since(max(0, owner.seq - 50)) or []),
+    }
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32), every=st.integers(3, 25), ops=st.integers(1, 80))
+async def test_a_capture_and_its_log_tail_restore_the_table_a_full_replay_restores(
+    seed: int, every: int, ops: int
+) -> None:
+    store = MemoryStore()
+    await store.open()
+    await stored(store)
+    config = test_settings(capture_every=every, capture_fork=False)
+    live = await owner_of(store, config)
+    await work(live, random.Random(seed), ops)
+    await live._capturer.wait()
+    expected = state(live)
+    await live.stop()
+    captured = await store.load_capture("t")
+    restored = await owner_of(store, config)
+    replayed = await owner_of(NoCapture(store), config)
+    assert state(restored) == expected
+    assert state(replayed)["table"] == expected["table"]
+    assert state(replayed)["ops_by_worker"] == expected["ops_by_worker"]
+    if expected["seq"] >= every:
+        assert captured is not None
+        assert captured[0] <= expected["seq"]
+        assert restored._capturer.seq == captured[0]  # restored from the capture, not replayed
+    await restored.stop()
+    await replayed.stop()
+
+
+async def test_a_forked_capture_restores_the_live_table_and_it_keeps_taking_operations(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    await store.open()
+    await stored(store)
+    config = test_settings(capture_every=20, capture_fork=True)
+    live = await owner_of(store, config)
+    rng = random.Random(7)
+    await work(live, rng, 60)
+    await live._capturer.wait()
+    expected = state(live)
+    await live.stop()
+    saved = await store.load_capture("t")
+    assert saved is not None
+    assert saved[1].startswith(MAGIC)
+    restored = await owner_of(store, config)
+    assert state(restored) == expected
+    await work(restored, rng, 20)  # the restored central client and sequencer go on as the live ones
+    assert restored.seq > expected["seq"]
+    await restored.stop()
+    await store.close()
+
+
+async def test_a_capture_signed_with_another_secret_is_refused_and_the_log_replayed() -> None:
+    store = MemoryStore()
+    await store.open()
+    await stored(store)
+    live = await owner_of(store, test_settings(capture_every=5, capture_fork=False))
+    await work(live, random.Random(3), 30)
+    await live._capturer.wait()
+    expected = state(live)
+    await live.stop()
+    assert await store.load_capture("t") is not None
+    other = test_settings(capture_every=5, capture_fork=False, secret="another-secret-0123456789")
+    restored = await owner_of(store, other)
+    assert state(restored)["table"] == expected["table"]
+    assert restored.seq == expected["seq"]
+    await restored.stop()
+
+
+async def test_a_damaged_capture_is_refused_and_the_log_replayed() -> None:
+    store = MemoryStore()
+    await store.open()
+    await stored(store)
+    config = test_settings(capture_every=5, capture_fork=False)
+    live = await owner_of(store, config)
+    await work(live, random.Random(5), 30)
+    await live._capturer.wait()
+    expected = state(live)
+    await live.stop()
+    saved = await store.load_capture("t")
+    assert saved is not None
+    seq, blob = saved
+    await store.save_capture("t", seq, blob[:-10] + b"0123456789")
+    restored = await owner_of(store, config)
+    assert state(restored)["table"] == expected["table"]
+    await restored.stop()
