@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crowdfill.model import Fill, Operation
+from crowdfill.model import Fill, Reweigh, Sequenced
 from crowdfill.model.operations import Downvote, Upvote
 from crowdfill.server.capture import MAGIC
 from crowdfill.server.definition import build_spec
@@ -25,6 +25,11 @@ DEFINITION = {
     "schema": {"columns": [{"name": "a"}, {"name": "b"}, {"name": "c"}]},
     "template": [{"a": "never"}, *({} for _ in range(6))],
     "budget_cents": 1000,
+    "scoring": {"family": "reputation", "min_votes": 2},
+    # A gold row is in the table from launch: restored, it must still be gold and still hidden.
+    "gold": [
+        {"id": "w-0123456789abcdef01234567", "values": {"a": "g1", "b": "g2", "c": "g3"}, "verdict": False}
+    ],
 }
 
 
@@ -74,8 +79,11 @@ async def work(owner: TableOwner, rng: random.Random, count: int) -> None:
         rows = [row for row in owner.table.rows() if dict(row.values).get("a") != "never"]
         empty = [(row, c) for row in rows for c in ("a", "b", "c") if c not in dict(row.values)]
         complete = [row for row in rows if len(row.values) == 3]
-        op: Operation
-        if empty and (not complete or rng.random() < 0.6):
+        op: Sequenced
+        if rng.random() < 0.08:  # what the reputation emitter or an exclusion sequences
+            held = {r.worker: r.version for r in owner.table.reweighs()}.get(worker, 0)
+            op = Reweigh(worker, rng.choice([0.0, 0.5, 1.0]), held + 1)
+        elif empty and (not complete or rng.random() < 0.6):
             row, column = rng.choice(empty)
             op = Fill(
                 worker, row.row_id, f"n{rng.getrandbits(40):x}", column, f"v{rng.randrange(3)}", frozenset()
@@ -98,6 +106,7 @@ def state(owner: TableOwner) -> dict[str, Any]:
         "estimates": {w: owner.estimator.estimate(w) for w in workers},
         "satisfied": owner.central.satisfied,
         "recent": list(owner.ops_since(max(0, owner.seq - 50)) or []),
+        "gold": owner.table.gold_ids(),
     }
 
 
@@ -119,6 +128,8 @@ async def test_a_capture_and_its_log_tail_restore_the_table_a_full_replay_restor
     restored = await owner_of(store, config)
     replayed = await owner_of(NoCapture(store), config)
     assert state(restored) == expected
+    assert expected["gold"]
+    assert all("gold" not in op for _, op in expected["recent"])  # the replay window stays public
     assert state(replayed)["table"] == expected["table"]
     assert state(replayed)["ops_by_worker"] == expected["ops_by_worker"]
     if expected["seq"] >= every:
