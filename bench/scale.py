@@ -37,6 +37,7 @@ import psutil
 
 from bench.bigtable import build_table
 from bench.load import free_port
+from bench.scale_lifecycle import measure_many, measure_size
 from crowdfill.server.definition import spec_from_json
 from crowdfill.server.owner import TableOwner
 from crowdfill.server.recovery import _replay_tail as replay_tail
@@ -189,6 +190,14 @@ def main() -> None:
         help="skip today's full-replay restart for sizes above this (it takes hours at 1M on 2 busy cores)",
     )
     parser.add_argument("--cache", type=Path, default=None, help="keep built tables here between runs")
+    parser.add_argument(
+        "--no-lifecycle",
+        action="store_true",
+        help="skip close, export and the many-tables start (bench/scale_lifecycle.py's figures)",
+    )
+    parser.add_argument(
+        "--tables", type=int, default=None, help="tables for the startup figure (default 1000)"
+    )
     args = parser.parse_args()
     sizes = (
         [int(s) for s in args.sizes.split(",")]
@@ -207,6 +216,18 @@ def main() -> None:
             )
             for size in sizes
         }
+        many: dict[str, Any] = {}
+        if not args.no_lifecycle:
+            # Close, export and the many-tables start (bench/scale_lifecycle.py), on tables of their own.
+            for size in sizes:
+                figures = measure_size(Path(directory), size, 1)
+                results[str(size)].update(
+                    {
+                        key: figures[key]
+                        for key in ("close_s", "close_ratio", "export_final_s", "export_ratio")
+                    }
+                )
+            many = measure_many(Path(directory), args.tables or (100 if args.quick else 1000), 1)
     print(
         json.dumps(
             {
@@ -214,8 +235,12 @@ def main() -> None:
                 "quick": args.quick,
                 "rounds": rounds,
                 "sizes": results,
+                "tables_count": many.get("tables"),
+                "tables_1000_start_s": many.get("start_s"),
+                "tables_1000_rss_mb": many.get("rss_mb"),
                 "ratio_means": "restart_ratio = seconds to serve after replaying the whole log (today's path)"
-                " over seconds to serve from a state capture plus its log tail",
+                " over seconds to serve from a state capture plus its log tail; close_ratio and"
+                " export_ratio: today's close (settled from the whole log) and export body over the new",
             }
         )
     )
