@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,20 @@ async def _annotations(data_dir: Path) -> tuple[int, float]:
     return len(times), (max(times) - min(times)) if len(times) > 1 else 0.0
 
 
+def _medians(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per figure, the median over rounds (figures some round lacks are left out)."""
+    keys = [
+        key
+        for key, value in results[0].items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    ]
+    medians: dict[str, Any] = {"mode": results[0].get("mode")}
+    for key in keys:
+        values = [r[key] for r in results if isinstance(r.get(key), (int, float))]
+        medians[key] = round(statistics.median(values), 3) if values else None
+    return medians
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -71,33 +86,38 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, help="seconds not measured (default 2, quick 0.5)")
     parser.add_argument("--processes", type=int, help="client processes (default: CPUs, at most 8)")
     parser.add_argument("--observers", type=int, default=20, help="workers recording seen-latency")
+    parser.add_argument("--rounds", type=int, help="interleaved off/on rounds, medians (default 3, quick 1)")
     args = parser.parse_args()
     args.workers = args.workers or (20 if args.quick else 50)
     args.duration = args.duration or (3.0 if args.quick else 20.0)
     args.warmup = args.warmup if args.warmup is not None else (0.5 if args.quick else 2.0)
     args.processes = max(1, min(args.processes or min(8, os.cpu_count() or 1), args.workers))
-    results: dict[str, Any] = {}
+    rounds = args.rounds or (1 if args.quick else 3)
+    runs: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
     with tempfile.TemporaryDirectory(prefix="crowdfill-assist-") as root:
-        for name, start in (("off", _plain_start), ("on", _assisted_start)):
-            base = Path(root) / name
-            base.mkdir()
-            load.start_server = start
-            try:
-                results[name] = load.run_mode("durable", args, base)
-            finally:
-                load.start_server = _plain_start
-            if name == "on":
-                count, span = asyncio.run(_annotations(base / "durable"))
-                results[name]["model_answers"] = count
-                results[name]["model_calls_per_s"] = round(count / span, 1) if span else None
-            print(f"{name:4} {json.dumps(results[name])}", flush=True)
-    off, on = results["off"], results["on"]
+        for round_index in range(rounds):  # interleaved: off, on, off, on, ...
+            for name, start in (("off", _plain_start), ("on", _assisted_start)):
+                base = Path(root) / name
+                base.mkdir(exist_ok=True)
+                load.start_server = start
+                try:
+                    result = load.run_mode("durable", args, base, round_index)
+                finally:
+                    load.start_server = _plain_start
+                if name == "on":
+                    count, span = asyncio.run(_annotations(base / f"durable-{round_index}"))
+                    result["model_answers"] = count
+                    result["model_calls_per_s"] = round(count / span, 1) if span else None
+                runs[name].append(result)
+                print(f"{name:4} round {round_index}: {json.dumps(result)}", flush=True)
+    off, on = (_medians(runs[name]) for name in ("off", "on"))
     ratio = (
         round(on["seen_p99_ms"] / off["seen_p99_ms"], 3) if on["seen_p99_ms"] and off["seen_p99_ms"] else None
     )
     summary = {
         "bench": "assist",
         "quick": args.quick,
+        "rounds": rounds,
         "workers": args.workers,
         "rate_per_worker": args.rate,
         "duration_s": args.duration,
