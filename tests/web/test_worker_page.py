@@ -132,6 +132,8 @@ def test_a_fill_the_server_refuses_is_rolled_back_with_the_reason(
     table = server.launched_table()
     bob, tap = tapped_worker(browser, contexts, server.worker_link(table, "bob"))
     page = bob.page
+    # "Live" can show before the snapshot is drawn: hold nothing until the rows are there.
+    expect(bob.empty_rows().first).to_be_visible()
 
     # The requester closes the table, but Bob's page has not heard of it yet when he fills a cell.
     tap.hold_incoming()
