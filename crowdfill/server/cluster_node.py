@@ -37,6 +37,7 @@ from crowdfill.server.preflight import StartupError
 from crowdfill.server.settings import Settings
 from crowdfill.server.sockets import SocketApp
 from crowdfill.server.tables import BLOCK_KIND, Tables
+from crowdfill.server.withheld import Withheld
 from crowdfill.store.port import Store
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class ClusterNode:
         self.ownership = ownership
         self.sockets = sockets
         self.fanout = sockets.fanout
+        # This process's clients' operations held back from them until their ack (issue 18).
+        self.withheld = Withheld()
         sockets.peers = self
         self.tables: Tables
         bus.on_request = self._on_request
@@ -185,7 +188,7 @@ class ClusterNode:
         status = message.get("status")
         applied = await owner.follow(entries, status if isinstance(status, str) else None)
         if applied:
-            await self.fanout.published(owner, applied)
+            await self.fanout.published(owner, self.withheld.addressed(applied))
         if status is not None and status != LIVE:
             await self.fanout.completed(owner)
             await self.ownership.release(owner.table_id)
@@ -269,7 +272,17 @@ class _Remote:
 
     async def submit(self, op: Sequenced, origin: str | None, seen_seq: int | None) -> Outcome:
         body = {"kind": "submit", "op": sequenced_to_wire(op), "origin": origin, "seen_seq": seen_seq}
-        reply = await self._node.forward(self._table_id, body)
+        withheld = self._node.withheld
+        withheld.begin(origin)
+        reply: JSON = {}
+        try:
+            reply = await self._node.forward(self._table_id, body)
+        finally:
+            published = reply.get("published")
+            missed = withheld.end(origin, int(published[0]) if published else None)
+        if missed and origin is not None:
+            # Its own operations the sequencer published but never acknowledged to it.
+            await self._node.fanout.published_to(origin, missed)
         if "published" in reply:
             seq, wire, sender, worker = reply["published"]
             return Outcome(published=Published(int(seq), wire, sender, str(worker)))

@@ -295,6 +295,14 @@ class TableOwner:
         if self._task is None or self._task.done():
             if self.remote is not None and self.live and not self.leading:
                 return await self.remote.submit(op, origin, seen_seq)
+            if self.remote is not None and self.live and self.leading and self.lock.locked():
+                # A takeover's rebuild is in hand (``lead``): its loop starts the moment it is done.
+                async with self.lock:
+                    running = self._task is not None and not self._task.done()
+                if running:
+                    return await self.submit(op, origin, seen_seq)
+            if self.live:
+                return Outcome(failure=_not_leading())
             return Outcome(failure=_not_live(self.status))
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         try:

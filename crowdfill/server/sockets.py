@@ -77,6 +77,12 @@ class Fanout:
         recipients = list(self._sio.manager.get_participants(WORKER, table_room(owner.table_id)))
         await delivery.forward(recipients, entries, self._encode, self._sio.eio.send_packet)
 
+    async def published_to(self, sid: str, entries: Sequence[Any]) -> None:
+        """``entries`` to one session only (forwards a follower held back, crowdfill.server.withheld)."""
+        event = delivery.batch_event(entries)
+        if event is not None:
+            await self._sio.emit(*event, to=sid, namespace=WORKER)
+
     async def completed(self, owner: TableOwner) -> None:
         await self.completed_for(owner, self._presence.sessions(owner.table_id))
 

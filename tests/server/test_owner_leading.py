@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from typing import Any, cast
 
-from crowdfill.model import Fill
+from crowdfill.model import Fill, Sequenced
 from crowdfill.server.definition import spec_from_json
-from crowdfill.server.owner import LIVE, TableOwner
+from crowdfill.server.owner import LIVE, Outcome, TableOwner
 from crowdfill.store import open_store
 from crowdfill.store.port import Store, TableRecord
 from tests.server.owner_support import ONE_ROW, QuietListener, launch_owner, logged_operations
@@ -96,4 +98,60 @@ async def test_a_follower_learns_the_gold_rows_from_the_leaders_published_insert
     assert follower.table.gold_ids() == leader.table.gold_ids() != frozenset()
     assert follower.table.final_table() == leader.table.final_table()
     await leader.stop()
+    await follower.stop()
+
+
+class _GatedLog:
+    """The store, with ``read_log`` held until ``gate`` opens (a takeover's rebuild taking a while)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.gate = asyncio.Event()
+        self.reading = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def read_log(self, table_id: str) -> Any:
+        self.reading.set()
+        await self.gate.wait()
+        return await self._store.read_log(table_id)
+
+
+class _NoRemote:
+    async def submit(self, op: Sequenced, origin: str | None, seen_seq: int | None) -> Outcome:
+        raise AssertionError("a process that leads does not forward")
+
+    async def close(self) -> None:
+        raise AssertionError("a process that leads does not forward")
+
+
+async def test_an_op_submitted_while_a_takeover_rebuilds_the_table_is_sequenced_once_it_leads() -> None:
+    store = open_store("memory://")
+    await store.open()
+    leader = await launch_owner(store, ONE_ROW)
+    (row,) = [r.row_id for r in leader.table.rows()]
+    await leader.stop()
+    gated = _GatedLog(store)
+    follower = TableOwner("t-owner", leader.spec, LIVE, cast(Store, gated), test_settings(), QuietListener())
+    follower.leading = False
+    follower.remote = _NoRemote()
+    gated.gate.set()
+    await follower.load()
+    gated.gate.clear()
+    gated.reading.clear()
+
+    lease = await store.acquire_lease("t-owner", "b", ttl=TTL, now=time.time())
+    assert lease is not None
+    taking_over = asyncio.create_task(follower.lead(lease.epoch))
+    await gated.reading.wait()  # leading, but its loop starts only after the rebuild
+    submitted = asyncio.create_task(follower.submit(Fill("ann", row, "r1", "country", "France", frozenset())))
+    await asyncio.sleep(0.05)
+    gated.gate.set()
+    await taking_over
+    outcome = await submitted
+
+    assert outcome.failure is None, outcome.failure
+    assert outcome.published is not None
+    assert outcome.published.seq == follower.seq
     await follower.stop()
