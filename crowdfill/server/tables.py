@@ -117,6 +117,8 @@ class Tables:
             await self.cluster.attach(owner)
         await owner.load()
         self._owners[record.table_id] = owner
+        # Loading is a use: a table just launched (or loaded by a read) is not idle from the start.
+        self._used[record.table_id] = max(time.monotonic(), self.last_used(record.table_id))
         self.attach(owner)
         return owner
 

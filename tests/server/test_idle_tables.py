@@ -10,7 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
+from crowdfill.server.idle import IdleUnloader
+from crowdfill.server.presence import Presence
 from crowdfill.server.settings import Settings
+from crowdfill.server.tables import Tables
+from crowdfill.store import open_store
+from crowdfill.wire.definition import DefinitionModel
+from tests.server.owner_support import QuietListener
 from tests.server.test_finished_tables import OPEN_ENDED, collect, without_urls
 from tests.support.live_server import LiveServer, live_server, test_settings
 from tests.support.requester import create_table, worker_token
@@ -114,3 +120,17 @@ async def test_a_table_unloaded_while_idle_is_not_loaded_at_the_next_startup(tmp
 def test_a_negative_idle_time_is_refused() -> None:
     with pytest.raises(ValueError, match="idle_unload_seconds"):
         test_settings(idle_unload_seconds=-1)
+
+
+async def test_a_table_just_launched_counts_as_used_so_a_sweep_leaves_it_loaded() -> None:
+    # The demo launches its table without any request asking for it afterwards (crowdfill.server.demo).
+    store = open_store("memory://")
+    await store.open()
+    tables = Tables(store, test_settings(), QuietListener())
+    record = await tables.create(DefinitionModel.model_validate(OPEN_ENDED))
+    await tables.launch(record.table_id)
+
+    unloader = IdleUnloader(tables, Presence(), idle_seconds=600)
+    assert await unloader.sweep() == []
+    assert tables.loaded(record.table_id) is not None
+    await tables.shutdown()
