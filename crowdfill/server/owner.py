@@ -436,19 +436,24 @@ class TableOwner:
             known = {entry.seq: entry for entry in entries}
             return [known.get(entry.seq, entry) for entry in self._published_after(before)]
 
+    def account(self, op: Sequenced, seq: int) -> None:
+        """The bookkeeping beside the table for an operation applied at ``seq`` outside ``_commit``
+        (a follower's replay, a capture's log tail): estimates, per-worker counts, fill authors."""
+        if isinstance(op, Reweigh):
+            self.estimator.reweighed()  # the server's: no one's contribution, no one's count
+            return
+        self.estimator.observe(op)
+        self.ops_by_worker[op.worker] += 1
+        if isinstance(op, Fill):
+            self._record_fill(op, seq)
+
     def _apply_published(self, fresh: Sequence[Published]) -> list[Published]:
         applied: list[Published] = []
         for entry in fresh:
             op = self.sequencer.apply(sequenced_from_wire(logged_op(self.spec, entry.op)))
             self.sequencer.discard_planned()  # the central client's inserts come from the log
-            if isinstance(op, Reweigh):
-                self.estimator.reweighed()  # the server's, no one's contribution
-            else:
-                self.estimator.observe(op)
-                self.ops_by_worker[op.worker] += 1
+            self.account(op, entry.seq)
             self._recent.append((entry.seq, entry.op))
-            if isinstance(op, Fill):
-                self._record_fill(op, entry.seq)
             self.seq = entry.seq
             applied.append(entry)
         return applied

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from crowdfill.central_client.sequencer import LoggedIds
-from crowdfill.model import CENTRAL_CLIENT, CrowdFillError, Fill, Insert, Reweigh, Sequenced
+from crowdfill.model import CENTRAL_CLIENT, CrowdFillError, Insert, Sequenced
 from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.server.capture import CaptureRefused, decode, definition_digest, encode
 from crowdfill.server.gold import public_op
@@ -144,13 +144,7 @@ def _replay_tail(owner: TableOwner, tail: Sequence[LogRecord], base_seq: int) ->
                 )
                 exact = False
                 continue
-            if isinstance(canonical, Reweigh):
-                owner.estimator.reweighed()  # the server's: no one's contribution, no one's count
-            else:
-                owner.estimator.observe(canonical)
-                owner.ops_by_worker[canonical.worker] += 1
-            if isinstance(canonical, Fill):
-                owner._record_fill(canonical, seq)
+            owner.account(canonical, seq)
             if sequencer.satisfied:
                 completion, completion_seq = True, seq
     finally:
