@@ -59,6 +59,36 @@ async def burst(
                 enough.set()
 
 
+async def kill_mid_burst(
+    process: ServerProcess,
+) -> tuple[dict[str, Any], dict[int, dict[str, Any]], list[WorkerClient]]:
+    """Four workers burst on a new WIDE table; SIGKILL once KILL_AFTER ops are acknowledged.
+
+    Returns the table, the acknowledged operations by seq and the (abandoned) workers.
+    """
+    async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers, timeout=10) as http:
+        table = await create_table(http, WIDE)
+        tokens = [await worker_token(http, table["id"], f"w{i}") for i in range(4)]
+    workers = [WorkerClient(process.base_url, token) for token in tokens]
+    for worker in workers:
+        await worker.connect()
+    acked: dict[int, dict[str, Any]] = {}
+    enough = asyncio.Event()
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(burst(w, acked, enough, stop, i)) for i, w in enumerate(workers)]
+    # Kill as soon as enough ops are acknowledged, or when a burst ends early (the test then fails below).
+    reached = asyncio.create_task(enough.wait())
+    await asyncio.wait([reached, *tasks], timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    process.kill()  # mid-burst: operations are in flight on every connection
+    stop.set()
+    reached.cancel()
+    await asyncio.wait_for(asyncio.gather(*tasks), 30)
+    for worker in workers:
+        await worker.abandon()
+    assert len(acked) >= KILL_AFTER
+    return table, acked, workers
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_every_acknowledged_operation_survives_sigkill_and_clients_converge_after_restart(
@@ -67,26 +97,7 @@ async def test_every_acknowledged_operation_survives_sigkill_and_clients_converg
     store_url = request.getfixturevalue("postgres").new_database() if backend == "postgresql" else None
     process = ServerProcess(tmp_path / "data", store_url=store_url).start()
     try:
-        async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers, timeout=10) as http:
-            table = await create_table(http, WIDE)
-            tokens = [await worker_token(http, table["id"], f"w{i}") for i in range(4)]
-        workers = [WorkerClient(process.base_url, token) for token in tokens]
-        for worker in workers:
-            await worker.connect()
-        acked: dict[int, dict[str, Any]] = {}
-        enough = asyncio.Event()
-        stop = asyncio.Event()
-        tasks = [asyncio.create_task(burst(w, acked, enough, stop, i)) for i, w in enumerate(workers)]
-        # Kill as soon as enough ops are acknowledged, or when a burst ends early (the test then fails below).
-        reached = asyncio.create_task(enough.wait())
-        await asyncio.wait([reached, *tasks], timeout=60, return_when=asyncio.FIRST_COMPLETED)
-        process.kill()  # mid-burst: operations are in flight on every connection
-        stop.set()
-        reached.cancel()
-        await asyncio.wait_for(asyncio.gather(*tasks), 30)
-        for worker in workers:
-            await worker.abandon()
-        assert len(acked) >= KILL_AFTER
+        table, acked, workers = await kill_mid_burst(process)
 
         process.start()  # same data directory and port
         async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers, timeout=10) as http:

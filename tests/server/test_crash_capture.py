@@ -3,7 +3,6 @@ restarted table (capture plus log tail) is the one a full replay of the log give
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server.test_crash import KILL_AFTER, WIDE, burst
+from tests.server.test_crash import kill_mid_burst
 from tests.support.live_server import ServerProcess
-from tests.support.requester import create_table, worker_token
-from tests.support.worker_client import WorkerClient
 
 
 async def candidates(process: ServerProcess, table_id: str) -> dict[str, Any]:
@@ -33,25 +30,7 @@ async def test_a_kill_while_captures_are_written_loses_no_acked_op_and_restores_
     # writing one, or between two of them.
     process = ServerProcess(tmp_path / "data", extra_args=["--capture-every", "3"]).start()
     try:
-        async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers, timeout=10) as http:
-            table = await create_table(http, WIDE)
-            tokens = [await worker_token(http, table["id"], f"w{i}") for i in range(4)]
-        workers = [WorkerClient(process.base_url, token) for token in tokens]
-        for worker in workers:
-            await worker.connect()
-        acked: dict[int, dict[str, Any]] = {}
-        enough = asyncio.Event()
-        stop = asyncio.Event()
-        tasks = [asyncio.create_task(burst(w, acked, enough, stop, i)) for i, w in enumerate(workers)]
-        reached = asyncio.create_task(enough.wait())
-        await asyncio.wait([reached, *tasks], timeout=60, return_when=asyncio.FIRST_COMPLETED)
-        process.kill()
-        stop.set()
-        reached.cancel()
-        await asyncio.wait_for(asyncio.gather(*tasks), 30)
-        for worker in workers:
-            await worker.abandon()
-        assert len(acked) >= KILL_AFTER
+        table, acked, _ = await kill_mid_burst(process)
 
         database = tmp_path / "data" / "crowdfill.sqlite3"
         with sqlite3.connect(database) as db:
