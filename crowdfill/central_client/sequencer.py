@@ -87,7 +87,7 @@ class LoggedIds:
 
     @classmethod
     def of(cls, operations: Iterable[Sequenced]) -> LoggedIds:
-        return cls([op.row_id for op in operations if _planned_insert(op)])
+        return cls([op.row_id for op in operations if planned_insert(op)])
 
     def __call__(self) -> str:
         if self._next < len(self._row_ids):
@@ -154,7 +154,7 @@ def replay(
             divergence = _check_inserts(sequencer, ids, consumed, seq, op)
             if divergence is not None:
                 divergences.append(divergence)
-        if _planned_insert(op):
+        if planned_insert(op):
             consumed += 1
         try:
             canonical = sequencer.apply(op)
@@ -176,7 +176,7 @@ def _check_inserts(
     """Compare the next logged operation with the central client's plan; None if they agree."""
 
     def agrees() -> bool:
-        if _planned_insert(op):
+        if planned_insert(op):
             planned = sequencer.planned
             if planned and planned[0] == op:
                 sequencer.next_insert()
@@ -190,7 +190,7 @@ def _check_inserts(
     sequencer.start()
     if agrees():
         return None
-    if _planned_insert(op):
+    if planned_insert(op):
         sequencer.discard_planned()
         return f"seq {seq}: the central client would not insert row {op.row_id!r} here"
     missing = len(sequencer.planned)
@@ -198,7 +198,7 @@ def _check_inserts(
     return f"seq {seq}: {missing} insert(s) of the central client are missing before this operation"
 
 
-def _planned_insert(op: Sequenced) -> TypeGuard[Insert]:
+def planned_insert(op: Sequenced) -> TypeGuard[Insert]:
     """Whether ``op`` is one of the central client's template inserts (gold rows are the server's
     own inserts, at launch: no central client plans them)."""
     return isinstance(op, Insert) and op.worker == CENTRAL_CLIENT and not op.gold

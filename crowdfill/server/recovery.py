@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from crowdfill.central_client.sequencer import LoggedIds
-from crowdfill.model import CENTRAL_CLIENT, CrowdFillError, Insert, Sequenced
+from crowdfill.central_client.sequencer import LoggedIds, planned_insert
+from crowdfill.model import CrowdFillError, Sequenced
 from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.server.capture import CaptureRefused, decode, definition_digest, encode
 from crowdfill.server.gold import public_op
@@ -127,7 +127,7 @@ def _replay_tail(owner: TableOwner, tail: Sequence[LogRecord], base_seq: int) ->
             if completion:
                 logger.error("table %s: seq %d was accepted after the table completed", owner.table_id, seq)
                 continue
-            if isinstance(op, Insert) and op.worker == CENTRAL_CLIENT and not op.gold:
+            if planned_insert(op):
                 planned = sequencer.planned
                 if planned and planned[0] == op:
                     sequencer.next_insert()
