@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from crowdfill.model import CENTRAL_CLIENT, MODEL_WORKER, CandidateTable
+from crowdfill.model import CandidateTable
 from crowdfill.store.port import JSON, Store, StoreError, TableRecord
 
 if TYPE_CHECKING:  # the owner calls this module when it finishes: no import at run time
@@ -34,7 +34,7 @@ def summary_of(owner: TableOwner) -> JSON:
         "seq": owner.seq,
         "rows": len(table) - len(table.gold_ids()),  # gold rows apart, as views.table_json counts
         "final_rows": len(table.final_table()),
-        "workers": len([w for w in owner.ops_by_worker if w not in (CENTRAL_CLIENT, MODEL_WORKER)]),
+        "workers": len(owner.people_ops()),
         "satisfied": bool(owner.central.satisfied),
     }
 

@@ -32,6 +32,7 @@ from crowdfill.central_client.sequencer import Sequencer, replay
 from crowdfill.compensation import Estimator, Settlement
 from crowdfill.model import (
     CENTRAL_CLIENT,
+    MODEL_WORKER,
     CandidateTable,
     CrowdFillError,
     Fill,
@@ -435,6 +436,10 @@ class TableOwner:
             await self._recover()
             known = {entry.seq: entry for entry in entries}
             return [known.get(entry.seq, entry) for entry in self._published_after(before)]
+
+    def people_ops(self) -> dict[str, int]:
+        """Operations per worker, leaving out the central client and the model in the loop."""
+        return {w: n for w, n in self.ops_by_worker.items() if w not in (CENTRAL_CLIENT, MODEL_WORKER)}
 
     def account(self, op: Sequenced, seq: int) -> None:
         """The bookkeeping beside the table for an operation applied at ``seq`` outside ``_commit``

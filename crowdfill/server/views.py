@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from crowdfill.assist.fooled import fooled_by_worker, fooled_rows
-from crowdfill.model import CENTRAL_CLIENT, MODEL_WORKER, CandidateTable, GroupKey, Schema, Template
+from crowdfill.model import CENTRAL_CLIENT, CandidateTable, GroupKey, Schema, Template
 from crowdfill.model.values import values_to_dict
 from crowdfill.server import gold
 from crowdfill.server.fooled_bonus_view import fooled_bonus_view
@@ -91,7 +91,7 @@ def workers(owner: TableOwner | None, online: Mapping[str, int], blocked: set[st
     counts: Mapping[str, int] = {}
     if owner is not None:
         # The model in the loop has its own line on the monitor ("Model in the loop"), not a worker's.
-        counts = {w: n for w, n in owner.ops_by_worker.items() if w not in (CENTRAL_CLIENT, MODEL_WORKER)}
+        counts = owner.people_ops()
         known |= set(counts)
     entries = []
     for worker in sorted(known):
@@ -144,9 +144,7 @@ def table_json(
         "seq": owner.seq if owner is not None else 0,
         "rows": len(table) - len(table.gold_ids()) if table is not None else 0,  # gold rows apart
         "final_rows": len(table.final_table()) if table is not None else 0,
-        "workers": len([w for w in owner.ops_by_worker if w not in (CENTRAL_CLIENT, MODEL_WORKER)])
-        if owner
-        else 0,
+        "workers": len(owner.people_ops()) if owner else 0,
         "workers_online": sum(1 for n in online.values() if n > 0),
         "satisfied": bool(owner is not None and owner.central.satisfied),
         "worker_url": f"{base_url}/w/{record.table_id}",
