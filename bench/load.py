@@ -55,6 +55,10 @@ STACK_VARIANTS = {
     "durable-asyncio": ["--loop", "asyncio", "--http", "h11"],
     "durable-wsproto": ["--ws", "wsproto"],
     "durable-legacy-ws": ["--ws", "websockets"],
+    # The per-recipient write (crowdfill.server.socket_writer): python-engineio's own writer, and
+    # that writer without its per-wake timeout.
+    "durable-engineio-writer": ["--socket-writer", "engineio"],
+    "durable-loop-writer": ["--socket-writer", "loop"],
 }
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from crowdfill.assist.errors import InvalidAssistant
 from crowdfill.server import live_stack
 from crowdfill.server.preflight import StartupError, check_data_dir, check_port, describe, open_store
-from crowdfill.server.settings import Settings
+from crowdfill.server.settings import SOCKET_WRITERS, Settings
 
 if TYPE_CHECKING:
     from crowdfill.server.assistants import Attachment
@@ -112,6 +112,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         choices=live_stack.WEBSOCKETS,
         help=f"WebSocket implementation (default {live_stack.DEFAULT_WS})",
     )
+    serve.add_argument(
+        "--socket-writer",
+        choices=SOCKET_WRITERS,
+        help="how WebSocket clients are written to (default direct; engineio: the library's own writer)",
+    )
     serve.set_defaults(handler=run)
 
 
@@ -136,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
             redis_url=args.redis_url,
             lease_ttl_seconds=args.lease_ttl,
             capture_every=args.capture_every,
+            socket_writer=args.socket_writer,
         )
     except ValueError as error:
         print(f"crowdfill serve: {error}", file=sys.stderr)

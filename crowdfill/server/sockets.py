@@ -442,6 +442,7 @@ class SocketApp:
             logger=False,
             engineio_logger=False,
         )
+        self.sio.eio.writer = settings.socket_writer
         self.presence = Presence()
         self.guard = EdgeGuard(settings.malformed_limit, settings.rate_limit_refusals)
         self.fanout = Fanout(self.sio, self.presence)

@@ -31,9 +31,11 @@ def schema_from_json(data: dict[str, Any]) -> Schema:
 
 
 class WorkerClient:
-    def __init__(self, base_url: str, token: str) -> None:
+    def __init__(self, base_url: str, token: str, transports: list[str] | None = None) -> None:
         self.base_url = base_url
         self.token = token
+        # WebSocket only unless told (["polling"]: long-polling; ["polling", "websocket"]: upgrade).
+        self.transports = transports or ["websocket"]
         self.sio = socketio.AsyncClient(reconnection=False)
         self.table: CandidateTable | None = None
         self.worker_id: str | None = None
@@ -65,7 +67,7 @@ class WorkerClient:
             auth["last_seq"] = last_seq
         self._joined.clear()
         await self.sio.connect(
-            self.base_url, namespaces=["/worker"], auth=auth, transports=["websocket"], wait_timeout=timeout
+            self.base_url, namespaces=["/worker"], auth=auth, transports=self.transports, wait_timeout=timeout
         )
         await asyncio.wait_for(self._joined.wait(), timeout)
 

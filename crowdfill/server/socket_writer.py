@@ -1,0 +1,162 @@
+"""A cheaper write to each WebSocket-connected client than python-engineio's own writer.
+
+python-engineio gives every connection a send queue and, once the connection runs on a
+WebSocket, a writer task that drains it. Each wake of that writer goes through
+``AsyncSocket.poll``, which wraps the queue read in ``asyncio.wait_for``: on Python 3.11 a new
+task and a timer per recipient per frame, most of the per-recipient cost of a forward
+(docs/benchmarks.md, "The live path"). ``LeanSocket`` keeps the library's queue, writer,
+upgrade, ping and close logic and changes two things for connections on a WebSocket:
+
+- **writer without a timeout** (``"loop"`` and ``"direct"``): the writer waits on its queue
+  with a plain ``get()``. The timeout it drops was redundant there: the WebSocket's reader
+  already ends the connection when the client sends nothing (not even a pong) for
+  ``ping_interval + ping_timeout``, and then wakes the writer to stop (the library's reader
+  queues ``None`` for that), and the server's ping check closes a client that stops answering.
+  Long-polling connections keep the library's ``poll`` unchanged (its timeout ends a GET).
+- **direct write** (``"direct"``): when the writer is idle, waiting on an empty queue, a packet
+  is handed to the WebSocket at once instead of through the queue and a task wake. Order is
+  kept: an idle writer with an empty queue has handed every earlier packet to the WebSocket
+  already. A write never holds up the caller (a forward loops over the whole room): when the
+  WebSocket cannot take it right away (a slow reader filled the transport's buffer), it
+  finishes in a task of its own, later packets go through the queue, and the writer waits for
+  that write before sending them.
+
+python-engineio constructs ``AsyncSocket`` itself in ``AsyncServer._handle_connect`` with no
+factory to override, so ``LeanEngine`` (its ``AsyncServer``, chosen through python-socketio's
+``_engineio_server_class``) gives a new socket this class when the ``connect`` event fires: the
+first moment our code sees it, before any transport work starts. ``LeanSocket`` adds no state of
+its own to ``__init__`` (its attributes default at class level), so that is safe. These rely on
+python-engineio's internals (``poll``, ``send``, ``_websocket_handler``, ``queue``, ``upgraded``):
+the versions are pinned in pyproject.toml and tests/server/test_socket_writer.py fails when
+they change behaviour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+import engineio
+from engineio import async_socket, exceptions
+from engineio import packet as eio_packet
+
+logger = logging.getLogger(__name__)
+
+
+class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # engineio is untyped
+    """``AsyncSocket`` with a writer without timeouts and, if ``direct``, direct WebSocket writes."""
+
+    direct = True
+    _ws: Any = None  # engineio's WebSocket wrapper while this connection runs on one
+    _writer_idle = False  # the writer is waiting on an empty queue
+    _pending: asyncio.Future[None] | None = None  # a direct write that had to wait
+
+    async def _websocket_handler(self, ws: Any) -> None:
+        self._ws = ws
+        try:
+            await super()._websocket_handler(ws)
+        finally:
+            self._ws = None
+
+    async def poll(self) -> list[eio_packet.Packet]:
+        if not self.upgraded or self._ws is None:
+            return await super().poll()  # type: ignore[no-any-return]  # long-polling: unchanged
+        self._writer_idle = True
+        try:
+            first = await self.queue.get()
+        except asyncio.CancelledError:
+            # As the library's poll: a cancelled writer stops (and closes the WebSocket).
+            raise exceptions.QueueEmpty() from None
+        finally:
+            self._writer_idle = False
+        self.queue.task_done()
+        if first is None:
+            return []
+        packets = [first]
+        while not self.queue.empty():
+            pkt = self.queue.get_nowait()
+            self.queue.task_done()
+            if pkt is None:
+                self.queue.put_nowait(None)  # the writer stops after sending these
+                break
+            packets.append(pkt)
+        pending = self._pending
+        if pending is not None:
+            await asyncio.wait((pending,))  # a direct write that waited goes out first
+        return packets
+
+    async def send(self, pkt: eio_packet.Packet) -> None:
+        ws = self._ws
+        if not (self.direct and self._writer_idle and self._pending is None and ws is not None):
+            await super().send(pkt)
+            return
+        if self.closing or not self.queue.empty():
+            # Packets the writer has not taken yet go first; closing: the CLOSE packet and what
+            # follows go through the queue, as the library sends them.
+            await super().send(pkt)
+            return
+        if not await self.check_ping_timeout():
+            return
+        write = _run_until_suspended(self._write(ws, pkt.encode()))
+        if write is not None:
+            self._pending = write
+            write.add_done_callback(self._written)
+
+    def _written(self, write: asyncio.Future[None]) -> None:
+        if self._pending is write:
+            self._pending = None
+
+    async def _write(self, ws: Any, frame: str | bytes) -> None:
+        try:
+            await ws.send(frame)
+        except Exception as error:  # noqa: BLE001  # what the library's writer stops on: any send failure
+            # The connection is gone (or closing): stop writing directly, as the library's writer
+            # stops writing; its reader sees the WebSocket close and ends the connection.
+            logger.debug("%s: WebSocket write failed, direct writes stop: %r", self.sid, error)
+            self.direct = False
+
+
+class LeanEngine(engineio.AsyncServer):  # type: ignore[misc]  # engineio is untyped
+    """Engine.IO server whose connections get ``LeanSocket``'s writer (``writer`` chooses which)."""
+
+    writer = "direct"  # one of settings.SOCKET_WRITERS
+
+    async def _trigger_event(self, event: str, *args: Any, **kwargs: Any) -> Any:
+        if event == "connect" and self.writer != "engineio":
+            socket = self.sockets.get(args[0])
+            if type(socket) is async_socket.AsyncSocket:
+                socket.__class__ = LeanSocket
+                socket.direct = self.writer == "direct"
+        return await super()._trigger_event(event, *args, **kwargs)
+
+
+def _run_until_suspended(coroutine: Coroutine[Any, Any, None]) -> asyncio.Future[None] | None:
+    """Run ``coroutine`` now, up to its first suspension: None when it finished without one,
+    else a task that finishes it (Python 3.12's eager tasks do this; the project supports 3.11)."""
+    try:
+        waiting = coroutine.send(None)
+    except StopIteration:
+        return None
+    except BaseException:
+        coroutine.close()
+        raise
+    return asyncio.ensure_future(_resume(coroutine, waiting))
+
+
+async def _resume(coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Drive a coroutine that suspended on ``waiting`` (an asyncio future, or None for a bare yield)."""
+    try:
+        while True:
+            if waiting is None:
+                await asyncio.sleep(0)
+            else:
+                waiting._asyncio_future_blocking = False  # what a Task does with a future it waits on
+                await asyncio.wait((waiting,))
+            try:
+                waiting = coroutine.send(None)
+            except StopIteration:
+                return
+    finally:
+        coroutine.close()
