@@ -72,8 +72,9 @@ class Fanout:
         self._encode = delivery.socketio_encoder(sio.packet_class, WORKER)
 
     async def published(self, owner: TableOwner, entries: Sequence[Any]) -> None:
-        # The whole batch goes to each recipient as one frame, encoded once and handed to each
-        # connection's send queue directly (crowdfill.server.delivery).
+        # The whole batch goes to each recipient as one frame, encoded once (crowdfill.server.delivery)
+        # and handed to each connection's Engine.IO socket: written to its WebSocket at once when
+        # its writer is idle (crowdfill.server.socket_writer), else queued.
         recipients = list(self._sio.manager.get_participants(WORKER, table_room(owner.table_id)))
         await delivery.forward(recipients, entries, self._encode, self._sio.eio.send_packet)
 
