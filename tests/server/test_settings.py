@@ -8,6 +8,7 @@ import pytest
 
 from crowdfill.cli import build_parser
 from crowdfill.server.settings import Settings
+from tests.support.live_server import test_settings
 
 
 def test_environment_variables_configure_the_server_and_options_override_them(tmp_path: Path) -> None:
@@ -93,3 +94,15 @@ def test_cluster_settings_that_cannot_work_are_refused_naming_them(
 ) -> None:
     with pytest.raises(ValueError, match=named):
         Settings(requester_token="t", secret="s" * 16, **changes)  # type: ignore[arg-type]  # each change is one field
+
+
+def test_an_unknown_socket_writer_is_refused_naming_the_choices() -> None:
+    with pytest.raises(ValueError, match="socket_writer must be direct, loop or engineio, not 'fast'"):
+        test_settings(socket_writer="fast")
+
+
+def test_the_socket_writer_option_reaches_the_settings(tmp_path: Path) -> None:
+    args = build_parser().parse_args(["serve", "--socket-writer", "engineio"])
+    settings, _ = Settings.from_env({}, data_dir=tmp_path, socket_writer=args.socket_writer)
+    assert settings.socket_writer == "engineio"
+    assert test_settings().socket_writer == "direct"
