@@ -240,8 +240,10 @@ class TableOwner:
         operations = [sequenced_from_wire(record.operation) for record in log]
         # The tail goes through the same one-operation-at-a-time replay as ``crowdfill audit``,
         # so recovery stops where the live table completed (operations past it are not applied).
+        # Its central client plans the logged inserts (their ids come from the log), so nothing
+        # piles up pending and the replay stays linear in the log.
         replayed = replay(
-            Sequencer(table, CentralClient(table, _fresh_row_id, close_when_satisfied=False)),
+            Sequencer(table, CentralClient(table, self._new_row_id, close_when_satisfied=False)),
             [(record.seq, op) for record, op in zip(log, operations, strict=True) if record.seq > base],
             base_seq=base,
         )
@@ -633,11 +635,6 @@ def _stale_reweigh(table: CandidateTable, op: Sequenced) -> Failure | None:
     return Failure(
         "reweigh_stale", f"reweigh of {op.worker!r} has version {op.version}; the next is {held + 1}"
     )
-
-
-def _fresh_row_id() -> str:
-    # Recovery's replay discards the inserts its central client plans, so any fresh id will do.
-    return "c" + secrets.token_hex(6)
 
 
 def _answer(
