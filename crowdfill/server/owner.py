@@ -210,10 +210,15 @@ class TableOwner:
             _answer(pending, failure=Failure("store_unavailable", "the server is shutting down"))
 
     async def unload(self) -> None:
-        """Stop an idle table so it can be dropped from memory; its state is snapshotted first, so
-        reloading it replays nothing (the registry checks ``idle`` and keeps new work out)."""
+        """Stop an idle table so it can be dropped from memory; its state is captured (or, with
+        captures off, snapshotted) first, so reloading it replays nothing (the registry checks
+        ``idle`` and keeps new work out)."""
         async with self.lock:
-            if self.seq > self.snapshot_seq:
+            if self._settings.capture_every > 0:
+                if not self._capturer.covers(self.seq):
+                    self._capturer.start()
+                await self._capturer.wait()
+            elif self.seq > self.snapshot_seq:
                 await self._save_snapshot()
         await self.stop()
 
@@ -600,7 +605,7 @@ class TableOwner:
         )
         self.settlement = await self._settle(persist=True)
         await self._store.update_table(self.table_id, status=status, at=time.time())
-        await self._save_snapshot()
+        await self._keep_final_state()
         await record_finished(self._store, self)  # reads and exports need not load it again
         await self._listener.completed(self)
         self._listener.changed(self)
@@ -619,6 +624,16 @@ class TableOwner:
         if await self._store.get_item(self.table_id, SETTLEMENT_KIND, "final") is None:
             await self._store.put_item(self.table_id, SETTLEMENT_KIND, "final", settlement.to_dict())
         return settlement
+
+    async def _keep_final_state(self) -> None:
+        """What loading the finished table again starts from. With captures on, a state capture,
+        taken in the background (a forked child pickles it; the close does not wait for it): until
+        it is stored, a load starts from the previous capture and replays the log after it. With
+        captures off, a snapshot of every row, written now."""
+        if self._settings.capture_every > 0:
+            self._capturer.start_final()
+        else:
+            await self._save_snapshot()
 
     async def _save_snapshot(self) -> None:
         await self._store.save_snapshot(self.table_id, self.seq, snapshot(self.table))

@@ -141,6 +141,7 @@ class Capturer:
     def __init__(self, owner: TableOwner) -> None:
         self._owner = owner
         self.seq = 0  # the seq of the last capture stored (or restored)
+        self._taking = 0  # the seq of the capture in progress, if any
         self._task: asyncio.Task[None] | None = None
 
     def captured(self, seq: int) -> None:
@@ -154,12 +155,31 @@ class Capturer:
         every = self._owner._settings.capture_every
         return every > 0 and not self.busy and self._owner.seq - self.seq >= every
 
+    def covers(self, seq: int) -> bool:
+        """Whether a capture at ``seq`` or later is stored, or being taken."""
+        return self.seq >= seq or (self.busy and self._taking >= seq)
+
     def start(self) -> None:
         """Begin a capture of the owner's state now (call while the state is consistent)."""
         owner = self._owner
         seq = owner.seq
         reader = _fork_capture(owner)
+        self._taking = seq
         self._task = asyncio.create_task(self._write(seq, reader), name=f"capture:{owner.table_id}")
+
+    def start_final(self) -> None:
+        """Capture a finished table's state once any capture in progress is done (it no longer
+        changes, so it can be taken a moment later): what loading it again starts from."""
+        owner = self._owner
+        seq, previous = owner.seq, self._task
+        self._taking = seq
+        self._task = asyncio.create_task(self._final(seq, previous), name=f"capture:{owner.table_id}")
+
+    async def _final(self, seq: int, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await previous
+        await self._write(seq, _fork_capture(self._owner))
 
     def cancel(self) -> None:
         """Stop waiting for a capture in progress (its child, if any, still finishes on its own)."""
