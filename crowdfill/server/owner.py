@@ -187,6 +187,24 @@ class TableOwner:
             return None
         return [(s, op) for s, op in self._recent if s > seq]
 
+    async def missed_since(self, seq: int) -> list[tuple[int, dict[str, Any]]] | None:
+        """Published ops after ``seq``: from memory (``ops_since``), or, when they are older than the
+        replay window but at most ``Settings.replay_from_store`` of them, read back from the store's
+        log (only the recent ones are kept in memory); None when a snapshot is the answer.
+        Call under ``lock``, so nothing is published meanwhile."""
+        recent = self.ops_since(seq)
+        missed = self.seq - seq
+        if recent is not None or seq < 0 or missed <= 0 or missed > self._settings.replay_from_store:
+            return recent
+        try:
+            records = await self._store.read_log(self.table_id, after_seq=seq, limit=missed)
+        except StoreError as error:
+            logger.warning("table %s: reading ops after seq %d failed (%s)", self.table_id, seq, error)
+            return None
+        if len(records) != missed or records[0].seq != seq + 1 or records[-1].seq != self.seq:
+            return None  # the store does not hold what this replica published (it never should)
+        return [(record.seq, public_op(record.operation)) for record in records]
+
     # ------------------------------------------------------------------ lifecycle
     async def load(self) -> None:
         """Rebuild the table from storage (latest snapshot, then the log tail) and start if live."""
