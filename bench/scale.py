@@ -6,8 +6,9 @@ takes one, but ``TAIL`` operations before the end of the log (a restart finds, o
 capture interval of log after the last capture), and stored in a copy of the data directory.
 Then, interleaved A, B, A, B: a real ``crowdfill serve`` subprocess starts on the directory
 without a capture (A: the whole log replayed into a fresh table, which is linear since the replay
-draws the central client's ids from the log) and on the one with it (B); each run is timed from the spawn until ``GET /api/tables/{id}/matching`` answers with
-the table's last seq, and the server's RSS is read (psutil) at that moment. Medians are reported.
+draws the central client's ids from the log) and on the one with it (B); each run is timed from
+the spawn until ``GET /api/tables/{id}/matching`` answers with the table's last seq, and the
+server's RSS is read (psutil) at that moment. Medians are reported.
 
 Usage: ``python bench/scale.py [--quick] [--sizes 100000,1000000] [--cache DIR]`` (``--cache``
 keeps built tables between runs). The last line printed is one JSON object: per size,
