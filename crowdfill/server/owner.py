@@ -46,6 +46,7 @@ from crowdfill.server.definition import TableSpec
 from crowdfill.server.failures import Failure
 from crowdfill.server.finished import record_finished
 from crowdfill.server.gold import gold_inserts, logged_op, public_op
+from crowdfill.server.heap import collector_paused
 from crowdfill.server.recovery import Capturer, restore_capture
 from crowdfill.server.settings import Settings
 from crowdfill.store.port import LogRecord, StaleEpoch, Store, StoreError
@@ -621,10 +622,13 @@ class TableOwner:
         await self._store.put_item(
             self.table_id, COMPLETION_KIND, "final", {"status": status, "seq": self.end_seq}
         )
-        self.settlement = await self._settle(persist=True)
-        await self._store.update_table(self.table_id, status=status, at=time.time())
-        await self._keep_final_state()
-        await record_finished(self._store, self)  # reads and exports need not load it again
+        # Settling and the final rows allocate per final row over a heap of the whole table:
+        # without the pause, collections that free nothing were most of a big table's close.
+        with collector_paused():
+            self.settlement = await self._settle(persist=True)
+            await self._store.update_table(self.table_id, status=status, at=time.time())
+            await self._keep_final_state()
+            await record_finished(self._store, self)  # reads and exports need not load it again
         await self._listener.completed(self)
         self._listener.changed(self)
 
