@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from crowdfill.central_client import CentralClient
-from crowdfill.central_client.sequencer import Sequencer, replay
+from crowdfill.central_client.sequencer import LoggedIds, Sequencer, replay
 from crowdfill.compensation import Estimator, Settlement
 from crowdfill.model import (
     CENTRAL_CLIENT,
@@ -480,13 +480,18 @@ class TableOwner:
 
     def _apply_published(self, fresh: Sequence[Published]) -> list[Published]:
         applied: list[Published] = []
-        for entry in fresh:
-            op = self.sequencer.apply(sequenced_from_wire(logged_op(self.spec, entry.op)))
-            self.sequencer.discard_planned()  # the central client's inserts come from the log
-            self.account(op, entry.seq)
-            self._recent.append((entry.seq, entry.op))
-            self.seq = entry.seq
-            applied.append(entry)
+        ops = [sequenced_from_wire(logged_op(self.spec, entry.op)) for entry in fresh]
+        # The central client's inserts come from the log: it plans them with the ids the leader
+        # gave them (the leader publishes an operation and the inserts it calls for together), so
+        # each plan is settled by its logged insert instead of staying pending for good.
+        with self.central.drawing_row_ids(LoggedIds.of(ops)):
+            for entry, logged in zip(fresh, ops, strict=True):
+                op = self.sequencer.apply(logged)
+                self.sequencer.discard_planned()
+                self.account(op, entry.seq)
+                self._recent.append((entry.seq, entry.op))
+                self.seq = entry.seq
+                applied.append(entry)
         return applied
 
     async def _commit(self, batch: Sequence[_Submission]) -> None:
