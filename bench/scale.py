@@ -5,9 +5,10 @@ For each size (100k and 1M logged operations; ``--quick``: 100k only) a live tab
 takes one, but ``TAIL`` operations before the end of the log (a restart finds, on average, half a
 capture interval of log after the last capture), and stored in a copy of the data directory.
 Then, interleaved A, B, A, B: a real ``crowdfill serve`` subprocess starts on the directory
-without a capture (A: today's path, the whole log replayed into a fresh table) and on the one
-with it (B); each run is timed from the spawn until ``GET /api/tables/{id}/matching`` answers with
-the table's last seq, and the server's RSS is read (psutil) at that moment. Medians are reported.
+without a capture (A: the whole log replayed into a fresh table, which is linear since the replay
+draws the central client's ids from the log) and on the one with it (B); each run is timed from
+the spawn until ``GET /api/tables/{id}/matching`` answers with the table's last seq, and the
+server's RSS is read (psutil) at that moment. Medians are reported.
 
 Usage: ``python bench/scale.py [--quick] [--sizes 100000,1000000] [--cache DIR]`` (``--cache``
 keeps built tables between runs). The last line printed is one JSON object: per size,
@@ -224,7 +225,16 @@ def main() -> None:
                 results[str(size)].update(
                     {
                         key: figures[key]
-                        for key in ("close_s", "close_ratio", "export_final_s", "export_ratio")
+                        for key in (
+                            "close_s",
+                            "close_baseline_s",
+                            "close_ratio",
+                            "close_capture_s",
+                            "close_snapshot_s",
+                            "load_s",
+                            "export_final_s",
+                            "export_ratio",
+                        )
                     }
                 )
             many = measure_many(Path(directory), args.tables or (100 if args.quick else 1000), 1)
@@ -240,7 +250,8 @@ def main() -> None:
                 "tables_1000_rss_mb": many.get("rss_mb"),
                 "ratio_means": "restart_ratio = seconds to serve after replaying the whole log (today's path)"
                 " over seconds to serve from a state capture plus its log tail; close_ratio and"
-                " export_ratio: today's close (settled from the whole log) and export body over the new",
+                " export_ratio: the old close (settled from the whole log, JSON snapshot of every"
+                " row) and export body over the new; load_s: the full-log replay loading the table",
             }
         )
     )

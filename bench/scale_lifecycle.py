@@ -2,13 +2,14 @@
 
 Per size (logged operations, built by ``bench/bigtable.py`` into a SQLite data directory):
 
-- ``close_s``: ``POST /close``'s work (settle, final snapshot, final rows) on the loaded table, as
-  the server does it now: the settlement comes from the estimator's running ledger. The baseline
-  (``close_baseline_s``) is today's path until this change: the same close, but settling by
-  re-reading and decoding the whole log. ``close_snapshot_s`` is the final snapshot's part of
-  either (written again after the close, the same work). Each is measured on its own copy of the
-  table, loaded the same way, interleaved A, B, A, B (``--repeat``); ``close_ratio`` = baseline /
-  new, of medians.
+- ``close_s``: ``POST /close``'s work (settle, final rows, summary) on the loaded table, as the
+  server does it now: the settlement comes from the estimator's running ledger and the finished
+  state is kept as a state capture a forked child writes in the background (``close_capture_s``:
+  how long after the close it was stored). The baseline (``close_baseline_s``) is the close before
+  these changes: settling by re-reading and decoding the whole log, and a JSON snapshot of every
+  row written before it returns (``close_snapshot_s``: that snapshot alone, written again after
+  the close). Each is measured on its own copy of the table, loaded the same way (the whole log
+  replayed), interleaved A, B, A, B (``--repeat``); ``close_ratio`` = baseline / new, of medians.
 - ``export_final_s``: ``GET /api/tables/{id}/export/final.csv`` of the closed table from a real
   server subprocess that has not loaded it (the rows stream from the store); ``export_ratio``
   compares, in this process, the rows-to-CSV work of the old body (all rows built under the lock,
@@ -75,7 +76,11 @@ class _Quiet:
 
 
 class _TodaysClose(TableOwner):
-    """The owner as it settled before this change: the whole log read, decoded and settled again."""
+    """The owner as it closed before: the whole log read, decoded and settled again, and a JSON
+    snapshot of every row written before the close returns."""
+
+    async def _keep_final_state(self) -> None:
+        await self._save_snapshot()
 
     async def _settle(self, *, persist: bool) -> Settlement:
         log = await self._store.read_log(self.table_id)
@@ -93,9 +98,10 @@ class _TodaysClose(TableOwner):
         return settlement
 
 
-async def _close_once(data_dir: Path, table_id: str, todays: bool) -> tuple[float, float, float]:
-    """(load, close, snapshot) seconds of the table in ``data_dir``, closed by the new or today's
-    path; the last is the final snapshot's part of the close, measured again after it."""
+async def _close_once(data_dir: Path, table_id: str, todays: bool) -> tuple[float, float, float, float]:
+    """(load, close, snapshot, capture) seconds of the table in ``data_dir``, closed by the new or
+    today's path. The snapshot is today's final snapshot of every row, measured again after the
+    close; the capture is how long the new close's background capture took to be stored after it."""
     store = open_store(None, data_dir)
     await store.open()
     try:
@@ -108,10 +114,12 @@ async def _close_once(data_dir: Path, table_id: str, todays: bool) -> tuple[floa
         loaded = time.perf_counter()
         await owner.close()
         closed = time.perf_counter()
+        await owner._capturer.wait()  # the new close's capture, taken in the background
+        captured = time.perf_counter()
         await store.save_snapshot(table_id, owner.seq, snapshot(owner.table))
         snapshotted = time.perf_counter()
         await owner.stop()
-        return loaded - started, closed - loaded, snapshotted - closed
+        return loaded - started, closed - loaded, snapshotted - captured, captured - closed
     finally:
         await store.close()
 
@@ -191,14 +199,17 @@ def measure_size(root: Path, ops: int, repeat: int) -> dict[str, Any]:
     old_close: list[float] = []
     loads: list[float] = []
     snapshots: list[float] = []
+    captures: list[float] = []
     closed_dir = root / f"closed-{ops}"
     for index in range(repeat):
         for todays in (False, True):  # interleaved: A, B, A, B
             copy = root / f"copy-{ops}-{index}-{int(todays)}"
             shutil.copytree(built, copy)
-            load_s, close_s, snapshot_s = asyncio.run(_close_once(copy, table_id, todays))
+            load_s, close_s, snapshot_s, capture_s = asyncio.run(_close_once(copy, table_id, todays))
             loads.append(load_s)
             snapshots.append(snapshot_s)
+            if not todays:
+                captures.append(capture_s)
             (old_close if todays else new_close).append(close_s)
             if not todays and not closed_dir.exists():
                 copy.rename(closed_dir)
@@ -218,6 +229,7 @@ def measure_size(root: Path, ops: int, repeat: int) -> dict[str, Any]:
         "close_baseline_s": round(baseline_s, 3),
         "close_ratio": round(baseline_s / close_s, 2),
         "close_snapshot_s": round(statistics.median(snapshots), 3),
+        "close_capture_s": round(statistics.median(captures), 3),
         "export_final_s": round(export_s, 3),
         "export_bytes": export_bytes,
         "export_body_s": round(statistics.median(new_bodies), 3),

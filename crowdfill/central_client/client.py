@@ -17,7 +17,8 @@ matchings are repaired by augmenting paths from the template rows the change can
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from crowdfill.central_client.matching import IncrementalMatching
 from crowdfill.central_client.template_index import TemplateIndex
@@ -84,6 +85,16 @@ class CentralClient:
             # The caller applied an insert without passing us its events; its group changed all the same.
             self._forget_pending(row_id, changed)
         return self._finish(self._settle(self._refresh(changed)))
+
+    @contextmanager
+    def drawing_row_ids(self, source: Callable[[], str]) -> Iterator[None]:
+        """Draw the ids of planned inserts from ``source`` inside the block (a replay hands in the
+        logged ones, ``crowdfill.central_client.sequencer.LoggedIds``), then from the usual source."""
+        usual, self._new_row_id = self._new_row_id, source
+        try:
+            yield
+        finally:
+            self._new_row_id = usual
 
     # ------------------------------------------------------------------------------- reading
     @property

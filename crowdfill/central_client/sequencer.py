@@ -11,7 +11,7 @@ at a time" well defined whatever batches the server happened to take the operati
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeGuard
 
@@ -110,10 +110,10 @@ class Replayed:
     """What replaying a log did.
 
     ``completion_seq`` is the first seq after which the template is satisfied (``base_seq`` when it
-    already was before the first replayed operation), None if it never is. Operations after it are
-    not integrated (``ignored``). ``divergences`` say where the log departs from what the server
-    would have sequenced (only checked with ``ids``, see ``replay``); ``applied`` holds the
-    integrated operations in canonical form.
+    already was before the first replayed operation), None if it never is. Operations after it (or
+    after the table was closed) are not integrated (``ignored``). ``divergences`` say where the log
+    departs from what the server would have sequenced; ``applied`` holds the integrated operations
+    in canonical form.
     """
 
     applied: tuple[tuple[int, Sequenced], ...]
@@ -124,49 +124,70 @@ class Replayed:
 
 def replay(
     sequencer: Sequencer,
-    entries: Iterable[tuple[int, Sequenced]],
+    entries: Sequence[tuple[int, Sequenced]],
     *,
     base_seq: int = 0,
-    ids: LoggedIds | None = None,
+    start: bool = True,
+    on_applied: Callable[[int, Sequenced], None] | None = None,
 ) -> Replayed:
     """Replay logged ``(seq, operation)`` entries one at a time into ``sequencer``'s table.
 
-    The sequencer's table holds the state after ``base_seq`` (a snapshot, or empty for 0). Every
-    entry is validated again; one the model refuses is reported and skipped. With ``ids`` (built
-    from the same log, see ``LoggedIds``) the central client's inserts are checked too: each logged
-    insert must be the one the central client plans next, and no planned insert may be missing
-    before a worker's operation. A restarted server plans afresh (``CentralClient.start``), so a
-    departure is only reported if a restarted central client would not explain it either.
+    The sequencer's table holds the state after ``base_seq`` (a snapshot, or empty for 0). With
+    ``start`` its central client is rebuilt from that table first, as a restarted server does;
+    without it the sequencer is taken as the live server left it after ``base_seq`` (a restored
+    state capture), planned inserts included. Every entry is validated again; one the model refuses
+    is reported and skipped. ``on_applied(seq, canonical)`` is called right after each operation is
+    integrated (before the next one), for bookkeeping that reads the table as of that operation.
+
+    While it replays, the central client draws its row ids from the central inserts the log holds
+    (``LoggedIds``), so each logged insert must be the one it plans next and no planned insert may
+    be missing before a worker's operation; a departure is only reported if a restarted central
+    client would not explain it either. Because its plans are the logged inserts, each is settled by
+    the insert that follows it and nothing piles up pending: the replay is linear in the log.
+
+    Afterwards the central client draws its own ids again; if it is left with plans (the log ends
+    before inserts it calls for, or departs from its plans) it is rebuilt from the table, so its
+    planned inserts are the seeds a restarted server persists first.
     """
     applied: list[tuple[int, Sequenced]] = []
     ignored: list[int] = []
     divergences: list[str] = []
-    sequencer.start()
-    completion = base_seq if sequencer.satisfied else None
-    consumed = 0  # central-client inserts seen so far
-    for seq, op in entries:
-        if completion is not None:
-            ignored.append(seq)
-            continue
-        if ids is None:
-            sequencer.discard_planned()
-        else:
+    central = sequencer.central
+    ids = LoggedIds.of(op for _, op in entries)
+    with central.drawing_row_ids(ids):
+        if start:
+            sequencer.start()
+        completion = base_seq if sequencer.satisfied else None
+        consumed = 0  # central-client inserts seen so far
+        for seq, op in entries:
+            if completion is not None or sequencer.table.closed:
+                ignored.append(seq)
+                continue
             divergence = _check_inserts(sequencer, ids, consumed, seq, op)
             if divergence is not None:
                 divergences.append(divergence)
-        if planned_insert(op):
-            consumed += 1
-        try:
-            canonical = sequencer.apply(op)
-        except CrowdFillError as error:
-            divergences.append(f"seq {seq}: the model refuses it ({error.code}: {error.message})")
-            continue
-        applied.append((seq, canonical))
-        if sequencer.satisfied:
-            completion = seq
+            if planned_insert(op):
+                consumed += 1
+            try:
+                canonical = sequencer.apply(op)
+            except CrowdFillError as error:
+                divergences.append(f"seq {seq}: the model refuses it ({error.code}: {error.message})")
+                continue
+            applied.append((seq, canonical))
+            if on_applied is not None:
+                on_applied(seq, canonical)
+            if sequencer.satisfied:
+                completion = seq
+        left_over = bool(sequencer.planned or central.pending_inserts())
+    if left_over:
+        sequencer.discard_planned()
+        sequencer.start()  # with the central client's own ids: the seeds of the next batch
     if ignored:
         span = f"seqs {ignored[0]}..{ignored[-1]}"
-        divergences.append(f"{span}: accepted after the table completed at seq {completion}")
+        after = (
+            f"the table completed at seq {completion}" if completion is not None else "the table was closed"
+        )
+        divergences.append(f"{span}: accepted after {after}")
     return Replayed(tuple(applied), completion, tuple(ignored), tuple(divergences))
 
 

@@ -2,6 +2,11 @@
 
 With ``--every SECONDS`` it keeps the export (and the optional Hub push) up to date while the
 table is being collected, and stops when the table is complete.
+
+CSV and JSONL of a finished table (without a Hub push) are written as the rows arrive from the
+server's streamed ``candidates.jsonl`` export, a chunk at a time: the rows are never held whole.
+A live table's rows are read as of one seq (``/candidates``), and Parquet and datasets build one
+typed table of every row.
 """
 
 from __future__ import annotations
@@ -9,20 +14,20 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tqdm import tqdm
 
-from crowdfill.client import ServerError
+from crowdfill.client import FINISHED_STATUSES, ServerError
 from crowdfill.client.options import add_server_options, requester_token, server_url
 from crowdfill.export.card import card_text, write_card
-from crowdfill.export.fields import ExportError, ExportFields
-from crowdfill.export.formats import FORMATS, to_dataset, write
+from crowdfill.export.fields import ROW_ID, ExportError, ExportFields, Record
+from crowdfill.export.formats import FORMATS, STREAMED, to_dataset, write, write_streamed
 from crowdfill.export.hub import HubNotConfigured, Pusher, hub_token, push_dataset
 from crowdfill.export.living import Round, fingerprint, keep_exporting
-from crowdfill.export.remote import ExportApi
+from crowdfill.export.remote import ExportApi, Streamed
 from crowdfill.export.row_ids import drop_row_ids, without_row_ids
 
 EXTENSIONS = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet", "hf": ""}
@@ -106,6 +111,10 @@ def run_export(
         nonlocal known, last_digest
         if known is None:
             known = api.fields(args.table)
+        if args.format in STREAMED and hf_token is None:
+            streamed = api.streamed(args.table, args.what, known)
+            if streamed is not None:
+                return streamed_round(streamed, known)
         snapshot = api.snapshot(args.table, args.what, known)
         records = snapshot.records
         # The status is part of what is written: the card says whether the table is finished.
@@ -138,6 +147,27 @@ def run_export(
             pusher(to_dataset(records, fields), args.push_to_hub, hf_token, args.private, card)
         last_digest = digest
         return Round(snapshot.finished, True, len(records))
+
+    def streamed_round(streamed: Streamed, known: ExportFields) -> Round:
+        # A finished table: written as its rows arrive, never held whole (its last round).
+        records: Iterable[Record] = streamed.records
+        shown = known
+        if args.no_row_ids:
+            name = known.meta[ROW_ID]
+            records = ({k: v for k, v in record.items() if k != name} for record in records)
+            shown = without_row_ids(known)
+        with tqdm(
+            unit="row",
+            desc=f"{args.what} -> {args.format}",
+            disable=True if args.no_progress else None,
+            file=sys.stderr,
+        ) as bar:
+
+            def advance(count: int) -> None:
+                bar.update(count)
+
+            rows = write_streamed(args.format, records, shown.fields, out, advance)
+        return Round(streamed.status in FINISHED_STATUSES, True, rows)
 
     def report(number: int, result: Round) -> None:
         what = f"wrote {result.rows} row(s) to {out}" if result.changed else "unchanged"

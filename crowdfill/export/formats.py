@@ -11,11 +11,12 @@ about a second, and every ``crowdfill`` command (``serve`` included) imports thi
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -120,17 +121,31 @@ def _swap_directory(new: Path, path: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _chunks(rows: Iterable[Mapping[str, object]], fields: Sequence[Field]) -> Iterator[list[Record]]:
+    """``rows`` normalised, ``CHUNK_ROWS`` at a time (only one chunk is held at once)."""
+    iterator = iter(rows)
+    done = 0
+    while chunk := list(itertools.islice(iterator, CHUNK_ROWS)):
+        try:
+            yield normalise_rows(chunk, fields)
+        except ExportError as error:
+            raise ExportError(f"rows from {done}: {error}") from error
+        done += len(chunk)
+
+
 def write_csv(
-    rows: Sequence[Mapping[str, object]], fields: Sequence[Field], path: Path, on_rows: Progress = _noop
-) -> None:
-    records = normalise_rows(rows, fields)
+    rows: Iterable[Mapping[str, object]], fields: Sequence[Field], path: Path, on_rows: Progress = _noop
+) -> int:
+    """Write ``rows`` as they come (a chunk at a time); returns how many."""
+    written = 0
     with _replacing(path) as temporary, temporary.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([f.name for f in fields])
-        for start in range(0, len(records), CHUNK_ROWS):
-            chunk = records[start : start + CHUNK_ROWS]
+        for chunk in _chunks(rows, fields):
             writer.writerows([_csv_cell(r[f.name]) for f in fields] for r in chunk)
+            written += len(chunk)
             on_rows(len(chunk))
+    return written
 
 
 def read_csv(path: Path, fields: Sequence[Field]) -> list[Record]:
@@ -148,14 +163,16 @@ def read_csv(path: Path, fields: Sequence[Field]) -> list[Record]:
 
 
 def write_jsonl(
-    rows: Sequence[Mapping[str, object]], fields: Sequence[Field], path: Path, on_rows: Progress = _noop
-) -> None:
-    records = normalise_rows(rows, fields)
+    rows: Iterable[Mapping[str, object]], fields: Sequence[Field], path: Path, on_rows: Progress = _noop
+) -> int:
+    """Write ``rows`` as they come (a chunk at a time); returns how many."""
+    written = 0
     with _replacing(path) as temporary, temporary.open("w", encoding="utf-8") as handle:
-        for start in range(0, len(records), CHUNK_ROWS):
-            chunk = records[start : start + CHUNK_ROWS]
+        for chunk in _chunks(rows, fields):
             handle.writelines(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in chunk)
+            written += len(chunk)
             on_rows(len(chunk))
+    return written
 
 
 def read_jsonl(path: Path, fields: Sequence[Field]) -> list[Record]:
@@ -253,7 +270,13 @@ def read_hf(path: Path, fields: Sequence[Field]) -> list[Record]:
     return normalise_rows(dataset.to_list(), fields)
 
 
-WRITERS: dict[str, Callable[[Sequence[Mapping[str, object]], Sequence[Field], Path, Progress], None]] = {
+# The formats written as the rows come, holding one chunk at a time (Parquet and datasets build
+# one typed table of every row first).
+STREAMED: dict[str, Callable[[Iterable[Mapping[str, object]], Sequence[Field], Path, Progress], int]] = {
+    "csv": write_csv,
+    "jsonl": write_jsonl,
+}
+WRITERS: dict[str, Callable[[Sequence[Mapping[str, object]], Sequence[Field], Path, Progress], object]] = {
     "csv": write_csv,
     "jsonl": write_jsonl,
     "parquet": write_parquet,
@@ -283,3 +306,16 @@ def read(fmt: str, path: Path, fields: Sequence[Field]) -> list[Record]:
     if fmt not in READERS:
         raise ExportError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
     return READERS[fmt](path, fields)
+
+
+def write_streamed(
+    fmt: str,
+    rows: Iterable[Mapping[str, object]],
+    fields: Sequence[Field],
+    path: Path,
+    on_rows: Progress = _noop,
+) -> int:
+    """Write ``rows`` in a format of ``STREAMED`` as they come; returns how many were written."""
+    if fmt not in STREAMED:
+        raise ExportError(f"format {fmt!r} is not written as a stream; streamed: {', '.join(STREAMED)}")
+    return STREAMED[fmt](rows, fields, path, on_rows)

@@ -1,12 +1,15 @@
 """The requester REST calls an export makes (shapes as in docs/protocol.md).
 
 ``GET /api/tables/{id}`` for the schema, ``GET /api/tables/{id}/candidates`` for the rows with their
-counts, statuses and final flags, and ``GET /api/tables/{id}/log`` (paged, incrementally) for who
+counts, statuses and final flags (of a finished table: the streamed ``export/candidates.jsonl``,
+read a line at a time), and ``GET /api/tables/{id}/log`` (paged, incrementally) for who
 contributed to each row.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -15,7 +18,7 @@ from crowdfill import __version__
 from crowdfill.client import FINISHED_STATUSES, Client, UnexpectedAnswer
 from crowdfill.export.card import CardFacts
 from crowdfill.export.fields import ExportError, ExportFields, Record, What, export_fields
-from crowdfill.export.rows import Contributions, rows_from_api
+from crowdfill.export.rows import Contributions, records_from_api, rows_from_api
 from crowdfill.model import CENTRAL_CLIENT, CrowdFillError
 from crowdfill.model.codec import operation_from_wire
 
@@ -31,6 +34,15 @@ class Snapshot:
     @property
     def finished(self) -> bool:
         return self.status in FINISHED_STATUSES
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A finished table's export rows, read from the server as they are consumed (once)."""
+
+    records: Iterator[Record]
+    status: str
+    seq: int
 
 
 class ExportApi(Client):
@@ -72,6 +84,35 @@ class ExportApi(Client):
         except ExportError as error:
             raise UnexpectedAnswer(f"GET /api/tables/{table_id}/candidates: {error}") from error
         return Snapshot(records, candidates.status, candidates.seq)
+
+    def streamed(self, table_id: str, what: What, fields: ExportFields) -> Streamed | None:
+        """A finished table's rows as they arrive from the streamed ``candidates.jsonl`` export, with
+        contributors from the log (read to its end first); None while the table is live, whose rows
+        and log must be read as of one seq (``snapshot``). Nothing but the log's contributions and
+        the row being read is held: the export is not read whole into memory."""
+        table = self.table(table_id)
+        if table.status not in FINISHED_STATUSES:
+            return None
+        known = self._catch_up(table_id, table.seq)
+
+        def items() -> Iterator[object]:
+            for number, line in enumerate(self.export_lines(table_id, "candidates.jsonl"), 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield json.loads(line)
+                except ValueError as error:
+                    raise UnexpectedAnswer(
+                        f"line {number} of the candidates export of {table_id!r} is not JSON: {error}"
+                    ) from error
+
+        def records() -> Iterator[Record]:
+            try:
+                yield from records_from_api(items(), fields, what, known.contributors, known.prediction)
+            except ExportError as error:
+                raise UnexpectedAnswer(f"the candidates export of {table_id!r}: {error}") from error
+
+        return Streamed(records(), table.status, table.seq)
 
     def _catch_up(self, table_id: str, upto: int) -> Contributions:
         """Read the log from where the last call stopped, up to ``upto`` (the rows' sequence number)."""

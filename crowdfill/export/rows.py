@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from crowdfill.export.fields import ExportError, ExportFields, Record, What, coerce, normalise_rows
@@ -125,9 +125,20 @@ def rows_from_api(
     items: Any = payload.get("rows") if isinstance(payload, Mapping) else None
     if not isinstance(items, list):
         raise ExportError("the server's answer has no list of rows")
+    return list(records_from_api(items, fields, what, contributors, predictions))
+
+
+def records_from_api(
+    items: Iterable[object],
+    fields: ExportFields,
+    what: What,
+    contributors: Contributors | None = None,
+    predictions: Predictions | None = None,
+) -> Iterator[Record]:
+    """``rows_from_api`` one row at a time, from candidate rows as the server renders them (the
+    ``/candidates`` answer's rows, or the lines of the streamed ``candidates.jsonl`` export)."""
     by_name = {f.name: f for f in fields.fields}
     meta = fields.meta
-    out: list[Record] = []
     for index, item in enumerate(items):
         if not isinstance(item, Mapping) or not isinstance(item.get("values"), Mapping):
             raise ExportError(f"row {index} from the server is not an object with values")
@@ -152,8 +163,7 @@ def rows_from_api(
             contributors(row_id, values_from_mapping(dict(cells))) if contributors is not None else None
         )
         _add_predictions(record, fields, values_from_mapping(dict(cells)), predictions)
-        out.append(record)
-    return out
+        yield record
 
 
 def _from_table(table: CandidateTable) -> Predictions:

@@ -15,7 +15,6 @@ was made under; FORMAT changes whenever the captured classes change shape incomp
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import hmac
 import io
@@ -25,6 +24,8 @@ import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from crowdfill.server.heap import collector_paused
 
 MAGIC = b"CFCAPT1\n"
 FORMAT = 1
@@ -98,16 +99,12 @@ def decode(
         raise CaptureRefused("its signature does not verify under this server's secret")
     # Loading allocates millions of objects at once: the cyclic collector would walk the growing
     # heap again and again (most of the load's time) while finding nothing to free.
-    enabled = gc.isenabled()
-    gc.disable()
     try:
-        # The HMAC verified: these bytes were written by a server holding the secret.
-        loaded = _Unpickler(io.BytesIO(payload), row_ids).load()
+        with collector_paused():
+            # The HMAC verified: these bytes were written by a server holding the secret.
+            loaded = _Unpickler(io.BytesIO(payload), row_ids).load()
     except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError, ValueError) as error:
         raise CaptureRefused(f"it does not load with this version of CrowdFill ({error})") from error
-    finally:
-        if enabled:
-            gc.enable()
     if not isinstance(loaded, tuple) or len(loaded) != 5:
         raise CaptureRefused("its content has an unknown shape")
     form, captured_table, captured_seq, captured_definition, state = loaded

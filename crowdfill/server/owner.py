@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from crowdfill.central_client import CentralClient
-from crowdfill.central_client.sequencer import Sequencer, replay
+from crowdfill.central_client.sequencer import LoggedIds, Sequencer, replay
 from crowdfill.compensation import Estimator, Settlement
 from crowdfill.model import (
     CENTRAL_CLIENT,
@@ -46,6 +46,7 @@ from crowdfill.server.definition import TableSpec
 from crowdfill.server.failures import Failure
 from crowdfill.server.finished import record_finished
 from crowdfill.server.gold import gold_inserts, logged_op, public_op
+from crowdfill.server.heap import collector_paused
 from crowdfill.server.recovery import Capturer, restore_capture
 from crowdfill.server.settings import Settings
 from crowdfill.store.port import LogRecord, StaleEpoch, Store, StoreError
@@ -187,6 +188,24 @@ class TableOwner:
             return None
         return [(s, op) for s, op in self._recent if s > seq]
 
+    async def missed_since(self, seq: int) -> list[tuple[int, dict[str, Any]]] | None:
+        """Published ops after ``seq``: from memory (``ops_since``), or, when they are older than the
+        replay window but at most ``Settings.replay_from_store`` of them, read back from the store's
+        log (only the recent ones are kept in memory); None when a snapshot is the answer.
+        Call under ``lock``, so nothing is published meanwhile."""
+        recent = self.ops_since(seq)
+        missed = self.seq - seq
+        if recent is not None or seq < 0 or missed <= 0 or missed > self._settings.replay_from_store:
+            return recent
+        try:
+            records = await self._store.read_log(self.table_id, after_seq=seq, limit=missed)
+        except StoreError as error:
+            logger.warning("table %s: reading ops after seq %d failed (%s)", self.table_id, seq, error)
+            return None
+        if len(records) != missed or records[0].seq != seq + 1 or records[-1].seq != self.seq:
+            return None  # the store does not hold what this replica published (it never should)
+        return [(record.seq, public_op(record.operation)) for record in records]
+
     # ------------------------------------------------------------------ lifecycle
     async def load(self) -> None:
         """Rebuild the table from storage (latest snapshot, then the log tail) and start if live."""
@@ -210,10 +229,15 @@ class TableOwner:
             _answer(pending, failure=Failure("store_unavailable", "the server is shutting down"))
 
     async def unload(self) -> None:
-        """Stop an idle table so it can be dropped from memory; its state is snapshotted first, so
-        reloading it replays nothing (the registry checks ``idle`` and keeps new work out)."""
+        """Stop an idle table so it can be dropped from memory; its state is captured (or, with
+        captures off, snapshotted) first, so reloading it replays nothing (the registry checks
+        ``idle`` and keeps new work out)."""
         async with self.lock:
-            if self.seq > self.snapshot_seq:
+            if self._settings.capture_every > 0:
+                if not self._capturer.covers(self.seq):
+                    self._capturer.start()
+                await self._capturer.wait()
+            elif self.seq > self.snapshot_seq:
                 await self._save_snapshot()
         await self.stop()
 
@@ -240,8 +264,10 @@ class TableOwner:
         operations = [sequenced_from_wire(record.operation) for record in log]
         # The tail goes through the same one-operation-at-a-time replay as ``crowdfill audit``,
         # so recovery stops where the live table completed (operations past it are not applied).
+        # Its central client plans the logged inserts (their ids come from the log), so nothing
+        # piles up pending and the replay stays linear in the log.
         replayed = replay(
-            Sequencer(table, CentralClient(table, _fresh_row_id, close_when_satisfied=False)),
+            Sequencer(table, CentralClient(table, self._new_row_id, close_when_satisfied=False)),
             [(record.seq, op) for record, op in zip(log, operations, strict=True) if record.seq > base],
             base_seq=base,
         )
@@ -454,13 +480,18 @@ class TableOwner:
 
     def _apply_published(self, fresh: Sequence[Published]) -> list[Published]:
         applied: list[Published] = []
-        for entry in fresh:
-            op = self.sequencer.apply(sequenced_from_wire(logged_op(self.spec, entry.op)))
-            self.sequencer.discard_planned()  # the central client's inserts come from the log
-            self.account(op, entry.seq)
-            self._recent.append((entry.seq, entry.op))
-            self.seq = entry.seq
-            applied.append(entry)
+        ops = [sequenced_from_wire(logged_op(self.spec, entry.op)) for entry in fresh]
+        # The central client's inserts come from the log: it plans them with the ids the leader
+        # gave them (the leader publishes an operation and the inserts it calls for together), so
+        # each plan is settled by its logged insert instead of staying pending for good.
+        with self.central.drawing_row_ids(LoggedIds.of(ops)):
+            for entry, logged in zip(fresh, ops, strict=True):
+                op = self.sequencer.apply(logged)
+                self.sequencer.discard_planned()
+                self.account(op, entry.seq)
+                self._recent.append((entry.seq, entry.op))
+                self.seq = entry.seq
+                applied.append(entry)
         return applied
 
     async def _commit(self, batch: Sequence[_Submission]) -> None:
@@ -596,10 +627,13 @@ class TableOwner:
         await self._store.put_item(
             self.table_id, COMPLETION_KIND, "final", {"status": status, "seq": self.end_seq}
         )
-        self.settlement = await self._settle(persist=True)
-        await self._store.update_table(self.table_id, status=status, at=time.time())
-        await self._save_snapshot()
-        await record_finished(self._store, self)  # reads and exports need not load it again
+        # Settling and the final rows allocate per final row over a heap of the whole table:
+        # without the pause, collections that free nothing were most of a big table's close.
+        with collector_paused():
+            self.settlement = await self._settle(persist=True)
+            await self._store.update_table(self.table_id, status=status, at=time.time())
+            await self._keep_final_state()
+            await record_finished(self._store, self)  # reads and exports need not load it again
         await self._listener.completed(self)
         self._listener.changed(self)
 
@@ -618,6 +652,16 @@ class TableOwner:
             await self._store.put_item(self.table_id, SETTLEMENT_KIND, "final", settlement.to_dict())
         return settlement
 
+    async def _keep_final_state(self) -> None:
+        """What loading the finished table again starts from. With captures on, a state capture,
+        taken in the background (a forked child pickles it; the close does not wait for it): until
+        it is stored, a load starts from the previous capture and replays the log after it. With
+        captures off, a snapshot of every row, written now."""
+        if self._settings.capture_every > 0:
+            self._capturer.start_final()
+        else:
+            await self._save_snapshot()
+
     async def _save_snapshot(self) -> None:
         await self._store.save_snapshot(self.table_id, self.seq, snapshot(self.table))
         self.snapshot_seq = self.seq
@@ -633,11 +677,6 @@ def _stale_reweigh(table: CandidateTable, op: Sequenced) -> Failure | None:
     return Failure(
         "reweigh_stale", f"reweigh of {op.worker!r} has version {op.version}; the next is {held + 1}"
     )
-
-
-def _fresh_row_id() -> str:
-    # Recovery's replay discards the inserts its central client plans, so any fresh id will do.
-    return "c" + secrets.token_hex(6)
 
 
 def _answer(

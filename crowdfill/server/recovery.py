@@ -20,12 +20,12 @@ import contextlib
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from crowdfill.central_client.sequencer import LoggedIds, planned_insert
-from crowdfill.model import CrowdFillError, Sequenced
+from crowdfill.central_client.sequencer import replay
+from crowdfill.model import Sequenced
 from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.server.capture import CaptureRefused, decode, definition_digest, encode
 from crowdfill.server.gold import public_op
@@ -114,47 +114,25 @@ async def _recent(owner: TableOwner, window: int) -> list[LogRecord]:
 
 
 def _replay_tail(owner: TableOwner, tail: Sequence[LogRecord], base_seq: int) -> int | None:
-    """Apply the logged operations after the capture as the live owner did; the completion seq."""
-    sequencer, central = owner.sequencer, owner.central
-    completion = owner.table.closed or sequencer.satisfied
-    completion_seq: int | None = base_seq if sequencer.satisfied else None
-    operations: list[tuple[int, Sequenced]] = [(r.seq, sequenced_from_wire(r.operation)) for r in tail]
-    # The central client plans inserts as it did live; it draws their row ids from the log.
-    central._new_row_id = LoggedIds.of(op for _, op in operations)
-    exact = True
-    try:
-        for seq, op in operations:
-            if completion:
-                logger.error("table %s: seq %d was accepted after the table completed", owner.table_id, seq)
-                continue
-            if planned_insert(op):
-                planned = sequencer.planned
-                if planned and planned[0] == op:
-                    sequencer.next_insert()
-                else:
-                    exact = False
-            elif sequencer.planned:
-                exact = False
-                sequencer.discard_planned()
-            try:
-                canonical = sequencer.apply(op)
-            except CrowdFillError as error:
-                logger.error(
-                    "table %s: replaying seq %d: %s: %s", owner.table_id, seq, error.code, error.message
-                )
-                exact = False
-                continue
-            owner.account(canonical, seq)
-            if sequencer.satisfied:
-                completion, completion_seq = True, seq
-    finally:
-        central._new_row_id = owner._new_row_id
-    if not exact or central.pending_inserts():
-        # The log departs from what this central client plans (a crash between planning and
-        # persisting, or an older server): rebuild its plan from the table, as a full replay does.
-        sequencer.discard_planned()
-        sequencer.start()
-    return completion_seq
+    """Apply the logged operations after the capture as the live owner did; the completion seq.
+
+    The restored sequencer goes on where the live one was (``start=False``); its central client
+    draws the row ids of the inserts it plans from the log, so its plans are the logged inserts. If
+    the log departs from them (a log written by an older server), ``replay`` rebuilds the central
+    client from the table at that point, as a full replay does.
+    """
+    entries = [(record.seq, sequenced_from_wire(record.operation)) for record in tail]
+    replayed = replay(owner.sequencer, entries, base_seq=base_seq, start=False, on_applied=_account(owner))
+    for divergence in replayed.divergences:
+        logger.error("table %s: replaying the log after its capture: %s", owner.table_id, divergence)
+    return replayed.completion_seq
+
+
+def _account(owner: TableOwner) -> Callable[[int, Sequenced], None]:
+    def account(seq: int, op: Sequenced) -> None:
+        owner.account(op, seq)
+
+    return account
 
 
 class Capturer:
@@ -163,6 +141,7 @@ class Capturer:
     def __init__(self, owner: TableOwner) -> None:
         self._owner = owner
         self.seq = 0  # the seq of the last capture stored (or restored)
+        self._taking = 0  # the seq of the capture in progress, if any
         self._task: asyncio.Task[None] | None = None
 
     def captured(self, seq: int) -> None:
@@ -176,12 +155,31 @@ class Capturer:
         every = self._owner._settings.capture_every
         return every > 0 and not self.busy and self._owner.seq - self.seq >= every
 
+    def covers(self, seq: int) -> bool:
+        """Whether a capture at ``seq`` or later is stored, or being taken."""
+        return self.seq >= seq or (self.busy and self._taking >= seq)
+
     def start(self) -> None:
         """Begin a capture of the owner's state now (call while the state is consistent)."""
         owner = self._owner
         seq = owner.seq
         reader = _fork_capture(owner)
+        self._taking = seq
         self._task = asyncio.create_task(self._write(seq, reader), name=f"capture:{owner.table_id}")
+
+    def start_final(self) -> None:
+        """Capture a finished table's state once any capture in progress is done (it no longer
+        changes, so it can be taken a moment later): what loading it again starts from."""
+        owner = self._owner
+        seq, previous = owner.seq, self._task
+        self._taking = seq
+        self._task = asyncio.create_task(self._final(seq, previous), name=f"capture:{owner.table_id}")
+
+    async def _final(self, seq: int, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await previous
+        await self._write(seq, _fork_capture(self._owner))
 
     def cancel(self) -> None:
         """Stop waiting for a capture in progress (its child, if any, still finishes on its own)."""

@@ -42,6 +42,9 @@ class Settings:
     queue_limit: int = 10_000
     snapshot_every: int = 1000
     replay_window: int = 5000
+    # A reconnecting client that missed more than the replay window (kept in memory) but at most
+    # this many operations gets them read back from the store's log; more, a snapshot (0: never).
+    replay_from_store: int = 50_000
     # A loaded table nobody used (no request, no connected worker or monitor, no operation) for
     # this long is unloaded and reloads on first use (docs/scale.md); 0 keeps every table loaded.
     idle_unload_seconds: float = 900.0

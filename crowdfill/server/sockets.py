@@ -263,7 +263,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
                 return  # gone while we waited
             await sio.enter_room(session.sid, table_room(owner.table_id), namespace=WORKER)
             self._app.guard.joined(session.sid, owner.seq)
-            missed = owner.ops_since(last_seq) if last_seq is not None else None
+            missed = await owner.missed_since(last_seq) if last_seq is not None else None
             if missed is not None and replay_reveals_gold(owner.table, missed):
                 missed = None
             if missed is not None and last_seq is not None:

@@ -213,13 +213,14 @@ class Tables:
             # Out of the registry first: a request from now on waits for this lock and reloads it.
             del self._owners[table_id]
             try:
+                if owner.live:
+                    # Lets listings show it, also while it unloads (its state no longer changes), and
+                    # the next startup leave it unloaded while nothing changes.
+                    await save_summary(self.store, owner)
                 await owner.unload()
             except StoreError:
-                self._owners[table_id] = owner  # its snapshot failed: it stays loaded and running
+                self._owners[table_id] = owner  # storage failed: it stays loaded and running
                 raise
-            if owner.live:
-                # Lets listings show it and the next startup leave it unloaded while nothing changes.
-                await save_summary(self.store, owner)
             if self.cluster is not None:
                 await self.cluster.detach(table_id)  # another process may lead it now
             return True

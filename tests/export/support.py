@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import httpx
 from crowdfill.export.remote import ExportApi
 from crowdfill.model import CENTRAL_CLIENT, CandidateTable, Column, Schema, Value
 from crowdfill.model.codec import operation_to_wire
-from crowdfill.server.views import candidate_rows
+from crowdfill.server.views import candidate_rows, iter_candidate_rows
 from tests.model.support import Builder
 
 PEOPLE = Schema(
@@ -78,6 +79,14 @@ class FakeServer:
         if request.url.path == f"/api/tables/{TABLE}/candidates":
             rows = candidate_rows(table)  # the real server's rendering of the rows
             return httpx.Response(200, json={"seq": len(self.crowd.log), "status": self.status, "rows": rows})
+        if request.url.path == f"/api/tables/{TABLE}/export/candidates.jsonl":
+            # The real server's streamed export: one candidate row per line, as /candidates has them.
+            lines = "".join(
+                json.dumps(row, separators=(",", ":")) + "\n" for row in iter_candidate_rows(table)
+            )
+            return httpx.Response(
+                200, content=lines.encode(), headers={"content-type": "application/x-ndjson"}
+            )
         if request.url.path == f"/api/tables/{TABLE}/compensation":
             settled = self.status in ("complete", "closed")
             if settled:

@@ -62,13 +62,14 @@ def test_one_export_reads_schema_rows_and_log_and_writes_the_format(fmt: str, tm
     assert cli.run_export(export_args(out, format=fmt), server.api(), Pushes()) == 0
     card = [f"/api/tables/{TABLE}", f"/api/tables/{TABLE}/compensation"] if fmt == "hf" else []
     # The log is read with the schema (its model predictions, if any, are export fields), then
-    # the rows; the rows' seq adds nothing to read here.
-    assert server.paths == [
-        f"/api/tables/{TABLE}",
-        f"/api/tables/{TABLE}/log",
-        f"/api/tables/{TABLE}/candidates",
-        *card,
-    ]
+    # the rows; the rows' seq adds nothing to read here. CSV and JSONL of a finished table read
+    # the rows from the streamed export, one line at a time, after its status.
+    rows = (
+        [f"/api/tables/{TABLE}", f"/api/tables/{TABLE}/export/candidates.jsonl"]
+        if fmt in ("csv", "jsonl")
+        else [f"/api/tables/{TABLE}/candidates"]
+    )
+    assert server.paths == [f"/api/tables/{TABLE}", f"/api/tables/{TABLE}/log", *rows, *card]
     (row,) = read(fmt, out, FIELDS)
     assert {k: row[k] for k in MESSI} == MESSI
     assert (row["up"], row["status"], row["contributors"]) == (2, "green", ["w1", "w2"])
@@ -87,6 +88,32 @@ def test_no_row_ids_leaves_out_the_row_id_field_and_keeps_the_rest(fmt: str, tmp
     (row,) = read(fmt, out, fields)
     assert "row_id" not in row
     assert {k: row[k] for k in MESSI} == MESSI
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("what", ["final", "candidates"])
+@pytest.mark.parametrize("no_row_ids", [False, True])
+def test_a_finished_table_streams_to_the_same_file_a_live_one_is_written_as(
+    fmt: str, what: str, no_row_ids: bool, tmp_path: Path
+) -> None:
+    crowd = crowd_with_messi()
+    crowd.row("w3", {"name": "Xavi", "caps": 133})
+    crowd.upvote("w4", crowd.row("w3", XAVI))
+    finished, live = tmp_path / f"finished.{fmt}", tmp_path / f"live.{fmt}"
+    options = {"format": fmt, "what": what, "no_row_ids": no_row_ids}
+    streaming = FakeServer(crowd, status="closed")
+    assert cli.run_export(export_args(finished, **options), streaming.api(), Pushes()) == 0
+    reading = FakeServer(crowd, status="live")
+    assert cli.run_export(export_args(live, **options), reading.api(), Pushes()) == 0
+
+    assert f"/api/tables/{TABLE}/export/candidates.jsonl" in streaming.paths
+    assert f"/api/tables/{TABLE}/candidates" not in streaming.paths
+    assert f"/api/tables/{TABLE}/export/candidates.jsonl" not in reading.paths
+    assert finished.read_bytes() == live.read_bytes()
+    fields = [f for f in FIELDS if not (no_row_ids and f.name == "row_id")]
+    rows = read(fmt, finished, fields)
+    assert len(rows) == (2 if what == "final" else 3)
+    assert all(row["contributors"] for row in rows)
 
 
 def test_the_candidate_table_keeps_partial_rows_with_null_cells(tmp_path: Path) -> None:

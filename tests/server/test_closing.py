@@ -88,3 +88,48 @@ async def test_closing_settles_as_settling_the_whole_log_does(seed: int, restart
     assert finished.settlement.to_dict() == expected
     await finished.stop()
     await store.close()
+
+
+@pytest.mark.parametrize("fork", [True, False])
+async def test_closing_keeps_a_capture_of_the_finished_table_and_no_snapshot_of_every_row(fork: bool) -> None:
+    store = open_store("memory://")
+    await store.open()
+    settings = test_settings(snapshot_every=10_000, capture_fork=fork)
+    owner = await launch_owner(store, MANY_ROWS, settings=settings)
+    await play(owner, random.Random(7), 50)
+    await owner.close()
+    await owner._capturer.wait()  # taken in the background; the close did not wait for it
+
+    assert await store.load_snapshot(owner.table_id) is None
+    captured = await store.load_capture(owner.table_id)
+    assert captured is not None
+    assert captured[0] == owner.seq
+    final_rows = [(row.row_id, row.values) for row in owner.table.final_table()]
+    assert final_rows  # the game made final rows: the comparison has teeth
+    await owner.stop()
+    finished = TableOwner(owner.table_id, owner.spec, CLOSED, store, settings, QuietListener())
+    await finished.load()
+    assert finished._capturer.seq == owner.seq  # loaded from the final capture, no log replayed
+    assert [(row.row_id, row.values) for row in finished.table.final_table()] == final_rows
+    assert finished.table.closed
+    assert finished.settlement is not None
+    assert owner.settlement is not None
+    assert finished.settlement.to_dict() == owner.settlement.to_dict()
+    await finished.stop()
+    await store.close()
+
+
+async def test_with_captures_off_closing_snapshots_every_row_as_before() -> None:
+    store = open_store("memory://")
+    await store.open()
+    settings = test_settings(snapshot_every=10_000, capture_every=0)
+    owner = await launch_owner(store, MANY_ROWS, settings=settings)
+    await play(owner, random.Random(8), 30)
+    await owner.close()
+
+    saved = await store.load_snapshot(owner.table_id)
+    assert saved is not None
+    assert saved[0] == owner.seq
+    assert await store.load_capture(owner.table_id) is None
+    await owner.stop()
+    await store.close()

@@ -87,6 +87,31 @@ async def test_the_page_export_holds_the_same_fields_and_rows_as_the_cli(
     assert all(("row_id" in r) is row_ids for r in downloaded)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("what", ["final", "candidates"])
+async def test_the_cli_streams_a_closed_table_into_the_file_the_page_export_gives(
+    server: LiveServer, http: httpx.AsyncClient, tmp_path: Path, fmt: str, what: str
+) -> None:
+    table = await filled_table(server, http)
+    ben = WorkerClient(server.base_url, await worker_token(http, table, "ben"))
+    await ben.connect()
+    try:  # a second vote makes France final
+        (paris,) = [r for r, v in ben.rows().items() if dict(v) == {"country": "France", "capital": "Paris"}]
+        assert (await ben.upvote(paris))["ok"]
+    finally:
+        await ben.disconnect()
+    assert (await http.post(f"/api/tables/{table}/close")).status_code == 200
+    answer = await http.get(f"/api/tables/{table}/exports/{what}", params={"format": fmt})
+    assert answer.status_code == 200, answer.text
+    fields = fields_for_schema(spec_from_json(FAST).schema).fields
+    downloaded = read(fmt, unpacked(answer.content, fmt, tmp_path, f"{table}-{what}"), fields)
+    out = tmp_path / f"cli-{fmt}"
+    await asyncio.to_thread(cli_export, server, table, fmt, what, out, False)
+
+    assert read(fmt, out, fields) == downloaded
+    assert [r["country"] for r in downloaded if r["capital"] == "Paris"] == ["France"]
+
+
 async def test_an_unknown_format_or_table_part_is_refused_naming_the_choices(
     server: LiveServer, http: httpx.AsyncClient
 ) -> None:

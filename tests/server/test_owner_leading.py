@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Any, cast
 
-from crowdfill.model import Fill, Sequenced
+from crowdfill.model import Downvote, Fill, Sequenced
 from crowdfill.server.definition import spec_from_json
-from crowdfill.server.owner import LIVE, Outcome, TableOwner
+from crowdfill.server.owner import LIVE, Outcome, Published, TableOwner
 from crowdfill.store import open_store
 from crowdfill.store.port import Store, TableRecord
 from tests.server.owner_support import ONE_ROW, QuietListener, launch_owner, logged_operations
@@ -155,3 +156,48 @@ async def test_an_op_submitted_while_a_takeover_rebuilds_the_table_is_sequenced_
     assert outcome.published is not None
     assert outcome.published.seq == follower.seq
     await follower.stop()
+
+
+class Batches(QuietListener):
+    """The leader's listener, keeping each published batch as the cluster's bus carries it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[Published]] = []
+
+    async def published(self, owner: TableOwner, entries: Sequence[Published]) -> None:
+        self.batches.append(list(entries))
+
+
+async def test_a_follower_settles_each_insert_the_central_client_plans_with_the_leaders_insert() -> None:
+    store = open_store("memory://")
+    await store.open()
+    spec = spec_from_json({**ONE_ROW, "template": [{} for _ in range(6)]})
+    now = time.time()
+    await store.create_table(TableRecord("t-owner", spec.definition, LIVE, now, now))
+    batches = Batches()
+    leader = TableOwner("t-owner", spec, LIVE, store, test_settings(), batches)
+    await leader.load()
+    follower = TableOwner("t-owner", spec, LIVE, store, test_settings(), QuietListener())
+    follower.leading = False
+    await follower.load()
+    followed = len(batches.batches)
+    # Each downvote turns a filled row red, so the leader's central client inserts a row again.
+    for index in range(20):
+        empty = next(row.row_id for row in leader.table.rows() if not row.values)
+        filled = await leader.submit(
+            Fill(f"w{index}", empty, f"r{index}", "country", f"C{index}", frozenset())
+        )
+        assert filled.published is not None
+        assert (await leader.submit(Downvote("x", f"r{index}", frozenset()))).published is not None
+    assert leader.central.inserted_count >= 20
+    for batch in batches.batches[followed:]:
+        assert await follower.follow(batch) == batch  # each continues the follower's seq
+
+    assert follower.seq == leader.seq
+    assert follower.table.rows() == leader.table.rows()
+    # Planned with the leader's row ids, every insert was settled by the logged one: none pending.
+    assert follower.central.pending_inserts() == []
+    await leader.stop()
+    await follower.stop()
+    await store.close()
