@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MAGIC = b"CFCAPT1\n"
-FORMAT = 1
+FORMAT = 2  # 2: slotted Row, tuple ledger and estimator records, the table's shared items
 _ROW_IDS = "owner-row-ids"  # the owner's fresh-row-id function is not captured; the loader supplies it
 
 
