@@ -14,7 +14,10 @@ Usage: ``python bench/scale.py [--quick] [--sizes 100000,1000000] [--cache DIR]`
 keeps built tables between runs). The last line printed is one JSON object: per size,
 ``restart_s``, ``rss_mb`` and ``restart_cpu_s`` (the server's CPU seconds until it serves) with the
 capture, the same with ``replay_`` for today's path, ``restart_ratio`` = replay_restart_s /
-restart_s and ``restart_cpu_ratio`` likewise for CPU seconds (less disturbed by other load).
+restart_s and ``restart_cpu_ratio`` likewise for CPU seconds (less disturbed by other load);
+``restore_bytes_per_op`` (resident memory an in-process restore adds, per logged operation) and
+``capture_load_s`` from ``bench/restore_memory.py``, with ``baseline_`` figures and
+``restore_memory_ratio`` (baseline / this) when ``--baseline-code DIR`` names another checkout.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import psutil
 
 from bench.bigtable import build_table
 from bench.load import free_port
+from bench.restore_memory import run as restore_memory
 from bench.scale_lifecycle import measure_many, measure_size
 from crowdfill.server.definition import spec_from_json
 from crowdfill.server.owner import TableOwner
@@ -140,7 +144,9 @@ def prepare(size: int, root: Path, cache: Path | None) -> tuple[Path, Path, str,
     return replay_dir, capture_dir, table_id, size, capture_seq
 
 
-def measure(size: int, root: Path, cache: Path | None, rounds: int, baseline: bool) -> dict[str, Any]:
+def measure(
+    size: int, root: Path, cache: Path | None, rounds: int, baseline: bool, code: Path | None = None
+) -> dict[str, Any]:
     replay_dir, capture_dir, table_id, last_seq, capture_seq = prepare(size, root, cache)
     replays: list[tuple[float, float, float]] = []
     captures: list[tuple[float, float, float]] = []
@@ -167,6 +173,19 @@ def measure(size: int, root: Path, cache: Path | None, rounds: int, baseline: bo
         "restart_cpu_ratio": round(replay_cpu / restart_cpu, 2),
         "capture_file_mb": round(capture_mb, 1),
     }
+    # Memory after an in-process restore (bench/restore_memory.py), and the same with a baseline
+    # checkout's code on the same data when --baseline-code names one (interleaved).
+    memory = [restore_memory(replay_dir, table_id, TAIL, walk_it=False)]
+    if code is not None:
+        memory.append(restore_memory(replay_dir, table_id, TAIL, walk_it=False, code=code))
+    result["restore_bytes_per_op"] = memory[0]["rss_bytes_per_op"]
+    result["capture_load_s"] = memory[0]["capture_load_s"]
+    if code is not None:
+        result["baseline_restore_bytes_per_op"] = memory[1]["rss_bytes_per_op"]
+        result["baseline_capture_load_s"] = memory[1]["capture_load_s"]
+        result["restore_memory_ratio"] = round(
+            memory[1]["rss_bytes_per_op"] / memory[0]["rss_bytes_per_op"], 2
+        )
     if not baseline:  # not measured: say so rather than print NaN (which is not JSON)
         result.update(
             dict.fromkeys(
@@ -189,6 +208,12 @@ def main() -> None:
         type=int,
         default=None,
         help="skip today's full-replay restart for sizes above this (it takes hours at 1M on 2 busy cores)",
+    )
+    parser.add_argument(
+        "--baseline-code",
+        type=Path,
+        default=None,
+        help="another checkout whose in-memory representation to measure on the same data (A/B)",
     )
     parser.add_argument("--cache", type=Path, default=None, help="keep built tables here between runs")
     parser.add_argument(
@@ -214,6 +239,7 @@ def main() -> None:
                 args.cache,
                 rounds,
                 args.no_baseline_above is None or size <= args.no_baseline_above,
+                args.baseline_code,
             )
             for size in sizes
         }

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Set
-from dataclasses import dataclass
-from typing import TypedDict, TypeVar
+from typing import NamedTuple, TypedDict, TypeVar
 
 from crowdfill.compensation.credit import credit
 from crowdfill.compensation.errors import LogMismatch
@@ -38,8 +37,8 @@ T = TypeVar("T")
 _NOISE = 1e-7
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):
+    # A tuple: one per probable key group, and no instance __dict__ once restored from a capture.
     row_id: str
     values: Values
     rank: int

@@ -11,7 +11,7 @@ it tombstoned, should one follow), as the candidate table does.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from crowdfill.compensation.errors import LogMismatch
 from crowdfill.model.operations import (
@@ -30,8 +30,10 @@ from crowdfill.model.values import Value, Values
 Key = tuple[Value, ...]
 
 
-@dataclass(frozen=True)
-class Origin:
+# The ledger holds a record per row ever made and per standing vote: tuples (no instance
+# __dict__, which pickle would give every restored dataclass instance) keep a big table's restored
+# ledger small and quick to load (docs/scale.md, "Memory").
+class Origin(NamedTuple):
     """How a row was made: ``parent is None`` for an insert (or a fill of a row the log never showed)."""
 
     parent: str | None
@@ -39,11 +41,13 @@ class Origin:
     worker: str | None
 
 
-@dataclass(frozen=True)
-class Vote:
+class Vote(NamedTuple):
     worker: str
     values: Values
     automatic: bool
+
+
+INSERTED = Origin(None, None, None)  # every insert's origin: one shared record
 
 
 class Ledger:
@@ -76,7 +80,7 @@ class Ledger:
         position = self.operations
         self.operations += 1
         if isinstance(op, Insert):
-            self._add_row(op.row_id, op.values, Origin(None, None, None), position)
+            self._add_row(op.row_id, op.values, INSERTED, position)
         elif isinstance(op, Fill):
             self._record_fill(op, position)
         elif isinstance(op, Upvote):

@@ -19,6 +19,7 @@ did not rescore, that group is reported rescored too.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from sys import intern
 
 from crowdfill.model.errors import (
     CellAlreadyFilled,
@@ -63,7 +64,7 @@ from crowdfill.model.status import Status, status_of
 from crowdfill.model.tally import Tally
 from crowdfill.model.template import Template
 from crowdfill.model.ties import Tie, TieBreaker
-from crowdfill.model.values import Values, sort_key
+from crowdfill.model.values import Item, Value, Values, sort_key
 from crowdfill.model.weights import Weights
 
 MAX_ROW_ID_LENGTH = 64
@@ -102,6 +103,10 @@ class CandidateTable:
         # Gold rows (Insert.gold): live and votable, but in no key group (so never final, never
         # serving a template row, never moving another row's status).
         self._gold: set[str] = set()
+        # One object per distinct (column, value) item of the rows validated here, so that a big
+        # table's rows share their items (and value strings) instead of each holding copies
+        # (docs/scale.md, "Memory"). Keyed with the value's type: True == 1 == 1.0 as items.
+        self._items: dict[tuple[Item, type], Item] = {}
 
     # ------------------------------------------------------------------ reading
     def __contains__(self, row_id: object) -> bool:
@@ -335,10 +340,10 @@ class CandidateTable:
 
     def _validate_insert(self, op: Insert) -> Insert:
         self._check_new_id(op.row_id)
-        values = self.schema.normalise_values(dict(op.values))
+        values = self._canonical(self.schema.normalise_values(dict(op.values)))
         if op.gold and not self.schema.is_complete(values):
             raise MalformedMessage(f"gold row {op.row_id!r} must be complete")
-        return Insert(op.row_id, values, op.worker, op.gold)
+        return Insert(op.row_id, values, intern(op.worker), op.gold)
 
     def _validate_fill(self, op: Fill) -> Fill:
         old = self._rows.get(op.row_id)
@@ -352,7 +357,7 @@ class CandidateTable:
                 f"column {column.name!r} of row {op.row_id!r} is already filled with {present[column.name]!r}"
             )
         value = column.normalise(op.value)
-        values = old.values | {(column.name, value)}
+        values = old.values | {self._item(column.name, value)}
         if op.values and self.schema.normalise_values(dict(op.values)) != values:
             raise ValueMismatch(
                 f"the new row's values must be row {op.row_id!r}'s values plus {column.name}={value!r}"
@@ -362,7 +367,9 @@ class CandidateTable:
             and not self._tally.counts_worker(op.worker, values)
             and not self._tally.retracted(op.worker, "up", values)
         )
-        return Fill(op.worker, op.row_id, op.new_row_id, column.name, value, values, upvote)
+        # The parent's id as the table holds it: the op's own copy would be kept apart by every
+        # structure that files the fill under its parent (compensation ledger, the owner).
+        return Fill(intern(op.worker), old.row_id, op.new_row_id, column.name, value, values, upvote)
 
     def _validate_upvote(self, op: Upvote) -> Upvote:
         row = self.row(op.row_id)
@@ -375,7 +382,7 @@ class CandidateTable:
         if self._tally.counts_worker(op.worker, row.values):
             raise DuplicateVote(f"you have already voted on row {op.row_id!r} (or on a part of it)")
         self._check_not_retracted(op.worker, "up", row)
-        return Upvote(op.worker, row.row_id, row.values)
+        return Upvote(intern(op.worker), row.row_id, row.values)
 
     def _validate_downvote(self, op: Downvote) -> Downvote:
         row = self._known_row(op.row_id, op.values)
@@ -392,7 +399,7 @@ class CandidateTable:
                     f"you have already voted on row {op.row_id!r} or on a row containing its values"
                 )
         self._check_not_retracted(op.worker, "down", row)
-        return Downvote(op.worker, row.row_id, row.values)
+        return Downvote(intern(op.worker), row.row_id, row.values)
 
     def _check_not_retracted(self, worker: str, kind: str, row: Row) -> None:
         # The tombstone would swallow the vote on every replica: refuse it rather than accept a no-op.
@@ -409,7 +416,7 @@ class CandidateTable:
         kinds = ("up", "down") if op.kind is None else (op.kind,)
         for kind in kinds:
             if self._tally.has_record(op.worker, kind, row.values):
-                return Retract(op.worker, row.row_id, row.values, "up" if kind == "up" else "down")
+                return Retract(intern(op.worker), row.row_id, row.values, "up" if kind == "up" else "down")
         raise NoVoteToRetract(
             f"you have no vote on exactly row {op.row_id!r}'s values to take back "
             "(a downvote counted through a part of the row belongs to the row you downvoted)"
@@ -433,7 +440,8 @@ class CandidateTable:
             raise InvalidAnnotation(
                 f"column {column.name!r} of row {op.row_id!r} is filled; nothing to suggest"
             )
-        return Annotate(op.worker, row.row_id, op.kind, column.name, value, float(confidence), row.values)
+        worker = intern(op.worker)
+        return Annotate(worker, row.row_id, op.kind, column.name, value, float(confidence), row.values)
 
     def _known_row(self, row_id: str, values: Values) -> Row:
         """The row ``row_id``, live or replaced, whose values match ``values`` when they are given."""
@@ -446,6 +454,15 @@ class CandidateTable:
     def _check_same_values(self, values: Values, row: Row) -> None:
         if values and values != row.values:
             raise ValueMismatch(f"the vote's values do not match row {row.row_id!r}")
+
+    def _item(self, column: str, value: Value) -> Item:
+        item = (column, value)
+        return self._items.setdefault((item, type(value)), item)
+
+    def _canonical(self, values: Values) -> Values:
+        """``values`` made of this table's shared items (equal to ``values``)."""
+        items = self._items
+        return frozenset(items.setdefault((item, type(item[1])), item) for item in values)
 
     # ------------------------------------------------------------------ integration
     def _integrate_insert(self, op: Insert) -> list[Event]:
