@@ -230,6 +230,11 @@ class CandidateTable:
     def vote_records(self) -> list[tuple[str, str, Values]]:
         return sorted(self._tally.records(), key=lambda rec: (rec[0], rec[1], sort_key(rec[2])))
 
+    def vote_record_set(self) -> frozenset[tuple[str, str, Values]]:
+        """The vote records as a set, unsorted: for readers whose result depends only on the set
+        (the reputation estimators), so they need not pay ``vote_records``' sort on every call."""
+        return frozenset(self._tally.records())
+
     def retractions(self) -> list[tuple[str, str, Values]]:
         """The tombstones of retracted votes as (worker, kind, values), in a canonical order."""
         return sorted(self._tally.retractions(), key=lambda rec: (rec[0], rec[1], sort_key(rec[2])))

@@ -48,6 +48,10 @@ class ReputationSettings:
     reference: float = 0.8
     max_weight: float = 1.0
     estimator: Estimator = "outcome"
+    # The most a worker weighs until they are proven: ``proof`` of their votes agreed with gold
+    # (None: no cap, every worker earns what their estimate earns from the first vote).
+    unproven_weight: float | None = None
+    proof: int = 1
 
     def __post_init__(self) -> None:
         if self.estimator not in ESTIMATORS:
@@ -133,6 +137,7 @@ class Estimate:
     wrong: float
     evidence: int
     gold_votes: int
+    gold_right: int = 0
 
 
 def estimate_workers(
@@ -144,33 +149,26 @@ def estimate_workers(
     """Every voter's estimate from their vote records ``(worker, "up" | "down", values)``."""
     if settings.estimator == "consensus":
         return _by_consensus(schema, votes, outcome, settings)
-    right: dict[str, float] = {}
-    wrong: dict[str, float] = {}
-    evidence: dict[str, int] = {}
-    gold_votes: dict[str, int] = {}
+    # Counts per worker: [gold right, gold wrong, outcome right, outcome wrong]. Whole numbers, so
+    # the result cannot depend on the order the set of records is read in.
+    counts: dict[str, list[int]] = {}
     judge = _Judge(schema, outcome)
     for worker, kind, values in set(votes):
-        right.setdefault(worker, 0.0)
-        wrong.setdefault(worker, 0.0)
-        evidence.setdefault(worker, 0)
-        gold_votes.setdefault(worker, 0)
+        tally = counts.setdefault(worker, [0, 0, 0, 0])
         judged = judge.verdict(kind, values)
         if judged is None:
             continue
         agrees, by_gold = judged
-        weight = settings.gold_weight if by_gold else settings.outcome_weight
-        if agrees:
-            right[worker] += weight
-        else:
-            wrong[worker] += weight
-        evidence[worker] += 1
-        gold_votes[worker] += by_gold
+        tally[(0 if by_gold else 2) + (0 if agrees else 1)] += 1
     estimates = {}
-    for worker in sorted(right):
-        a = settings.prior_right + right[worker]
-        b = settings.prior_wrong + wrong[worker]
+    for worker in sorted(counts):
+        gold_right, gold_wrong, outcome_right, outcome_wrong = counts[worker]
+        right = gold_right * settings.gold_weight + outcome_right * settings.outcome_weight
+        wrong = gold_wrong * settings.gold_weight + outcome_wrong * settings.outcome_weight
+        a = settings.prior_right + right
+        b = settings.prior_wrong + wrong
         estimates[worker] = Estimate(
-            worker, a / (a + b), right[worker], wrong[worker], evidence[worker], gold_votes[worker]
+            worker, a / (a + b), right, wrong, sum(counts[worker]), gold_right + gold_wrong, gold_right
         )
     return estimates
 
@@ -199,6 +197,16 @@ def _by_consensus(
             worker, a / (a + b), right, wrong, found.evidence[worker], found.gold_votes[worker]
         )
     return estimates
+
+
+def earned_weight(estimate: Estimate, settings: ReputationSettings = DEFAULT_SETTINGS) -> float:
+    """The weight ``estimate`` earns (``weight_of``), at most ``unproven_weight`` until gold proved
+    the worker right ``proof`` times."""
+    weight = weight_of(estimate.estimate, settings)
+    cap = settings.unproven_weight
+    if cap is not None and estimate.gold_right < settings.proof:
+        return min(weight, cap)
+    return weight
 
 
 def weight_of(estimate: float, settings: ReputationSettings = DEFAULT_SETTINGS) -> float:

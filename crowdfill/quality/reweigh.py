@@ -17,8 +17,8 @@ from crowdfill.quality.reputation import (
     Estimate,
     Outcome,
     ReputationSettings,
+    earned_weight,
     estimate_workers,
-    weight_of,
 )
 
 DEFAULT_STEP = 0.25
@@ -31,7 +31,7 @@ def table_estimates(
 ) -> dict[str, Estimate]:
     """Every voter's estimate on ``table`` (gold rows' values with their verdicts, if any)."""
     outcome = Outcome(frozenset(row.values for row in table.final_table()), gold)
-    votes = [record for record in table.vote_records() if record[0] != CENTRAL_CLIENT]
+    votes = [record for record in table.vote_record_set() if record[0] != CENTRAL_CLIENT]
     return estimate_workers(table.schema, votes, outcome, settings)
 
 
@@ -46,7 +46,7 @@ def due_reweighs(
     versions = {op.worker: op.version for op in table.reweighs()}
     due = []
     for worker, estimate in table_estimates(table, gold, settings).items():
-        wanted = 0.0 if worker in excluded else round(weight_of(estimate.estimate, settings), 3)
+        wanted = 0.0 if worker in excluded else round(earned_weight(estimate, settings), 3)
         held = table.weight(worker)
         if abs(wanted - held) >= step or (wanted == 0.0) != (held == 0.0):
             due.append(Reweigh(worker, wanted, versions.get(worker, 0) + 1))

@@ -157,9 +157,10 @@ class _Run:
     def run(self) -> RunResult:
         started = time.perf_counter()
         self._central_inserts(self.central.start())
-        # Gold rows enter as the server would add them: ordinary rows, ids like any central row's.
+        # Gold rows enter as the server adds them (crowdfill.server.gold): ``Insert(gold=True)``, in no
+        # key group, so never final; to the simulated workers they are rows like any other.
         for values in self.gold:
-            insert = self.table.validate(Insert(self._fresh_id("c"), values))
+            insert = self.table.validate(Insert(self._fresh_id("c"), values, gold=True))
             self._record(insert)
             self._central_inserts(self.central.observe(self.table.integrate(insert)))
         queue: list[tuple[float, int, int]] = []

@@ -142,3 +142,14 @@ def test_the_package_imports_only_the_standard_library_and_the_model() -> None:
             assert module.split(".")[0] in {"__future__", "collections", "dataclasses", "math", "typing"} or (
                 module.startswith(("crowdfill.model", "crowdfill.quality"))
             ), f"{path.name} imports {module}"
+
+
+def test_an_unproven_worker_weighs_at_most_the_cap_until_gold_proves_them_right() -> None:
+    from crowdfill.quality.reputation import Estimate, earned_weight
+
+    capped = ReputationSettings(unproven_weight=0.7, proof=1)
+    newcomer = Estimate("w", 0.8, 0.0, 0.0, 0, 0, 0)
+    proven = Estimate("w", 0.8, 2.0, 0.0, 1, 1, 1)
+    assert earned_weight(newcomer, capped) == 0.7
+    assert earned_weight(proven, capped) == weight_of(0.8, capped)
+    assert earned_weight(newcomer) == weight_of(0.8)

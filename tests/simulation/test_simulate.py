@@ -204,9 +204,12 @@ def test_gold_rows_are_inserted_judge_the_voters_and_stay_out_of_the_measured_ta
     assert set(gold) <= inserted
     assert sorted(gold.values()) == [False] * 3 + [True] * 3
     final = with_gold.run.table.final_table()
-    assert any(row.values in gold for row in final)  # the true gold rows do reach the final table,
-    measured = with_gold.report.crowdfill.quality.rows  # but the report leaves them out
-    assert measured == len([row for row in final if row.values not in gold])
+    # Inserted with the gold flag, as the server does: votable, but never in the final table.
+    gold_ids = with_gold.run.table.gold_ids()
+    assert {with_gold.run.table.row(row_id).values for row_id in gold_ids} == set(gold)
+    assert not any(row.values in gold for row in final)
+    assert any(with_gold.run.table.upvoters(row_id) for row_id in gold_ids)  # workers voted on them
+    assert with_gold.report.crowdfill.quality.rows == len(final)
     assert with_gold.report.settings["gold_rows"] == 6
 
 
