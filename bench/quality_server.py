@@ -23,7 +23,8 @@ at equal spend against the microtask baseline (pooled), actions per correct row,
 The last line is one JSON object: each figure maps a scoring to its value, with
 ``*_vs_threshold`` ratios against the threshold runs of the same bench run.
 
-Usage: ``python bench/quality_server.py [--quick] [--seeds N] [--first-seed S] [--cadence 1,5] [--time-scale S]``.
+Usage: ``python bench/quality_server.py [--quick] [--seeds N] [--first-seed S] [--cadence 1,5]
+[--time-scale S]``.
 ``--quick``: seeds 0-1, honest and adversarial (about 2 minutes on an idle 2-core machine).
 """
 
