@@ -242,6 +242,7 @@ def measure_size(root: Path, ops: int, repeat: int) -> dict[str, Any]:
 SMALL: dict[str, Any] = {
     "name": "small",
     "schema": {"columns": [{"name": "country"}, {"name": "capital"}], "key": ["country"]},
+    "scoring": {"family": "threshold", "min_votes": 2},  # as in docs/benchmarks.md's figures
     "template": [{"country": "never"}, {}, {}, {}],
     "budget_cents": 100,
     "rate_limit": {"ops_per_second": 1000, "burst": 1000},

@@ -10,6 +10,12 @@ scores and statuses, whenever and however often the emitter happened to look.
 
 A reweigh can change the final table and so the estimates: the emitter asks again until nothing
 is due (at most ``MAX_ROUNDS`` times per wake-up).
+
+Deciding reads every vote of the table, so a look costs time in proportion to the log (about 15
+microseconds per logged operation, docs/quality.md) and holds the event loop meanwhile. After
+each wake-up the emitter therefore rests ``rest_after(seconds spent deciding)``, so that however
+large the table and however fast operations arrive, deciding takes at most ``LOOP_SHARE`` of the
+loop: a small table is still looked at every ``every_ops`` operations, a very large one less often.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from crowdfill.model import CandidateTable, Reweigh, Values
@@ -27,6 +34,8 @@ from crowdfill.server.quality_settings import QualitySettings
 logger = logging.getLogger(__name__)
 
 MAX_ROUNDS = 10
+# The largest share of the event loop's time that deciding reweighs may take.
+LOOP_SHARE = 0.2
 
 Gold = Mapping[Values, bool]
 # Told of every reweigh that was sequenced.
@@ -45,6 +54,12 @@ def decide(table: CandidateTable, gold: Gold, quality: QualitySettings) -> list[
     ]
 
 
+def rest_after(deciding_seconds: float, share: float = LOOP_SHARE) -> float:
+    """How long to wait after a wake-up that spent ``deciding_seconds`` deciding, so that deciding
+    takes at most ``share`` of the time."""
+    return max(0.0, deciding_seconds) * (1.0 - share) / share
+
+
 class ReputationEmitter:
     def __init__(self, owner: TableOwner, gold: Callable[[], Gold], notify: Notify) -> None:
         self.owner = owner
@@ -54,6 +69,8 @@ class ReputationEmitter:
         self._wake = asyncio.Event()
         self._looked_at = owner.seq
         self._task: asyncio.Task[None] | None = None
+        # Seconds spent deciding (under the owner's lock) since the last rest.
+        self.deciding_seconds = 0.0
 
     def start(self) -> None:
         self.owner.on_commit = self._committed
@@ -93,6 +110,9 @@ class ReputationEmitter:
                 # Reweighs are bookkeeping beside the table: a fault here must not stop the
                 # table; it is logged and the next wake-up tries again.
                 logger.exception("table %s: emitting reweighs failed", self.owner.table_id)
+            rest, self.deciding_seconds = rest_after(self.deciding_seconds), 0.0
+            if rest > 0:
+                await asyncio.sleep(rest)  # operations committed meanwhile wake the next look at once
 
     async def emit_due(self) -> list[Reweigh]:
         """Decide and submit what is due until nothing is; the reweighs that were sequenced."""
@@ -103,7 +123,9 @@ class ReputationEmitter:
                 if not owner.live:
                     break
                 self._looked_at = owner.seq
+                started = time.perf_counter()
                 due = decide(owner.table, self._gold(), self._quality)
+                self.deciding_seconds += time.perf_counter() - started
             if not due:
                 break
             for op in due:

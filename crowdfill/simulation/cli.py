@@ -72,15 +72,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         choices=["threshold", "difference", "majority", "weighted", "reputation"],
         help=(
             "scoring family (threshold: u-d, positive once u >= min votes, negative once d >= min votes; "
-            "reputation: the same over the voters' weights). Default: reputation in-process, threshold "
-            "with --server"
+            "reputation: the same over the voters' weights, the default, in-process and over sockets)"
         ),
     )
     scoring.add_argument(
         "--min-votes",
         type=int,
         default=None,
-        help=f"votes before a row scores ({DEFAULT_SIMULATION_SCORING.min_votes}; with --server: 2)",
+        help=f"votes before a row scores ({DEFAULT_SIMULATION_SCORING.min_votes})",
     )
     scoring.add_argument(
         "--gold", type=int, default=0, help="gold rows mixed into the table to judge voters (0; in-process)"
@@ -124,9 +123,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _scoring(args: argparse.Namespace) -> Scoring:
-    """The scoring asked for; by default the simulator's (reputation, min_votes 3) in-process, and
-    the server's own default over sockets, where the server does not sequence reweighs yet."""
-    base = Scoring() if args.server else DEFAULT_SIMULATION_SCORING
+    """The scoring asked for; by default reputation, min_votes 3, in-process and over sockets (the
+    server sequences the reweighs itself, docs/quality.md)."""
+    base = DEFAULT_SIMULATION_SCORING
     family = base.family if args.scoring is None else args.scoring
     min_votes = base.min_votes if args.min_votes is None else args.min_votes
     return Scoring(family, min_votes, args.up_weight, args.down_weight)

@@ -2,7 +2,7 @@
 
 ``DEFAULT_SIMULATION_SCORING``: votes weighted by the voters' estimated reliability, a row final
 once its upvoters weigh 3 (measured against today's threshold scoring by bench/quality.py;
-docs/quality.md). The server's own default stays ``Scoring()`` until it sequences reweighs.
+docs/quality.md); the server defaults to the same (``crowdfill.wire.definition.ScoringModel``).
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ class SocketSettings:
     time_scale: float = 0.02
     timeout: float = 600.0
     connect_timeout: float = 15.0
+    # The definition's ``quality`` block (docs/quality.md); None leaves the server's defaults.
+    quality: dict[str, float | int] | None = None
 
     def __post_init__(self) -> None:
         if not self.server.startswith(("http://", "https://")):

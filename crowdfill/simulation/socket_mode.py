@@ -56,6 +56,8 @@ async def run_over_sockets(
     async with aiohttp.ClientSession(settings.server.rstrip("/"), headers=headers, timeout=timeout) as rest:
         body = definition(truth, scoring, template, budget_cents, **compensation)
         body["rate_limit"] = simulated_rate_limit(settings.time_scale)
+        if settings.quality is not None:
+            body["quality"] = dict(settings.quality)
         table = await request(rest, "POST", "/api/tables", body)
         table_id = str(table["id"])
         tokens = {}

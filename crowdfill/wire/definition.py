@@ -6,9 +6,18 @@ the two cannot drift. Pure pydantic: the server builds its domain objects from t
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from crowdfill.model.pattern import MAX_PATTERN_LENGTH
 
@@ -37,11 +46,34 @@ class SchemaModel(_Strict):
     key: list[StrictStr] = Field(default_factory=list, max_length=64)
 
 
+ScoringFamily = Literal["threshold", "difference", "majority", "weighted", "reputation"]
+# A definition without ``scoring`` gets reputation scoring (docs/quality.md, "Defaults"); one that
+# names a family but no ``min_votes`` gets that family's default vote gate.
+DEFAULT_FAMILY: ScoringFamily = "reputation"
+DEFAULT_MIN_VOTES: dict[str, int] = {
+    "threshold": 2,
+    "difference": 2,
+    "majority": 2,
+    "weighted": 2,
+    "reputation": 3,
+}
+
+
 class ScoringModel(_Strict):
-    family: Literal["threshold", "difference", "majority", "weighted", "reputation"] = "threshold"
-    min_votes: StrictInt = 2
+    family: ScoringFamily = DEFAULT_FAMILY
+    min_votes: StrictInt = DEFAULT_MIN_VOTES[DEFAULT_FAMILY]
     up_weight: StrictFloat | StrictInt = 1.0
     down_weight: StrictFloat | StrictInt = 1.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _min_votes_of_the_family(cls, data: Any) -> Any:
+        """Leaving ``min_votes`` out means the family's default (threshold 2, reputation 3)."""
+        if isinstance(data, dict) and "min_votes" not in data:
+            family = data.get("family", DEFAULT_FAMILY)
+            if isinstance(family, str) and family in DEFAULT_MIN_VOTES:
+                return {**data, "min_votes": DEFAULT_MIN_VOTES[family]}
+        return data
 
 
 class CompensationModel(_Strict):

@@ -7,12 +7,14 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from crowdfill.model import CandidateTable, Fill, Reweigh, Scoring, Upvote, Values
 from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.server.definition import spec_from_json
 from crowdfill.server.owner import TableOwner
 from crowdfill.server.quality_settings import QualitySettings
-from crowdfill.server.reputation_emitter import ReputationEmitter, decide
+from crowdfill.server.reputation_emitter import LOOP_SHARE, ReputationEmitter, decide, rest_after
 from crowdfill.store.memory import MemoryStore
 from crowdfill.store.sqlite import SQLiteStore
 from tests.model.support import RONALDINHO_MF, Builder, soccer_table
@@ -78,6 +80,14 @@ async def _fill_lyon(owner: TableOwner) -> None:
     assert outcome.published is not None, outcome.failure
 
 
+def test_after_deciding_the_emitter_rests_so_that_deciding_takes_at_most_its_share_of_the_loop() -> None:
+    for deciding in (0.001, 0.5, 3.0):
+        rest = rest_after(deciding)
+        assert deciding / (deciding + rest) == pytest.approx(LOOP_SHARE)
+    assert rest_after(0.0) == 0.0
+    assert rest_after(1.0, share=0.5) == pytest.approx(1.0)
+
+
 async def test_the_emitter_sequences_its_reweighs_through_the_owner_into_the_log() -> None:
     store = await _memory()
     owner = await launch_owner(store, REPUTATION_ROW)
@@ -88,7 +98,9 @@ async def test_the_emitter_sequences_its_reweighs_through_the_owner_into_the_log
 
     emitter = ReputationEmitter(owner, lambda: {LYON: False}, notify)
     await _fill_lyon(owner)
+    assert emitter.deciding_seconds == 0.0
     assert await emitter.emit_due() == [Reweigh("mallory", 0.0, 1)]
+    assert emitter.deciding_seconds > 0.0  # what the emitter rests after, in proportion
     assert told == [Reweigh("mallory", 0.0, 1)]
     log = [sequenced_from_wire(record.operation) for record in await store.read_log("t-owner")]
     assert log[-1] == Reweigh("mallory", 0.0, 1)

@@ -306,3 +306,15 @@ async def test_a_platform_workers_id_is_the_one_the_market_helpers_read_back(
     assert prolific.json()["worker_id"] == identity.prolific_worker("p9")
     assert identity.market_of(prolific.json()["worker_id"]) == "prolific"
     assert error_code(preview) == "preview"
+
+
+async def test_a_table_defined_without_scoring_is_stored_with_reputation_scoring_and_three_votes(
+    http: httpx.AsyncClient,
+) -> None:
+    bare = {key: value for key, value in CAPITALS.items() if key != "scoring"}
+    table = await create_table(http, bare, launch=False)
+    assert table["definition"]["scoring"]["family"] == "reputation"
+    assert table["definition"]["scoring"]["min_votes"] == 3
+    patched = await http.patch(f"/api/tables/{table['id']}", json={"scoring": {"family": "threshold"}})
+    assert patched.json()["definition"]["scoring"]["family"] == "threshold"
+    assert patched.json()["definition"]["scoring"]["min_votes"] == 2

@@ -36,8 +36,12 @@ def test_a_requester_creates_a_table_in_the_editors_launches_it_and_a_worker_lin
     page.get_by_role("button", name="Add column").click()
     page.get_by_label("column 3 name").fill("length_km")
     page.get_by_label("column 3 type").select_option("integer")
-    # Scoring and budget.
+    # Scoring and budget: a new table starts at the server's default, reputation with 3 votes;
+    # another family brings its own vote gate.
+    expect(page.locator("#scoring-family")).to_have_value("reputation")
+    expect(page.locator("#scoring-min_votes")).to_have_value("3")
     page.locator("#scoring-family").select_option("threshold")
+    expect(page.locator("#scoring-min_votes")).to_have_value("2")
     page.locator("#scoring-min_votes").fill("3")
     page.locator("#budget").fill("7.50")
     # Constraint Editor: one partial template row and one empty one.

@@ -19,11 +19,15 @@ const showNotice = (text, kind) => notice(text, kind, { scroll: true });
 const toasts = $("toasts");
 const TYPES = ["text", "integer", "number", "boolean", "date"];
 const FAMILIES = {
-  threshold: "threshold: up − down, counted once enough votes agree (the paper's default)",
+  reputation: "reputation: up − down over the voters' weights, from their estimated reliability (the default)",
+  threshold: "threshold: up − down, counted once enough votes agree (the paper's)",
   difference: "difference: up − down",
   majority: "majority: +1 / −1 by the majority, once enough votes agree",
   weighted: "weighted: up × weight − down × weight",
 };
+// The server's vote gate for a family when the definition leaves min_votes out (docs/protocol.md).
+const DEFAULT_MIN_VOTES = { reputation: 3, threshold: 2, difference: 2, majority: 2, weighted: 2 };
+const DEFAULT_SCORING = { family: "reputation", min_votes: 3, up_weight: 1, down_weight: 1 };
 
 let tables = [];
 let current = null; // the server's table object, or null for a table not saved yet
@@ -149,7 +153,7 @@ function emptyModel() {
     name: "",
     instructions: "",
     columns: [{ uid: uid(), name: "", type: "text", domain: "", key: false }],
-    scoring: { family: "threshold", min_votes: 2, up_weight: 1, down_weight: 1 },
+    scoring: { ...DEFAULT_SCORING },
     budget: "10.00",
     prolific: "",
     template: [],
@@ -171,7 +175,7 @@ function modelFrom(definition) {
     name: definition.name || "",
     instructions: definition.instructions || "",
     columns,
-    scoring: { family: "threshold", min_votes: 2, up_weight: 1, down_weight: 1, ...(definition.scoring || {}) },
+    scoring: { ...DEFAULT_SCORING, ...(definition.scoring || {}) },
     budget: ((definition.budget_cents || 0) / 100).toFixed(2),
     prolific: definition.prolific_completion_code || "",
     template: (definition.template || []).map((row) => {
@@ -208,7 +212,7 @@ function definitionFrom(m) {
   });
   const key = m.columns.filter((c) => c.key).map((c) => c.name.trim());
   const scoring = { family: m.scoring.family };
-  if (m.scoring.family === "threshold") scoring.min_votes = Number(m.scoring.min_votes);
+  if (m.scoring.family !== "difference") scoring.min_votes = Number(m.scoring.min_votes);
   if (m.scoring.family === "weighted") {
     scoring.up_weight = Number(m.scoring.up_weight);
     scoring.down_weight = Number(m.scoring.down_weight);
@@ -413,6 +417,12 @@ function schemaEditor() {
   );
 }
 
+/** A new family brings its own vote gate, unless the requester had set one of their own. */
+function changeFamily(scoring, family) {
+  if (Number(scoring.min_votes) === DEFAULT_MIN_VOTES[scoring.family]) scoring.min_votes = DEFAULT_MIN_VOTES[family];
+  scoring.family = family;
+}
+
 function scoringEditor() {
   const s = model.scoring;
   const number = (field, label, step) =>
@@ -423,7 +433,7 @@ function scoringEditor() {
     el("h2", { id: "scoring-title", text: "Scoring and budget" }),
     el("div", { class: "field-row" },
       el("label", {}, "Scoring function",
-        el("select", { id: "scoring-family", disabled: !editable(), dataset: { focusKey: "scoring-family" }, on: { change: (e) => change(() => { s.family = e.target.value; }, true) } },
+        el("select", { id: "scoring-family", disabled: !editable(), dataset: { focusKey: "scoring-family" }, on: { change: (e) => change(() => { changeFamily(s, e.target.value); }, true) } },
           Object.entries(FAMILIES).map(([value, text]) => el("option", { value, text, selected: value === s.family })))),
       s.family !== "difference" ? number("min_votes", "Votes needed (upvotes to score above 0, downvotes to score below)", "1") : null,
       s.family === "weighted" ? number("up_weight", "Upvote weight", "any") : null,
@@ -518,7 +528,7 @@ function confirmLaunch() {
   const key = d.schema?.key?.length ? d.schema.key.join(", ") : "all columns";
   const locked = [
     `the schema: ${columns.length} column${columns.length === 1 ? "" : "s"} (${columns.join(", ")}), key ${key}, their types, allowed values and rules`,
-    `the scoring: ${d.scoring?.family || "threshold"}${d.scoring?.min_votes ? `, ${d.scoring.min_votes} votes needed` : ""}`,
+    `the scoring: ${d.scoring?.family || DEFAULT_SCORING.family}${d.scoring?.min_votes ? `, ${d.scoring.min_votes} votes needed` : ""}`,
     `the template: ${(d.template || []).length} row${(d.template || []).length === 1 ? "" : "s"}`,
     `the budget: $${((d.budget_cents || 0) / 100).toFixed(2)}`,
     "the name and the instructions for workers",
