@@ -39,6 +39,7 @@ from crowdfill.quality.reputation import DEFAULT_SETTINGS
 from crowdfill.simulation.crowd import CrowdSettings
 from crowdfill.simulation.defaults import DEFAULT_SIMULATION_SCORING
 from crowdfill.simulation.engine import Limits
+from crowdfill.simulation.report import Report
 from crowdfill.simulation.simulate import SimulationConfig, simulate
 
 # Spammers always find something to do, so a run that cannot finish does not stall: it would go
@@ -81,7 +82,7 @@ def scorings(everything: bool = False) -> dict[str, tuple[Scoring, int, Reputati
 
 
 @dataclass(frozen=True)
-class _Run:
+class Run:
     precision: float
     recall: float
     baseline_precision: float
@@ -95,14 +96,18 @@ class _Run:
     satisfied: bool
 
 
-def _one(job: tuple[Scoring, int, CrowdSettings, int, ReputationSettings]) -> _Run:
+def _one(job: tuple[Scoring, int, CrowdSettings, int, ReputationSettings]) -> Run:
     scoring, gold, crowd, seed, reputation = job
     config = SimulationConfig(
         seed=seed, crowd=crowd, scoring=scoring, gold=gold, limits=LIMITS, reputation=reputation
     )
-    report = simulate(config).report
+    return run_of(simulate(config).report)
+
+
+def run_of(report: Report) -> Run:
+    """The figures this benchmark keeps of one simulation's report (in-process or over sockets)."""
     cf, base, spend = report.crowdfill, report.baseline, report.equal_spend
-    return _Run(
+    return Run(
         precision=cf.quality.precision or 0.0,
         recall=cf.quality.recall,
         baseline_precision=base.quality.precision or 0.0,
@@ -117,7 +122,7 @@ def _one(job: tuple[Scoring, int, CrowdSettings, int, ReputationSettings]) -> _R
     )
 
 
-def measure(runs: list[_Run]) -> Figures:
+def measure(runs: list[Run]) -> Figures:
     correct, base_correct = sum(r.correct for r in runs), sum(r.base_correct for r in runs)
     base_paid = sum(r.base_paid for r in runs)
     base_cost = base_paid / base_correct if base_correct else None

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 # Imported after the path above.
 from bench.load import SECRET, TOKEN, free_port, launch
-from bench.quality import LIMITS, SCENARIOS, Figures, _Run, measure
+from bench.quality import LIMITS, SCENARIOS, Figures, Run, measure, run_of
 from crowdfill.model import Scoring
 from crowdfill.simulation.crowd import CrowdSettings
 from crowdfill.simulation.simulate import SimulationConfig
@@ -66,25 +66,12 @@ def variants(cadences: list[int]) -> dict[str, tuple[Scoring, dict[str, float | 
 def run_one(
     server: str, scoring: Scoring, quality: dict[str, float | int] | None, crowd: CrowdSettings, seed: int,
     time_scale: float,
-) -> tuple[_Run, str]:  # fmt: skip
+) -> tuple[Run, str]:  # fmt: skip
     """One socket-mode run; its figures and how it ended."""
     config = SimulationConfig(seed=seed, crowd=crowd, scoring=scoring, limits=LIMITS)
     settings = SocketSettings(server, TOKEN, time_scale=time_scale, timeout=300.0, quality=quality)
     report = simulate_over_sockets(config, settings).report
-    cf, base, spend = report.crowdfill, report.baseline, report.equal_spend
-    return _Run(
-        precision=cf.quality.precision or 0.0,
-        recall=cf.quality.recall,
-        baseline_precision=base.quality.precision or 0.0,
-        paid=spend.crowdfill_paid_cents,
-        committed=spend.budget_cents,
-        base_paid=spend.baseline_paid_cents,
-        correct=cf.quality.correct_rows,
-        base_correct=base.quality.correct_rows,
-        actions=cf.worker_actions,
-        answers=base.answers,
-        satisfied=cf.end == "satisfied",
-    ), cf.end
+    return run_of(report), report.crowdfill.end
 
 
 def main() -> None:
@@ -102,7 +89,7 @@ def main() -> None:
     seeds = range(args.first_seed, args.first_seed + (2 if args.quick else args.seeds))
     cadences = [int(part) for part in args.cadence.split(",") if part.strip()]
     chosen = variants(cadences)
-    runs: dict[tuple[str, str], list[_Run]] = {}
+    runs: dict[tuple[str, str], list[Run]] = {}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="crowdfill-quality-server-") as tmp:
         root = Path(tmp)

@@ -79,6 +79,23 @@ def _datasets_progress(shown: bool) -> Iterator[None]:
             datasets.enable_progress_bars()
 
 
+@contextmanager
+def _rows_progress(args: argparse.Namespace, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr for rows written (``total`` None: a stream of unknown length)."""
+    with tqdm(
+        total=total,
+        unit="row",
+        desc=f"{args.what} -> {args.format}",
+        disable=True if args.no_progress else None,
+        file=sys.stderr,
+    ) as bar:
+
+        def advance(count: int) -> None:
+            bar.update(count)
+
+        yield advance
+
+
 def output_path(args: argparse.Namespace) -> Path:
     if args.out:
         return Path(args.out)
@@ -126,17 +143,7 @@ def run_export(
             records = drop_row_ids(records, known)
             shown = without_row_ids(known)
         fields = shown.fields
-        with tqdm(
-            total=len(records),
-            unit="row",
-            desc=f"{args.what} -> {args.format}",
-            disable=True if args.no_progress else None,
-            file=sys.stderr,
-        ) as bar:
-
-            def advance(count: int) -> None:
-                bar.update(count)
-
+        with _rows_progress(args, len(records)) as advance:
             write(args.format, records, fields, out, advance)
         card = None
         if args.format == "hf" or hf_token is not None:
@@ -156,16 +163,7 @@ def run_export(
             name = known.meta[ROW_ID]
             records = ({k: v for k, v in record.items() if k != name} for record in records)
             shown = without_row_ids(known)
-        with tqdm(
-            unit="row",
-            desc=f"{args.what} -> {args.format}",
-            disable=True if args.no_progress else None,
-            file=sys.stderr,
-        ) as bar:
-
-            def advance(count: int) -> None:
-                bar.update(count)
-
+        with _rows_progress(args, None) as advance:
             rows = write_streamed(args.format, records, shown.fields, out, advance)
         return Round(streamed.status in FINISHED_STATUSES, True, rows)
 
