@@ -181,5 +181,13 @@ def spec_from_json(definition: dict[str, Any]) -> TableSpec:
 
 def patched(definition: dict[str, Any], patch: DefinitionPatch) -> DefinitionModel:
     merged = dict(definition)
-    merged.update(patch.model_dump(by_alias=True, exclude_unset=True, mode="json"))
+    changes = patch.model_dump(by_alias=True, exclude_unset=True, mode="json")
+    scoring = changes.get("scoring")
+    stored = definition.get("scoring")
+    if isinstance(scoring, dict) and "family" not in scoring and isinstance(stored, dict):
+        # A scoring patch that names no family keeps the draft's (and its other fields) rather
+        # than falling back to the default family; one that names a family replaces the object,
+        # so that family's own defaults apply.
+        changes["scoring"] = {**stored, **scoring}
+    merged.update(changes)
     return DefinitionModel.model_validate(merged)

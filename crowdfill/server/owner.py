@@ -234,9 +234,16 @@ class TableOwner:
         ``idle`` and keeps new work out)."""
         async with self.lock:
             if self._settings.capture_every > 0:
+                # A capture still being taken is of an older seq: let it land first, so a newer
+                # one started here is never overwritten by it.
+                await self._capturer.wait()
                 if not self._capturer.covers(self.seq):
                     self._capturer.start()
-                await self._capturer.wait()
+                    await self._capturer.wait()
+                if not self._capturer.covers(self.seq):
+                    raise StoreError(
+                        f"table {self.table_id}: the state capture at seq {self.seq} was not stored"
+                    )
             elif self.seq > self.snapshot_seq:
                 await self._save_snapshot()
         await self.stop()

@@ -177,8 +177,9 @@ class Capturer:
 
     async def _final(self, seq: int, previous: asyncio.Task[None] | None) -> None:
         if previous is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await previous
+            # asyncio.wait neither passes a cancel of this task on to the earlier capture nor
+            # hides it: a suppressed ``await previous`` could not tell the two cancels apart.
+            await asyncio.wait((previous,))
         await self._write(seq, _fork_capture(self._owner))
 
     def cancel(self) -> None:

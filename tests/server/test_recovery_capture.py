@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -198,3 +200,73 @@ async def test_a_damaged_capture_is_refused_and_the_log_replayed() -> None:
     restored = await owner_of(store, config)
     assert state(restored)["table"] == expected["table"]
     await restored.stop()
+
+
+class HeldFirstCapture:
+    """A store whose first capture write waits until released: a capture in flight at unload."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.release = asyncio.Event()
+        self.held = asyncio.Event()
+        self.writes: list[int] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    async def save_capture(self, table_id: str, seq: int, blob: bytes) -> None:
+        if not self.held.is_set():
+            self.held.set()
+            await self.release.wait()
+        await self.inner.save_capture(table_id, seq, blob)
+        self.writes.append(seq)
+
+
+async def test_an_unload_during_a_capture_in_flight_leaves_the_newest_capture_stored() -> None:
+    inner = MemoryStore()
+    await inner.open()
+    await stored(inner)
+    store = HeldFirstCapture(inner)
+    owner = await owner_of(store, test_settings(capture_every=5, capture_fork=False))  # type: ignore[arg-type]  # duck-typed store
+    rng = random.Random(11)
+    while not store.held.is_set():  # until a periodic capture is being written
+        await work(owner, rng, 1)
+    await work(owner, rng, 3)  # the table moves on past the capture in flight
+    in_flight = owner._capturer._task
+    assert in_flight is not None
+    unloading = asyncio.create_task(owner.unload())
+    await asyncio.sleep(0.05)
+    store.release.set()
+    await unloading
+    await asyncio.wait((in_flight,))
+    saved = await inner.load_capture("t")
+    assert saved is not None
+    assert saved[0] == owner.seq  # an older capture landing last would have replaced it
+    assert store.writes == sorted(store.writes)
+
+
+async def test_a_final_capture_cancelled_while_it_waits_ends_cancelled_and_spares_the_one_in_flight() -> None:
+    inner = MemoryStore()
+    await inner.open()
+    await stored(inner)
+    store = HeldFirstCapture(inner)
+    owner = await owner_of(store, test_settings(capture_every=5, capture_fork=False))  # type: ignore[arg-type]  # duck-typed store
+    rng = random.Random(12)
+    while not store.held.is_set():
+        await work(owner, rng, 1)
+    in_flight = owner._capturer._task
+    assert in_flight is not None
+    owner._capturer.start_final()
+    final = owner._capturer._task
+    assert final is not None
+    assert final is not in_flight
+    await asyncio.sleep(0)
+    final.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await final
+    assert final.cancelled()
+    assert not in_flight.done()  # the earlier capture was not cancelled with it
+    store.release.set()
+    await in_flight
+    assert len(store.writes) == 1  # the cancelled final capture wrote nothing afterwards
+    await owner.stop()

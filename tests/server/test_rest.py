@@ -318,3 +318,6 @@ async def test_a_table_defined_without_scoring_is_stored_with_reputation_scoring
     patched = await http.patch(f"/api/tables/{table['id']}", json={"scoring": {"family": "threshold"}})
     assert patched.json()["definition"]["scoring"]["family"] == "threshold"
     assert patched.json()["definition"]["scoring"]["min_votes"] == 2
+    gate = await http.patch(f"/api/tables/{table['id']}", json={"scoring": {"min_votes": 4}})
+    assert gate.json()["definition"]["scoring"]["family"] == "threshold"  # not the default family
+    assert gate.json()["definition"]["scoring"]["min_votes"] == 4
