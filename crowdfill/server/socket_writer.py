@@ -73,6 +73,7 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # engineio is
             self._writer_idle = False
         self.queue.task_done()
         if first is None:
+            await self._finish_pending()  # the writer closes the WebSocket next: let it finish
             return []
         packets = [first]
         while not self.queue.empty():
@@ -82,10 +83,18 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # engineio is
                 self.queue.put_nowait(None)  # the writer stops after sending these
                 break
             packets.append(pkt)
-        pending = self._pending
-        if pending is not None:
-            await asyncio.wait((pending,))  # a direct write that waited goes out first
+        await self._finish_pending()  # a direct write that waited goes out first
         return packets
+
+    async def _finish_pending(self) -> None:
+        pending = self._pending
+        if pending is None:
+            return
+        try:
+            await asyncio.wait((pending,))
+        except asyncio.CancelledError:
+            # As the library's poll: a cancelled writer stops (and closes the WebSocket).
+            raise exceptions.QueueEmpty() from None
 
     async def send(self, pkt: eio_packet.Packet) -> None:
         ws = self._ws
