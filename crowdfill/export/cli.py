@@ -23,12 +23,12 @@ from tqdm import tqdm
 from crowdfill.client import FINISHED_STATUSES, ServerError
 from crowdfill.client.options import add_server_options, requester_token, server_url
 from crowdfill.export.card import card_text, write_card
-from crowdfill.export.fields import ROW_ID, ExportError, ExportFields, Record
+from crowdfill.export.fields import ExportError, ExportFields, Record
 from crowdfill.export.formats import FORMATS, STREAMED, to_dataset, write, write_streamed
 from crowdfill.export.hub import HubNotConfigured, Pusher, hub_token, push_dataset
 from crowdfill.export.living import Round, fingerprint, keep_exporting
 from crowdfill.export.remote import ExportApi, Streamed
-from crowdfill.export.row_ids import drop_row_ids, without_row_ids
+from crowdfill.export.row_ids import drop_row_ids, dropping_row_ids, without_row_ids
 
 EXTENSIONS = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet", "hf": ""}
 DEFAULT_MAX_ROUNDS = 10_000
@@ -160,8 +160,7 @@ def run_export(
         records: Iterable[Record] = streamed.records
         shown = known
         if args.no_row_ids:
-            name = known.meta[ROW_ID]
-            records = ({k: v for k, v in record.items() if k != name} for record in records)
+            records = dropping_row_ids(records, known)
             shown = without_row_ids(known)
         with _rows_progress(args, None) as advance:
             rows = write_streamed(args.format, records, shown.fields, out, advance)

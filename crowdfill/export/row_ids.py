@@ -6,6 +6,7 @@ and it changes when a row is replaced. Leaving it out drops the field and its va
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from crowdfill.export.fields import ROW_ID, ExportFields, Record
@@ -18,5 +19,10 @@ def without_row_ids(fields: ExportFields) -> ExportFields:
 
 def drop_row_ids(records: list[Record], fields: ExportFields) -> list[Record]:
     """``records`` without the row-id field of ``fields`` (the full fields, before ``without_row_ids``)."""
+    return list(dropping_row_ids(records, fields))
+
+
+def dropping_row_ids(records: Iterable[Record], fields: ExportFields) -> Iterator[Record]:
+    """``drop_row_ids`` one record at a time, for a stream of records."""
     name = fields.meta[ROW_ID]
-    return [{key: value for key, value in record.items() if key != name} for record in records]
+    return ({key: value for key, value in record.items() if key != name} for record in records)
