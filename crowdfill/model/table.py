@@ -461,13 +461,15 @@ class CandidateTable:
             raise ValueMismatch(f"the vote's values do not match row {row.row_id!r}")
 
     def _item(self, column: str, value: Value) -> Item:
-        item = (column, value)
-        return self._items.setdefault((item, type(value)), item)
+        return self._share((column, value))
+
+    def _share(self, item: Item) -> Item:
+        """This table's one object for ``item`` (an equal item of the same value type)."""
+        return self._items.setdefault((item, type(item[1])), item)
 
     def _canonical(self, values: Values) -> Values:
         """``values`` made of this table's shared items (equal to ``values``)."""
-        items = self._items
-        return frozenset(items.setdefault((item, type(item[1])), item) for item in values)
+        return frozenset(map(self._share, values))
 
     # ------------------------------------------------------------------ integration
     def _integrate_insert(self, op: Insert) -> list[Event]:
