@@ -240,10 +240,10 @@ class TableOwner:
                 if not self._capturer.covers(self.seq):
                     self._capturer.start()
                     await self._capturer.wait()
-                if not self._capturer.covers(self.seq):
-                    raise StoreError(
-                        f"table {self.table_id}: the state capture at seq {self.seq} was not stored"
-                    )
+                    if not self._capturer.covers(self.seq):
+                        raise StoreError(
+                            f"table {self.table_id}: the state capture at seq {self.seq} was not stored"
+                        )
             elif self.seq > self.snapshot_seq:
                 await self._save_snapshot()
         await self.stop()

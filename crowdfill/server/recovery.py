@@ -20,12 +20,11 @@ import contextlib
 import logging
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from crowdfill.central_client.sequencer import replay
-from crowdfill.model import Sequenced
 from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.server.capture import CaptureRefused, decode, definition_digest, encode
 from crowdfill.server.gold import public_op
@@ -122,17 +121,16 @@ def _replay_tail(owner: TableOwner, tail: Sequence[LogRecord], base_seq: int) ->
     client from the table at that point, as a full replay does.
     """
     entries = [(record.seq, sequenced_from_wire(record.operation)) for record in tail]
-    replayed = replay(owner.sequencer, entries, base_seq=base_seq, start=False, on_applied=_account(owner))
+    replayed = replay(
+        owner.sequencer,
+        entries,
+        base_seq=base_seq,
+        start=False,
+        on_applied=lambda seq, op: owner.account(op, seq),
+    )
     for divergence in replayed.divergences:
         logger.error("table %s: replaying the log after its capture: %s", owner.table_id, divergence)
     return replayed.completion_seq
-
-
-def _account(owner: TableOwner) -> Callable[[int, Sequenced], None]:
-    def account(seq: int, op: Sequenced) -> None:
-        owner.account(op, seq)
-
-    return account
 
 
 class Capturer:
