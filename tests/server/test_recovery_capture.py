@@ -222,15 +222,21 @@ class HeldFirstCapture:
         self.writes.append(seq)
 
 
-async def test_an_unload_during_a_capture_in_flight_leaves_the_newest_capture_stored() -> None:
+async def owner_with_a_capture_in_flight(rng: random.Random) -> tuple[TableOwner, HeldFirstCapture]:
+    """A live owner whose first periodic capture is being written (held until released)."""
     inner = MemoryStore()
     await inner.open()
     await stored(inner)
     store = HeldFirstCapture(inner)
     owner = await owner_of(store, test_settings(capture_every=5, capture_fork=False))  # type: ignore[arg-type]  # duck-typed store
-    rng = random.Random(11)
-    while not store.held.is_set():  # until a periodic capture is being written
+    while not store.held.is_set():
         await work(owner, rng, 1)
+    return owner, store
+
+
+async def test_an_unload_during_a_capture_in_flight_leaves_the_newest_capture_stored() -> None:
+    rng = random.Random(11)
+    owner, store = await owner_with_a_capture_in_flight(rng)
     await work(owner, rng, 3)  # the table moves on past the capture in flight
     in_flight = owner._capturer._task
     assert in_flight is not None
@@ -239,21 +245,14 @@ async def test_an_unload_during_a_capture_in_flight_leaves_the_newest_capture_st
     store.release.set()
     await unloading
     await asyncio.wait((in_flight,))
-    saved = await inner.load_capture("t")
+    saved = await store.inner.load_capture("t")
     assert saved is not None
     assert saved[0] == owner.seq  # an older capture landing last would have replaced it
     assert store.writes == sorted(store.writes)
 
 
 async def test_a_final_capture_cancelled_while_it_waits_ends_cancelled_and_spares_the_one_in_flight() -> None:
-    inner = MemoryStore()
-    await inner.open()
-    await stored(inner)
-    store = HeldFirstCapture(inner)
-    owner = await owner_of(store, test_settings(capture_every=5, capture_fork=False))  # type: ignore[arg-type]  # duck-typed store
-    rng = random.Random(12)
-    while not store.held.is_set():
-        await work(owner, rng, 1)
+    owner, store = await owner_with_a_capture_in_flight(random.Random(12))
     in_flight = owner._capturer._task
     assert in_flight is not None
     owner._capturer.start_final()
