@@ -172,7 +172,9 @@ async def test_an_http_model_named_over_rest_answers_then_goes_down_and_slow_and
             "model": "http",
             "options": {"url": model.url, "timeout": 0.3, "retries": 0},
             "predict": "label",
-            "timeout": 1,
+            # Well above the adapter's 0.3 s, so that the adapter's own timeout is what a slow model
+            # meets even when the loop stalls (at 1 s a stall of 0.7 s let the runner's fire first).
+            "timeout": 5,
         }
         three = {
             **WITH_VADER,
