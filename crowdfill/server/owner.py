@@ -188,23 +188,43 @@ class TableOwner:
             return None
         return [(s, op) for s, op in self._recent if s > seq]
 
-    async def missed_since(self, seq: int) -> list[tuple[int, dict[str, Any]]] | None:
-        """Published ops after ``seq``: from memory (``ops_since``), or, when they are older than the
-        replay window but at most ``Settings.replay_from_store`` of them, read back from the store's
-        log (only the recent ones are kept in memory); None when a snapshot is the answer.
-        Call under ``lock``, so nothing is published meanwhile."""
-        recent = self.ops_since(seq)
+    async def read_missed(self, seq: int) -> list[tuple[int, dict[str, Any]]] | None:
+        """The ops after ``seq`` read back from the store's log when they are older than the replay
+        window but at most ``Settings.replay_from_store`` of them; None when memory (or a snapshot)
+        is the answer. Call WITHOUT ``lock``: a read of up to that many ops must not hold back the
+        table's commits. Hand the result to ``missed_since`` under the lock."""
         missed = self.seq - seq
-        if recent is not None or seq < 0 or missed <= 0 or missed > self._settings.replay_from_store:
-            return recent
+        if (
+            self.ops_since(seq) is not None
+            or seq < 0
+            or missed <= 0
+            or missed > self._settings.replay_from_store
+        ):
+            return None
         try:
             records = await self._store.read_log(self.table_id, after_seq=seq, limit=missed)
         except StoreError as error:
             logger.warning("table %s: reading ops after seq %d failed (%s)", self.table_id, seq, error)
             return None
-        if len(records) != missed or records[0].seq != seq + 1 or records[-1].seq != self.seq:
-            return None  # the store does not hold what this replica published (it never should)
         return [(record.seq, public_op(record.operation)) for record in records]
+
+    def missed_since(
+        self, seq: int, stored: Sequence[tuple[int, dict[str, Any]]] | None = None
+    ) -> list[tuple[int, dict[str, Any]]] | None:
+        """Published ops after ``seq``: from memory (``ops_since``), or ``stored`` (``read_missed``)
+        topped up from memory with what was committed since it was read; None when a snapshot is
+        the answer. Call under ``lock``, so nothing is published meanwhile."""
+        recent = self.ops_since(seq)
+        if recent is not None or seq < 0 or not stored or stored[0][0] != seq + 1:
+            return recent
+        # The read ran outside the lock: it may hold a batch that is durable but not yet published.
+        head = [(s, op) for s, op in stored if s <= self.seq]
+        if not head or [s for s, _ in head] != list(range(seq + 1, seq + 1 + len(head))):
+            return None  # the store does not hold what this replica published (it never should)
+        since = self.ops_since(head[-1][0])
+        if since is None:
+            return None  # more was committed meanwhile than memory keeps
+        return head + since
 
     # ------------------------------------------------------------------ lifecycle
     async def load(self) -> None:

@@ -258,12 +258,14 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             )
             await sio.disconnect(session.sid, namespace=WORKER)
             return
+        # Old ops come from the store before the lock is taken; the lock only tops them up.
+        stored = await owner.read_missed(last_seq) if last_seq is not None else None
         async with owner.lock:
             if self._app.presence.worker(session.sid) is None:
                 return  # gone while we waited
             await sio.enter_room(session.sid, table_room(owner.table_id), namespace=WORKER)
             self._app.guard.joined(session.sid, owner.seq)
-            missed = await owner.missed_since(last_seq) if last_seq is not None else None
+            missed = owner.missed_since(last_seq, stored) if last_seq is not None else None
             if missed is not None and replay_reveals_gold(owner.table, missed):
                 missed = None
             if missed is not None and last_seq is not None:
