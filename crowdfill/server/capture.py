@@ -8,9 +8,12 @@ every logged operation. Pickle runs code when it loads, so a blob is only loaded
 HMAC-SHA256 under the server's secret checks out: a database edited by someone without the secret
 yields a refused capture (the owner falls back to replaying the log), never code execution.
 
-Layout: ``MAGIC`` | 32-byte HMAC | pickle of (FORMAT, table id, seq, definition digest, state).
-The HMAC covers everything after it. The definition digest ties a capture to the definition it
-was made under; FORMAT changes whenever the captured classes change shape incompatibly.
+Layout: ``MAGIC`` | 32-byte HMAC | 4-byte header length | header | pickle of the state. The header
+is JSON {format, table, seq, definition digest}; the HMAC covers everything after it. The header
+is checked before the pickle is loaded, so a capture of another format (whose classes this code
+may not fill) or of another table, seq or definition is refused without unpickling it. The
+definition digest ties a capture to the definition it was made under; FORMAT changes whenever the
+captured classes change shape incompatibly.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ from typing import Any
 
 from crowdfill.server.heap import collector_paused
 
-MAGIC = b"CFCAPT1\n"
+# 2: the signed JSON header. Layout 1 (everything inside the pickle) is refused unread: its format
+# could only be learnt by unpickling all of it.
+MAGIC = b"CFCAPT2\n"
+_HEADER_LENGTH = 4
 FORMAT = 2  # 2: slotted Row, tuple ledger and estimator records, the table's shared items
 _ROW_IDS = "owner-row-ids"  # the owner's fresh-row-id function is not captured; the loader supplies it
 
@@ -81,8 +87,11 @@ def encode(
     row_ids: Callable[[], str],
 ) -> bytes:
     """The signed blob of ``state`` (taken after ``seq``); ``definition`` is its definition_digest."""
+    header = json.dumps({"format": FORMAT, "table": table_id, "seq": seq, "definition": definition}).encode()
     buffer = io.BytesIO()
-    _Pickler(buffer, row_ids).dump((FORMAT, table_id, seq, definition, state))
+    buffer.write(len(header).to_bytes(_HEADER_LENGTH, "big"))
+    buffer.write(header)
+    _Pickler(buffer, row_ids).dump(state)
     payload = buffer.getvalue()
     return MAGIC + hmac.new(key, payload, hashlib.sha256).digest() + payload
 
@@ -97,25 +106,40 @@ def decode(
     payload = memoryview(blob)[len(MAGIC) + 32 :]
     if not hmac.compare_digest(mac, hmac.new(key, payload, hashlib.sha256).digest()):
         raise CaptureRefused("its signature does not verify under this server's secret")
+    header = _header(payload)
+    form = header.get("format")
+    if form != FORMAT:
+        raise CaptureRefused(f"it has format {form!r}; this server reads format {FORMAT}")
+    captured_table, captured_seq = header.get("table"), header.get("seq")
+    if captured_table != table_id or captured_seq != seq:
+        raise CaptureRefused(
+            f"it is of table {captured_table!r} at seq {captured_seq}, not {table_id!r} at {seq}"
+        )
+    if header.get("definition") != definition:
+        raise CaptureRefused("it was taken under another definition of the table")
     # Loading allocates millions of objects at once: the cyclic collector would walk the growing
     # heap again and again (most of the load's time) while finding nothing to free.
     try:
         with collector_paused():
             # The HMAC verified: these bytes were written by a server holding the secret.
-            loaded = _Unpickler(io.BytesIO(payload), row_ids).load()
+            start = _HEADER_LENGTH + int.from_bytes(payload[:_HEADER_LENGTH], "big")
+            state = _Unpickler(io.BytesIO(payload[start:]), row_ids).load()
     except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError, ValueError) as error:
         raise CaptureRefused(f"it does not load with this version of CrowdFill ({error})") from error
-    if not isinstance(loaded, tuple) or len(loaded) != 5:
-        raise CaptureRefused("its content has an unknown shape")
-    form, captured_table, captured_seq, captured_definition, state = loaded
-    if form != FORMAT:
-        raise CaptureRefused(f"it has format {form!r}; this server reads format {FORMAT}")
-    if captured_table != table_id or captured_seq != seq:
-        raise CaptureRefused(
-            f"it is of table {captured_table!r} at seq {captured_seq}, not {table_id!r} at {seq}"
-        )
-    if captured_definition != definition:
-        raise CaptureRefused("it was taken under another definition of the table")
     if not isinstance(state, tuple):
         raise CaptureRefused("its state has an unknown shape")
     return Captured(seq, state)
+
+
+def _header(payload: memoryview) -> dict[str, Any]:
+    """The signed header of a verified payload; CaptureRefused if it is not one."""
+    length = int.from_bytes(payload[:_HEADER_LENGTH], "big")
+    if len(payload) < _HEADER_LENGTH + length:
+        raise CaptureRefused("its header is cut short")
+    try:
+        header = json.loads(bytes(payload[_HEADER_LENGTH : _HEADER_LENGTH + length]))
+    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise CaptureRefused(f"its header is not JSON ({error})") from error
+    if not isinstance(header, dict):
+        raise CaptureRefused("its header has an unknown shape")
+    return header
