@@ -147,7 +147,9 @@ class MemoryStore:
 
     async def save_capture(self, table_id: str, seq: int, blob: bytes) -> None:
         table = self._table(table_id)
-        table.capture = (seq, check_capture(table_id, seq, blob, len(table.log)))
+        data = check_capture(table_id, seq, blob, len(table.log))
+        if table.capture is None or table.capture[0] <= seq:  # an older capture never replaces a newer one
+            table.capture = (seq, data)
 
     async def load_capture(self, table_id: str) -> tuple[int, bytes] | None:
         self._check_open()

@@ -309,6 +309,8 @@ class MongoStore:
                 raise UnknownTable(f"no table {table_id!r} is stored")
             data = check_capture(table_id, seq, blob, await self._last_seq(table_id, None))
             head = await self._collection("capture_heads").find_one({"_id": table_id})
+            if head is not None and int(head["seq"]) > seq:
+                return  # an older capture landing late (a slow writer) must not replace a newer one
             generation = 1 if head is None else int(head["generation"]) + 1
             chunks = [data[i : i + _CAPTURE_CHUNK] for i in range(0, len(data), _CAPTURE_CHUNK)] or [b""]
             parts = self._collection("capture_chunks")

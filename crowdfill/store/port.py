@@ -15,7 +15,9 @@ Behaviour every adapter shares (the contract suite checks it):
   (``StoreConflict`` otherwise) and always replaces the stored snapshot.
 - ``save_capture`` keeps one opaque blob per table (the owner's derived state after ``seq``, see
   docs/scale.md) under the same seq rule as ``save_snapshot``; it replaces the previous capture
-  atomically, so a crash while writing leaves the previous one readable. Non-bytes: ``TypeError``.
+  atomically, so a crash while writing leaves the previous one readable, unless the stored one has
+  a higher seq (then the call does nothing: a late writer never undoes a newer capture).
+  Non-bytes: ``TypeError``.
 - A method called before ``open`` (or after ``close``) raises ``StoreError``.
 
 Leases (one sequencer per table across processes; see docs/deploy.md):
@@ -120,7 +122,8 @@ class Store(Protocol):
     async def load_snapshot(self, table_id: str) -> tuple[int, JSON] | None: ...
 
     async def save_capture(self, table_id: str, seq: int, blob: bytes) -> None:
-        """Keep ``blob`` as the table's derived-state capture after ``seq`` (replacing an older one)."""
+        """Keep ``blob`` as the table's derived-state capture after ``seq`` (replacing one of a lower or
+        equal seq; a no-op when the stored capture's seq is higher)."""
 
     async def load_capture(self, table_id: str) -> tuple[int, bytes] | None: ...
 

@@ -279,7 +279,9 @@ class PostgresStore:
             data = check_capture(table_id, seq, blob, await _last_seq(db, table_id))
             await db.execute(
                 "INSERT INTO captures (table_id, seq, blob) VALUES (%s, %s, %s)"
-                " ON CONFLICT (table_id) DO UPDATE SET seq = excluded.seq, blob = excluded.blob",
+                " ON CONFLICT (table_id) DO UPDATE SET seq = excluded.seq, blob = excluded.blob"
+                # An older capture landing late (a slow writer) must not replace a newer one.
+                " WHERE excluded.seq >= captures.seq",
                 (table_id, seq, data),
             )
 

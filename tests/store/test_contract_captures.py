@@ -35,6 +35,17 @@ async def test_a_capture_outside_the_stored_log_is_refused_and_the_previous_one_
     assert await store.load_capture("t1") == (1, b"kept")
 
 
+async def test_a_capture_older_than_the_stored_one_is_a_no_op(store: Store) -> None:
+    await stored_table(store, last_seq=5)
+    await store.save_capture("t1", 4, b"newer")
+    await store.save_capture("t1", 2, b"older, landing late")
+    assert await store.load_capture("t1") == (4, b"newer")
+    await store.save_capture("t1", 4, b"same seq")
+    assert await store.load_capture("t1") == (4, b"same seq")
+    await store.save_capture("t1", 5, b"newest")
+    assert await store.load_capture("t1") == (5, b"newest")
+
+
 async def test_a_capture_of_an_unknown_table_raises_unknown_table(store: Store) -> None:
     with pytest.raises(UnknownTable):
         await store.save_capture("nope", 0, b"x")
