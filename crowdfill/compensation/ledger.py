@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from crowdfill.compensation.errors import LogMismatch
+from crowdfill.model.members import Members, added, discarded
 from crowdfill.model.operations import (
     CENTRAL_CLIENT,
     Annotate,
@@ -59,7 +60,8 @@ class Ledger:
         self.values: dict[str, Values] = {}
         self.key_order: dict[Key, int] = {}
         self.first_row: dict[Values, str] = {}
-        self.explicit_up: dict[Values, set[str]] = {}
+        # Workers as ``members`` holders (crowdfill.model.members): most value sets have one.
+        self.explicit_up: dict[Values, Members[str]] = {}
         self.ups: dict[Key, list[Vote]] = {}
         self.downs: dict[Key, list[Vote]] = {}
         self.workers: dict[str, None] = {}
@@ -151,17 +153,19 @@ class Ledger:
         else:
             votes.pop(key, None)
         if op.kind == "up":
-            self.explicit_up.get(op.values, set()).discard(op.worker)
+            voters = self.explicit_up.get(op.values)
+            if voters is not None:
+                self.explicit_up[op.values] = discarded(voters, op.worker)
 
     def _record_up(self, worker: str, values: Values, *, automatic: bool) -> None:
         key = self.schema.key_of(values)
         if key is None or (worker, "up", values) in self._retracted:
             return
         if not automatic:
-            voters = self.explicit_up.setdefault(values, set())
+            voters = self.explicit_up.get(values, ())
             if worker in voters:
                 return
-            voters.add(worker)
+            self.explicit_up[values] = added(voters, worker)
         self.ups.setdefault(key, []).append(Vote(worker, values, automatic))
 
     def _see(self, worker: str) -> None:

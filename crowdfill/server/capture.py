@@ -28,7 +28,9 @@ from typing import Any
 from crowdfill.server.heap import collector_paused
 
 MAGIC = b"CFCAPT1\n"
-FORMAT = 2  # 2: slotted Row, tuple ledger and estimator records, the table's shared items
+# 2: slotted Row, tuple ledger and estimator records, the table's shared items;
+# 3: small member sets held as tuples (crowdfill.model.members).
+FORMAT = 3
 _ROW_IDS = "owner-row-ids"  # the owner's fresh-row-id function is not captured; the loader supplies it
 
 
