@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from crowdfill.compensation.errors import LogMismatch
-from crowdfill.model.members import Members, added, discarded
+from crowdfill.model.members import LIMIT, Members, added, discarded
 from crowdfill.model.operations import (
     CENTRAL_CLIENT,
     Annotate,
@@ -48,6 +48,7 @@ class Vote(NamedTuple):
     automatic: bool
 
 
+Votes = tuple[Vote, ...] | list[Vote]
 INSERTED = Origin(None, None, None)  # every insert's origin: one shared record
 
 
@@ -62,8 +63,10 @@ class Ledger:
         self.first_row: dict[Values, str] = {}
         # Workers as ``members`` holders (crowdfill.model.members): most value sets have one.
         self.explicit_up: dict[Values, Members[str]] = {}
-        self.ups: dict[Key, list[Vote]] = {}
-        self.downs: dict[Key, list[Vote]] = {}
+        # Votes per key, in log order: a tuple while few (most keys have one or two; a list of one
+        # is 88 bytes, a tuple 48), a list past LIMIT so a much-voted key still appends in O(1).
+        self.ups: dict[Key, Votes] = {}
+        self.downs: dict[Key, Votes] = {}
         self.workers: dict[str, None] = {}
         self.live = 0
         self._replaced: set[str] = set()
@@ -92,7 +95,9 @@ class Ledger:
             self._see(op.worker)
             key = self.schema.key_of(op.values)
             if key is not None and (op.worker, "down", op.values) not in self._retracted:
-                self.downs.setdefault(key, []).append(Vote(op.worker, op.values, automatic=False))
+                self.downs[key] = _appended(
+                    self.downs.get(key, ()), Vote(op.worker, op.values, automatic=False)
+                )
         elif isinstance(op, Retract):
             self._see(op.worker)
             self._record_retract(op)
@@ -147,9 +152,9 @@ class Ledger:
         if key is None:
             return
         votes = self.ups if op.kind == "up" else self.downs
-        kept = [v for v in votes.get(key, ()) if not (v.worker == op.worker and v.values == op.values)]
+        kept = tuple(v for v in votes.get(key, ()) if not (v.worker == op.worker and v.values == op.values))
         if kept:
-            votes[key] = kept
+            votes[key] = kept if len(kept) <= LIMIT else list(kept)
         else:
             votes.pop(key, None)
         if op.kind == "up":
@@ -166,7 +171,7 @@ class Ledger:
             if worker in voters:
                 return
             self.explicit_up[values] = added(voters, worker)
-        self.ups.setdefault(key, []).append(Vote(worker, values, automatic))
+        self.ups[key] = _appended(self.ups.get(key, ()), Vote(worker, values, automatic))
 
     def _see(self, worker: str) -> None:
         if worker != CENTRAL_CLIENT and worker not in self.workers:
@@ -193,3 +198,12 @@ class Ledger:
                 entered[origin.column] = origin.worker
             current = origin.parent
         return entered
+
+
+def _appended(votes: Votes, vote: Vote) -> Votes:
+    if isinstance(votes, list):
+        votes.append(vote)
+        return votes
+    if len(votes) < LIMIT:
+        return (*votes, vote)
+    return [*votes, vote]
