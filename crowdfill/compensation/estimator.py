@@ -17,7 +17,7 @@ outcome the owner reports (``conclude``).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Collection, Iterable, Mapping
 from typing import NamedTuple, TypedDict, TypeVar
 
 from crowdfill.compensation.credit import credit
@@ -26,6 +26,7 @@ from crowdfill.compensation.fenwick import Fenwick
 from crowdfill.compensation.ledger import Key, Ledger
 from crowdfill.compensation.settings import CompensationSettings
 from crowdfill.compensation.settlement import Settlement, settle_ledger
+from crowdfill.model.members import Members, added, discarded
 from crowdfill.model.operations import Downvote, Fill, Insert, Operation, Retract, Upvote
 from crowdfill.model.row import Row
 from crowdfill.model.table import CandidateTable, GroupKey
@@ -102,7 +103,7 @@ class Estimator:
         self._earned = _Scaled()  # all the workers' parts of the probable rows, weighted g**rank
         self._sums: dict[str, _Scaled] = {}
         self._voter_slots = 0
-        self._by_item: dict[Item, set[Key]] = {}
+        self._by_item: dict[Item, Members[Key]] = {}  # small holders (crowdfill.model.members)
         self._settled: tuple[int, bool, Settlement] | None = None
         self._completed = False
         self.reweighed()
@@ -223,7 +224,7 @@ class Estimator:
         self._earned.add(self._growth, entry.rank, sum(share for _, share in entry.shares))
         self._voter_slots += entry.voters
         for item in entry.values:
-            self._by_item.setdefault(item, set()).add(key)
+            self._by_item[item] = added(self._by_item.get(item, ()), key)
 
     def _unregister(self, key: Key, entry: _Entry) -> None:
         for worker, share in entry.shares:
@@ -231,9 +232,10 @@ class Estimator:
         self._earned.remove(self._growth, entry.rank, sum(share for _, share in entry.shares))
         self._voter_slots -= entry.voters
         for item in entry.values:
-            holders = self._by_item[item]
-            holders.discard(key)
-            if not holders:
+            holders = discarded(self._by_item[item], key)
+            if holders:
+                self._by_item[item] = holders
+            else:
                 del self._by_item[item]
 
     # ------------------------------------------------------------------ reading
@@ -320,12 +322,12 @@ class Estimator:
         return self._settled[2]
 
 
-def _smallest(index: Mapping[Item, Set[T]], values: Values) -> Set[T]:
+def _smallest(index: Mapping[Item, Collection[T]], values: Values) -> Collection[T]:
     """The shortest posting list among the items of ``values`` (empty when an item has none)."""
     postings = [index.get(item) for item in values]
     present = [p for p in postings if p is not None]
     if not postings or len(present) < len(postings):
-        return frozenset()
+        return ()
     return min(present, key=len)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from crowdfill.compensation.errors import LogMismatch
+from crowdfill.model.members import LIMIT, Members, added, discarded
 from crowdfill.model.operations import (
     CENTRAL_CLIENT,
     Annotate,
@@ -47,6 +48,7 @@ class Vote(NamedTuple):
     automatic: bool
 
 
+Votes = tuple[Vote, ...] | list[Vote]
 INSERTED = Origin(None, None, None)  # every insert's origin: one shared record
 
 
@@ -59,9 +61,12 @@ class Ledger:
         self.values: dict[str, Values] = {}
         self.key_order: dict[Key, int] = {}
         self.first_row: dict[Values, str] = {}
-        self.explicit_up: dict[Values, set[str]] = {}
-        self.ups: dict[Key, list[Vote]] = {}
-        self.downs: dict[Key, list[Vote]] = {}
+        # Workers as ``members`` holders (crowdfill.model.members): most value sets have one.
+        self.explicit_up: dict[Values, Members[str]] = {}
+        # Votes per key, in log order: a tuple while few (most keys have one or two; a list of one
+        # is 88 bytes, a tuple 48), a list past LIMIT so a much-voted key still appends in O(1).
+        self.ups: dict[Key, Votes] = {}
+        self.downs: dict[Key, Votes] = {}
         self.workers: dict[str, None] = {}
         self.live = 0
         self._replaced: set[str] = set()
@@ -90,7 +95,9 @@ class Ledger:
             self._see(op.worker)
             key = self.schema.key_of(op.values)
             if key is not None and (op.worker, "down", op.values) not in self._retracted:
-                self.downs.setdefault(key, []).append(Vote(op.worker, op.values, automatic=False))
+                self.downs[key] = _appended(
+                    self.downs.get(key, ()), Vote(op.worker, op.values, automatic=False)
+                )
         elif isinstance(op, Retract):
             self._see(op.worker)
             self._record_retract(op)
@@ -145,24 +152,26 @@ class Ledger:
         if key is None:
             return
         votes = self.ups if op.kind == "up" else self.downs
-        kept = [v for v in votes.get(key, ()) if not (v.worker == op.worker and v.values == op.values)]
+        kept = tuple(v for v in votes.get(key, ()) if not (v.worker == op.worker and v.values == op.values))
         if kept:
-            votes[key] = kept
+            votes[key] = kept if len(kept) <= LIMIT else list(kept)
         else:
             votes.pop(key, None)
         if op.kind == "up":
-            self.explicit_up.get(op.values, set()).discard(op.worker)
+            voters = self.explicit_up.get(op.values)
+            if voters is not None:
+                self.explicit_up[op.values] = discarded(voters, op.worker)
 
     def _record_up(self, worker: str, values: Values, *, automatic: bool) -> None:
         key = self.schema.key_of(values)
         if key is None or (worker, "up", values) in self._retracted:
             return
         if not automatic:
-            voters = self.explicit_up.setdefault(values, set())
+            voters = self.explicit_up.get(values, ())
             if worker in voters:
                 return
-            voters.add(worker)
-        self.ups.setdefault(key, []).append(Vote(worker, values, automatic))
+            self.explicit_up[values] = added(voters, worker)
+        self.ups[key] = _appended(self.ups.get(key, ()), Vote(worker, values, automatic))
 
     def _see(self, worker: str) -> None:
         if worker != CENTRAL_CLIENT and worker not in self.workers:
@@ -189,3 +198,12 @@ class Ledger:
                 entered[origin.column] = origin.worker
             current = origin.parent
         return entered
+
+
+def _appended(votes: Votes, vote: Vote) -> Votes:
+    if isinstance(votes, list):
+        votes.append(vote)
+        return votes
+    if len(votes) < LIMIT:
+        return (*votes, vote)
+    return [*votes, vote]

@@ -46,6 +46,7 @@ from crowdfill.model.events import (
     VoteRecorded,
     VoteRetracted,
 )
+from crowdfill.model.members import Members, added, discarded
 from crowdfill.model.operations import (
     Annotate,
     Downvote,
@@ -88,8 +89,9 @@ class CandidateTable:
         # Live row ids as an insertion-ordered dict: rows() lists them in arrival order without sorting.
         self._live: dict[str, None] = {}
         self._removed: set[str] = set()
-        self._by_values: dict[Values, set[str]] = {}
-        self._groups: dict[GroupKey, set[str]] = {}
+        # Row ids as ``members`` holders: most value sets and groups hold one row.
+        self._by_values: dict[Values, Members[str]] = {}
+        self._groups: dict[GroupKey, Members[str]] = {}
         self._group_of: dict[str, GroupKey] = {}  # for live rows; computing a key is not free
         self._best: dict[GroupKey, Score] = {}
         self._final: dict[GroupKey, str] = {}
@@ -560,34 +562,36 @@ class CandidateTable:
         if row.row_id in self._removed:
             return set()
         self._live[row.row_id] = None
-        holders = self._by_values.setdefault(row.values, set())
+        holders = self._by_values.get(row.values, ())
         if not holders:
             self._tally.track(row.values)
-        holders.add(row.row_id)
+        self._by_values[row.values] = added(holders, row.row_id)
         if gold:
             # Tracked, so votes on its values count; grouped nowhere, so they move no status.
             self._gold.add(row.row_id)
             return set()
         group = self._group_key(row)
         self._group_of[row.row_id] = group
-        self._groups.setdefault(group, set()).add(row.row_id)
+        self._groups[group] = added(self._groups.get(group, ()), row.row_id)
         return {group}
 
     def _remove_row(self, row_id: str) -> set[GroupKey]:
         row = self._rows[row_id]
         self._live.pop(row_id, None)
         self._removed.add(row_id)
-        holders = self._by_values[row.values]
-        holders.discard(row_id)
-        if not holders:
+        holders = discarded(self._by_values[row.values], row_id)
+        if holders:
+            self._by_values[row.values] = holders
+        else:
             del self._by_values[row.values]
             self._tally.untrack(row.values)
         if row_id in self._gold:
             return set()  # gold rows are complete, so no fill replaces them; a tombstone may
         group = self._group_of.pop(row_id)
-        members = self._groups[group]
-        members.discard(row_id)
-        if not members:
+        members = discarded(self._groups[group], row_id)
+        if members:
+            self._groups[group] = members
+        else:
             del self._groups[group]
         return {group}
 
@@ -659,7 +663,7 @@ class CandidateTable:
             if g not in rescored and final[g] != before.get(g)
         ]
 
-    def _rescore_group(self, group: GroupKey, members: set[str]) -> None:
+    def _rescore_group(self, group: GroupKey, members: Members[str]) -> None:
         scoring = self.scoring
         if len(members) == 1:
             # Most groups hold one row (every row with an incomplete key is its own group).

@@ -13,21 +13,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import combinations
 
+from crowdfill.model.members import Members, added, compact, discarded
 from crowdfill.model.values import Item, Values, item_order
 
 
 class Tally:
     def __init__(self) -> None:
-        self._up: dict[Values, set[str]] = {}
-        self._down_records: dict[Values, set[str]] = {}
+        # Voter sets as ``members`` holders: most hold one or two workers, or (d) none at all.
+        self._up: dict[Values, Members[str]] = {}
+        self._down_records: dict[Values, Members[str]] = {}
         # Each downvoted value set filed under one of its items (its "anchor"), so finding the
         # records p ⊆ V only looks at records anchored at an item of V, not at every record.
         self._down_by_anchor: dict[Item, set[Values]] = {}
         # Per worker, the value sets they downvoted: a worker has few, so "is w counted in d(V)"
         # is answered without computing all of d(V).
         self._down_by_worker: dict[str, set[Values]] = {}
-        self._down: dict[Values, set[str]] = {}
-        self._by_item: dict[Item, set[Values]] = {}
+        self._down: dict[Values, Members[str]] = {}
+        self._by_item: dict[Item, Members[Values]] = {}
         self._retracted: set[tuple[str, str, Values]] = set()
 
     # --- value sets held by live rows -------------------------------------------------------
@@ -35,9 +37,10 @@ class Tally:
         """Start counting for ``values`` (a live row now holds it)."""
         if values in self._down:
             return
-        self._down[values] = self._downvoters_of(values)
+        self._down[values] = compact(self._downvoters_of(values))
+        by_item = self._by_item
         for item in values:
-            self._by_item.setdefault(item, set()).add(values)
+            by_item[item] = added(by_item.get(item, ()), values)
 
     def untrack(self, values: Values) -> None:
         """Stop counting for ``values`` (no live row holds it any more)."""
@@ -46,8 +49,10 @@ class Tally:
         for item in values:
             holders = self._by_item.get(item)
             if holders is not None:
-                holders.discard(values)
-                if not holders:
+                holders = discarded(holders, values)
+                if holders:
+                    self._by_item[item] = holders
+                else:
                     del self._by_item[item]
 
     def tracked(self, values: Values) -> bool:
@@ -74,10 +79,10 @@ class Tally:
         """Record the upvote; False when this exact record already exists."""
         if (worker, "up", values) in self._retracted:
             return False
-        voters = self._up.setdefault(values, set())
+        voters = self._up.get(values, ())
         if worker in voters:
             return False
-        voters.add(worker)
+        self._up[values] = added(voters, worker)
         return True
 
     def record_down(self, worker: str, values: Values) -> list[Values] | None:
@@ -90,17 +95,17 @@ class Tally:
             return None
         voters = self._down_records.get(values)
         if voters is None:
-            voters = self._down_records[values] = set()
+            voters = ()
             self._down_by_anchor.setdefault(_anchor(values), set()).add(values)
         if worker in voters:
             return None
-        voters.add(worker)
+        self._down_records[values] = added(voters, worker)
         self._down_by_worker.setdefault(worker, set()).add(values)
         grown = []
         for superset in self.tracked_supersets(values):
             counted = self._down[superset]
             if worker not in counted:
-                counted.add(worker)
+                self._down[superset] = added(counted, worker)
                 grown.append(superset)
         return grown
 
@@ -114,15 +119,19 @@ class Tally:
             upvoters = self._up.get(values)
             if upvoters is None or worker not in upvoters:
                 return []
-            upvoters.discard(worker)
-            if not upvoters:
+            upvoters = discarded(upvoters, worker)
+            if upvoters:
+                self._up[values] = upvoters
+            else:
                 del self._up[values]
             return [values]
         voters = self._down_records.get(values)
         if voters is None or worker not in voters:
             return []
-        voters.discard(worker)
-        if not voters:
+        voters = discarded(voters, worker)
+        if voters:
+            self._down_records[values] = voters
+        else:
             del self._down_records[values]
             anchored = self._down_by_anchor[_anchor(values)]
             anchored.discard(values)
@@ -137,7 +146,7 @@ class Tally:
             counted = self._down[superset]
             # The worker may still count here through another downvote of theirs on a part of it.
             if worker in counted and not any(p <= superset for p in mine):
-                counted.discard(worker)
+                self._down[superset] = discarded(counted, worker)
                 shrunk.append(superset)
         return shrunk
 
@@ -198,12 +207,12 @@ class Tally:
             items = sorted(values, key=item_order)
             for length in range(1, size + 1):
                 for subset in combinations(items, length):
-                    found |= self._down_records.get(frozenset(subset), set())
+                    found.update(self._down_records.get(frozenset(subset), ()))
         else:
             for records in anchored:
                 for downvoted in records:
                     if downvoted <= values:
-                        found |= self._down_records[downvoted]
+                        found.update(self._down_records[downvoted])
         return found
 
 

@@ -34,7 +34,9 @@ from crowdfill.server.heap import collector_paused
 # could only be learnt by unpickling all of it.
 MAGIC = b"CFCAPT2\n"
 _HEADER_LENGTH = 4
-FORMAT = 2  # 2: slotted Row, tuple ledger and estimator records, the table's shared items
+# 2: slotted Row, tuple ledger and estimator records, the table's shared items;
+# 3: small member sets held as tuples (crowdfill.model.members).
+FORMAT = 3
 _ROW_IDS = "owner-row-ids"  # the owner's fresh-row-id function is not captured; the loader supplies it
 
 

@@ -642,8 +642,10 @@ class TableOwner:
         return {new_row_id: worker for (_, worker), (_, new_row_id) in self._filled.items()}
 
     def _record_fill(self, op: Fill, seq: int) -> None:
-        self._replaced.setdefault(op.row_id, (seq, op.new_row_id))
-        self._filled.setdefault((op.row_id, op.worker), (seq, op.new_row_id))
+        # One record for both: most rows are filled once, so the two entries are the same fill.
+        record = (seq, op.new_row_id)
+        self._replaced.setdefault(op.row_id, record)
+        self._filled.setdefault((op.row_id, op.worker), record)
 
     # ------------------------------------------------------------------ closing
     async def _finish(self, status: str, end_seq: int | None = None) -> None:
