@@ -71,15 +71,11 @@ def credits(ledger: Ledger, table: CandidateTable, rows: Iterable[Row]) -> list[
         agreeing = set(explicit) if explicit else set()
         key_downs = downs.get(key)
         if key_downs:
-            for vote in key_downs:
-                if not vote.values <= values:
-                    agreeing.add(vote.worker)
+            agreeing.update([vote.worker for vote in key_downs if not vote.values <= values])
         voters: tuple[str, ...] = ()
         if agreeing:  # else nothing can be taken away: spare the final row's downvoters
             agreeing -= downvoters(row_id)
-            for vote in ups.get(key, ()):
-                if vote.values != values:
-                    agreeing.discard(vote.worker)
+            agreeing.difference_update([vote.worker for vote in ups.get(key, ()) if vote.values != values])
             agreeing.discard(CENTRAL_CLIENT)
             voters = tuple(sorted(agreeing))
         result.append(RowCredit(row_id, key, paid, fillers, voters))

@@ -259,9 +259,14 @@ def settle_ledger(
     vote_units = {k: int(p * units) for k, p in vote_parts.items()}
 
     earned: dict[str, dict[str, int]] = {}
+    # Each worker's vote earnings, summed apart: a big table's final rows have tens of agreeing
+    # voters each, and one dict update per (row, voter) is most of this loop. A worker's first
+    # vote still puts VOTE into their kinds at that moment, so the kinds keep the same order.
+    vote_earned: dict[str, int] = {}
     rows = []
     template_units = unvoted_units = excluded_units = 0
     excluded = table.excluded_workers()
+    fill_units = sum(column_units.values())
     for rank, (row_credit, weight) in enumerate(zip(ordered, weights, strict=True)):
         rows.append(_row_share(row_credit, rank, weight))
         for column, worker in row_credit.fillers:
@@ -272,16 +277,23 @@ def settle_ledger(
                 kinds[column] = kinds.get(column, 0) + weight * column_units[column]
             else:
                 template_units += weight * column_units[column]
-        if row_credit.voters:
-            each = weight * vote_units[len(row_credit.voters)]
-            for worker in row_credit.voters:
-                if worker in excluded:
+        voters = row_credit.voters
+        if voters:
+            each = weight * vote_units[len(voters)]
+            for worker in voters:
+                if excluded and worker in excluded:
                     excluded_units += each
                     continue
-                kinds = earned.setdefault(worker, {})
-                kinds[VOTE] = kinds.get(VOTE, 0) + each
+                so_far = vote_earned.get(worker)
+                if so_far is None:
+                    earned.setdefault(worker, {})[VOTE] = 0
+                    vote_earned[worker] = each
+                else:
+                    vote_earned[worker] = so_far + each
         else:
-            unvoted_units += weight * (units - sum(column_units.values()))
+            unvoted_units += weight * (units - fill_units)
+    for worker, amount in vote_earned.items():
+        earned[worker][VOTE] = amount
 
     workers = sorted(set(ledger.workers) | set(earned))
     totals = {worker: sum(earned.get(worker, {}).values()) for worker in workers}
