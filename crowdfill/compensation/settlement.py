@@ -151,23 +151,35 @@ class Settlement:
         for row in self.rows:
             weight = row.weight
             voters = row.voters
-            vote_each = vote_units.get(len(voters), 0) if voters else 0
-            earned = sum([column_units[c] for c, w in row.fillers if w is not None])
-            earned += vote_each * len(voters)
+            if weight:
+                vote_each = vote_units.get(len(voters), 0) if voters else 0
+                earned = sum([column_units[c] for c, w in row.fillers if w is not None])
+                earned += vote_each * len(voters)
+                share, each, unpaid = (
+                    amount(weight * units),
+                    amount(weight * vote_each),
+                    amount(weight * (units - earned)),
+                )
+                fills = [
+                    {"column": c, "worker": w, "cents": amount(weight * column_units[c])}
+                    for c, w in row.fillers
+                ]
+            else:
+                # A row so early that its fixed-point weight is 0 (most rows of a big table: at
+                # g = 1.1, all but the last ~700) has every amount 0.0, which ``amount(0)`` is.
+                share = each = unpaid = 0.0
+                fills = [{"column": c, "worker": w, "cents": 0.0} for c, w in row.fillers]
             rows.append(
                 {
                     "row_id": row.row_id,
                     "paid_row_id": row.paid_row_id,
                     "key": list(row.key),
                     "rank": row.rank,
-                    "share_cents": amount(weight * units),
-                    "fills": [
-                        {"column": c, "worker": w, "cents": amount(weight * column_units[c])}
-                        for c, w in row.fillers
-                    ],
+                    "share_cents": share,
+                    "fills": fills,
                     "voters": list(voters),
-                    "vote_cents_each": amount(weight * vote_each),
-                    "unpaid_cents": amount(weight * (units - earned)),
+                    "vote_cents_each": each,
+                    "unpaid_cents": unpaid,
                 }
             )
         data: dict[str, Any] = {
