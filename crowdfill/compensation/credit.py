@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crowdfill.compensation.ledger import Key, Ledger
@@ -28,17 +29,61 @@ class RowCredit:
 
 
 def credit(ledger: Ledger, table: CandidateTable, row: Row) -> RowCredit:
+    return credits(ledger, table, (row,))[0]
+
+
+def credits(ledger: Ledger, table: CandidateTable, rows: Iterable[Row]) -> list[RowCredit]:
+    """``credit`` of each row, in order: the settlement credits every final row (tens of thousands
+    on a big table), so the lookups are hoisted out of the per-row work and the filler chain and
+    the agreeing voters are found inline (``agreeing_voters`` is the reference formula)."""
     schema = ledger.schema
-    key = schema.key_of(row.values)
-    if key is None:  # pragma: no cover - only complete rows are credited
-        raise ValueError("only rows with a complete key are credited")
-    paid = ledger.first_row.get(row.values, row.row_id)
-    entered = ledger.fillers(paid) if ledger.knows(paid) else {}
-    fillers = tuple((name, entered.get(name)) for name in schema.names)
-    return RowCredit(row.row_id, key, paid, fillers, agreeing_voters(ledger, table, row, key))
+    names = schema.names
+    key_names = schema.key
+    first_row = ledger.first_row
+    origins = ledger.origins
+    known = ledger.values
+    explicit_up = ledger.explicit_up
+    ups = ledger.ups
+    downs = ledger.downs
+    downvoters = table.downvoters
+    result: list[RowCredit] = []
+    for row in rows:
+        values = row.values
+        present = dict(values)
+        try:
+            key = tuple([present[name] for name in key_names])
+        except KeyError:  # pragma: no cover - only complete rows are credited
+            raise ValueError("only rows with a complete key are credited") from None
+        row_id = row.row_id
+        paid = first_row.get(values, row_id)
+        entered: dict[str, str | None] = {}
+        if paid in known:
+            # ``Ledger.fillers`` inline: walk the chain of replaced rows up to the insert.
+            entered = dict.fromkeys([column for column, _ in known[paid]])
+            current: str | None = paid
+            while current is not None:
+                origin = origins[current]
+                if origin.column in entered and origin.worker != CENTRAL_CLIENT:
+                    entered[origin.column] = origin.worker
+                current = origin.parent
+        fillers = tuple([(name, entered.get(name)) for name in names])
+        explicit = explicit_up.get(values)
+        agreeing = set(explicit) if explicit else set()
+        key_downs = downs.get(key)
+        if key_downs:
+            agreeing.update([vote.worker for vote in key_downs if not vote.values <= values])
+        voters: tuple[str, ...] = ()
+        if agreeing:  # else nothing can be taken away: spare the final row's downvoters
+            agreeing -= downvoters(row_id)
+            agreeing.difference_update([vote.worker for vote in ups.get(key, ()) if vote.values != values])
+            agreeing.discard(CENTRAL_CLIENT)
+            voters = tuple(sorted(agreeing))
+        result.append(RowCredit(row_id, key, paid, fillers, voters))
+    return result
 
 
 def agreeing_voters(ledger: Ledger, table: CandidateTable, row: Row, key: Key) -> tuple[str, ...]:
+    """The reference formula of a row's agreeing voters (``credits`` computes the same, faster)."""
     agreeing = set(ledger.explicit_up.get(row.values, ()))
     against = set(table.downvoters(row.row_id))
     for vote in ledger.downs.get(key, ()):

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from crowdfill.compensation.credit import RowCredit, credit
+from crowdfill.compensation.credit import RowCredit, credits
 from crowdfill.compensation.errors import LogMismatch
 from crowdfill.compensation.fooled_bonus import NO_BONUS, FooledBonus, fooled_bonus
 from crowdfill.compensation.ledger import Ledger
@@ -136,25 +136,50 @@ class Settlement:
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: cents as integers; exact amounts as floats rounded to 1e-6 cent, for display."""
+        # Once per final row (tens of thousands on a big table): the attribute lookups are hoisted
+        # and ``_float``'s division is written out, with the same operands (so the same floats).
+        split = self._split_cents
+        denominator = self._total_weight * self._units
+        units = self._units
+        column_units = self._column_units
+        vote_units = self._vote_units
+
+        def amount(n: int) -> float:
+            return round(split * n / denominator, 6) if denominator else 0.0
+
         rows = []
         for row in self.rows:
-            vote_each = self._vote_units.get(len(row.voters), 0) if row.voters else 0
-            earned = sum(self._column_units[c] for c, w in row.fillers if w is not None)
-            earned += vote_each * len(row.voters)
+            weight = row.weight
+            voters = row.voters
+            if weight:
+                vote_each = vote_units.get(len(voters), 0) if voters else 0
+                earned = sum([column_units[c] for c, w in row.fillers if w is not None])
+                earned += vote_each * len(voters)
+                share, each, unpaid = (
+                    amount(weight * units),
+                    amount(weight * vote_each),
+                    amount(weight * (units - earned)),
+                )
+                fills = [
+                    {"column": c, "worker": w, "cents": amount(weight * column_units[c])}
+                    for c, w in row.fillers
+                ]
+            else:
+                # A row so early that its fixed-point weight is 0 (most rows of a big table: at
+                # g = 1.1, all but the last ~700) has every amount 0.0, which ``amount(0)`` is.
+                share = each = unpaid = 0.0
+                fills = [{"column": c, "worker": w, "cents": 0.0} for c, w in row.fillers]
             rows.append(
                 {
                     "row_id": row.row_id,
                     "paid_row_id": row.paid_row_id,
                     "key": list(row.key),
                     "rank": row.rank,
-                    "share_cents": self._float(row.weight * self._units),
-                    "fills": [
-                        {"column": c, "worker": w, "cents": self._float(row.weight * self._column_units[c])}
-                        for c, w in row.fillers
-                    ],
-                    "voters": list(row.voters),
-                    "vote_cents_each": self._float(row.weight * vote_each),
-                    "unpaid_cents": self._float(row.weight * (self._units - earned)),
+                    "share_cents": share,
+                    "fills": fills,
+                    "voters": list(voters),
+                    "vote_cents_each": each,
+                    "unpaid_cents": unpaid,
                 }
             )
         data: dict[str, Any] = {
@@ -217,31 +242,44 @@ def settle_ledger(
     """The settlement for ``final_rows`` given an already-built ledger (shared with the estimator)."""
     column_parts = settings.column_parts(ledger.schema)
     vote = settings.vote_fraction
-    credited = sorted(
-        ((row, credit(ledger, table, row)) for row in final_rows),
-        key=lambda p: (ledger.key_order.get(p[1].key, len(ledger.key_order)), repr(p[1].key)),
-    )
-    credits = [row_credit for _, row_credit in credited]
+    rows_in = list(final_rows)
+    key_order = ledger.key_order
+    unseen = len(key_order)
+
+    def order(pair: tuple[Row, RowCredit]) -> tuple[int, str]:
+        # Keys the log showed have distinct ordinals, so only unseen keys (all ``unseen``) need
+        # their repr to break the tie: the same order as (ordinal, repr) for every key, cheaper.
+        key = pair[1].key
+        ordinal = key_order.get(key)
+        return (unseen, repr(key)) if ordinal is None else (ordinal, "")
+
+    credited = sorted(zip(rows_in, credits(ledger, table, rows_in), strict=True), key=order)
+    ordered = [row_credit for _, row_credit in credited]
     bonus = fooled_bonus(table, credited, settings)
     decay = Decay(settings.growth_fraction)
-    count = len(credits)
+    count = len(ordered)
     # Closed early, the template rows the final table lacks keep their shares (as the live estimates
     # reserve them): the rows found so far are not paid as if they were the whole table.
     missing = 0 if completed else max(0, len(table.template) - count)
     weights = [decay[count + missing - 1 - rank] for rank in range(count)]
     reserved = sum(decay[distance] for distance in range(missing))
 
-    voter_counts = sorted({len(c.voters) for c in credits if c.voters})
+    voter_counts = sorted({len(c.voters) for c in ordered if c.voters})
     vote_parts = {k: vote / k for k in voter_counts}
     units = math.lcm(*(p.denominator for p in [*column_parts.values(), *vote_parts.values()]))
     column_units = {c: int(p * units) for c, p in column_parts.items()}
     vote_units = {k: int(p * units) for k, p in vote_parts.items()}
 
     earned: dict[str, dict[str, int]] = {}
+    # Each worker's vote earnings, summed apart: a big table's final rows have tens of agreeing
+    # voters each, and one dict update per (row, voter) is most of this loop. A worker's first
+    # vote still puts VOTE into their kinds at that moment, so the kinds keep the same order.
+    vote_earned: dict[str, int] = {}
     rows = []
     template_units = unvoted_units = excluded_units = 0
     excluded = table.excluded_workers()
-    for rank, (row_credit, weight) in enumerate(zip(credits, weights, strict=True)):
+    fill_units = sum(column_units.values())
+    for rank, (row_credit, weight) in enumerate(zip(ordered, weights, strict=True)):
         rows.append(_row_share(row_credit, rank, weight))
         for column, worker in row_credit.fillers:
             if worker in excluded:
@@ -251,16 +289,23 @@ def settle_ledger(
                 kinds[column] = kinds.get(column, 0) + weight * column_units[column]
             else:
                 template_units += weight * column_units[column]
-        if row_credit.voters:
-            each = weight * vote_units[len(row_credit.voters)]
-            for worker in row_credit.voters:
-                if worker in excluded:
+        voters = row_credit.voters
+        if voters:
+            each = weight * vote_units[len(voters)]
+            for worker in voters:
+                if excluded and worker in excluded:
                     excluded_units += each
                     continue
-                kinds = earned.setdefault(worker, {})
-                kinds[VOTE] = kinds.get(VOTE, 0) + each
+                so_far = vote_earned.get(worker)
+                if so_far is None:
+                    earned.setdefault(worker, {})[VOTE] = 0
+                    vote_earned[worker] = each
+                else:
+                    vote_earned[worker] = so_far + each
         else:
-            unvoted_units += weight * (units - sum(column_units.values()))
+            unvoted_units += weight * (units - fill_units)
+    for worker, amount in vote_earned.items():
+        earned[worker][VOTE] = amount
 
     workers = sorted(set(ledger.workers) | set(earned))
     totals = {worker: sum(earned.get(worker, {}).values()) for worker in workers}

@@ -392,3 +392,24 @@ def test_undoing_an_exclusion_pays_the_worker_again() -> None:
     assert settlement.payments == {"ann": 8000, "ben": 1000, "cal": 1000}
     assert settlement.unpaid_reasons == {}
     assert settlement.excluded_workers == ()
+
+
+def test_the_json_rows_hold_the_exact_amounts_rounded_also_for_rows_whose_weight_rounds_to_zero() -> None:
+    s = Session()
+    for index in range(20):
+        player = {**MESSI, "name": f"player {index}"}
+        s.up("ben", s.complete(s.insert(), player, ["ann", "cal"]))
+    # At g = 100 the row found 15 places before the last weighs 100**-15 < 2**-96: 0 in fixed point.
+    settlement = settle(s.table, s.log, CompensationSettings(10_000, growth=100), completed=False)
+    assert [row.weight == 0 for row in settlement.rows].count(True) == 5
+    for share, row in zip(settlement.rows, settlement.to_dict()["rows"], strict=True):
+        assert row["share_cents"] == round(float(settlement.row_cents(share)), 6)
+        assert row["vote_cents_each"] == round(float(settlement.vote_cents_each(share)), 6)
+        assert [fill["cents"] for fill in row["fills"]] == [
+            round(float(settlement.fill_cents(share, column)), 6) for column, _ in share.fillers
+        ]
+        unpaid = settlement.row_cents(share) - sum(
+            (settlement.fill_cents(share, c) for c, w in share.fillers if w is not None), Fraction(0)
+        )
+        unpaid -= settlement.vote_cents_each(share) * len(share.voters)
+        assert row["unpaid_cents"] == round(float(unpaid), 6)
