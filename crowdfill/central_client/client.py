@@ -147,8 +147,13 @@ class CentralClient:
         self._final_dirty = False
 
     def _finish(self, inserts: list[Insert]) -> list[Insert]:
-        if self.satisfied and self.close_when_satisfied and not self.table.closed:
-            self.table.close()
+        if self.satisfied and self.close_when_satisfied:
+            if not self.table.closed:
+                self.table.close()
+            # A disowned row can leave a template row free in the probable matching while the final
+            # table already satisfies the template: the insert would meet a closed table, and no
+            # longer matters.
+            return []
         return inserts
 
     def _forget_pending(self, row_id: str, changed: set[GroupKey]) -> None:
