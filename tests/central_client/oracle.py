@@ -43,9 +43,9 @@ def disowned(table: CandidateTable, row_id: str) -> bool:
     up = {w for w, kind, voted in records if kind == "up" and voted == values}
     down = {w for w, kind, voted in records if kind == "down" and voted <= values}
     if table.schema.is_complete(values):
-        counted = [w for w in up | down if table.weight(w) != 0.0]
+        voters = [w for w in up | down if table.weight(w) != 0.0]
         taken_for_wrong = any(table.weight(w) != 0.0 for w in down)
-        enough = len(counted) >= table.scoring.min_votes + 2
+        enough = len(voters) >= table.scoring.min_votes + 2
         return arrival_score(table, values) == 0 and taken_for_wrong and enough
     if table.scoring.family == "reputation":
         return math.fsum(table.weight(w) for w in down) > math.fsum(table.weight(w) for w in up)
