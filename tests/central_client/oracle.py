@@ -35,18 +35,13 @@ def probable_edges(table: CandidateTable) -> dict[int, set[GroupKey]]:
 
 
 def disowned(table: CandidateTable, row_id: str) -> bool:
-    """An incomplete row whose standing downvotes outweigh its upvotes, or a complete row at score 0
-    with a counted downvote that at least the gate's number of counted voters plus two judged, from
-    the raw records."""
+    """An incomplete row whose standing downvotes outweigh its upvotes, from the raw records."""
     values = table.row(row_id).values
     records = standing_records(table)
     up = {w for w, kind, voted in records if kind == "up" and voted == values}
     down = {w for w, kind, voted in records if kind == "down" and voted <= values}
     if table.schema.is_complete(values):
-        voters = [w for w in up | down if table.weight(w) != 0.0]
-        taken_for_wrong = any(table.weight(w) != 0.0 for w in down)
-        enough = len(voters) >= table.scoring.min_votes + 2
-        return arrival_score(table, values) == 0 and taken_for_wrong and enough
+        return False
     if table.scoring.family == "reputation":
         return math.fsum(table.weight(w) for w in down) > math.fsum(table.weight(w) for w in up)
     counted = [len([w for w in voters if table.weight(w) != 0.0]) for voters in (up, down)]

@@ -85,26 +85,6 @@ def test_a_complete_row_a_few_voters_judged_still_serves_its_template_row() -> N
     assert driver.client.inserted_count == 1
 
 
-def test_a_complete_row_its_voters_leave_at_score_0_gets_a_fresh_template_row_beside_it() -> None:
-    driver, partial = driven(Scoring("reputation", min_votes=4))
-    row = complete_wrong_row(driver, partial)
-    for worker in ("u2", "u3", "d1", "d2", "d3"):
-        # Half-weight voters: neither side reaches the gate of 4.
-        assert driver.client.observe(driver.table.integrate(Reweigh(worker, 0.5, 1))) == []
-    for worker in ("u2", "u3"):
-        driver.upvote(worker, row)
-    driver.downvote("d1", row)
-    driver.downvote("d2", row)
-    assert driver.client.inserted_count == 1, "five voters (w1's fill counts) are fewer than the gate and two"
-    driver.downvote("d3", row)
-
-    table = driver.table
-    assert table.score(row) == 0, "u = 2 and d = 1.5 are both under the gate of 4"
-    assert table.disowned(row)
-    assert driver.client.inserted_count == 2
-    assert dict(driver.inserted[-1].values) == MESSI
-
-
 def test_a_complete_row_nobody_downvoted_is_not_contested_however_many_upvote_it() -> None:
     driver, partial = driven(Scoring("reputation", min_votes=4))
     row = complete_wrong_row(driver, partial)
