@@ -147,8 +147,13 @@ class CentralClient:
         self._final_dirty = False
 
     def _finish(self, inserts: list[Insert]) -> list[Insert]:
-        if self.satisfied and self.close_when_satisfied and not self.table.closed:
-            self.table.close()
+        if self.satisfied and self.close_when_satisfied:
+            if not self.table.closed:
+                self.table.close()
+            # A disowned row can leave a template row free in the probable matching while the final
+            # table already satisfies the template: the insert would meet a closed table, and no
+            # longer matters.
+            return []
         return inserts
 
     def _forget_pending(self, row_id: str, changed: set[GroupKey]) -> None:
@@ -176,30 +181,40 @@ class CentralClient:
             classes |= self._index.classes_within(values)
         return classes
 
-    def _scored_rows(self, group: GroupKey) -> list[tuple[Score, Values]]:
-        """Scores of the group's live rows and of the rows this client has asked to insert into it."""
+    def _scored_rows(self, group: GroupKey) -> list[tuple[Score, Values, bool]]:
+        """Scores of the group's live rows and of the rows this client has asked to insert into it,
+        each with whether it may serve a template row (a disowned row may not)."""
         table = self.table
-        scored = [(table.score(row.row_id), row.values) for row in table.group_rows(group)]
+        scored = [
+            (table.score(row.row_id), row.values, not table.disowned(row.row_id))
+            for row in table.group_rows(group)
+        ]
         for values in self._virtual.get(group, {}).values():
-            scored.append((self._arrival_score(values, scored), values))
+            scored.append((self._arrival_score(values, scored), values, True))
         return scored
 
     def _probable_values(self, group: GroupKey) -> set[Values]:
         scored = self._scored_rows(group)
         if not scored:
             return set()
-        best = max(score for score, _ in scored)
+        best = max(score for score, _, _ in scored)
         is_complete = self.table.schema.is_complete
-        return {values for score, values in scored if status_of(score, best, is_complete(values)).probable}
+        # A disowned row still counts for the group's best score (the model's status is unchanged),
+        # but serves no template row: a fresh row with the template row's values is inserted beside it.
+        return {
+            values
+            for score, values, serves in scored
+            if serves and status_of(score, best, is_complete(values)).probable
+        }
 
-    def _arrival_score(self, values: Values, scored: list[tuple[Score, Values]]) -> Score:
+    def _arrival_score(self, values: Values, scored: list[tuple[Score, Values, bool]]) -> Score:
         """The score a new row with a template row's values would have on arrival.
 
         Counts depend only on the values. A live row with the same values shares them. Otherwise no
         vote counts for these values: upvotes need a live complete row (complete rows are never
         replaced), and downvotes on a subset of a template row are refused (TemplateProtected).
         """
-        for score, existing in scored:
+        for score, existing, _ in scored:
             if existing == values:
                 return score
         return self.table.scoring.score(0, 0)
@@ -207,7 +222,7 @@ class CentralClient:
     def _arrives_probable(self, values: Values, group: GroupKey | None) -> bool:
         scored = self._scored_rows(group) if group is not None else []
         score = self._arrival_score(values, scored)
-        best = max([score, *(s for s, _ in scored)])
+        best = max([score, *(s for s, _, _ in scored)])
         return status_of(score, best, self.table.schema.is_complete(values)).probable
 
     def _refresh(self, groups: Iterable[GroupKey]) -> set[int]:

@@ -16,14 +16,16 @@ GroupNode = tuple[str, GroupKey]
 
 
 def probable_graph(table: CandidateTable, index: TemplateIndex | None = None) -> nx.Graph:
-    """Template positions ("t", pos) and key groups ("g", group), joined where a probable row ⊇ t."""
+    """Template positions ("t", pos) and key groups ("g", group), joined where a probable row ⊇ t
+    that the voters did not disown (``CandidateTable.disowned``)."""
     index = index if index is not None else TemplateIndex(table.schema, table.template)
     graph = nx.Graph()
     graph.add_nodes_from(("t", position) for position in range(len(table.template.rows)))
     for group in table.groups():
         classes: set[int] = set()
         for row in table.probable_rows(group):
-            classes |= index.classes_within(row.values)
+            if not table.disowned(row.row_id):
+                classes |= index.classes_within(row.values)
         for class_index in classes:
             for position in index.classes[class_index].positions:
                 graph.add_edge(("t", position), ("g", group))

@@ -12,6 +12,16 @@ Family = Literal["threshold", "difference", "majority", "weighted", "reputation"
 FAMILIES: tuple[str, ...] = get_args(Family)
 Score = int | float
 
+# Each family's vote gate when a definition (or ``crowdfill simulate``) names the family but no
+# ``min_votes``: one table for the server, the simulator and the SDK (docs/quality.md, "Defaults").
+DEFAULT_MIN_VOTES: dict[str, int] = {
+    "threshold": 2,
+    "difference": 2,
+    "majority": 2,
+    "weighted": 2,
+    "reputation": 3,
+}
+
 
 @dataclass(frozen=True)
 class Scoring:

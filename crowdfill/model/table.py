@@ -196,6 +196,23 @@ class CandidateTable:
         group = self._group_of[row_id]
         return status_of(self.score(row_id), self._best[group], self.schema.is_complete(row.values))
 
+    def disowned(self, row_id: str) -> bool:
+        """Whether the voters took this incomplete row for wrong: its counted downvotes outweigh its
+        upvotes, though maybe not up to the gate, so it may still be probable at score 0.
+
+        Nobody who believes it will fill it, and whoever downvoted a complete row containing it may
+        not downvote it too (DuplicateVote), so under a strict gate it can hold its template row
+        forever; the central client serves the template row with a fresh row instead.
+        """
+        values = self.row(row_id).values
+        if self.schema.is_complete(values):
+            # A complete row can still be voted down to the gate. Treating a contested complete row
+            # (score 0, min_votes + 2 counted voters) as disowned too lowered precision on
+            # tests/simulation's small hostile crowd (docs/quality.md, "Disowned rows").
+            return False
+        up, down = self._counts(values)
+        return down > up
+
     def probable_rows(self, group: GroupKey) -> list[Row]:
         return [row for row in self.group_rows(group) if self.status(row.row_id).probable]
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from crowdfill.model import CrowdFillError, Scoring
 from crowdfill.model.codec import sequenced_to_wire
+from crowdfill.model.scoring import DEFAULT_MIN_VOTES
 from crowdfill.simulation.crowd import CrowdSettings
 from crowdfill.simulation.defaults import DEFAULT_SIMULATION_SCORING
 from crowdfill.simulation.engine import Limits
@@ -79,7 +80,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--min-votes",
         type=int,
         default=None,
-        help=f"votes before a row scores ({DEFAULT_SIMULATION_SCORING.min_votes})",
+        help=(
+            f"votes before a row scores (the family's gate: reputation "
+            f"{DEFAULT_MIN_VOTES['reputation']}, the others {DEFAULT_MIN_VOTES['threshold']})"
+        ),
     )
     scoring.add_argument(
         "--gold", type=int, default=0, help="gold rows mixed into the table to judge voters (0; in-process)"
@@ -127,7 +131,8 @@ def _scoring(args: argparse.Namespace) -> Scoring:
     server sequences the reweighs itself, docs/quality.md)."""
     base = DEFAULT_SIMULATION_SCORING
     family = base.family if args.scoring is None else args.scoring
-    min_votes = base.min_votes if args.min_votes is None else args.min_votes
+    # A family named without --min-votes gets its own gate, as a server definition would.
+    min_votes = DEFAULT_MIN_VOTES[family] if args.min_votes is None else args.min_votes
     return Scoring(family, min_votes, args.up_weight, args.down_weight)
 
 

@@ -8,5 +8,6 @@ docs/quality.md); the server defaults to the same (``crowdfill.wire.definition.S
 from __future__ import annotations
 
 from crowdfill.model import Scoring
+from crowdfill.model.scoring import DEFAULT_MIN_VOTES
 
-DEFAULT_SIMULATION_SCORING = Scoring("reputation", 3)
+DEFAULT_SIMULATION_SCORING = Scoring("reputation", DEFAULT_MIN_VOTES["reputation"])

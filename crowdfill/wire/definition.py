@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from crowdfill.model.pattern import MAX_PATTERN_LENGTH
+from crowdfill.model.scoring import DEFAULT_MIN_VOTES
 
 Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
 
@@ -50,13 +51,6 @@ ScoringFamily = Literal["threshold", "difference", "majority", "weighted", "repu
 # A definition without ``scoring`` gets reputation scoring (docs/quality.md, "Defaults"); one that
 # names a family but no ``min_votes`` gets that family's default vote gate.
 DEFAULT_FAMILY: ScoringFamily = "reputation"
-DEFAULT_MIN_VOTES: dict[str, int] = {
-    "threshold": 2,
-    "difference": 2,
-    "majority": 2,
-    "weighted": 2,
-    "reputation": 3,
-}
 
 
 class ScoringModel(_Strict):

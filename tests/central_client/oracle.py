@@ -22,15 +22,30 @@ def key_group(table: CandidateTable, position: int) -> GroupKey | None:
 
 
 def probable_edges(table: CandidateTable) -> dict[int, set[GroupKey]]:
-    """Template position -> groups holding a probable row that contains the template row."""
+    """Template position -> groups holding a probable row that contains the template row (a row the
+    voters disowned serves none)."""
     edges: dict[int, set[GroupKey]] = {p: set() for p in range(len(table.template.rows))}
     for row in table.rows():
-        if not table.status(row.row_id).probable:
+        if not table.status(row.row_id).probable or disowned(table, row.row_id):
             continue
         for position, wanted in enumerate(table.template.rows):
             if wanted <= row.values:
                 edges[position].add(table.group_of(row.row_id))
     return edges
+
+
+def disowned(table: CandidateTable, row_id: str) -> bool:
+    """An incomplete row whose standing downvotes outweigh its upvotes, from the raw records."""
+    values = table.row(row_id).values
+    records = standing_records(table)
+    up = {w for w, kind, voted in records if kind == "up" and voted == values}
+    down = {w for w, kind, voted in records if kind == "down" and voted <= values}
+    if table.schema.is_complete(values):
+        return False
+    if table.scoring.family == "reputation":
+        return math.fsum(table.weight(w) for w in down) > math.fsum(table.weight(w) for w in up)
+    counted = [len([w for w in voters if table.weight(w) != 0.0]) for voters in (up, down)]
+    return counted[1] > counted[0]
 
 
 def maximum_matching_size(edges: dict[int, set[GroupKey]], excluded: set[GroupKey] | None = None) -> int:

@@ -6,11 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from argparse import Namespace
 from pathlib import Path
 
 import pytest
 
 from crowdfill.cli import main
+from crowdfill.simulation.cli import _scoring
+from crowdfill.wire.definition import ScoringModel
 
 
 def test_simulate_prints_the_side_by_side_report_and_writes_json_and_the_log(
@@ -131,3 +134,10 @@ def test_a_report_file_that_cannot_be_written_is_reported_after_the_console_repo
     captured = capsys.readouterr()
     assert "precision" in captured.out
     assert str(tmp_path) in captured.err
+
+
+@pytest.mark.parametrize("family", ["threshold", "difference", "majority", "weighted", "reputation"])
+def test_a_family_named_without_min_votes_gets_the_same_gate_as_a_server_definition(family: str) -> None:
+    args = Namespace(scoring=family, min_votes=None, up_weight=1.0, down_weight=1.0)
+
+    assert _scoring(args).min_votes == ScoringModel.model_validate({"family": family}).min_votes
