@@ -6,13 +6,11 @@ import hashlib
 import hmac
 import json
 import pickle
-import random
 
 import pytest
 
 from crowdfill.server.capture import FORMAT, MAGIC, CaptureRefused, decode, encode
-from crowdfill.store import MemoryStore
-from tests.server.test_recovery_capture import owner_of, state, stored, work
+from tests.server.test_recovery_capture import owner_of, state, worked_and_stopped
 from tests.support.live_server import test_settings
 
 KEY = b"the-server-secret"
@@ -83,15 +81,8 @@ def test_a_capture_with_a_damaged_header_is_refused_after_its_signature_is_check
 
 
 async def test_a_stored_capture_of_the_headerless_layout_is_refused_and_the_log_replayed() -> None:
-    store = MemoryStore()
-    await store.open()
-    await stored(store)
     config = test_settings(capture_every=5, capture_fork=False)
-    live = await owner_of(store, config)
-    await work(live, random.Random(6), 30)
-    await live._capturer.wait()
-    expected = state(live)
-    await live.stop()
+    store, expected = await worked_and_stopped(config, 6, 30)
     saved = await store.load_capture("t")
     assert saved is not None
     payload = pickle.dumps((1, "t", saved[0], "d", Tripwire()))

@@ -74,6 +74,20 @@ async def owner_of(store: Store | NoCapture, config: Settings) -> TableOwner:
     return owner
 
 
+async def worked_and_stopped(config: Settings, seed: int, ops: int) -> tuple[MemoryStore, dict[str, Any]]:
+    """A table given ``ops`` random operations, its capture stored and its owner stopped: the store,
+    and the state the owner ended in."""
+    store = MemoryStore()
+    await store.open()
+    await stored(store)
+    live = await owner_of(store, config)
+    await work(live, random.Random(seed), ops)
+    await live._capturer.wait()
+    expected = state(live)
+    await live.stop()
+    return store, expected
+
+
 async def work(owner: TableOwner, rng: random.Random, count: int) -> None:
     """``count`` worker operations chosen from the live rows (refusals are part of the mix)."""
     for _ in range(count):
@@ -117,15 +131,8 @@ def state(owner: TableOwner) -> dict[str, Any]:
 async def test_a_capture_and_its_log_tail_restore_the_table_a_full_replay_restores(
     seed: int, every: int, ops: int
 ) -> None:
-    store = MemoryStore()
-    await store.open()
-    await stored(store)
     config = test_settings(capture_every=every, capture_fork=False)
-    live = await owner_of(store, config)
-    await work(live, random.Random(seed), ops)
-    await live._capturer.wait()
-    expected = state(live)
-    await live.stop()
+    store, expected = await worked_and_stopped(config, seed, ops)
     captured = await store.load_capture("t")
     restored = await owner_of(store, config)
     replayed = await owner_of(NoCapture(store), config)
@@ -167,14 +174,7 @@ async def test_a_forked_capture_restores_the_live_table_and_it_keeps_taking_oper
 
 
 async def test_a_capture_signed_with_another_secret_is_refused_and_the_log_replayed() -> None:
-    store = MemoryStore()
-    await store.open()
-    await stored(store)
-    live = await owner_of(store, test_settings(capture_every=5, capture_fork=False))
-    await work(live, random.Random(3), 30)
-    await live._capturer.wait()
-    expected = state(live)
-    await live.stop()
+    store, expected = await worked_and_stopped(test_settings(capture_every=5, capture_fork=False), 3, 30)
     assert await store.load_capture("t") is not None
     other = test_settings(capture_every=5, capture_fork=False, secret="another-secret-0123456789")
     restored = await owner_of(store, other)
@@ -184,15 +184,8 @@ async def test_a_capture_signed_with_another_secret_is_refused_and_the_log_repla
 
 
 async def test_a_damaged_capture_is_refused_and_the_log_replayed() -> None:
-    store = MemoryStore()
-    await store.open()
-    await stored(store)
     config = test_settings(capture_every=5, capture_fork=False)
-    live = await owner_of(store, config)
-    await work(live, random.Random(5), 30)
-    await live._capturer.wait()
-    expected = state(live)
-    await live.stop()
+    store, expected = await worked_and_stopped(config, 5, 30)
     saved = await store.load_capture("t")
     assert saved is not None
     seq, blob = saved
