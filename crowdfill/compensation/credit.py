@@ -34,13 +34,13 @@ def credit(ledger: Ledger, table: CandidateTable, row: Row) -> RowCredit:
 
 def credits(ledger: Ledger, table: CandidateTable, rows: Iterable[Row]) -> list[RowCredit]:
     """``credit`` of each row, in order: the settlement credits every final row (tens of thousands
-    on a big table), so the lookups are hoisted out of the per-row work and the filler chain and
-    the agreeing voters are found inline (``agreeing_voters`` is the reference formula)."""
+    on a big table), so the lookups are hoisted out of the per-row work and the agreeing voters
+    are found inline (``agreeing_voters`` is the reference formula)."""
     schema = ledger.schema
     names = schema.names
     key_names = schema.key
     first_row = ledger.first_row
-    origins = ledger.origins
+    fillers_of = ledger.fillers
     known = ledger.values
     explicit_up = ledger.explicit_up
     ups = ledger.ups
@@ -56,16 +56,7 @@ def credits(ledger: Ledger, table: CandidateTable, rows: Iterable[Row]) -> list[
             raise ValueError("only rows with a complete key are credited") from None
         row_id = row.row_id
         paid = first_row.get(values, row_id)
-        entered: dict[str, str | None] = {}
-        if paid in known:
-            # ``Ledger.fillers`` inline: walk the chain of replaced rows up to the insert.
-            entered = dict.fromkeys([column for column, _ in known[paid]])
-            current: str | None = paid
-            while current is not None:
-                origin = origins[current]
-                if origin.column in entered and origin.worker != CENTRAL_CLIENT:
-                    entered[origin.column] = origin.worker
-                current = origin.parent
+        entered = fillers_of(paid) if paid in known else {}
         fillers = tuple([(name, entered.get(name)) for name in names])
         explicit = explicit_up.get(values)
         agreeing = set(explicit) if explicit else set()
