@@ -135,7 +135,8 @@ class MemoryStore:
         text = encode_json(state)
         table = self._table(table_id)
         check_snapshot_seq(table_id, seq, len(table.log))
-        table.snapshot = (seq, text)
+        if table.snapshot is None or table.snapshot[0] <= seq:  # an older snapshot never replaces a newer one
+            table.snapshot = (seq, text)
 
     async def load_snapshot(self, table_id: str) -> tuple[int, JSON] | None:
         self._check_open()

@@ -30,6 +30,7 @@ between can let one last batch of the old owner through: run a replica set for s
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -287,9 +288,15 @@ class MongoStore:
             if await self._collection("tables").find_one({"_id": table_id}, {"_id": 1}) is None:
                 raise UnknownTable(f"no table {table_id!r} is stored")
             check_snapshot_seq(table_id, seq, await self._last_seq(table_id, None))
+            # Conditional on the stored seq, in one single-document write: a snapshot landing late
+            # (a deposed or slow writer) matches nothing, and its upsert collides with the newer one.
             await self._collection("snapshots").replace_one(
-                {"_id": table_id}, {"_id": table_id, "seq": seq, "state": text}, upsert=True
+                {"_id": table_id, "seq": {"$lte": seq}},
+                {"_id": table_id, "seq": seq, "state": text},
+                upsert=True,
             )
+        except DuplicateKeyError:
+            return  # the stored snapshot is newer: keep it
         except PyMongoError as error:
             raise _unavailable(error) from error
 
@@ -303,7 +310,10 @@ class MongoStore:
     async def save_capture(self, table_id: str, seq: int, blob: bytes) -> None:
         # A capture can exceed MongoDB's 16 MB document limit: it is written as numbered chunks of
         # a new generation, then one head document switches to it (a single-document write, so a
-        # crash before it leaves the previous generation in force), then the old chunks go.
+        # crash before it leaves the previous generation in force), then the older chunks go.
+        # Two writers never share a generation (each draws its own), and the head switch is
+        # conditional on the stored seq, so the head's seq never goes down and a chunk of a lower
+        # seq than the head's is never pointed to again: deleting those cannot break a reader.
         try:
             if await self._collection("tables").find_one({"_id": table_id}, {"_id": 1}) is None:
                 raise UnknownTable(f"no table {table_id!r} is stored")
@@ -311,22 +321,32 @@ class MongoStore:
             head = await self._collection("capture_heads").find_one({"_id": table_id})
             if head is not None and int(head["seq"]) > seq:
                 return  # an older capture landing late (a slow writer) must not replace a newer one
-            generation = 1 if head is None else int(head["generation"]) + 1
+            generation = f"{seq:020d}-{secrets.token_hex(8)}"
             chunks = [data[i : i + _CAPTURE_CHUNK] for i in range(0, len(data), _CAPTURE_CHUNK)] or [b""]
             parts = self._collection("capture_chunks")
-            await parts.delete_many({"table_id": table_id, "generation": generation})  # a crashed attempt
             await parts.insert_many(
                 [
-                    {"table_id": table_id, "generation": generation, "n": n, "data": chunk}
+                    {"table_id": table_id, "generation": generation, "seq": seq, "n": n, "data": chunk}
                     for n, chunk in enumerate(chunks)
                 ]
             )
-            await self._collection("capture_heads").replace_one(
-                {"_id": table_id},
-                {"_id": table_id, "seq": seq, "generation": generation, "chunks": len(chunks)},
-                upsert=True,
+            try:
+                await self._collection("capture_heads").replace_one(
+                    {"_id": table_id, "seq": {"$lte": seq}},
+                    {"_id": table_id, "seq": seq, "generation": generation, "chunks": len(chunks)},
+                    upsert=True,
+                )
+            except DuplicateKeyError:
+                # A newer capture switched the head first: ours is never read, so it goes.
+                await parts.delete_many({"table_id": table_id, "generation": generation})
+                return
+            await parts.delete_many(
+                {
+                    "table_id": table_id,
+                    # Chunks written before chunks carried their seq belong to an older head.
+                    "$or": [{"seq": {"$lt": seq}}, {"seq": {"$exists": False}}],
+                }
             )
-            await parts.delete_many({"table_id": table_id, "generation": {"$lt": generation}})
         except PyMongoError as error:
             raise _unavailable(error) from error
 

@@ -12,7 +12,8 @@ Behaviour every adapter shares (the contract suite checks it):
   Items are keyed by ``table_id`` as a plain namespace: it need not name a stored table.
 - ``list_tables`` orders by ``created_at`` and then ``table_id``; ``list_items`` by key (code point
   order). ``append`` of an empty batch does nothing. ``save_snapshot`` needs 0 <= seq <= last_seq
-  (``StoreConflict`` otherwise) and always replaces the stored snapshot.
+  (``StoreConflict`` otherwise) and replaces the stored snapshot unless that one has a higher seq
+  (then the call does nothing: a deposed or slow writer never undoes a newer snapshot).
 - ``save_capture`` keeps one opaque blob per table (the owner's derived state after ``seq``, see
   docs/scale.md) under the same seq rule as ``save_snapshot``; it replaces the previous capture
   atomically, so a crash while writing leaves the previous one readable, unless the stored one has
@@ -117,7 +118,8 @@ class Store(Protocol):
         """The highest stored seq, 0 for an empty log."""
 
     async def save_snapshot(self, table_id: str, seq: int, state: JSON) -> None:
-        """Keep ``state`` as the table's state after ``seq`` (replacing an older snapshot)."""
+        """Keep ``state`` as the table's state after ``seq`` (replacing one of a lower or equal seq; a
+        no-op when the stored snapshot's seq is higher)."""
 
     async def load_snapshot(self, table_id: str) -> tuple[int, JSON] | None: ...
 

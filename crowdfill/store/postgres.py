@@ -261,7 +261,9 @@ class PostgresStore:
             check_snapshot_seq(table_id, seq, await _last_seq(db, table_id))
             await db.execute(
                 "INSERT INTO snapshots (table_id, seq, state) VALUES (%s, %s, %s)"
-                " ON CONFLICT (table_id) DO UPDATE SET seq = excluded.seq, state = excluded.state",
+                " ON CONFLICT (table_id) DO UPDATE SET seq = excluded.seq, state = excluded.state"
+                # A snapshot landing late (a deposed or slow writer) must not replace a newer one.
+                " WHERE excluded.seq >= snapshots.seq",
                 (table_id, seq, text),
             )
 

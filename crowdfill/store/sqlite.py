@@ -293,7 +293,9 @@ class SQLiteStore:
             check_snapshot_seq(table_id, seq, _last_seq(db, table_id))
             db.execute(
                 "INSERT INTO snapshots (table_id, seq, state) VALUES (?,?,?)"
-                " ON CONFLICT (table_id) DO UPDATE SET seq = excluded.seq, state = excluded.state",
+                " ON CONFLICT (table_id) DO UPDATE SET seq = excluded.seq, state = excluded.state"
+                # A snapshot landing late (a deposed or slow writer) must not replace a newer one.
+                " WHERE excluded.seq >= snapshots.seq",
                 (table_id, seq, text),
             )
 

@@ -246,6 +246,17 @@ async def test_a_snapshot_at_seq_zero_of_an_empty_log_is_kept(store: Store) -> N
     assert await store.load_snapshot("t1") == (0, {"rows": []})
 
 
+async def test_a_snapshot_older_than_the_stored_one_is_a_no_op(store: Store) -> None:
+    await stored_table(store, last_seq=5)
+    await store.save_snapshot("t1", 4, {"rows": ["newer"]})
+    await store.save_snapshot("t1", 2, {"rows": ["older, landing late"]})
+    assert await store.load_snapshot("t1") == (4, {"rows": ["newer"]})
+    await store.save_snapshot("t1", 4, {"rows": ["same seq"]})
+    assert await store.load_snapshot("t1") == (4, {"rows": ["same seq"]})
+    await store.save_snapshot("t1", 5, {"rows": ["newest"]})
+    assert await store.load_snapshot("t1") == (5, {"rows": ["newest"]})
+
+
 @pytest.mark.parametrize("seq", [4, -1])
 async def test_a_snapshot_outside_the_stored_log_is_refused(store: Store, seq: int) -> None:
     await stored_table(store, last_seq=3)
