@@ -199,14 +199,17 @@ async def test_a_client_of_an_earlier_run_gets_a_replay_only_up_to_where_that_ru
             kind, data = await first_answer(
                 server.base_url, {"token": ann_token, "last_seq": first_end, "incarnation": first_run}
             )
-            assert kind == "ops" and [e["seq"] for e in data["ops"]] == [first_end + 1, head]
+            assert kind == "ops"
+            assert [e["seq"] for e in data["ops"]] == [first_end + 1, head]
             assert data["incarnation"] == second_run
             # Beyond it: what the first run forwarded there may be lost (its seq now numbers
             # another op), so a snapshot, though the seq is one this run has.
             kind, data = await first_answer(
                 server.base_url, {"token": ann_token, "last_seq": first_end + 1, "incarnation": first_run}
             )
-            assert kind == "snapshot" and data["seq"] == head and data["incarnation"] == second_run
+            assert kind == "snapshot"
+            assert data["seq"] == head
+            assert data["incarnation"] == second_run
             # Out of order: last_seq within, but ops held past a gap beyond it (max_seq).
             kind, _ = await first_answer(
                 server.base_url,
@@ -222,7 +225,8 @@ async def test_a_client_of_an_earlier_run_gets_a_replay_only_up_to_where_that_ru
             kind, data = await first_answer(
                 server.base_url, {"token": ann_token, "last_seq": first_end + 1, "incarnation": second_run}
             )
-            assert kind == "ops" and [e["seq"] for e in data["ops"]] == [head]
+            assert kind == "ops"
+            assert [e["seq"] for e in data["ops"]] == [head]
             await bob.disconnect()
     with live_server(settings) as server:
         # A third run started at a head past the first run's end: the first run's client is still
@@ -234,7 +238,8 @@ async def test_a_client_of_an_earlier_run_gets_a_replay_only_up_to_where_that_ru
         kind, data = await first_answer(
             server.base_url, {"token": ann_token, "last_seq": first_end + 1, "incarnation": second_run}
         )
-        assert kind == "ops" and [e["seq"] for e in data["ops"]] == [head]
+        assert kind == "ops"
+        assert [e["seq"] for e in data["ops"]] == [head]
         # A run the store never heard of: nothing it showed can be trusted.
         kind, _ = await first_answer(
             server.base_url, {"token": ann_token, "last_seq": 1, "incarnation": "0123456789abcdef"}
