@@ -161,7 +161,12 @@ async def test_a_follower_hands_its_clients_the_leaders_incarnation_from_the_sto
         # The leader starts a new run (as after a failed append or a takeover) and says so.
         await leader.lead(cast(int, leader.epoch))
         assert leader.incarnation != first_run
-        message = {"table": TABLE, "node": fake.bus.node, "epoch": leader.epoch, "entries": []}
+        message: dict[str, Any] = {
+            "table": TABLE,
+            "node": fake.bus.node,
+            "epoch": leader.epoch,
+            "entries": [],
+        }
         await fake.bus.broadcast({**message, "incarnation": list(leader.incarnation_key)})
         deadline = time.monotonic() + 5
         while follower.incarnation != leader.incarnation and time.monotonic() < deadline:
