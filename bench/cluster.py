@@ -165,6 +165,7 @@ class Filler:
     async def _snapshot(self, data: dict[str, Any]) -> None:
         self.rows = {row["row_id"]: dict(row["values"]) for row in data["rows"]}
         self.seen_seq = int(data["seq"])
+        self.ahead.clear()  # a snapshot replaces everything, a lost batch's ops included
         self.joined.set()
 
     async def _op(self, data: dict[str, Any]) -> None:

@@ -18,7 +18,8 @@ on the server's pid) and peak RSS, and server CPU per delivered message (acks + 
 Usage: ``python bench/load.py [--quick] [--workers N] [--rate R] [--duration S] [--rounds K]
 [--modes durable,relay,...]``. With ``--rounds`` the servers are run interleaved (A,B,C,A,B,C...)
 and every figure is the median over the rounds. The durable server can also be compared on other
-loop/HTTP/WebSocket stacks (modes ``durable-asyncio``, ``durable-wsproto``, ``durable-legacy-ws``).
+loop/HTTP/WebSocket stacks (modes ``durable-asyncio``, ``durable-wsproto``, ``durable-legacy-ws``),
+and with forwards that wait for the append's fsync (``durable-late-forward``, early forwarding off).
 The last line printed is one JSON object; ``cpu_per_msg_ratio_relay`` and ``seen_p99_ratio_relay``
 are the durable server's figures over the relay's.
 """
@@ -59,6 +60,8 @@ STACK_VARIANTS = {
     # that writer without its per-wake timeout.
     "durable-engineio-writer": ["--socket-writer", "engineio"],
     "durable-loop-writer": ["--socket-writer", "loop"],
+    # Forwards wait for the append's fsync, as before early forwarding (issue 19).
+    "durable-late-forward": ["--no-early-forward"],
 }
 
 

@@ -67,6 +67,7 @@ class CrowdFillApp:
         self.cluster = cluster_for(settings, store, self.sockets)
         listener = self.assistants if self.cluster is None else self.cluster.listener(self.assistants)
         self.tables = Tables(store, settings, listener)
+        self.tables.forwarder = self.sockets.fanout
         self.tables.cluster = self.cluster
         self.tables.model_status = self.assistants.status
         self.reputation = ReputationService(self.sockets)

@@ -117,6 +117,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         choices=SOCKET_WRITERS,
         help="how WebSocket clients are written to (default direct; engineio: the library's own writer)",
     )
+    serve.add_argument(
+        "--early-forward",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="forward operations to the other workers before they are durable (default on; "
+        "--no-early-forward waits for the append's fsync; senders are acknowledged after it either way)",
+    )
     serve.set_defaults(handler=run)
 
 
@@ -142,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
             lease_ttl_seconds=args.lease_ttl,
             capture_every=args.capture_every,
             socket_writer=args.socket_writer,
+            early_forward=args.early_forward,
         )
     except ValueError as error:
         print(f"crowdfill serve: {error}", file=sys.stderr)

@@ -137,6 +137,8 @@ class ClusterNode:
             "node": self.node,
             "epoch": owner.epoch,
             "entries": [[e.seq, e.op, e.origin, e.worker] for e in entries],
+            # The leader's run: followers hand it to their clients (crowdfill.server.owner).
+            "incarnation": list(owner.incarnation_key),
         }
         if status is not None:
             message["status"] = status
@@ -185,6 +187,9 @@ class ClusterNode:
             else:
                 return
         entries = [Published(int(s), op, origin, str(worker)) for s, op, origin, worker in message["entries"]]
+        run = message.get("incarnation")
+        if isinstance(run, list) and len(run) == 3:
+            owner.adopt_incarnation(str(run[0]), int(run[1]), int(run[2]))
         status = message.get("status")
         applied = await owner.follow(entries, status if isinstance(status, str) else None)
         if applied:
@@ -295,7 +300,11 @@ class _Remote:
 
 
 class _Announcing:
-    """The leader's listener: this process's own, then a broadcast of the batch to the others."""
+    """The leader's listener: this process's own, then a broadcast of the batch to the others.
+
+    ``published`` comes after the append, so the other processes (and their clients) only ever get
+    durable batches, with or without early forwarding (which reaches this process's clients only).
+    """
 
     def __init__(self, inner: OwnerListener, node: ClusterNode) -> None:
         self._inner = inner

@@ -7,9 +7,18 @@ that operation calls for follow it right away (``crowdfill.central_client.sequen
 operation after which the template is satisfied ends the collection: the batch is cut there and
 every later operation of it is refused with ``table_closed``, so where a table completes depends
 only on its log, never on how operations were batched. The batch, inserts included, is persisted
-with ONE ``store.append``; only then is it published (forwarded to the other clients), acknowledged, and
-fed to the compensation estimator. If the append fails, the in-memory state is rebuilt
-from storage and the batch is refused: nothing is half-applied and nothing unacknowledged is shown.
+with ONE ``store.append``; only then is it published, acknowledged, and fed to the compensation
+estimator. With early forwarding (``Settings.early_forward``, the default) the batch is forwarded to
+this process's other clients before the append, as soon as it is applied in memory; its senders
+are still acknowledged only once it is durable. If the append fails, the in-memory state is rebuilt
+from storage and the batch is refused: nothing is half-applied and nothing unacknowledged is
+acknowledged; the clients that were forwarded the lost batch are sent a fresh snapshot.
+
+Each owner's run has an *incarnation* (an id and the durable seq it started from, kept in the
+store): a client keeps it beside its seq, and a reconnecting client of another incarnation gets a
+replay only if what it saw is known to be in the log (``replays_for``), else a snapshot. Operations
+forwarded early and then lost (a crash before the fsync, a failed append) may have been seen, and
+later operations reuse their seq numbers (docs/protocol.md, "Incarnations").
 
 Readers (snapshots for joining clients, REST reads, the monitor) hold ``owner.lock`` so they see
 only published state; the loop holds it while it processes a batch.
@@ -61,6 +70,9 @@ SETTLEMENT_KIND = "settlement"
 # Where a finished table's collection ended: {"status": ..., "seq": ...} under key "final". For a
 # complete table the seq is the operation that satisfied the template (``crowdfill audit`` checks it).
 COMPLETION_KIND = "completion"
+# The runs of a table's owner (``TableOwner.incarnation``), one item each: key the id, value
+# {"n": their order, "seq": the durable seq the run started from, "at": when}.
+INCARNATION_KIND = "incarnation"
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,8 @@ class Published:
     op: dict[str, Any]
     origin: str | None
     worker: str
+    # Already forwarded to this process's clients before it was durable (early forwarding).
+    early: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,15 @@ class OwnerListener(Protocol):
     async def completed(self, owner: TableOwner) -> None: ...
 
     def changed(self, owner: TableOwner) -> None: ...
+
+
+class EarlyForward(Protocol):
+    """Where an owner forwards a batch before it is durable (this process's clients only)."""
+
+    async def forward(self, owner: TableOwner, entries: Sequence[Published]) -> None: ...
+
+    async def reset(self, owner: TableOwner) -> None:
+        """A forwarded batch was lost: bring every client of the table to the owner's (rebuilt) state."""
 
 
 class Remote(Protocol):
@@ -141,6 +164,18 @@ class TableOwner:
         self.remote: Remote | None = None
         self._busy = False
         self._capturer = Capturer(self)  # derived-state captures (crowdfill.server.recovery)
+        # Early forwarding (set by ``Tables`` when ``Settings.early_forward``): None forwards after
+        # the append. ``_unsure``: a forwarded batch is not durable yet; ``_reset_due``: one was
+        # lost and the clients are still to be reset (when the rebuild from storage succeeds).
+        self.early: EarlyForward | None = None
+        self._unsure = False
+        self._reset_due = False
+        # This run (see the module docstring): its id, its order and the durable seq it started
+        # from; and every run the store knows of: id -> (order, start seq).
+        self.incarnation = ""
+        self.incarnation_seq = 0
+        self._incarnation_n = 0
+        self._incarnations: dict[str, tuple[int, int]] = {}
         self._reset(CandidateTable(spec.schema, spec.scoring, spec.template))
 
     # ------------------------------------------------------------------ state
@@ -230,6 +265,7 @@ class TableOwner:
     async def load(self) -> None:
         """Rebuild the table from storage (latest snapshot, then the log tail) and start if live."""
         await self._recover()
+        await self._begin_incarnation(fresh=self.live and self.leading)
         if self.live and self.leading:
             self._task = asyncio.create_task(self._run(), name=f"owner:{self.table_id}")
             if self.sequencer.planned or gold_inserts(self.spec, self.table):
@@ -401,6 +437,7 @@ class TableOwner:
         try:
             if self._stale:
                 await self._recover()
+                await self._resync_if_due()
             await self._commit(batch)
             return
         except StaleEpoch as error:
@@ -420,11 +457,93 @@ class TableOwner:
         for submission in batch:
             _answer(submission, failure=failure)
         self._stale = True
+        if self._unsure:
+            # The batch was forwarded before its append, which failed: clients hold operations
+            # the log lacks, and the next batch will reuse their seq numbers.
+            self._unsure = False
+            self._reset_due = True
         try:
             await self._recover()
         except StoreError as error:
             # Still unavailable: stay stale and try again before the next batch.
             logger.error("table %s: rebuilding from storage failed (%s)", self.table_id, error)
+            return
+        await self._resync_if_due()
+
+    async def _resync_if_due(self) -> None:
+        """After a lost forwarded batch, once rebuilt: start a new run and reset every client."""
+        if not self._reset_due:
+            return
+        self._reset_due = False
+        await self._begin_incarnation(fresh=self.live and self.leading)
+        if self.early is not None:
+            await self.early.reset(self)
+
+    # ------------------------------------------------------------------ incarnations
+    async def _begin_incarnation(self, *, fresh: bool) -> None:
+        """``fresh``: start a new run from the durable state just rebuilt (and store it); else
+        (a follower, a finished table) take the newest stored run's, or a local one if none."""
+        await self.learn_incarnations()
+        if not fresh and self._incarnations:
+            ident, (n, seq) = max(self._incarnations.items(), key=lambda item: item[1][0])
+            self.incarnation, self._incarnation_n, self.incarnation_seq = ident, n, seq
+            return
+        # A local run nobody else knows (not stored) sorts before every stored one: order 0.
+        n = max((n for n, _ in self._incarnations.values()), default=0) + 1 if fresh else 0
+        ident = secrets.token_hex(8)
+        self.incarnation, self._incarnation_n, self.incarnation_seq = ident, n, self.seq
+        self._incarnations[ident] = (n, self.seq)
+        if not fresh:
+            return
+        try:
+            await self._store.put_item(
+                self.table_id, INCARNATION_KIND, ident, {"n": n, "seq": self.seq, "at": time.time()}
+            )
+        except StoreError as error:
+            # Then no other process (nor this one after a restart) knows it: its clients get snapshots.
+            logger.warning("table %s: storing incarnation %s failed (%s)", self.table_id, ident, error)
+
+    async def learn_incarnations(self) -> None:
+        """Read the runs the store knows of (another process may have started one since)."""
+        try:
+            items = await self._store.list_items(self.table_id, INCARNATION_KIND)
+        except StoreError as error:
+            logger.warning("table %s: reading incarnations failed (%s)", self.table_id, error)
+            return
+        for key, value in items:
+            self._incarnations[key] = (int(value["n"]), int(value["seq"]))
+
+    def adopt_incarnation(self, ident: str, n: int, seq: int) -> None:
+        """A follower hears of the leader's run (its broadcasts name it)."""
+        self._incarnations[ident] = (n, seq)
+        if not self.leading and n > self._incarnation_n:
+            self.incarnation, self._incarnation_n, self.incarnation_seq = ident, n, seq
+
+    @property
+    def incarnation_key(self) -> tuple[str, int, int]:
+        return self.incarnation, self._incarnation_n, self.incarnation_seq
+
+    def replays_for(self, incarnation: str | None, last_seq: int) -> bool:
+        """Whether a client of ``incarnation`` that saw every op up to ``last_seq`` saw only logged
+        ones (so a replay after it is right); False means it gets a snapshot.
+
+        The client's own run may have forwarded operations that were lost (a crash before their
+        fsync, a failed append), but only after the durable seq the next run started from: in one
+        run at most one forwarded batch is ever not durable, and a lost one ends the run. A client
+        without an incarnation (an older page) is trusted up to the seq this run started from;
+        one of a run the store does not know, not at all.
+        """
+        if incarnation == self.incarnation:
+            return True
+        if incarnation is None:
+            return last_seq <= self.incarnation_seq
+        known = self._incarnations.get(incarnation)
+        if known is None:
+            return False
+        later = [seq for n, seq in self._incarnations.values() if n > known[0]]
+        # No later run: the client's is the newest stored (the leader's, seen from a follower,
+        # whose forwards come after the append), so whatever this replica holds is the same.
+        return not later or last_seq <= min(later)
 
     def _drain_closed(self) -> None:
         failure = _not_live(self.status) if not self.live else _not_leading()
@@ -444,6 +563,8 @@ class TableOwner:
             self.epoch = epoch
             self._stale = False
             await self._recover()
+            # A new run: the former leader may have forwarded operations its log never got.
+            await self._begin_incarnation(fresh=True)
             learned = self._published_after(before)
         if self.live and (self._task is None or self._task.done()):
             self._task = asyncio.create_task(self._run(), name=f"owner:{self.table_id}")
@@ -487,6 +608,7 @@ class TableOwner:
                 self.status = status
             self._stale = False
             await self._recover()
+            await self._begin_incarnation(fresh=False)
             known = {entry.seq: entry for entry in entries}
             return [known.get(entry.seq, entry) for entry in self._published_after(before)]
 
@@ -565,19 +687,28 @@ class TableOwner:
         records = [
             LogRecord(self.seq + index, sequenced_to_wire(op), now) for index, (_, op) in enumerate(staged, 1)
         ]
-        # A StoreError here propagates to _process, which refuses the batch and rebuilds the
-        # table from storage (the in-memory state is ahead of the durable log).
-        await self._store.append(self.table_id, records, epoch=self.epoch)
-        self.seq = records[-1].seq
+        early = self.early
         published: list[tuple[_Submission | None, Published]] = []
         for record, (sender, op) in zip(records, staged, strict=True):
             author = CENTRAL_CLIENT if isinstance(op, Reweigh) else op.worker  # a reweigh is the server's
-            if not isinstance(op, Reweigh):
-                self.ops_by_worker[author] += 1
-            self._recent.append((record.seq, public_op(record.operation)))
             origin = sender.origin if sender is not None else None
-            published.append((sender, Published(record.seq, public_op(record.operation), origin, author)))
-        await self._listener.published(self, [entry for _, entry in published])
+            entry = Published(record.seq, public_op(record.operation), origin, author, early is not None)
+            published.append((sender, entry))
+        entries = [entry for _, entry in published]
+        if early is not None:
+            # The others see the batch now; if the append below fails, _process resets them.
+            self._unsure = True
+            await early.forward(self, entries)
+        # A StoreError here propagates to _process, which refuses the batch and rebuilds the
+        # table from storage (the in-memory state is ahead of the durable log).
+        await self._store.append(self.table_id, records, epoch=self.epoch)
+        self._unsure = False
+        self.seq = records[-1].seq
+        for (_, op), entry in zip(staged, entries, strict=True):
+            if not isinstance(op, Reweigh):
+                self.ops_by_worker[entry.worker] += 1
+            self._recent.append((entry.seq, entry.op))
+        await self._listener.published(self, entries)
         for sender, entry in published:
             if sender is not None:
                 _answer(sender, published=entry)

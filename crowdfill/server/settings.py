@@ -66,6 +66,10 @@ class Settings:
     # when its writer is idle), "loop" (the library's writer without its per-wake timeout) or
     # "engineio" (python-engineio's own writer, kept for comparison).
     socket_writer: str = "direct"
+    # Early forwarding (docs/protocol.md, "Incarnations"): an owner batch goes to the other
+    # clients as soon as it is validated and applied in memory, before its append (the fsync);
+    # its senders are acknowledged only once it is durable. False: forward after the append.
+    early_forward: bool = True
     # Webhook deliveries: the first retry after this, doubling up to the cap, at most so many attempts.
     webhook_retry_seconds: float = 5.0
     webhook_retry_cap_seconds: float = 3600.0

@@ -1,7 +1,8 @@
 """Socket.IO: the ``/worker`` and ``/monitor`` namespaces and the owners' fan-out (docs/protocol.md).
 
 ``Fanout`` is the owners' listener: it forwards published operations to the table's room (skipping
-the sender, who gets an acknowledgement instead), tells every worker when the table completes, and
+the sender, who gets an acknowledgement instead; with early forwarding, before they are durable,
+and a fresh snapshot to everyone if they are lost), tells every worker when the table completes, and
 marks tables whose monitor view and workers' estimates must be refreshed. ``Pulse`` refreshes them
 at a bounded rate, so a burst of operations costs one monitor update, not one per operation.
 """
@@ -72,11 +73,26 @@ class Fanout:
         self._encode = delivery.socketio_encoder(sio.packet_class, WORKER)
 
     async def published(self, owner: TableOwner, entries: Sequence[Any]) -> None:
+        # Entries the owner forwarded before its append (``forward``) already went out.
+        late = [entry for entry in entries if not getattr(entry, "early", False)]
+        if late:
+            await self.forward(owner, late)
+
+    async def forward(self, owner: TableOwner, entries: Sequence[Any]) -> None:
+        """``entries`` to this process's clients of the table (the owner's ``EarlyForward`` too)."""
         # The whole batch goes to each recipient as one frame, encoded once (crowdfill.server.delivery)
         # and handed to each connection's Engine.IO socket: written to its WebSocket at once when
         # its writer is idle (crowdfill.server.socket_writer), else queued.
         recipients = list(self._sio.manager.get_participants(WORKER, table_room(owner.table_id)))
         await delivery.forward(recipients, entries, self._encode, self._sio.eio.send_packet)
+
+    async def reset(self, owner: TableOwner) -> None:
+        """A batch forwarded early was lost: every client in the room gets a fresh snapshot of the
+        rebuilt table (with the new incarnation). Called by the owner under its lock."""
+        for sid, _ in list(self._sio.manager.get_participants(WORKER, table_room(owner.table_id))):
+            session = self._presence.worker(sid)
+            if session is not None:
+                await self._sio.emit("snapshot", worker_snapshot(session, owner), to=sid, namespace=WORKER)
 
     async def published_to(self, sid: str, entries: Sequence[Any]) -> None:
         """``entries`` to one session only (forwards a follower held back, crowdfill.server.withheld)."""
@@ -176,6 +192,39 @@ class Pulse:
         self._sent_estimates.pop(sid, None)
 
 
+def worker_snapshot(session: WorkerSession, owner: TableOwner) -> dict[str, Any]:
+    """The ``snapshot`` event for ``session``: the table as its owner holds it (call under ``owner.lock``)."""
+    spec = owner.spec
+    table = owner.table
+    my_votes = [
+        {"kind": kind, "values": table.schema.ordered(values)}
+        for worker, kind, values in table.vote_records()
+        if worker == session.worker_id
+    ]
+    own_votes.add_row_ids(table, session.worker_id, my_votes)
+    return {
+        "table": {
+            "id": owner.table_id,
+            "name": spec.name,
+            "instructions": spec.instructions,
+            "schema": spec.schema_json(),
+            "status": owner.status,
+            "template": template_rows(spec.schema, spec.template),
+        },
+        "worker_id": session.worker_id,
+        "rows": plain_rows(table),
+        "my_votes": my_votes,
+        "my_retracted": own_votes.retracted(table, session.worker_id),
+        # Models' verdicts and suggestions (Annotate ops), so a joining page shows them too.
+        "annotations": [operation_to_wire(annotation) for annotation in table.annotations()],
+        "seq": owner.seq,
+        # Kept beside the seq and sent back on reconnect with ``last_seq`` (``TableOwner.replays_for``).
+        "incarnation": owner.incarnation,
+        "estimate": owner.estimator.estimate(session.worker_id),
+        "standing": standing_of(table, session.worker_id),
+    }
+
+
 async def monitor_payload(tables: Tables, presence: Presence, table_id: str) -> dict[str, Any]:
     record = await tables.record(table_id)
     owner = await tables.owner(table_id)
@@ -224,6 +273,16 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
                 isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0
             ):
                 raise Failure("malformed", "last_seq must be a non-negative whole number")
+            incarnation = auth.get("incarnation")
+            if incarnation is not None and (not isinstance(incarnation, str) or len(incarnation) > 64):
+                raise Failure("malformed", "incarnation must be the string the snapshot gave")
+            max_seq = auth.get("max_seq")
+            if max_seq is not None and (
+                isinstance(max_seq, bool) or not isinstance(max_seq, int) or max_seq < 0
+            ):
+                raise Failure("malformed", "max_seq must be a non-negative whole number")
+            # What the client holds reaches up to its highest seq (ops arrive out of order).
+            held = None if last_seq is None else max(last_seq, max_seq or 0)
             claims = await app.roster.admit(auth.get("token"), auth.get("table_id"))
             app.guard.check_connect(claims.table_id, claims.worker_id)
             owner = await app.tables.owner(claims.table_id)
@@ -240,11 +299,18 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
         app.fanout.changed(owner)
         # The snapshot goes out once the namespace connection is established (events sent from
         # inside the connect handler would precede the CONNECT packet).
-        app.spawn(self._join(session, owner, last_seq, auth.get("token")))
+        app.spawn(self._join(session, owner, last_seq, (incarnation, held), auth.get("token")))
 
     async def _join(
-        self, session: WorkerSession, owner: TableOwner, last_seq: int | None, token: object
+        self,
+        session: WorkerSession,
+        owner: TableOwner,
+        last_seq: int | None,
+        held: tuple[str | None, int | None],
+        token: object,
     ) -> None:
+        """``held``: the client's incarnation and the highest seq it holds (None: a fresh client)."""
+        incarnation, held_seq = held
         sio = self._app.sio
         if not await _established(sio, self._app.presence, session.sid, WORKER):
             return
@@ -258,6 +324,9 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             )
             await sio.disconnect(session.sid, namespace=WORKER)
             return
+        if last_seq is not None and incarnation != owner.incarnation:
+            # Another run's client: whether it saw only logged ops depends on the runs after its own.
+            await owner.learn_incarnations()
         # Old ops come from the store before the lock is taken; the lock only tops them up.
         stored = await owner.read_missed(last_seq) if last_seq is not None else None
         async with owner.lock:
@@ -265,48 +334,22 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
                 return  # gone while we waited
             await sio.enter_room(session.sid, table_room(owner.table_id), namespace=WORKER)
             self._app.guard.joined(session.sid, owner.seq)
-            missed = owner.missed_since(last_seq, stored) if last_seq is not None else None
+            missed = None
+            if last_seq is not None and held_seq is not None and owner.replays_for(incarnation, held_seq):
+                missed = owner.missed_since(last_seq, stored)
             if missed is not None and replay_reveals_gold(owner.table, missed):
                 missed = None
             if missed is not None and last_seq is not None:
                 ops = [{"seq": s, "op": op} for s, op in missed]
-                await sio.emit("ops", {"from_seq": last_seq, "ops": ops}, to=session.sid, namespace=WORKER)
+                replay = {"from_seq": last_seq, "ops": ops, "incarnation": owner.incarnation}
+                await sio.emit("ops", replay, to=session.sid, namespace=WORKER)
             else:
-                await sio.emit("snapshot", self._snapshot(session, owner), to=session.sid, namespace=WORKER)
+                await sio.emit("snapshot", worker_snapshot(session, owner), to=session.sid, namespace=WORKER)
             estimate = owner.estimator.estimate(session.worker_id)
         await sio.emit("estimate", estimate, to=session.sid, namespace=WORKER)
         if owner.settlement is not None:
             # Joining a finished table: the worker learns the outcome and their pay at once.
             await self._app.fanout.completed_for(owner, [session])
-
-    def _snapshot(self, session: WorkerSession, owner: TableOwner) -> dict[str, Any]:
-        spec = owner.spec
-        table = owner.table
-        my_votes = [
-            {"kind": kind, "values": table.schema.ordered(values)}
-            for worker, kind, values in table.vote_records()
-            if worker == session.worker_id
-        ]
-        own_votes.add_row_ids(table, session.worker_id, my_votes)
-        return {
-            "table": {
-                "id": owner.table_id,
-                "name": spec.name,
-                "instructions": spec.instructions,
-                "schema": spec.schema_json(),
-                "status": owner.status,
-                "template": template_rows(spec.schema, spec.template),
-            },
-            "worker_id": session.worker_id,
-            "rows": plain_rows(table),
-            "my_votes": my_votes,
-            "my_retracted": own_votes.retracted(table, session.worker_id),
-            # Models' verdicts and suggestions (Annotate ops), so a joining page shows them too.
-            "annotations": [operation_to_wire(annotation) for annotation in table.annotations()],
-            "seq": owner.seq,
-            "estimate": owner.estimator.estimate(session.worker_id),
-            "standing": standing_of(table, session.worker_id),
-        }
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         table_id = self._app.presence.remove(sid)

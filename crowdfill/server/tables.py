@@ -19,7 +19,7 @@ from crowdfill.server.definition import spec_from_json as _spec_from_json
 from crowdfill.server.events import NoEvents, TableEvents
 from crowdfill.server.failures import Failure
 from crowdfill.server.finished import current_summary, save_summary
-from crowdfill.server.owner import DRAFT, LIVE, OwnerListener, TableOwner
+from crowdfill.server.owner import DRAFT, LIVE, EarlyForward, OwnerListener, TableOwner
 from crowdfill.server.settings import Settings
 from crowdfill.server.table_assistant import check_assistant
 from crowdfill.store.port import JSON, Store, StoreError, TableRecord
@@ -53,6 +53,9 @@ class Tables:
         # table id -> when it was last asked for (time.monotonic()), for unloading idle tables.
         self._used: dict[str, float] = {}
         self._new_id: Callable[[], str] = lambda: "t-" + secrets.token_hex(5)
+        # Where owners forward batches before their append (the app sets the sockets' fan-out);
+        # used only with ``Settings.early_forward``.
+        self.forwarder: EarlyForward | None = None
         self.events: TableEvents = NoEvents()
         # table id -> its model in the loop's status for the monitor (the app sets the runner's).
         self.model_status: Callable[[str], dict[str, Any] | None] = lambda table_id: None
@@ -113,6 +116,8 @@ class Tables:
             record.table_id, self.spec(record), record.status, self.store, self._settings, self._listener
         )
         owner.blocked = {key for key, _ in await self.store.list_items(record.table_id, BLOCK_KIND)}
+        if self._settings.early_forward:
+            owner.early = self.forwarder
         if self.cluster is not None:
             await self.cluster.attach(owner)
         await owner.load()

@@ -120,7 +120,8 @@ class Browser:
         self.behaviour = behaviour
         self.clock = clock
         self.token = token
-        self.replica = CandidateTable(truth.schema, scoring, template)
+        self._blank = (truth.schema, scoring, template)
+        self.replica = CandidateTable(*self._blank)
         self.seq = 0
         # The seq below which every op has been seen (acks and forwards may arrive out of order).
         self.seen_seq = 0
@@ -217,6 +218,8 @@ class Browser:
 
     async def _on_snapshot(self, data: dict[str, Any]) -> None:
         worker = str(data["worker_id"])
+        # A snapshot replaces the replica (a second one resets it after the server lost a batch).
+        self.replica = CandidateTable(*self._blank)
         for row in data["rows"]:
             self.replica.integrate(Insert(str(row["row_id"]), values_from_mapping(row["values"])))
         for vote in data.get("my_votes", []):
@@ -227,7 +230,7 @@ class Browser:
                 self.replica.integrate(Downvote(worker, "snapshot", values))
         self.seq = int(data["seq"])
         self.seen_seq = self.seq
-        self._ahead = {s for s in self._ahead if s > self.seq}
+        self._ahead = set()  # ops past its seq included (a lost batch's, after a reset)
         self.joined.set()
 
     async def _on_op(self, data: dict[str, Any]) -> None:

@@ -145,3 +145,36 @@ async def test_an_acknowledged_op_is_not_sent_to_its_sender_a_second_time(redis:
     finally:
         await fake.bus.stop()
         await node.bus.stop()
+
+
+async def test_a_follower_hands_its_clients_the_leaders_incarnation_from_the_store_and_its_broadcasts(
+    redis: RedisServer,
+) -> None:
+    store = open_store("memory://")
+    await store.open()
+    node, follower, fake, _ = await follower_with_leader(redis, store, answers=True)
+    try:
+        leader = fake.owner
+        # Loaded after the leader: it took the leader's run from the store, not a run of its own.
+        assert follower.incarnation == leader.incarnation
+        first_run, head = leader.incarnation, leader.seq
+        # The leader starts a new run (as after a failed append or a takeover) and says so.
+        await leader.lead(cast(int, leader.epoch))
+        assert leader.incarnation != first_run
+        message: dict[str, Any] = {
+            "table": TABLE,
+            "node": fake.bus.node,
+            "epoch": leader.epoch,
+            "entries": [],
+        }
+        await fake.bus.broadcast({**message, "incarnation": list(leader.incarnation_key)})
+        deadline = time.monotonic() + 5
+        while follower.incarnation != leader.incarnation and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert follower.incarnation == leader.incarnation
+        # A client of the first run is trusted up to where the next run started, not beyond.
+        assert follower.replays_for(first_run, head)
+        assert not follower.replays_for(first_run, head + 1)
+    finally:
+        await fake.bus.stop()
+        await node.bus.stop()

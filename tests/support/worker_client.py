@@ -4,7 +4,8 @@ The replica is the model's own ``CandidateTable`` fed with the snapshot's rows a
 client sees (acks, forwarded ops one by one or in live ``ops`` batches, replays), as a browser
 page would. ``last_seq`` is the largest
 seq below which every op has been seen (acks and forwarded ops may arrive out of order); every
-operation ``emit`` sends carries it as ``seen_seq`` unless the payload names its own.
+operation ``emit`` sends carries it as ``seen_seq`` unless the payload names its own. The
+snapshot's (or a replay's) ``incarnation`` is kept beside it and sent with it on reconnect.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class WorkerClient:
         self.kicked: dict[str, Any] | None = None
         self.standings: list[dict[str, Any]] = []
         self.seen: set[int] = set()
+        self.incarnation: str | None = None
         self._base_seq = 0
         self._joined = asyncio.Event()
         self._changed = asyncio.Event()
@@ -61,10 +63,15 @@ class WorkerClient:
         self.sio.on("standing", self._on_standing, namespace="/worker")
 
     # ------------------------------------------------------------------ connection
-    async def connect(self, last_seq: int | None = None, timeout: float = 10) -> None:
+    async def connect(
+        self, last_seq: int | None = None, timeout: float = 10, incarnation: str | None = None
+    ) -> None:
         auth: dict[str, Any] = {"token": self.token}
         if last_seq is not None:
             auth["last_seq"] = last_seq
+        if incarnation is not None:
+            auth["incarnation"] = incarnation
+            auth["max_seq"] = self.max_seq
         self._joined.clear()
         await self.sio.connect(
             self.base_url, namespaces=["/worker"], auth=auth, transports=self.transports, wait_timeout=timeout
@@ -78,7 +85,7 @@ class WorkerClient:
         self.sio = socketio.AsyncClient(reconnection=False)
         for event, handler in old.handlers.get("/worker", {}).items():
             self.sio.on(event, handler, namespace="/worker")
-        await self.connect(self.last_seq, timeout)
+        await self.connect(self.last_seq, timeout, self.incarnation)
 
     async def abandon(self) -> None:
         """Drop the connection without the closing handshake (fast when the server is gone)."""
@@ -189,7 +196,10 @@ class WorkerClient:
         self.worker_id = data["worker_id"]
         self.status = data["table"]["status"]
         self._base_seq = data["seq"]
-        self.seen = {s for s in self.seen if s > data["seq"]}
+        # Everything the replica held is replaced, including ops past the snapshot's seq that a
+        # lost batch had (a reset after a failed append, or a restart that lost them).
+        self.seen = set()
+        self.incarnation = data.get("incarnation")
         self._joined.set()
         self._changed.set()
 
@@ -201,6 +211,7 @@ class WorkerClient:
                 await self._on_op(entry)
             return
         self.replays.append(data)
+        self.incarnation = data.get("incarnation", self.incarnation)
         for entry in data["ops"]:
             self._apply(entry["seq"], entry["op"])
         self._joined.set()

@@ -238,3 +238,26 @@ def test_the_page_keeps_the_same_model_prediction_as_the_model_in_any_order(page
     )
 
     assert results == [[kept.value, kept.confidence]] * len(results)
+
+
+SEQS = """
+async (arrivals) => {
+  const { SeqTracker } = await import("/static/js/replica.js");
+  const seq = new SeqTracker();
+  seq.reset(10);
+  const seen = [];
+  for (const n of arrivals) {
+    seq.note(n);
+    seen.push([seq.last, seq.max()]);
+  }
+  seq.reset(12);
+  seen.push([seq.last, seq.max()]);
+  return seen;
+}
+"""
+
+
+def test_the_seq_tracker_sends_the_highest_seq_seen_past_a_gap_and_a_snapshot_forgets_it(page: Page) -> None:
+    # 11 is late (an ack still on its way): 12 and 13 arrived past the gap.
+    seen = page.evaluate(SEQS, [12, 13, 11, 9])
+    assert seen == [[10, 12], [10, 13], [13, 13], [13, 13], [12, 12]]

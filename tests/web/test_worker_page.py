@@ -300,6 +300,8 @@ def test_after_a_reconnect_the_page_catches_up_and_keeps_what_the_worker_was_typ
     expect(draft).to_have_value("Germ")
     # The reconnection asked for what it missed: its Socket.IO CONNECT carried the last seq it saw.
     assert any('"last_seq"' in packet for packet in [*polled, *tap.sent])
+    # ... and the server run that seq belongs to (the snapshot's incarnation).
+    assert any('"incarnation"' in packet for packet in [*polled, *tap.sent])
 
 
 def test_a_worker_undoes_a_vote_and_the_monitor_counts_drop(

@@ -231,6 +231,11 @@ export class SeqTracker {
     this.ahead.clear();
   }
 
+  /** The highest sequence number seen (past `last` when a gap is still open). */
+  max() {
+    return Math.max(this.last, ...this.ahead);
+  }
+
   note(seq) {
     if (typeof seq !== "number" || seq <= this.last) return;
     this.ahead.add(seq);

@@ -28,6 +28,9 @@ const state = {
   confirmed: new Replica([]),
   pending: [], // [{type, payload, op, oldValues?, raw?, status: "sent"|"unsure", resent}]
   seq: new SeqTracker(),
+  // The server run the seq belongs to (the snapshot's `incarnation`), sent back with it on
+  // reconnect: after a restart that lost operations this page saw, the server sends a snapshot.
+  incarnation: null,
   status: "unknown",
   complete: null, // the "complete" payload once collection ended
   accepted: 0, // this worker's accepted actions in this page's life (sent to MTurk as an answer)
@@ -69,7 +72,7 @@ async function start() {
 function connect(token) {
   // `auth` is a function so that every reconnection sends the last sequence number seen by then.
   const socket = window.io("/worker", {
-    auth: (cb) => cb(state.seq.last > 0 ? { token, last_seq: state.seq.last } : { token }),
+    auth: (cb) => cb(state.seq.last > 0 ? resumeAuth(token) : { token }),
     ...liveTransports(),
   });
   state.socket = socket;
@@ -107,6 +110,7 @@ function connect(token) {
   // `ops` is either a replay after a reconnect (it has `from_seq`) or a live batch: the
   // forwards of one server turn in one frame (docs/protocol.md).
   socket.on("ops", (message) => {
+    if (message.incarnation) state.incarnation = message.incarnation;
     for (const item of message.ops || []) {
       const op = item.op || item;
       state.seq.note(item.seq ?? op.seq);
@@ -126,6 +130,13 @@ function connect(token) {
   });
 }
 
+function resumeAuth(token) {
+  // max_seq: ops may have arrived past a gap; the server must know everything the page holds.
+  const auth = { token, last_seq: state.seq.last, max_seq: state.seq.max() };
+  if (state.incarnation) auth.incarnation = state.incarnation;
+  return auth;
+}
+
 function onSnapshot(snapshot) {
   if (snapshot.table) showTable({ ...(state.info || {}), ...snapshot.table });
   state.confirmed = new Replica(state.columns.map((c) => c.name));
@@ -133,6 +144,7 @@ function onSnapshot(snapshot) {
   state.confirmed.load(snapshot.rows || [], snapshot.my_votes || [], snapshot.my_retracted || []);
   for (const annotation of snapshot.annotations || []) state.confirmed.apply(annotation);
   state.seq.reset(snapshot.seq);
+  state.incarnation = snapshot.incarnation ?? null;
   if (snapshot.estimate) showEstimate(snapshot.estimate);
   showStanding(snapshot.standing);
   if (snapshot.worker_id) $("who").textContent = `Worker ${snapshot.worker_id}`;
