@@ -73,6 +73,9 @@ COMPLETION_KIND = "completion"
 # The runs of a table's owner (``TableOwner.incarnation``), one item each: key the id, value
 # {"n": their order, "seq": the durable seq the run started from, "at": when}.
 INCARNATION_KIND = "incarnation"
+# How many runs of a table the store remembers: a client of an older run gets a snapshot (always
+# right), so the records stay bounded however often the table is reloaded (idle unloads, restarts).
+KEPT_INCARNATIONS = 16
 
 
 @dataclass(frozen=True)
@@ -502,6 +505,20 @@ class TableOwner:
         except StoreError as error:
             # Then no other process (nor this one after a restart) knows it: its clients get snapshots.
             logger.warning("table %s: storing incarnation %s failed (%s)", self.table_id, ident, error)
+            return
+        await self._forget_old_incarnations()
+
+    async def _forget_old_incarnations(self) -> None:
+        """Drop the stored runs older than the newest ``KEPT_INCARNATIONS`` (their clients get
+        snapshots; what decides a replay for a newer run's client is only runs after it)."""
+        ranked = sorted(self._incarnations.items(), key=lambda item: item[1][0], reverse=True)
+        for ident, _ in ranked[KEPT_INCARNATIONS:]:
+            try:
+                await self._store.delete_item(self.table_id, INCARNATION_KIND, ident)
+            except StoreError as error:
+                logger.warning("table %s: forgetting incarnation %s failed (%s)", self.table_id, ident, error)
+                return
+            del self._incarnations[ident]
 
     async def learn_incarnations(self) -> None:
         """Read the runs the store knows of (another process may have started one since)."""
