@@ -35,8 +35,9 @@ from crowdfill.server.heap import collector_paused
 MAGIC = b"CFCAPT2\n"
 _HEADER_LENGTH = 4
 # 2: slotted Row, tuple ledger and estimator records, the table's shared items;
-# 3: small member sets held as tuples (crowdfill.model.members).
-FORMAT = 3
+# 3: small member sets held as tuples (crowdfill.model.members);
+# 4: the central client's matchings on plain adjacency maps (no networkx graphs).
+FORMAT = 4
 _ROW_IDS = "owner-row-ids"  # the owner's fresh-row-id function is not captured; the loader supplies it
 
 
