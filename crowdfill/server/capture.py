@@ -125,8 +125,12 @@ def decode(
     try:
         with collector_paused():
             # The HMAC verified: these bytes were written by a server holding the secret.
-            start = _HEADER_LENGTH + int.from_bytes(payload[:_HEADER_LENGTH], "big")
-            state = _Unpickler(io.BytesIO(payload[start:]), row_ids).load()
+            start = len(MAGIC) + 32 + _HEADER_LENGTH + int.from_bytes(payload[:_HEADER_LENGTH], "big")
+            # A BytesIO of the bytes object itself shares its buffer (a slice of the memoryview
+            # would be copied whole first: another capture's worth of memory at the peak).
+            stream = io.BytesIO(blob)
+            stream.seek(start)
+            state = _Unpickler(stream, row_ids).load()
     except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError, ValueError) as error:
         raise CaptureRefused(f"it does not load with this version of CrowdFill ({error})") from error
     if not isinstance(state, tuple):
