@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crowdfill.server.heap import collector_paused
+from crowdfill.server.heap import collector_paused, promote_to_oldest
 
 # 2: the signed JSON header. Layout 1 (everything inside the pickle) is refused unread: its format
 # could only be learnt by unpickling all of it.
@@ -131,6 +131,7 @@ def decode(
             stream = io.BytesIO(blob)
             stream.seek(start)
             state = _Unpickler(stream, row_ids).load()
+            promote_to_oldest()  # long-lived: the young generations need not walk them again
     except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError, ValueError) as error:
         raise CaptureRefused(f"it does not load with this version of CrowdFill ({error})") from error
     if not isinstance(state, tuple):

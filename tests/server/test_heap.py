@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from crowdfill.server.heap import collector_paused, release_freed_memory
+from crowdfill.server.heap import collector_paused, promote_to_oldest, release_freed_memory
 
 
 def test_the_collector_is_paused_inside_the_block_and_enabled_again_after_it() -> None:
@@ -29,3 +29,18 @@ def test_freed_memory_is_handed_back_through_the_c_library_where_it_can_be() -> 
     del freed
 
     assert release_freed_memory()
+
+
+def test_promoted_objects_are_in_the_oldest_generation_and_still_collected() -> None:
+    class Node:
+        def __init__(self) -> None:
+            self.other: Node | None = None
+
+    first, second = Node(), Node()
+    first.other, second.other = second, first  # a cycle: only the collector frees it
+    promote_to_oldest()
+
+    assert gc.get_freeze_count() == 0
+    assert any(o is first for o in gc.get_objects(generation=2))
+    del first, second
+    assert gc.collect() >= 2
