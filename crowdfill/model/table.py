@@ -65,7 +65,7 @@ from crowdfill.model.status import Status, status_of
 from crowdfill.model.tally import Tally
 from crowdfill.model.template import Template
 from crowdfill.model.ties import Tie, TieBreaker
-from crowdfill.model.values import Item, Value, Values, sort_key
+from crowdfill.model.values import EMPTY, Item, Value, Values, sort_key
 from crowdfill.model.weights import Weights
 
 MAX_ROW_ID_LENGTH = 64
@@ -385,7 +385,7 @@ class CandidateTable:
                 f"column {column.name!r} of row {op.row_id!r} is already filled with {present[column.name]!r}"
             )
         value = column.normalise(op.value)
-        values = old.values | {self._item(column.name, value)}
+        values = self._live_values(old.values | {self._item(column.name, value)})
         if op.values and self.schema.normalise_values(dict(op.values)) != values:
             raise ValueMismatch(
                 f"the new row's values must be row {op.row_id!r}'s values plus {column.name}={value!r}"
@@ -492,7 +492,16 @@ class CandidateTable:
 
     def _canonical(self, values: Values) -> Values:
         """``values`` made of this table's shared items (equal to ``values``)."""
-        return frozenset(map(self._share, values))
+        if not values:
+            return EMPTY  # an empty frozenset is 216 bytes, and every inserted template row has one
+        return self._live_values(frozenset(map(self._share, values)))
+
+    def _live_values(self, values: Values) -> Values:
+        """The values object of a live row with values equal to ``values``, else ``values``: rows
+        with equal values then share one frozenset (complete rows recur in a big table)."""
+        for row_id in self._by_values.get(values, ()):
+            return self._rows[row_id].values
+        return values
 
     # ------------------------------------------------------------------ integration
     def _integrate_insert(self, op: Insert) -> list[Event]:
