@@ -241,27 +241,25 @@ class Estimator:
             self._fractions.append(fraction)
         return index
 
-    def _shares(self, entry: _Entry) -> list[tuple[str, float]]:
-        """(worker, fraction of the row's share) for each worker of ``entry``, sorted by worker."""
-        fractions = self._fractions
-        return [
-            (worker, fractions[index]) for worker, index in zip(entry.workers, entry.fractions, strict=True)
-        ]
-
     def _register(self, key: Key, entry: _Entry) -> None:
-        shares = self._shares(entry)
-        for worker, share in shares:
-            self._sums.setdefault(worker, _Scaled()).add(self._growth, entry.rank, share)
-        self._earned.add(self._growth, entry.rank, sum(share for _, share in shares))
+        fractions, growth, rank, sums = self._fractions, self._growth, entry.rank, self._sums
+        shares = [fractions[index] for index in entry.fractions]
+        for worker, share in zip(entry.workers, shares, strict=True):
+            scaled = sums.get(worker)
+            if scaled is None:
+                scaled = sums[worker] = _Scaled()
+            scaled.add(growth, rank, share)
+        self._earned.add(growth, rank, sum(shares))
         self._voter_slots += entry.voters
         for item in entry.values:
             self._by_item[item] = added(self._by_item.get(item, ()), key)
 
     def _unregister(self, key: Key, entry: _Entry) -> None:
-        shares = self._shares(entry)
-        for worker, share in shares:
-            self._sums[worker].remove(self._growth, entry.rank, share)
-        self._earned.remove(self._growth, entry.rank, sum(share for _, share in shares))
+        fractions, growth, rank, sums = self._fractions, self._growth, entry.rank, self._sums
+        shares = [fractions[index] for index in entry.fractions]
+        for worker, share in zip(entry.workers, shares, strict=True):
+            sums[worker].remove(growth, rank, share)
+        self._earned.remove(growth, rank, sum(shares))
         self._voter_slots -= entry.voters
         for item in entry.values:
             holders = discarded(self._by_item[item], key)
