@@ -11,7 +11,9 @@ Objects allocated while the collector is paused still start in its youngest gene
 first collections after a load would each walk all of them again (at a million logged operations,
 about 0.7 s a walk, three walks before they reach the oldest generation). ``promote_to_oldest``
 moves them there at once (``gc.freeze`` then ``gc.unfreeze``, which only splice the collector's
-lists): only a later full collection walks them, once.
+lists): only a later full collection walks them, once. At startup that is none: the server
+collects once before it recovers its tables, and after them only the young generations before it
+freezes everything alive (``crowdfill.server.sockets``).
 
 Restoring a big table frees a lot at once (the capture's bytes, the decoded log tail) among the
 millions of objects it keeps. The C allocator keeps what it freed for reuse, and the process's
@@ -40,10 +42,15 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def promote_to_oldest() -> None:
-    """Move every object the collector tracks into its oldest generation, without walking them."""
+def promote_to_oldest() -> bool:
+    """Move every object the collector tracks into its oldest generation, without walking them;
+    whether it did. Not once something is frozen (the server's startup heap,
+    ``crowdfill.server.sockets``): ``gc.unfreeze`` would hand all of that back to the collector."""
+    if gc.get_freeze_count():
+        return False
     gc.freeze()
     gc.unfreeze()
+    return True
 
 
 def release_freed_memory() -> bool:

@@ -32,15 +32,29 @@ def test_freed_memory_is_handed_back_through_the_c_library_where_it_can_be() -> 
 
 
 def test_promoted_objects_are_in_the_oldest_generation_and_still_collected() -> None:
+    gc.unfreeze()  # whatever an earlier test's server froze: nothing is frozen here
+
     class Node:
         def __init__(self) -> None:
             self.other: Node | None = None
 
     first, second = Node(), Node()
     first.other, second.other = second, first  # a cycle: only the collector frees it
-    promote_to_oldest()
 
+    assert promote_to_oldest()
     assert gc.get_freeze_count() == 0
     assert any(o is first for o in gc.get_objects(generation=2))
     del first, second
     assert gc.collect() >= 2
+
+
+def test_a_frozen_heap_stays_frozen_and_nothing_is_promoted() -> None:
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    try:
+        young: list[list[int]] = [[]]
+        assert not promote_to_oldest()
+        assert gc.get_freeze_count() == frozen
+        assert not any(o is young for o in gc.get_objects(generation=2))
+    finally:
+        gc.unfreeze()
