@@ -36,7 +36,9 @@ MAGIC = b"CFCAPT2\n"
 _HEADER_LENGTH = 4
 # 2: slotted Row, tuple ledger and estimator records, the table's shared items;
 # 3: small member sets held as tuples (crowdfill.model.members);
-# 4: the central client's matchings on plain adjacency maps (no networkx graphs).
+# 4: the central client's matchings on plain adjacency maps (no networkx graphs), estimator shares
+# as workers and fraction indices, the table's tombstones, the owner's fill records with their
+# worker, the ledger's votes as flat sequences.
 FORMAT = 4
 _ROW_IDS = "owner-row-ids"  # the owner's fresh-row-id function is not captured; the loader supplies it
 
