@@ -120,9 +120,21 @@ def _roots(owner: Any) -> Iterator[tuple[str, object]]:
     table = owner.table
     tally = table._tally
     # The rows (their ids and values) first: every other structure's figure is then what it adds.
-    first = ("_rows", "_live", "_removed", "_by_values", "_groups", "_group_of", "_best", "_final")
+    # (``_removed`` is the replaced rows' ids of older checkouts, ``_tombstones`` its remnant now.)
+    first = (
+        "_rows",
+        "_live",
+        "_removed",
+        "_tombstones",
+        "_by_values",
+        "_groups",
+        "_group_of",
+        "_best",
+        "_final",
+    )
     for name in first:
-        yield f"table.{name.lstrip('_')}", getattr(table, name)
+        if hasattr(table, name):
+            yield f"table.{name.lstrip('_')}", getattr(table, name)
     for name in sorted(vars(table)):
         if name not in (*first, "_tally", "schema", "template", "scoring"):
             yield f"table.{name.lstrip('_')}", getattr(table, name)

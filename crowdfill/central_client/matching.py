@@ -1,16 +1,17 @@
 """A maximum bipartite matching between template classes and key groups, kept up to date by edits.
 
 Left nodes are template classes (ints) with one slot per template row of the class; right nodes are
-key groups (tuples), each taken by at most one template row. The graph lives in a networkx
-``Graph``; the matching is repaired after each edit by augmenting-path searches that start only
-where an edit can have created a path, never by recomputing it.
+key groups (tuples), each taken by at most one template row. The graph is two plain adjacency
+maps (per class, its groups in the order their edges were added; per group, its classes), which a
+big table's restored state holds far more compactly than a general graph library's nodes and edge
+attribute dicts (docs/scale.md, "Memory"). The matching is repaired after each edit by
+augmenting-path searches that start only where an edit can have created a path, never by
+recomputing it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-
-import networkx as nx
 
 from crowdfill.model import GroupKey
 
@@ -24,8 +25,10 @@ class IncrementalMatching:
         ``transit_blocked`` classes are never re-routed by a search started elsewhere (a key-fixing
         class can only use its own group, so routing through it is a dead end anyway).
         """
-        self.graph = nx.Graph()
-        self.graph.add_nodes_from(range(len(class_positions)))
+        # Per class, its neighbouring groups in the order their edges were added (a search tries
+        # them in that order); per group, its neighbouring classes (an unordered few).
+        self._adj: list[dict[GroupKey, None]] = [{} for _ in class_positions]
+        self._classes: dict[GroupKey, tuple[int, ...]] = {}
         self._class_of: dict[int, int] = {}
         self._free: list[list[int]] = []
         for class_index, positions in enumerate(class_positions):
@@ -71,7 +74,11 @@ class IncrementalMatching:
         return position in self._served
 
     def has_edge(self, class_index: int, group: GroupKey) -> bool:
-        return bool(self.graph.has_edge(class_index, group))
+        return group in self._adj[class_index]
+
+    def classes_of(self, group: GroupKey) -> tuple[int, ...]:
+        """The classes ``group`` has an edge to (empty for a group with none)."""
+        return self._classes.get(group, ())
 
     def assignment(self) -> dict[int, GroupKey]:
         return dict(sorted(self._served.items()))
@@ -82,8 +89,8 @@ class IncrementalMatching:
 
         A template row that held ``group`` through a removed edge is released.
         """
-        graph = self.graph
-        old: set[int] = set(graph.adj[group]) if group in graph else set()
+        adj = self._adj
+        old: set[int] = set(self._classes.get(group, ()))
         if old == classes:
             return set(), set()
         freed: set[int] = set()
@@ -93,17 +100,19 @@ class IncrementalMatching:
             self.release(group)
         held = group in self._holder
         for class_index in old - classes:
-            graph.remove_edge(class_index, group)
+            del adj[class_index][group]
             self._open[class_index].pop(group, None)
-            self._degree_changed(class_index, old_degree=len(graph.adj[class_index]) + 1)
+            self._degree_changed(class_index, old_degree=len(adj[class_index]) + 1)
         gained = classes - old
         for class_index in gained:
-            graph.add_edge(class_index, group)
+            adj[class_index][group] = None
             if not held:
                 self._open[class_index][group] = None
-            self._degree_changed(class_index, old_degree=len(graph.adj[class_index]) - 1)
-        if not classes and group in graph:
-            graph.remove_node(group)
+            self._degree_changed(class_index, old_degree=len(adj[class_index]) - 1)
+        if classes:
+            self._classes[group] = tuple(classes)
+        else:
+            self._classes.pop(group, None)
         return freed, gained
 
     def assign(self, class_index: int, group: GroupKey) -> None:
@@ -131,7 +140,7 @@ class IncrementalMatching:
         """
         if not self._free[start]:
             return False
-        adj = self.graph.adj
+        adj = self._adj
         visited = dead if dead is not None else set()
         visited.add(start)
         stack: list[Iterator[GroupKey]] = []
@@ -166,7 +175,7 @@ class IncrementalMatching:
     # ----------------------------------------------------------------------------- internals
     def _degree_changed(self, class_index: int, old_degree: int) -> None:
         capacity = self._capacity[class_index]
-        self._short += (len(self.graph.adj[class_index]) < capacity) - (old_degree < capacity)
+        self._short += (len(self._adj[class_index]) < capacity) - (old_degree < capacity)
 
     def _flip(self, start: int, entered_by: list[GroupKey], free_group: GroupKey) -> None:
         target = free_group
@@ -179,12 +188,12 @@ class IncrementalMatching:
     def _take(self, position: int, group: GroupKey) -> None:
         self._holder[group] = position
         self._served[position] = group
-        for class_index in self.graph.adj[group]:
+        for class_index in self._classes[group]:
             self._open[class_index].pop(group, None)
 
     def _untake(self, group: GroupKey) -> int:
         position = self._holder.pop(group)
         del self._served[position]
-        for class_index in self.graph.adj[group]:
+        for class_index in self._classes[group]:
             self._open[class_index][group] = None
         return position

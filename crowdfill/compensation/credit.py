@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from crowdfill.compensation.ledger import Key, Ledger
+from crowdfill.compensation.ledger import Key, Ledger, votes
 from crowdfill.model.operations import CENTRAL_CLIENT
 from crowdfill.model.row import Row
 from crowdfill.model.table import CandidateTable
@@ -62,11 +62,13 @@ def credits(ledger: Ledger, table: CandidateTable, rows: Iterable[Row]) -> list[
         agreeing = set(explicit) if explicit else set()
         key_downs = downs.get(key)
         if key_downs:
-            agreeing.update([vote.worker for vote in key_downs if not vote.values <= values])
+            agreeing.update([worker for worker, voted in votes(key_downs) if not voted <= values])
         voters: tuple[str, ...] = ()
         if agreeing:  # else nothing can be taken away: spare the final row's downvoters
             agreeing -= downvoters(row_id)
-            agreeing.difference_update([vote.worker for vote in ups.get(key, ()) if vote.values != values])
+            agreeing.difference_update(
+                [worker for worker, voted in votes(ups.get(key, ())) if voted != values]
+            )
             agreeing.discard(CENTRAL_CLIENT)
             voters = tuple(sorted(agreeing))
         result.append(RowCredit(row_id, key, paid, fillers, voters))
@@ -77,12 +79,12 @@ def agreeing_voters(ledger: Ledger, table: CandidateTable, row: Row, key: Key) -
     """The reference formula of a row's agreeing voters (``credits`` computes the same, faster)."""
     agreeing = set(ledger.explicit_up.get(row.values, ()))
     against = set(table.downvoters(row.row_id))
-    for vote in ledger.downs.get(key, ()):
-        if not vote.values <= row.values:
-            agreeing.add(vote.worker)
-    for vote in ledger.ups.get(key, ()):
-        if vote.values != row.values:
-            against.add(vote.worker)
+    for worker, values in votes(ledger.downs.get(key, ())):
+        if not values <= row.values:
+            agreeing.add(worker)
+    for worker, values in votes(ledger.ups.get(key, ())):
+        if values != row.values:
+            against.add(worker)
     agreeing -= against
     agreeing.discard(CENTRAL_CLIENT)
     return tuple(sorted(agreeing))

@@ -43,7 +43,12 @@ class _Entry(NamedTuple):
     row_id: str
     values: Values
     rank: int
-    shares: tuple[tuple[str, float], ...]  # worker -> fraction of the row's share
+    # The workers with a part of the row's share, sorted, and each one's fraction of it as an
+    # index into the estimator's table of distinct fractions (``Estimator._fractions``): a row has
+    # about eight workers but a whole table only about a hundred distinct fractions, so this holds
+    # two flat tuples of shared objects instead of a (worker, float) pair and a float per worker.
+    workers: tuple[str, ...]
+    fractions: tuple[int, ...]
     voters: int
 
 
@@ -104,6 +109,9 @@ class Estimator:
         self._sums: dict[str, _Scaled] = {}
         self._voter_slots = 0
         self._by_item: dict[Item, Members[Key]] = {}  # small holders (crowdfill.model.members)
+        # The distinct fractions the entries' shares take, and each one's index (see _Entry).
+        self._fractions: list[float] = []
+        self._fraction_index: dict[float, int] = {}
         self._settled: tuple[int, bool, Settlement] | None = None
         self._completed = False
         self.reweighed()
@@ -182,15 +190,22 @@ class Estimator:
         for worker in row_credit.voters:
             if worker not in excluded:
                 shares[worker] = shares.get(worker, 0.0) + self._vote / len(row_credit.voters)
-        new_shares = tuple(sorted(shares.items()))
-        if old is not None and old.row_id == row.row_id and old.shares == new_shares:
+        ordered = sorted(shares.items())
+        workers = tuple(worker for worker, _ in ordered)
+        fractions = tuple(self._fraction(fraction) for _, fraction in ordered)
+        if (
+            old is not None
+            and old.row_id == row.row_id
+            and old.workers == workers
+            and old.fractions == fractions
+        ):
             return
         if old is not None:
             self._unregister(key, old)
             rank = old.rank
         else:
             rank = self._enter(key)
-        entry = _Entry(row.row_id, row.values, rank, new_shares, len(row_credit.voters))
+        entry = _Entry(row.row_id, row.values, rank, workers, fractions, len(row_credit.voters))
         self._entries[key] = entry
         self._register(key, entry)
 
@@ -218,18 +233,33 @@ class Estimator:
         self._ranks.add(self._ledger.ordinal(key), -1)
         self._norm.remove(self._growth, entry.rank, 1.0)
 
+    def _fraction(self, fraction: float) -> int:
+        """The index of ``fraction`` in the table of distinct fractions (added if new)."""
+        index = self._fraction_index.get(fraction)
+        if index is None:
+            index = self._fraction_index[fraction] = len(self._fractions)
+            self._fractions.append(fraction)
+        return index
+
     def _register(self, key: Key, entry: _Entry) -> None:
-        for worker, share in entry.shares:
-            self._sums.setdefault(worker, _Scaled()).add(self._growth, entry.rank, share)
-        self._earned.add(self._growth, entry.rank, sum(share for _, share in entry.shares))
+        fractions, growth, rank, sums = self._fractions, self._growth, entry.rank, self._sums
+        shares = [fractions[index] for index in entry.fractions]
+        for worker, share in zip(entry.workers, shares, strict=True):
+            scaled = sums.get(worker)
+            if scaled is None:
+                scaled = sums[worker] = _Scaled()
+            scaled.add(growth, rank, share)
+        self._earned.add(growth, rank, sum(shares))
         self._voter_slots += entry.voters
         for item in entry.values:
             self._by_item[item] = added(self._by_item.get(item, ()), key)
 
     def _unregister(self, key: Key, entry: _Entry) -> None:
-        for worker, share in entry.shares:
-            self._sums[worker].remove(self._growth, entry.rank, share)
-        self._earned.remove(self._growth, entry.rank, sum(share for _, share in entry.shares))
+        fractions, growth, rank, sums = self._fractions, self._growth, entry.rank, self._sums
+        shares = [fractions[index] for index in entry.fractions]
+        for worker, share in zip(entry.workers, shares, strict=True):
+            sums[worker].remove(growth, rank, share)
+        self._earned.remove(growth, rank, sum(shares))
         self._voter_slots -= entry.voters
         for item in entry.values:
             holders = discarded(self._by_item[item], key)

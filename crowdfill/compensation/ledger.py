@@ -10,8 +10,8 @@ it tombstoned, should one follow), as the candidate table does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple, cast
 
 from crowdfill.compensation.errors import LogMismatch
 from crowdfill.model.members import LIMIT, Members, added, discarded
@@ -32,8 +32,8 @@ Key = tuple[Value, ...]
 
 
 # The ledger holds a record per row ever made and per standing vote: tuples (no instance
-# __dict__, which pickle would give every restored dataclass instance) keep a big table's restored
-# ledger small and quick to load (docs/scale.md, "Memory").
+# __dict__, which pickle would give every restored dataclass instance) and flat sequences keep a
+# big table's restored ledger small and quick to load (docs/scale.md, "Memory").
 class Origin(NamedTuple):
     """How a row was made: ``parent is None`` for an insert (or a fill of a row the log never showed)."""
 
@@ -42,13 +42,10 @@ class Origin(NamedTuple):
     worker: str | None
 
 
-class Vote(NamedTuple):
-    worker: str
-    values: Values
-    automatic: bool
-
-
-Votes = tuple[Vote, ...] | list[Vote]
+# A key's standing votes, in log order, as one flat sequence: worker, values, worker, values, ...
+# (a million-operation table has about 850,000 of them: a record each was 64 bytes more). Read it
+# with ``votes``. A tuple while few, a list past LIMIT votes so a much-voted key appends in O(1).
+Votes = tuple[str | Values, ...] | list[str | Values]
 INSERTED = Origin(None, None, None)  # every insert's origin: one shared record
 
 
@@ -63,8 +60,7 @@ class Ledger:
         self.first_row: dict[Values, str] = {}
         # Workers as ``members`` holders (crowdfill.model.members): most value sets have one.
         self.explicit_up: dict[Values, Members[str]] = {}
-        # Votes per key, in log order: a tuple while few (most keys have one or two; a list of one
-        # is 88 bytes, a tuple 48), a list past LIMIT so a much-voted key still appends in O(1).
+        # Votes per key, in log order (``Votes``; read them with ``votes``).
         self.ups: dict[Key, Votes] = {}
         self.downs: dict[Key, Votes] = {}
         self.workers: dict[str, None] = {}
@@ -95,9 +91,7 @@ class Ledger:
             self._see(op.worker)
             key = self.schema.key_of(op.values)
             if key is not None and (op.worker, "down", op.values) not in self._retracted:
-                self.downs[key] = _appended(
-                    self.downs.get(key, ()), Vote(op.worker, op.values, automatic=False)
-                )
+                self.downs[key] = _appended(self.downs.get(key, ()), op.worker, op.values)
         elif isinstance(op, Retract):
             self._see(op.worker)
             self._record_retract(op)
@@ -151,12 +145,17 @@ class Ledger:
         key = self.schema.key_of(op.values)
         if key is None:
             return
-        votes = self.ups if op.kind == "up" else self.downs
-        kept = tuple(v for v in votes.get(key, ()) if not (v.worker == op.worker and v.values == op.values))
+        by_key = self.ups if op.kind == "up" else self.downs
+        kept = tuple(
+            field
+            for worker, values in votes(by_key.get(key, ()))
+            if not (worker == op.worker and values == op.values)
+            for field in (worker, values)
+        )
         if kept:
-            votes[key] = kept if len(kept) <= LIMIT else list(kept)
+            by_key[key] = kept if len(kept) <= 2 * LIMIT else list(kept)
         else:
-            votes.pop(key, None)
+            by_key.pop(key, None)
         if op.kind == "up":
             voters = self.explicit_up.get(op.values)
             if voters is not None:
@@ -171,7 +170,7 @@ class Ledger:
             if worker in voters:
                 return
             self.explicit_up[values] = added(voters, worker)
-        self.ups[key] = _appended(self.ups.get(key, ()), Vote(worker, values, automatic))
+        self.ups[key] = _appended(self.ups.get(key, ()), worker, values)
 
     def _see(self, worker: str) -> None:
         if worker != CENTRAL_CLIENT and worker not in self.workers:
@@ -200,10 +199,16 @@ class Ledger:
         return entered
 
 
-def _appended(votes: Votes, vote: Vote) -> Votes:
-    if isinstance(votes, list):
-        votes.append(vote)
-        return votes
-    if len(votes) < LIMIT:
-        return (*votes, vote)
-    return [*votes, vote]
+def votes(flat: Votes) -> Iterator[tuple[str, Values]]:
+    """(worker, values) of each vote of a key's flat sequence (``Ledger.ups``, ``downs``), in log order."""
+    fields = iter(flat)
+    return cast("Iterator[tuple[str, Values]]", zip(fields, fields, strict=True))
+
+
+def _appended(flat: Votes, worker: str, values: Values) -> Votes:
+    if isinstance(flat, list):
+        flat += (worker, values)
+        return flat
+    if len(flat) < 2 * LIMIT:
+        return (*flat, worker, values)
+    return [*flat, worker, values]

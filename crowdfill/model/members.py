@@ -19,9 +19,11 @@ T = TypeVar("T", bound=Hashable)
 
 Members = tuple[T, ...] | set[T]
 
-# Past this many members a set's hashed lookup beats a tuple's scan, and the 216 bytes are shared
-# by enough members not to matter.
-LIMIT = 8
+# Past this many members a set's hashed lookup is worth its size. A set of 9 to 32 members is 728
+# to 2,264 bytes against 112 to 296 for the tuple, and a million-operation table holds tens of
+# thousands of voter sets of 10 to 25 (docs/scale.md, "Memory"); a scan of 32 interned strings is
+# still a fraction of a microsecond.
+LIMIT = 32
 
 
 def added(members: Members[T], member: T) -> Members[T]:

@@ -65,7 +65,7 @@ from crowdfill.model.status import Status, status_of
 from crowdfill.model.tally import Tally
 from crowdfill.model.template import Template
 from crowdfill.model.ties import Tie, TieBreaker
-from crowdfill.model.values import Item, Value, Values, sort_key
+from crowdfill.model.values import EMPTY, Item, Value, Values, sort_key
 from crowdfill.model.weights import Weights
 
 MAX_ROW_ID_LENGTH = 64
@@ -88,7 +88,10 @@ class CandidateTable:
         self._rows: dict[str, Row] = {}
         # Live row ids as an insertion-ordered dict: rows() lists them in arrival order without sorting.
         self._live: dict[str, None] = {}
-        self._removed: set[str] = set()
+        # Ids of rows a fill replaced before this replica saw them added. A replaced row it has
+        # seen is one of ``_rows`` that is not ``_live``: keeping only these few is what lets a big
+        # table hold no second entry per replaced row (docs/scale.md, "Memory").
+        self._tombstones: set[str] = set()
         # Row ids as ``members`` holders: most value sets and groups hold one row.
         self._by_values: dict[Values, Members[str]] = {}
         self._groups: dict[GroupKey, Members[str]] = {}
@@ -133,7 +136,7 @@ class CandidateTable:
 
     def removed_ids(self) -> frozenset[str]:
         """Ids of rows that a fill replaced (including ones this replica has not seen added)."""
-        return frozenset(self._removed)
+        return frozenset(self._tombstones | (self._rows.keys() - self._live.keys()))
 
     def known(self, row_id: str) -> bool:
         """Whether the row exists or existed (a replaced row is still known)."""
@@ -281,7 +284,7 @@ class CandidateTable:
         replica has seen.
         """
         rows = sorted((r, sort_key(self._rows[r].values), self.up(r), self.down(r)) for r in self._live)
-        removed = sorted(self._removed | (self._rows.keys() - self._live.keys()))
+        removed = sorted(self._tombstones | (self._rows.keys() - self._live.keys()))
         votes = [(w, k, sort_key(v)) for w, k, v in self.vote_records()]
         final = sorted(row.row_id for row in self.final_table())
         replaced = sorted((r, sort_key(row.values)) for r, row in self._rows.items() if r not in self._live)
@@ -354,12 +357,13 @@ class CandidateTable:
         """Record that ``row_id`` was replaced, before it is added (used when restoring a snapshot)."""
         if row_id in self._live:
             self._rescore(self._remove_row(row_id))
-        self._removed.add(row_id)
+        elif row_id not in self._rows:
+            self._tombstones.add(row_id)
 
     # ------------------------------------------------------------------ validation
     def _check_new_id(self, row_id: str) -> None:
         _check_identifier("new row id", row_id, MAX_ROW_ID_LENGTH)
-        if row_id in self._rows or row_id in self._removed:
+        if row_id in self._rows or row_id in self._tombstones:
             raise DuplicateRowId(f"row id {row_id!r} is already taken; pick a fresh id")
 
     def _validate_insert(self, op: Insert) -> Insert:
@@ -381,7 +385,7 @@ class CandidateTable:
                 f"column {column.name!r} of row {op.row_id!r} is already filled with {present[column.name]!r}"
             )
         value = column.normalise(op.value)
-        values = old.values | {self._item(column.name, value)}
+        values = self._live_values(old.values | {self._item(column.name, value)})
         if op.values and self.schema.normalise_values(dict(op.values)) != values:
             raise ValueMismatch(
                 f"the new row's values must be row {op.row_id!r}'s values plus {column.name}={value!r}"
@@ -488,7 +492,16 @@ class CandidateTable:
 
     def _canonical(self, values: Values) -> Values:
         """``values`` made of this table's shared items (equal to ``values``)."""
-        return frozenset(map(self._share, values))
+        if not values:
+            return EMPTY  # an empty frozenset is 216 bytes, and every inserted template row has one
+        return self._live_values(frozenset(map(self._share, values)))
+
+    def _live_values(self, values: Values) -> Values:
+        """The values object of a live row with values equal to ``values``, else ``values``: rows
+        with equal values then share one frozenset (complete rows recur in a big table)."""
+        for row_id in self._by_values.get(values, ()):
+            return self._rows[row_id].values
+        return values
 
     # ------------------------------------------------------------------ integration
     def _integrate_insert(self, op: Insert) -> list[Event]:
@@ -506,8 +519,8 @@ class CandidateTable:
         removed = op.row_id in self._live
         if removed:
             touched |= self._remove_row(op.row_id)
-        else:
-            self._removed.add(op.row_id)
+        elif op.row_id not in self._rows:
+            self._tombstones.add(op.row_id)  # replaced before this replica saw it added
         events: list[Event] = [RowReplaced(op.row_id, row, removed)]
         if op.upvote and self._tally.record_up(op.worker, op.values):
             events.append(VoteRecorded(op.worker, "up", op.values, op.new_row_id))
@@ -576,7 +589,8 @@ class CandidateTable:
     def _add_row(self, row: Row, gold: bool = False) -> set[GroupKey]:
         self._rows[row.row_id] = row
         self._order[row.row_id] = len(self._order)
-        if row.row_id in self._removed:
+        if row.row_id in self._tombstones:
+            self._tombstones.discard(row.row_id)  # now one of _rows that is not live: still replaced
             return set()
         self._live[row.row_id] = None
         holders = self._by_values.get(row.values, ())
@@ -595,7 +609,6 @@ class CandidateTable:
     def _remove_row(self, row_id: str) -> set[GroupKey]:
         row = self._rows[row_id]
         self._live.pop(row_id, None)
-        self._removed.add(row_id)
         holders = discarded(self._by_values[row.values], row_id)
         if holders:
             self._by_values[row.values] = holders

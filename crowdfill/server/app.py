@@ -7,6 +7,7 @@ live tables are recovered in the lifespan startup.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -115,6 +116,7 @@ class CrowdFillApp:
         try:
             if self.cluster is not None:
                 await self.cluster.start(self.tables)
+            gc.collect()  # before the tables: what is frozen once they are up is then all alive
             recovered = await self.tables.recover()
             self.assistants.resume(self.tables.live_owners())  # rows the models had not answered
             if recovered:

@@ -28,15 +28,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crowdfill.server.heap import collector_paused
+from crowdfill.server.heap import collector_paused, promote_to_oldest
 
 # 2: the signed JSON header. Layout 1 (everything inside the pickle) is refused unread: its format
 # could only be learnt by unpickling all of it.
 MAGIC = b"CFCAPT2\n"
 _HEADER_LENGTH = 4
 # 2: slotted Row, tuple ledger and estimator records, the table's shared items;
-# 3: small member sets held as tuples (crowdfill.model.members).
-FORMAT = 3
+# 3: small member sets held as tuples (crowdfill.model.members);
+# 4: the central client's matchings on plain adjacency maps (no networkx graphs), estimator shares
+# as workers and fraction indices, the table's tombstones, the owner's fill records with their
+# worker, the ledger's votes as flat sequences.
+FORMAT = 4
 _ROW_IDS = "owner-row-ids"  # the owner's fresh-row-id function is not captured; the loader supplies it
 
 
@@ -124,8 +127,13 @@ def decode(
     try:
         with collector_paused():
             # The HMAC verified: these bytes were written by a server holding the secret.
-            start = _HEADER_LENGTH + int.from_bytes(payload[:_HEADER_LENGTH], "big")
-            state = _Unpickler(io.BytesIO(payload[start:]), row_ids).load()
+            start = len(MAGIC) + 32 + _HEADER_LENGTH + int.from_bytes(payload[:_HEADER_LENGTH], "big")
+            # A BytesIO of the bytes object itself shares its buffer (a slice of the memoryview
+            # would be copied whole first: another capture's worth of memory at the peak).
+            stream = io.BytesIO(blob)
+            stream.seek(start)
+            state = _Unpickler(stream, row_ids).load()
+            promote_to_oldest()  # long-lived: the young generations need not walk them again
     except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError, ValueError) as error:
         raise CaptureRefused(f"it does not load with this version of CrowdFill ({error})") from error
     if not isinstance(state, tuple):

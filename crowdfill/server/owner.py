@@ -197,11 +197,14 @@ class TableOwner:
         self._recent: collections.deque[tuple[int, dict[str, Any]]] = collections.deque(
             maxlen=max(1, self._settings.replay_window)
         )
-        # Replaced row id -> (seq of the first fill that replaced it, the row that fill added).
-        # The model knows *that* a row was replaced; only the owner knows *when* in the sequence.
-        self._replaced: dict[str, tuple[int, str]] = {}
-        # (replaced row id, worker) -> (seq, new row id) of that worker's fill of that row: a
+        # Replaced row id -> (seq of the first fill that replaced it, the row that fill added, the
+        # worker who sent it). The model knows *that* a row was replaced; only the owner knows
+        # *when* in the sequence.
+        self._replaced: dict[str, tuple[int, str, str]] = {}
+        # (replaced row id, worker) -> (seq, new row id) of that worker's first fill of that row,
+        # for the workers whose fill was not the first (the first one's is in ``_replaced``): a
         # worker always knows its own fills, so filling the same row again is never concurrent.
+        # Most rows are filled once, so most fills need no entry here (docs/scale.md, "Memory").
         self._filled: dict[tuple[str, str], tuple[int, str]] = {}
         # Whether the spec's gold rows may still need inserting (at launch, or after a failed append).
         self._gold_due = bool(self.spec.gold)
@@ -768,15 +771,17 @@ class TableOwner:
         op, seen = submission.op, submission.seen_seq
         if not isinstance(op, Fill):
             return None
-        own = self._filled.get((op.row_id, op.worker))
+        replaced = self._replaced.get(op.row_id)
+        own = replaced[:2] if replaced is not None and replaced[2] == op.worker else None
+        if own is None:
+            own = self._filled.get((op.row_id, op.worker))
         if own is not None:
             at, by = own
             why = "by your own fill"
         else:
-            replaced = self._replaced.get(op.row_id)
             if seen is None or replaced is None or replaced[0] > seen:
                 return None
-            at, by = replaced
+            at, by, _ = replaced
             why = f"which you had seen (seen_seq {seen})"
         return Failure(
             "row_replaced",
@@ -787,13 +792,16 @@ class TableOwner:
 
     def fill_authors(self) -> dict[str, str]:
         """Row id -> the worker whose fill added it (rows the central client inserted are absent)."""
-        return {new_row_id: worker for (_, worker), (_, new_row_id) in self._filled.items()}
+        authors = {new_row_id: worker for _, new_row_id, worker in self._replaced.values()}
+        authors.update((new_row_id, worker) for (_, worker), (_, new_row_id) in self._filled.items())
+        return authors
 
     def _record_fill(self, op: Fill, seq: int) -> None:
-        # One record for both: most rows are filled once, so the two entries are the same fill.
-        record = (seq, op.new_row_id)
-        self._replaced.setdefault(op.row_id, record)
-        self._filled.setdefault((op.row_id, op.worker), record)
+        first = self._replaced.get(op.row_id)
+        if first is None:
+            self._replaced[op.row_id] = (seq, op.new_row_id, op.worker)
+        elif first[2] != op.worker:
+            self._filled.setdefault((op.row_id, op.worker), (seq, op.new_row_id))
 
     # ------------------------------------------------------------------ closing
     async def _finish(self, status: str, end_seq: int | None = None) -> None:

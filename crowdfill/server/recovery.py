@@ -28,6 +28,7 @@ from crowdfill.central_client.sequencer import replay
 from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.server.capture import CaptureRefused, decode, definition_digest, encode
 from crowdfill.server.gold import public_op
+from crowdfill.server.heap import release_freed_memory
 from crowdfill.store.port import LogRecord, StoreError
 
 if TYPE_CHECKING:
@@ -104,7 +105,10 @@ async def restore_capture(owner: TableOwner) -> Restored | None:
     recent = tail[-window:] if len(tail) >= window else await _recent(owner, window)
     owner._recent = collections.deque(((r.seq, public_op(r.operation)) for r in recent), maxlen=window)
     owner._capturer.captured(seq)
-    return Restored(seq, len(tail), completion)
+    replayed = len(tail)
+    del tail, recent, captured
+    release_freed_memory()  # the capture's bytes and the decoded tail are freed by now
+    return Restored(seq, replayed, completion)
 
 
 async def _recent(owner: TableOwner, window: int) -> list[LogRecord]:

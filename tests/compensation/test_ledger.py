@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crowdfill.compensation.ledger import Ledger
+from crowdfill.compensation.ledger import Ledger, votes
 from crowdfill.model import Downvote, Insert, Operation, Retract, Upvote
 from crowdfill.model.members import LIMIT
 from crowdfill.model.values import Values
@@ -20,6 +20,7 @@ def test_a_much_voted_key_keeps_every_vote_in_log_order_past_the_small_limit_and
     ledger = Ledger.of(SCHEMA, log)
     key = SCHEMA.key_of(ROW)
     assert key is not None
-    assert [v.worker for v in ledger.ups[key]] == [w for w in workers if w != workers[3]]
-    assert [v.worker for v in ledger.downs[key]] == [w for w in workers if w != workers[LIMIT + 1]]
+    assert [w for w, _ in votes(ledger.ups[key])] == [w for w in workers if w != workers[3]]
+    assert [w for w, _ in votes(ledger.downs[key])] == [w for w in workers if w != workers[LIMIT + 1]]
+    assert all(values == ROW for _, values in votes(ledger.ups[key]))
     assert set(ledger.explicit_up[ROW]) == set(workers) - {workers[3]}
