@@ -55,9 +55,11 @@ STACK_VARIANTS = {
     "durable-asyncio": ["--loop", "asyncio", "--http", "h11"],
     "durable-wsproto": ["--ws", "wsproto"],
     "durable-legacy-ws": ["--ws", "websockets"],
-    # The per-recipient write (crowdfill.server.socket_writer): python-engineio's own writer, and
-    # that writer without its per-wake timeout.
+    # The per-recipient write (crowdfill.server.socket_writer): python-engineio's own writer,
+    # that writer without its per-wake timeout, and the direct write through the ASGI send
+    # (without raw_frames' whole frames to uvicorn's transport).
     "durable-engineio-writer": ["--socket-writer", "engineio"],
+    "durable-direct-writer": ["--socket-writer", "direct"],
     "durable-loop-writer": ["--socket-writer", "loop"],
 }
 
