@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 _TEXT = 0x81  # FIN + text opcode
 _BINARY = 0x82  # FIN + binary opcode
 _FRAME = "_crowdfill_frame"  # where packet_frame keeps a packet's frame
+# What FramedWebSocket reads of uvicorn's protocol (uvicorn is not pinned: checked per connection).
+_PROTOCOL_ATTRIBUTES = ("transport", "writable", "close_sent", "disconnected", "conn")
 
 
 def websocket_frame(message: str | bytes) -> bytes:
@@ -133,6 +135,9 @@ def framed(ws: Any) -> FramedWebSocket | None:
     if type(protocol) is not WebSocketsSansIOProtocol:
         return None
     if getattr(send, "__func__", None) is not WebSocketsSansIOProtocol.send:
+        return None
+    if not all(hasattr(protocol, name) for name in _PROTOCOL_ATTRIBUTES):
+        logger.debug("uvicorn's protocol lacks one of %s: raw frames stay off", _PROTOCOL_ATTRIBUTES)
         return None
     extensions = protocol.conn.extensions
     if not all(type(extension) is PerMessageDeflate for extension in extensions):

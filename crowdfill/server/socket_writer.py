@@ -5,21 +5,29 @@ WebSocket, a writer task that drains it. Each wake of that writer goes through
 ``AsyncSocket.poll``, which wraps the queue read in ``asyncio.wait_for``: on Python 3.11 a new
 task and a timer per recipient per frame, most of the per-recipient cost of a forward
 (docs/benchmarks.md, "The live path"). ``LeanSocket`` keeps the library's queue, writer,
-upgrade, ping and close logic and changes two things for connections on a WebSocket:
+upgrade, ping and close logic and changes these for connections on a WebSocket:
 
-- **writer without a timeout** (``"loop"`` and ``"direct"``): the writer waits on its queue
+- **writer without a timeout** (``"loop"``, ``"direct"`` and ``"frame"``): the writer waits on its queue
   with a plain ``get()``. The timeout it drops was redundant there: the WebSocket's reader
   already ends the connection when the client sends nothing (not even a pong) for
   ``ping_interval + ping_timeout``, and then wakes the writer to stop (the library's reader
   queues ``None`` for that), and the server's ping check closes a client that stops answering.
   Long-polling connections keep the library's ``poll`` unchanged (its timeout ends a GET).
-- **direct write** (``"direct"``): when the writer is idle, waiting on an empty queue, a packet
-  is handed to the WebSocket at once instead of through the queue and a task wake. Order is
+- **direct write** (``"direct"`` and ``"frame"``): when the writer is idle, waiting on an empty
+  queue, a packet is handed to the WebSocket at once instead of through the queue and a task wake. Order is
   kept: an idle writer with an empty queue has handed every earlier packet to the WebSocket
   already. A write never holds up the caller (a forward loops over the whole room): when the
   WebSocket cannot take it right away (a slow reader filled the transport's buffer), it
   finishes in a task of its own, later packets go through the queue, and the writer waits for
   that write before sending them.
+- **whole frames** (``"frame"``, the default): on uvicorn's sans-I/O WebSocket protocol, the
+  connection's WebSocket is wrapped by ``raw_frames.FramedWebSocket``, so the direct write and
+  the writer's own writes put the packet's whole WebSocket frame (built once per packet, the
+  same bytes for a whole room) straight on the transport while it is under its high-water mark,
+  instead of the ASGI send, uvicorn's protocol and websockets' framing per recipient. The direct
+  write is synchronous on that path (``write_now``, also called from ``LeanEngine.send_packet``),
+  so a forward costs no coroutine per recipient there. Other WebSocket implementations keep the
+  direct write.
 
 python-engineio constructs ``AsyncSocket`` itself in ``AsyncServer._handle_connect`` with no
 factory to override, so ``LeanEngine`` (its ``AsyncServer``, chosen through python-socketio's
