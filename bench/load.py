@@ -18,7 +18,9 @@ on the server's pid) and peak RSS, and server CPU per delivered message (acks + 
 Usage: ``python bench/load.py [--quick] [--workers N] [--rate R] [--duration S] [--rounds K]
 [--modes durable,relay,...]``. With ``--rounds`` the servers are run interleaved (A,B,C,A,B,C...)
 and every figure is the median over the rounds. The durable server can also be compared on other
-loop/HTTP/WebSocket stacks (modes ``durable-asyncio``, ``durable-wsproto``, ``durable-legacy-ws``).
+loop/HTTP/WebSocket stacks (modes ``durable-asyncio``, ``durable-wsproto``, ``durable-legacy-ws``)
+and with other per-recipient writers (``durable-direct-writer``: without the whole frames to
+uvicorn's transport; ``durable-loop-writer``, ``durable-engineio-writer``).
 The last line printed is one JSON object; ``cpu_per_msg_ratio_relay`` and ``seen_p99_ratio_relay``
 are the durable server's figures over the relay's.
 """
