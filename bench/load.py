@@ -18,8 +18,10 @@ on the server's pid) and peak RSS, and server CPU per delivered message (acks + 
 Usage: ``python bench/load.py [--quick] [--workers N] [--rate R] [--duration S] [--rounds K]
 [--modes durable,relay,...]``. With ``--rounds`` the servers are run interleaved (A,B,C,A,B,C...)
 and every figure is the median over the rounds. The durable server can also be compared on other
-loop/HTTP/WebSocket stacks (modes ``durable-asyncio``, ``durable-wsproto``, ``durable-legacy-ws``),
-and with forwards that wait for the append's fsync (``durable-late-forward``, early forwarding off).
+loop/HTTP/WebSocket stacks (modes ``durable-asyncio``, ``durable-wsproto``, ``durable-legacy-ws``)
+and with other per-recipient writers (``durable-direct-writer``: without the whole frames to
+uvicorn's transport; ``durable-loop-writer``, ``durable-engineio-writer``), and with forwards
+that wait for the append's fsync (``durable-late-forward``, early forwarding off).
 The last line printed is one JSON object; ``cpu_per_msg_ratio_relay`` and ``seen_p99_ratio_relay``
 are the durable server's figures over the relay's.
 """
@@ -56,9 +58,11 @@ STACK_VARIANTS = {
     "durable-asyncio": ["--loop", "asyncio", "--http", "h11"],
     "durable-wsproto": ["--ws", "wsproto"],
     "durable-legacy-ws": ["--ws", "websockets"],
-    # The per-recipient write (crowdfill.server.socket_writer): python-engineio's own writer, and
-    # that writer without its per-wake timeout.
+    # The per-recipient write (crowdfill.server.socket_writer): python-engineio's own writer,
+    # that writer without its per-wake timeout, and the direct write through the ASGI send
+    # (without raw_frames' whole frames to uvicorn's transport).
     "durable-engineio-writer": ["--socket-writer", "engineio"],
+    "durable-direct-writer": ["--socket-writer", "direct"],
     "durable-loop-writer": ["--socket-writer", "loop"],
     # Forwards wait for the append's fsync, as before early forwarding (issue 19).
     "durable-late-forward": ["--no-early-forward"],

@@ -115,7 +115,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument(
         "--socket-writer",
         choices=SOCKET_WRITERS,
-        help="how WebSocket clients are written to (default direct; engineio: the library's own writer)",
+        help=(
+            "how WebSocket clients are written to (default frame: whole frames to uvicorn's transport; "
+            "direct: through the ASGI send; engineio: the library's own writer)"
+        ),
     )
     serve.add_argument(
         "--early-forward",

@@ -80,7 +80,11 @@ def socketio_encoder(packet_class: Any, namespace: str) -> Encoder:
     """An ``Encoder`` for ``namespace`` with the server's packet class (its JSON settings)."""
 
     def encode(event: str, data: Any) -> Frames:
-        encoded = packet_class(sio_packet.EVENT, namespace=namespace, data=[event, data]).encode()
+        # binary=False: forwards are JSON (operations from the wire), so the packet need not walk
+        # the whole batch looking for bytes. Each frame is framed for the WebSocket once, at its
+        # first write, and those bytes go to every recipient (crowdfill.server.raw_frames).
+        packet = packet_class(sio_packet.EVENT, namespace=namespace, data=[event, data], binary=False)
+        encoded = packet.encode()
         parts = encoded if isinstance(encoded, list) else [encoded]
         return [eio_packet.Packet(eio_packet.MESSAGE, part) for part in parts]
 

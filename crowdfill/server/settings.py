@@ -13,7 +13,7 @@ import crowdfill
 DEFAULT_DATA_DIR = Path("crowdfill-data")
 TOKEN_FILE = "requester-token"  # noqa: S105  # a file name, not a secret
 SECRET_FILE = "secret"  # noqa: S105  # a file name, not a secret
-SOCKET_WRITERS = ("direct", "loop", "engineio")  # crowdfill.server.socket_writer
+SOCKET_WRITERS = ("frame", "direct", "loop", "engineio")  # crowdfill.server.socket_writer
 
 
 def default_web_dir() -> Path:
@@ -62,10 +62,12 @@ class Settings:
     rate_limit_burst: int = 20
     rate_limit_refusals: int = 50
     malformed_limit: int = 20
-    # How each WebSocket client is written to (crowdfill.server.socket_writer): "direct" (at once
-    # when its writer is idle), "loop" (the library's writer without its per-wake timeout) or
-    # "engineio" (python-engineio's own writer, kept for comparison).
-    socket_writer: str = "direct"
+    # How each WebSocket client is written to (crowdfill.server.socket_writer): "frame" (at once
+    # when its writer is idle, as whole frames built once per packet and written to uvicorn's
+    # transport, crowdfill.server.raw_frames), "direct" (at once, through the ASGI send), "loop"
+    # (the library's writer without its per-wake timeout) or "engineio" (python-engineio's own
+    # writer, kept for comparison).
+    socket_writer: str = "frame"
     # Early forwarding (docs/protocol.md, "Incarnations"): an owner batch goes to the other
     # clients as soon as it is validated and applied in memory, before its append (the fsync);
     # its senders are acknowledged only once it is durable. False: forward after the append.
@@ -92,7 +94,8 @@ class Settings:
         if self.rate_limit_ops_per_second <= 0 or self.rate_limit_burst < 1:
             raise ValueError("the rate limit needs a positive rate and a burst of at least 1")
         if self.socket_writer not in SOCKET_WRITERS:
-            raise ValueError(f"socket_writer must be direct, loop or engineio, not {self.socket_writer!r}")
+            choices = ", ".join(SOCKET_WRITERS)
+            raise ValueError(f"socket_writer must be one of {choices}, not {self.socket_writer!r}")
         if self.malformed_limit < 1 or self.rate_limit_refusals < 1:
             raise ValueError("malformed_limit and rate_limit_refusals must be at least 1")
         if not self.idle_unload_seconds >= 0:

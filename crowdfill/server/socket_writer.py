@@ -5,21 +5,29 @@ WebSocket, a writer task that drains it. Each wake of that writer goes through
 ``AsyncSocket.poll``, which wraps the queue read in ``asyncio.wait_for``: on Python 3.11 a new
 task and a timer per recipient per frame, most of the per-recipient cost of a forward
 (docs/benchmarks.md, "The live path"). ``LeanSocket`` keeps the library's queue, writer,
-upgrade, ping and close logic and changes two things for connections on a WebSocket:
+upgrade, ping and close logic and changes these for connections on a WebSocket:
 
-- **writer without a timeout** (``"loop"`` and ``"direct"``): the writer waits on its queue
+- **writer without a timeout** (``"loop"``, ``"direct"`` and ``"frame"``): the writer waits on its queue
   with a plain ``get()``. The timeout it drops was redundant there: the WebSocket's reader
   already ends the connection when the client sends nothing (not even a pong) for
   ``ping_interval + ping_timeout``, and then wakes the writer to stop (the library's reader
   queues ``None`` for that), and the server's ping check closes a client that stops answering.
   Long-polling connections keep the library's ``poll`` unchanged (its timeout ends a GET).
-- **direct write** (``"direct"``): when the writer is idle, waiting on an empty queue, a packet
-  is handed to the WebSocket at once instead of through the queue and a task wake. Order is
+- **direct write** (``"direct"`` and ``"frame"``): when the writer is idle, waiting on an empty
+  queue, a packet is handed to the WebSocket at once instead of through the queue and a task wake. Order is
   kept: an idle writer with an empty queue has handed every earlier packet to the WebSocket
   already. A write never holds up the caller (a forward loops over the whole room): when the
   WebSocket cannot take it right away (a slow reader filled the transport's buffer), it
   finishes in a task of its own, later packets go through the queue, and the writer waits for
   that write before sending them.
+- **whole frames** (``"frame"``, the default): on uvicorn's sans-I/O WebSocket protocol, the
+  connection's WebSocket is wrapped by ``raw_frames.FramedWebSocket``, so the direct write and
+  the writer's own writes put the packet's whole WebSocket frame (built once per packet, the
+  same bytes for a whole room) straight on the transport while it is under its high-water mark,
+  instead of the ASGI send, uvicorn's protocol and websockets' framing per recipient. The direct
+  write is synchronous on that path (``write_now``, also called from ``LeanEngine.send_packet``),
+  so a forward costs no coroutine per recipient there. Other WebSocket implementations keep the
+  direct write.
 
 python-engineio constructs ``AsyncSocket`` itself in ``AsyncServer._handle_connect`` with no
 factory to override, so ``LeanEngine`` (its ``AsyncServer``, chosen through python-socketio's
@@ -35,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -42,18 +51,25 @@ import engineio
 from engineio import async_socket, exceptions
 from engineio import packet as eio_packet
 
+from crowdfill.server import raw_frames
+
 logger = logging.getLogger(__name__)
 
 
 class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # engineio is untyped
-    """``AsyncSocket`` with a writer without timeouts and, if ``direct``, direct WebSocket writes."""
+    """``AsyncSocket`` with a writer without timeouts and, if ``direct``, direct WebSocket writes
+    (whole frames to uvicorn's transport too, if ``frames``)."""
 
     direct = True
+    frames = True  # write whole frames to uvicorn's transport where it is reachable (raw_frames)
     _ws: Any = None  # engineio's WebSocket wrapper while this connection runs on one
     _writer_idle = False  # the writer is waiting on an empty queue
     _pending: asyncio.Future[None] | None = None  # a direct write that had to wait
 
     async def _websocket_handler(self, ws: Any) -> None:
+        if self.frames:
+            # Every write of this connection (the writer's, the direct ones) goes through it.
+            ws = raw_frames.framed(ws) or ws
         self._ws = ws
         try:
             await super()._websocket_handler(ws)
@@ -96,7 +112,30 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # engineio is
             # As the library's poll: a cancelled writer stops (and closes the WebSocket).
             raise exceptions.QueueEmpty() from None
 
+    def write_now(self, pkt: eio_packet.Packet) -> bool:
+        """Write ``pkt`` as a whole frame to uvicorn's transport if nothing of this connection is
+        ahead of it and the transport can take it (True); else False and nothing was done.
+
+        Synchronous, so a forward to a room costs no coroutine per recipient on this path."""
+        ws = self._ws
+        if not (
+            self._writer_idle
+            and self._pending is None
+            and self.direct
+            and type(ws) is raw_frames.FramedWebSocket
+            and not self.closing
+            and not self.closed
+            and self.queue.empty()
+        ):
+            return False
+        last_ping = self.last_ping
+        if last_ping and time.time() - last_ping > self.server.ping_timeout:
+            return False  # the client is gone: ``send`` closes the connection, as the library does
+        return ws.write_packet(pkt)
+
     async def send(self, pkt: eio_packet.Packet) -> None:
+        if self.write_now(pkt):
+            return  # the frame went to the transport whole (raw_frames)
         ws = self._ws
         if not (self.direct and self._writer_idle and self._pending is None and ws is not None):
             await super().send(pkt)
@@ -130,14 +169,21 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # engineio is
 class LeanEngine(engineio.AsyncServer):  # type: ignore[misc]  # engineio is untyped
     """Engine.IO server whose connections get ``LeanSocket``'s writer (``writer`` chooses which)."""
 
-    writer = "direct"  # one of settings.SOCKET_WRITERS
+    writer = "frame"  # one of settings.SOCKET_WRITERS
+
+    async def send_packet(self, sid: str, pkt: eio_packet.Packet) -> None:
+        socket = self.sockets.get(sid)
+        if type(socket) is LeanSocket and socket.write_now(pkt):
+            return  # written whole, at once (the library's path would do the same, in more steps)
+        await super().send_packet(sid, pkt)
 
     async def _trigger_event(self, event: str, *args: Any, **kwargs: Any) -> Any:
         if event == "connect" and self.writer != "engineio":
             socket = self.sockets.get(args[0])
             if type(socket) is async_socket.AsyncSocket:
                 socket.__class__ = LeanSocket
-                socket.direct = self.writer == "direct"
+                socket.direct = self.writer in ("frame", "direct")
+                socket.frames = self.writer == "frame"
         return await super()._trigger_event(event, *args, **kwargs)
 
 

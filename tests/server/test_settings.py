@@ -97,7 +97,9 @@ def test_cluster_settings_that_cannot_work_are_refused_naming_them(
 
 
 def test_an_unknown_socket_writer_is_refused_naming_the_choices() -> None:
-    with pytest.raises(ValueError, match="socket_writer must be direct, loop or engineio, not 'fast'"):
+    with pytest.raises(
+        ValueError, match="socket_writer must be one of frame, direct, loop, engineio, not 'fast'"
+    ):
         test_settings(socket_writer="fast")
 
 
@@ -105,4 +107,4 @@ def test_the_socket_writer_option_reaches_the_settings(tmp_path: Path) -> None:
     args = build_parser().parse_args(["serve", "--socket-writer", "engineio"])
     settings, _ = Settings.from_env({}, data_dir=tmp_path, socket_writer=args.socket_writer)
     assert settings.socket_writer == "engineio"
-    assert test_settings().socket_writer == "direct"
+    assert test_settings().socket_writer == "frame"

@@ -21,6 +21,7 @@ from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
 
+from crowdfill.server.raw_frames import FramedWebSocket
 from crowdfill.server.settings import SOCKET_WRITERS
 from crowdfill.server.socket_writer import LeanEngine, LeanSocket, _run_until_suspended
 from tests.support.crowd import join
@@ -46,7 +47,8 @@ def writer(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def server(writer: str) -> Iterator[LiveServer]:
     settings = test_settings(socket_writer=writer, rate_limit_ops_per_second=1000.0, rate_limit_burst=1000)
-    with live_server(settings) as running:
+    # The WebSocket implementation crowdfill serve runs on (the "frame" writer needs it).
+    with live_server(settings, ws="websockets-sansio") as running:
         yield running
 
 
@@ -79,13 +81,16 @@ async def test_every_websocket_connection_is_written_to_by_the_chosen_writer(
     expected = async_socket.AsyncSocket if writer == "engineio" else LeanSocket
     assert all(type(s) is expected and s.upgraded for s in sockets), [type(s) for s in sockets]
     if writer != "engineio":
-        assert all(s.direct == (writer == "direct") for s in sockets)
+        assert all(s.direct == (writer in ("frame", "direct")) for s in sockets)
+        # "frame": whole frames to uvicorn's transport (crowdfill.server.raw_frames); else the ASGI send.
+        framed = [type(s._ws) is FramedWebSocket for s in sockets]
+        assert framed == [writer == "frame"] * 2, framed
     for worker in workers:
         await worker.disconnect()
 
 
 async def test_a_burst_from_two_workers_reaches_every_other_worker_complete_and_in_seq_order(
-    server: LiveServer, http: httpx.AsyncClient
+    server: LiveServer, http: httpx.AsyncClient, writer: str
 ) -> None:
     table = await create_table(http, GRID)
     ann, bob, cat, dan = await join(server, http, table["id"], "ann", "bob", "cat", "dan")
@@ -102,6 +107,9 @@ async def test_a_burst_from_two_workers_reaches_every_other_worker_complete_and_
         seen = [entry["seq"] for entry in worker.forwarded]
         # Each operation exactly once, in seq order, and never one's own (that comes as the ack).
         assert seen == sorted(everything - by_sender.get(name, set())), name
+    if writer == "frame":  # and they went to the transports as whole frames (raw_frames)
+        written = [s._ws.written for s in engine_sockets(server)]
+        assert all(count > 0 for count in written), written
     for worker in (ann, bob, cat, dan):
         await worker.disconnect()
 
@@ -260,7 +268,7 @@ async def test_messages_to_a_reader_slower_than_the_writes_arrive_complete_and_i
     messages = [text for text in texts[1:] if text.startswith("4")]
     assert all(message.endswith(FILLER) for message in messages)
     assert [int(message[1:6]) for message in messages] == list(range(FRAMES))
-    if writer == "direct":
+    if writer in ("frame", "direct"):
         # The transport's buffer filled up: some direct writes waited (and kept their place).
         assert waited[0] > 0, waited
 

@@ -63,8 +63,11 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def live_server(settings: Settings | None = None, store: Store | None = None) -> Iterator[LiveServer]:
-    """``create_app`` under uvicorn on a free loopback port, in a background thread."""
+def live_server(
+    settings: Settings | None = None, store: Store | None = None, ws: str = "wsproto"
+) -> Iterator[LiveServer]:
+    """``create_app`` under uvicorn on a free loopback port, in a background thread (``ws``:
+    uvicorn's WebSocket implementation; ``crowdfill serve`` runs on ``websockets-sansio``)."""
     chosen = settings if settings is not None else test_settings()
     app = create_app(chosen, store)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -75,7 +78,7 @@ def live_server(settings: Settings | None = None, store: Store | None = None) ->
         app,
         log_level="warning",
         lifespan="on",
-        ws="wsproto",
+        ws=ws,
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
