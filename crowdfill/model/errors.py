@@ -94,6 +94,12 @@ class TableClosed(InvalidOperation):
     code = "table_closed"
 
 
+class FillerNotCounted(InvalidOperation):
+    """A fill by a worker whose votes count for nothing (weight 0: quarantined or excluded)."""
+
+    code = "filler_not_counted"
+
+
 class InvalidPattern(InvalidSchema):
     """A column pattern outside the supported regular-expression subset (docs/protocol.md)."""
 

@@ -26,6 +26,7 @@ from crowdfill.model.errors import (
     DuplicateRowId,
     DuplicateVote,
     EmptyRowDownvoted,
+    FillerNotCounted,
     IncompleteRowUpvoted,
     InvalidAnnotation,
     MalformedMessage,
@@ -378,6 +379,14 @@ class CandidateTable:
         if old is None:
             raise UnknownRow(f"row {op.row_id!r} is not in the table")
         self._check_new_id(op.new_row_id)
+        if self._weights.weight(op.worker) == 0.0:
+            # A worker at weight 0 (quarantined or excluded) counts for nothing as a voter; as a
+            # filler they would still replace rows: wrong values nobody can vote back into a right
+            # row, holding the key's template row (docs/quality.md, "Fills at weight 0").
+            raise FillerNotCounted(
+                f"worker {op.worker!r} counts for nothing in this table (quarantined or excluded), "
+                "so their fills are refused"
+            )
         column = self.schema.column(op.column)
         present = dict(old.values)
         if column.name in present:

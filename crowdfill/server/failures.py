@@ -33,6 +33,7 @@ _STATUS = {
     "table_not_draft": 409,
     "table_not_live": 409,
     "table_closed": 409,
+    "filler_not_counted": 403,
     "preview": 422,
     "rate_limited": 429,
     "row_replaced": 409,

@@ -237,8 +237,12 @@ class _Run:
         self.attempts.append(Attempt(self.now, op.worker, action.kind, correct, True, None, stale, seq))
         self._central_inserts(self.central.observe(self.table.integrate(canonical)))
         # The consensus estimate reads only the votes, so a fill cannot change what it calls for.
-        if self.table.scoring.family == "reputation" and not (
-            action.kind == "fill" and self.reputation.estimator == "consensus"
+        # A closed table takes no reweigh (the server's sequencer refuses one, TableClosed): the
+        # final table stays the one that satisfied the template.
+        if (
+            self.table.scoring.family == "reputation"
+            and not self.table.closed
+            and not (action.kind == "fill" and self.reputation.estimator == "consensus")
         ):
             self._reweigh()
 
@@ -246,6 +250,8 @@ class _Run:
         """What the server does after each operation under ``reputation`` scoring: sequence the
         reweighs the estimates call for, and let the central client see their rescoring."""
         for _ in range(10):  # a reweigh can change the final table and so the estimates; settle
+            if self.table.closed:
+                return
             due = due_reweighs(self.table, self.gold, self.reputation, self.step)
             if not due:
                 return

@@ -7,7 +7,7 @@ would stay probable at score 0 and hold its template row while nobody fills it: 
 
 from __future__ import annotations
 
-from crowdfill.model import CandidateTable, Reweigh, Scoring, Template, Value
+from crowdfill.model import CandidateTable, Insert, Reweigh, Scoring, Template, Value, values_from_mapping
 from crowdfill.model.examples import SOCCER_PLAYER
 from tests.central_client.support import Driver
 
@@ -95,3 +95,36 @@ def test_a_complete_row_nobody_downvoted_is_not_contested_however_many_upvote_it
     assert driver.table.score(row) == 0
     assert not driver.table.disowned(row)
     assert driver.client.inserted_count == 1
+
+
+def satisfied_driver(close_when_satisfied: bool) -> Driver:
+    """The Messi template row filled with a complete row and upvoted past the gate: satisfied."""
+    table = CandidateTable(
+        SOCCER_PLAYER, Scoring("reputation", min_votes=2), Template.define(SOCCER_PLAYER, [MESSI])
+    )
+    driver = Driver(table, close_when_satisfied=close_when_satisfied)
+    (template_row,) = driver.start()
+    row = template_row.row_id
+    for column, value in (("position", "FW"), ("caps", 83), ("goals", 37)):
+        row = driver.fill("w1", row, column, value)
+    driver.upvote("w2", row)
+    assert driver.client.satisfied
+    return driver
+
+
+def test_once_it_closed_a_satisfied_table_the_client_hands_back_no_insert_it_planned() -> None:
+    # Every final row is probable and serves no fewer template rows there, so today's rules never
+    # plan an insert on a satisfied table; the guard keeps a planned one from meeting the closed table.
+    driver = satisfied_driver(close_when_satisfied=True)
+    planned = [Insert("late", values_from_mapping(MESSI))]
+
+    assert driver.table.closed
+    assert driver.client._finish(planned) == []
+
+
+def test_a_client_that_does_not_close_hands_back_what_it_planned_on_a_satisfied_table() -> None:
+    driver = satisfied_driver(close_when_satisfied=False)
+    planned = [Insert("late", values_from_mapping(MESSI))]
+
+    assert not driver.table.closed
+    assert driver.client._finish(planned) == planned

@@ -97,6 +97,10 @@ class TableMachine(RuleBasedStateMachine):
             self.check_refusal(op, error, before)
             return
         assert self.table.fingerprint() == before, "validate changed the table"
+        # Quarantined and excluded workers (weight 0) vote for nothing and may not fill at all.
+        assert not (isinstance(op, Fill) and self.table.weight(op.worker) == 0.0), (
+            "a worker at weight 0 filled"
+        )
         self.table.integrate(canonical)
         self.accepted.append(canonical)
         event(f"{type(op).__name__} accepted")

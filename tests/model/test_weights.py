@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crowdfill.model import CandidateTable, MalformedMessage, Reweigh, Scoring
+from crowdfill.model import CandidateTable, FillerNotCounted, MalformedMessage, Reweigh, Scoring
 from crowdfill.model.codec import reweigh_from_wire, reweigh_to_wire, sequenced_from_wire, sequenced_to_wire
+from crowdfill.model.examples import SOCCER_PLAYER
 from crowdfill.model.snapshot import restore, snapshot
 from crowdfill.model.weights import Weights
-from tests.model.support import MESSI, RONALDINHO_FW, RONALDINHO_MF, Builder, soccer_table
+from tests.model.support import MESSI, RONALDINHO_FW, RONALDINHO_MF, Builder, soccer_table, values
 
 reweighs = st.builds(
     Reweigh,
@@ -167,3 +168,22 @@ def test_a_messi_row_with_one_weighted_vote_of_two_passes_the_gate() -> None:
     table.integrate(Reweigh("w1", 2.0, 1))
     assert table.score(messi) == 2.0
     assert [row.row_id for row in table.final_table()] == [messi]
+
+
+@pytest.mark.parametrize("scoring", [Scoring("reputation", min_votes=3), Scoring()])
+def test_a_worker_at_weight_zero_may_not_fill_and_may_again_once_a_reweigh_lifts_them(
+    scoring: Scoring,
+) -> None:
+    table = CandidateTable(SOCCER_PLAYER, scoring)
+    builder = Builder(table)
+    row = builder.insert({"name": "Messi"})
+    table.integrate(Reweigh("w1", 0.0, 1))
+    with pytest.raises(FillerNotCounted, match="'w1' counts for nothing"):
+        builder.fill("w1", row, "nationality", "Argentina")
+    assert table.row(row).values == values({"name": "Messi"}), "a refused fill changes nothing"
+    table.integrate(Reweigh("w2", 0.0, 1, excluded=True))
+    with pytest.raises(FillerNotCounted):
+        builder.fill("w2", row, "nationality", "Argentina")
+    builder.fill("w3", row, "nationality", "Argentina")  # others fill as before
+    table.integrate(Reweigh("w1", 0.25, 2))
+    builder.fill("w1", builder.insert({"name": "Neymar"}), "nationality", "Brazil")

@@ -96,6 +96,12 @@ async def test_a_worker_voting_wrong_on_gold_is_quarantined_by_a_sequenced_rewei
     # A joining page learns it from the snapshot.
     again = await join(server, http, table["id"], "mallory")
     assert again.snapshots[-1]["standing"]["status"] == "quarantined"
+    # Her fills are refused from now on (as in the simulator: the model's validate); others' are not.
+    refused = await again.fill(row_of(again, country="Spain"), "capital", "Seville")
+    assert refused["ok"] is False
+    assert refused["error"]["code"] == "filler_not_counted"
+    accepted = await ann.fill(row_of(ann, country="Spain"), "capital", "Madrid")
+    assert accepted["ok"], accepted
     for client in (mallory, ann, again):
         await client.disconnect()
 

@@ -6,6 +6,7 @@ import statistics
 
 import pytest
 
+from crowdfill.central_client import CentralClient
 from crowdfill.model import CandidateTable, Insert, Reweigh, Scoring
 from crowdfill.quality import ReputationSettings
 from crowdfill.simulation.crowd import CrowdSettings
@@ -255,3 +256,23 @@ def test_the_consensus_estimator_is_reproducible_and_quarantines_adversaries() -
 
     # At the end, adversaries are quarantined far more often than honest workers.
     assert muted(adversaries) > muted(honest)
+
+
+@pytest.mark.parametrize("seed", [5, 8])
+def test_nothing_is_logged_after_the_operation_that_completes_a_reputation_table(seed: int) -> None:
+    # The server's sequencer refuses a reweigh on a closed table (TableClosed); the simulator used to
+    # sequence the reweighs due after the completing operation all the same, moving the final table.
+    hostile = CrowdSettings(accuracy=(0.8, 0.8), spammers=0.2, ring=3)
+    simulation = _run(seed, crowd=hostile, scoring=DEFAULT_SIMULATION_SCORING, limits=Limits(3000))
+    assert simulation.run.end == "satisfied"
+    replica = CandidateTable(simulation.truth.schema, DEFAULT_SIMULATION_SCORING, simulation.template)
+    client = CentralClient(replica, lambda: "unused", close_when_satisfied=False)
+    client.start()
+    completed_at = None
+    for entry in simulation.run.log:
+        assert completed_at is None, f"seq {entry.seq} was logged after the table completed at {completed_at}"
+        client.observe(replica.integrate(entry.operation))
+        if client.satisfied:
+            completed_at = entry.seq
+    assert completed_at == simulation.run.log[-1].seq
+    assert replica.fingerprint() == simulation.run.table.fingerprint()

@@ -5,10 +5,10 @@
 const TEXT = {
   quarantined:
     "Your votes no longer count on this table: too many of them disagreed with the table's checks. " +
-    "You can keep working, but your votes will not change which rows are kept.",
+    "You can keep voting, but your votes will not change which rows are kept, and your fills are refused.",
   excluded:
-    "The requester has excluded you from this table: your votes no longer count and your work here " +
-    "will not be paid.",
+    "The requester has excluded you from this table: your votes no longer count, your fills are " +
+    "refused and your work here will not be paid.",
 };
 
 /** Show or hide the banner (id "standing-banner") for a standing {weight, counted, status}. */
