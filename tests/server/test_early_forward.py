@@ -5,9 +5,11 @@ earlier run of the owner gets a replay only when everything it saw is in the log
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,32 @@ class SlowStore:
         await self.inner.append(table_id, records, epoch=epoch)
 
 
+@dataclass
+class Room:
+    """A live server on a ``SlowStore``, a table of ``WIDE`` and two connected workers."""
+
+    store: SlowStore
+    http: httpx.AsyncClient
+    table_id: str
+    ann: WorkerClient
+    bob: WorkerClient
+
+
+@contextlib.asynccontextmanager
+async def two_workers(**settings: Any) -> AsyncIterator[Room]:
+    store = SlowStore(open_store("memory://"))
+    with live_server(test_settings(**settings), store=store) as server:  # type: ignore[arg-type]  # duck-typed store
+        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
+            table = await create_table(http, WIDE)
+            ann = WorkerClient(server.base_url, await worker_token(http, table["id"], "ann"))
+            bob = WorkerClient(server.base_url, await worker_token(http, table["id"], "bob"))
+            await ann.connect()
+            await bob.connect()
+            yield Room(store, http, table["id"], ann, bob)
+            await ann.disconnect()
+            await bob.disconnect()
+
+
 async def candidates(http: httpx.AsyncClient, table_id: str) -> dict[str, Any]:
     data: dict[str, Any] = (await http.get(f"/api/tables/{table_id}/candidates")).json()
     return data
@@ -66,86 +94,61 @@ def replica(worker: WorkerClient) -> dict[str, dict[str, Any]]:
 
 
 async def test_the_others_see_an_operation_before_its_sender_is_acknowledged_when_the_store_is_slow() -> None:
-    store = SlowStore(open_store("memory://"))
-    with live_server(test_settings(), store=store) as server:  # type: ignore[arg-type]  # duck-typed store
-        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
-            table = await create_table(http, WIDE)
-            ann = WorkerClient(server.base_url, await worker_token(http, table["id"], "ann"))
-            bob = WorkerClient(server.base_url, await worker_token(http, table["id"], "bob"))
-            await ann.connect()
-            await bob.connect()
-            row_id = next(iter(ann.rows()))
-            store.held.set()
-            fill = asyncio.create_task(ann.fill(row_id, "a", "early", new_row_id="early"))
-            await bob.wait_for(lambda: "early" in bob.rows(), timeout=5)
-            assert not fill.done()  # the append is still held: ann has no ack yet
-            await asyncio.sleep(0.2)
-            assert not fill.done()
-            store.held.clear()
-            ack = await fill
-            assert ack["ok"]
-            assert bob.forwarded[-1]["seq"] == ack["seq"]
-            await ann.disconnect()
-            await bob.disconnect()
+    async with two_workers() as room:
+        store, ann, bob = room.store, room.ann, room.bob
+        row_id = next(iter(ann.rows()))
+        store.held.set()
+        fill = asyncio.create_task(ann.fill(row_id, "a", "early", new_row_id="early"))
+        await bob.wait_for(lambda: "early" in bob.rows(), timeout=5)
+        assert not fill.done()  # the append is still held: ann has no ack yet
+        await asyncio.sleep(0.2)
+        assert not fill.done()
+        store.held.clear()
+        ack = await fill
+        assert ack["ok"]
+        assert bob.forwarded[-1]["seq"] == ack["seq"]
 
 
 async def test_with_early_forwarding_off_the_others_see_an_operation_only_after_it_is_durable() -> None:
-    store = SlowStore(open_store("memory://"))
-    settings = test_settings(early_forward=False)
-    with live_server(settings, store=store) as server:  # type: ignore[arg-type]  # duck-typed store
-        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
-            table = await create_table(http, WIDE)
-            ann = WorkerClient(server.base_url, await worker_token(http, table["id"], "ann"))
-            bob = WorkerClient(server.base_url, await worker_token(http, table["id"], "bob"))
-            await ann.connect()
-            await bob.connect()
-            row_id = next(iter(ann.rows()))
-            store.held.set()
-            fill = asyncio.create_task(ann.fill(row_id, "a", "late", new_row_id="late"))
-            await asyncio.sleep(0.5)  # the append is held
-            assert "late" not in bob.rows()
-            store.held.clear()
-            assert (await fill)["ok"]
-            await bob.wait_for(lambda: "late" in bob.rows(), timeout=5)
-            await ann.disconnect()
-            await bob.disconnect()
+    async with two_workers(early_forward=False) as room:
+        store, ann, bob = room.store, room.ann, room.bob
+        row_id = next(iter(ann.rows()))
+        store.held.set()
+        fill = asyncio.create_task(ann.fill(row_id, "a", "late", new_row_id="late"))
+        await asyncio.sleep(0.5)  # the append is held
+        assert "late" not in bob.rows()
+        store.held.clear()
+        assert (await fill)["ok"]
+        await bob.wait_for(lambda: "late" in bob.rows(), timeout=5)
 
 
 async def test_a_failed_append_resets_the_clients_that_were_forwarded_the_lost_batch() -> None:
-    store = SlowStore(open_store("memory://"))
-    with live_server(test_settings(), store=store) as server:  # type: ignore[arg-type]  # duck-typed store
-        async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
-            table = await create_table(http, WIDE)
-            ann = WorkerClient(server.base_url, await worker_token(http, table["id"], "ann"))
-            bob = WorkerClient(server.base_url, await worker_token(http, table["id"], "bob"))
-            await ann.connect()
-            await bob.connect()
-            before = await candidates(http, table["id"])
-            first_run = bob.incarnation
-            row_id = next(iter(ann.rows()))
-            store.fail_next = True
-            store.held.set()
-            fill = asyncio.create_task(ann.fill(row_id, "a", "Atlantis", new_row_id="lost"))
-            await bob.wait_for(lambda: "lost" in bob.rows(), timeout=5)  # forwarded before the append
-            store.held.clear()
-            refused = await fill
-            assert refused["error"]["code"] == "store_unavailable"
-            await bob.wait_for(lambda: len(bob.snapshots) == 2, timeout=5)
-            await ann.wait_for(lambda: len(ann.snapshots) == 2, timeout=5)
-            assert await candidates(http, table["id"]) == before
-            for worker in (ann, bob):
-                assert "lost" not in worker.rows()
-                assert replica(worker) == rows_of(before)
-                assert worker.last_seq == before["seq"]
-                assert worker.incarnation not in (None, first_run)  # the lost batch ended the run
-            # The seq the lost batch had is given again, to another operation: both see it right.
-            retried = await ann.fill(row_id, "b", "Lemuria", new_row_id="kept")
-            assert retried["seq"] == before["seq"] + 1
-            await bob.wait_for_seq(retried["seq"])
-            after = await candidates(http, table["id"])
-            assert replica(bob) == replica(ann) == rows_of(after)
-            await ann.disconnect()
-            await bob.disconnect()
+    async with two_workers() as room:
+        store, http, ann, bob = room.store, room.http, room.ann, room.bob
+        before = await candidates(http, room.table_id)
+        first_run = bob.incarnation
+        row_id = next(iter(ann.rows()))
+        store.fail_next = True
+        store.held.set()
+        fill = asyncio.create_task(ann.fill(row_id, "a", "Atlantis", new_row_id="lost"))
+        await bob.wait_for(lambda: "lost" in bob.rows(), timeout=5)  # forwarded before the append
+        store.held.clear()
+        refused = await fill
+        assert refused["error"]["code"] == "store_unavailable"
+        await bob.wait_for(lambda: len(bob.snapshots) == 2, timeout=5)
+        await ann.wait_for(lambda: len(ann.snapshots) == 2, timeout=5)
+        assert await candidates(http, room.table_id) == before
+        for worker in (ann, bob):
+            assert "lost" not in worker.rows()
+            assert replica(worker) == rows_of(before)
+            assert worker.last_seq == before["seq"]
+            assert worker.incarnation not in (None, first_run)  # the lost batch ended the run
+        # The seq the lost batch had is given again, to another operation: both see it right.
+        retried = await ann.fill(row_id, "b", "Lemuria", new_row_id="kept")
+        assert retried["seq"] == before["seq"] + 1
+        await bob.wait_for_seq(retried["seq"])
+        after = await candidates(http, room.table_id)
+        assert replica(bob) == replica(ann) == rows_of(after)
 
 
 async def first_answer(base_url: str, auth: dict[str, Any]) -> tuple[str, dict[str, Any]]:

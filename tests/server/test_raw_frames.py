@@ -23,12 +23,12 @@ import uvicorn
 import uvloop
 from engineio import packet as eio_packet
 from websockets.client import ClientProtocol
-from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
 
 from crowdfill.server.raw_frames import FramedWebSocket, packet_frame, websocket_frame
 from crowdfill.server.socket_writer import LeanEngine, LeanSocket
+from tests.support.raw_websocket import RawClient
 
 T = TypeVar("T")
 BIG = 64 << 10
@@ -127,62 +127,6 @@ def engine_server(writer: str = "frame", ws: str = "websockets-sansio") -> Itera
         listener.close()
 
 
-class Client:
-    """A WebSocket client on a blocking socket that reads only when told (``deflate``: offers
-    permessage-deflate, as browsers do)."""
-
-    def __init__(self, url: str, deflate: bool = False, small_buffer: bool = False) -> None:
-        port = int(url.split(":")[2].split("/")[0])
-        extensions = [ClientPerMessageDeflateFactory()] if deflate else None
-        self.protocol = ClientProtocol(parse_uri(url), extensions=extensions, max_size=None)
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        if small_buffer:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
-        self.protocol.send_request(self.protocol.connect())
-        self._flush()
-        self.texts: list[str] = []
-        self.closed = False
-        self.after_close: list[Frame] = []
-        [opened] = self.read_until(1)
-        assert opened.startswith("0"), opened  # the Engine.IO OPEN packet
-
-    def _flush(self) -> None:
-        self.sock.sendall(b"".join(self.protocol.data_to_send()))
-
-    def send(self, text: str) -> None:
-        self.protocol.send_text(text.encode())
-        self._flush()
-
-    def read_until(self, count: int) -> list[str]:
-        """Read until ``count`` text messages arrived in all (Engine.IO pings are answered)."""
-        while len(self.texts) < count:
-            if not self._read():
-                raise ConnectionError(f"closed after {len(self.texts)} messages")
-        return self.texts
-
-    def _read(self) -> bool:
-        data = self.sock.recv(1 << 20)
-        if not data:
-            return False
-        self.protocol.receive_data(data)
-        for event in self.protocol.events_received():
-            if isinstance(event, Frame) and event.opcode == Opcode.TEXT:
-                text = bytes(event.data).decode()
-                if text == "2":  # an Engine.IO ping: answer it, as a page does
-                    self.send("3")
-                else:
-                    self.texts.append(text)
-        self._flush()
-        return True
-
-    def messages(self) -> list[str]:
-        """The Engine.IO messages (``4...``) read so far, without the leading 4."""
-        return [text[1:] for text in self.texts if text.startswith("4")]
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def send_to_all(server: EngineServer, messages: list[str]) -> None:
     """Each message as ONE packet sent to every connection, as delivery.forward sends a frame."""
 
@@ -211,7 +155,7 @@ def test_connections_on_uvicorns_sans_io_protocol_get_whole_frames_and_the_other
         ("frame", "wsproto", False),
     ):
         with engine_server(writer, ws) as server:
-            client = Client(server.url)
+            client = RawClient(server.url)
             try:
                 [connection] = server.wait_for_sockets(1)
                 assert (type(connection._ws) is FramedWebSocket) == framed, (writer, ws)
@@ -225,7 +169,7 @@ def test_connections_on_uvicorns_sans_io_protocol_get_whole_frames_and_the_other
 def test_a_burst_to_several_clients_arrives_complete_and_in_order_as_whole_frames() -> None:
     count = 300
     with engine_server() as server:
-        clients = [Client(server.url) for _ in range(4)]
+        clients = [RawClient(server.url) for _ in range(4)]
         try:
             connections = server.wait_for_sockets(4)
             readers = [threading.Thread(target=c.read_until, args=(1 + count,), daemon=True) for c in clients]
@@ -249,7 +193,7 @@ def test_queued_writes_and_whole_frames_keep_one_order_on_a_connection() -> None
     once: a frame written at once must never pass one still queued."""
     count = 600
     with engine_server() as server:
-        client = Client(server.url)
+        client = RawClient(server.url)
         try:
             [connection] = server.wait_for_sockets(1)
 
@@ -280,9 +224,9 @@ def test_queued_writes_and_whole_frames_keep_one_order_on_a_connection() -> None
 def test_a_client_that_stops_reading_holds_up_no_one_and_its_backlog_stays_out_of_the_transport() -> None:
     count = 200  # 13 MB: far more than the transport's high-water mark
     with engine_server() as server:
-        stalled = Client(server.url, small_buffer=True)
+        stalled = RawClient(server.url, small_buffer=True)
         [slow] = server.wait_for_sockets(1)
-        reading = Client(server.url)
+        reading = RawClient(server.url)
         try:
             server.wait_for_sockets(2)
             reader = threading.Thread(target=reading.read_until, args=(1 + count,), daemon=True)
@@ -310,7 +254,7 @@ def test_a_client_that_stops_reading_holds_up_no_one_and_its_backlog_stays_out_o
 def test_a_client_that_negotiated_permessage_deflate_reads_whole_frames_between_compressed_ones() -> None:
     count = 120
     with engine_server() as server:
-        client = Client(server.url, deflate=True)
+        client = RawClient(server.url, deflate=True)
         try:
             [connection] = server.wait_for_sockets(1)
             assert [e.name for e in client.protocol.extensions] == ["permessage-deflate"]

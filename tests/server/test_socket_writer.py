@@ -17,15 +17,13 @@ import pytest
 import uvicorn
 import websockets
 from engineio import async_socket
-from websockets.client import ClientProtocol
-from websockets.frames import Frame, Opcode
-from websockets.uri import parse_uri
 
 from crowdfill.server.raw_frames import FramedWebSocket
 from crowdfill.server.settings import SOCKET_WRITERS
 from crowdfill.server.socket_writer import LeanEngine, LeanSocket, _run_until_suspended
 from tests.support.crowd import join
 from tests.support.live_server import LiveServer, live_server, test_settings
+from tests.support.raw_websocket import RawClient
 from tests.support.requester import create_table, worker_token
 from tests.support.worker_client import WorkerClient
 
@@ -216,49 +214,10 @@ def burst_engine(writer: str) -> Iterator[tuple[str, threading.Event, list[int]]
         listener.close()
 
 
-class StalledReader:
-    """A WebSocket client on a plain blocking socket: it reads only when told, so what the server
-    sends meanwhile piles up (websockets' sans-I/O protocol does the framing)."""
-
-    def __init__(self, url: str) -> None:
-        port = int(url.split(":")[2].split("/")[0])
-        self.protocol = ClientProtocol(parse_uri(url), max_size=None)
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
-        self.protocol.send_request(self.protocol.connect())
-        self._flush()
-        self.texts: list[str] = []
-
-    def _flush(self) -> None:
-        self.sock.sendall(b"".join(self.protocol.data_to_send()))
-
-    def send(self, text: str) -> None:
-        self.protocol.send_text(text.encode())
-        self._flush()
-
-    def read_until(self, count: int) -> list[str]:
-        """Read until ``count`` text messages arrived (the handshake reply is not one)."""
-        while len(self.texts) < count:
-            data = self.sock.recv(1 << 20)
-            if not data:
-                raise ConnectionError(f"closed after {len(self.texts)} messages")
-            self.protocol.receive_data(data)
-            for event in self.protocol.events_received():
-                if isinstance(event, Frame) and event.opcode == Opcode.TEXT:
-                    self.texts.append(bytes(event.data).decode())
-            self._flush()  # pongs to WebSocket pings
-        return self.texts
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 async def test_messages_to_a_reader_slower_than_the_writes_arrive_complete_and_in_order(writer: str) -> None:
     with burst_engine(writer) as (url, done, waited):
-        reader = StalledReader(url)
+        reader = await asyncio.to_thread(RawClient, url, small_buffer=True)
         try:
-            [opened] = await asyncio.to_thread(reader.read_until, 1)
-            assert opened.startswith("0"), opened  # the Engine.IO OPEN packet
             reader.send("4burst")
             assert await asyncio.to_thread(done.wait, 30), "the burst was not handed over"
             # Only now does the client read: the burst waited in the server's buffers.
