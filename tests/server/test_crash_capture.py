@@ -99,7 +99,8 @@ async def test_a_kill_after_close_answered_but_before_its_final_capture_is_store
         await worker.connect()
         rng = random.Random(11)
         acked: dict[int, dict[str, Any]] = {}
-        for step in range(20):
+
+        async def fill(step: int) -> None:
             empty = [
                 (rid, c) for rid, values in worker.rows().items() for c in COLUMNS if c not in dict(values)
             ]
@@ -107,15 +108,22 @@ async def test_a_kill_after_close_answered_but_before_its_final_capture_is_store
             ack = await worker.fill(row_id, column, f"v{step}", timeout=10)
             assert ack.get("ok"), ack
             acked[ack["seq"]] = ack["op"]
-        await worker.disconnect()
+
+        for step in range(20):
+            await fill(step)
         for _ in range(100):  # a periodic capture lands in the background
             if stored_capture_seq(database, table["id"]) is not None:
                 break
             await asyncio.sleep(0.1)
-        earlier = stored_capture_seq(database, table["id"])
-        assert earlier is not None
+        # Held from here on; read what is stored only now, since captures still in flight may land
+        # until the triggers exist.
         with sqlite3.connect(database) as db:
             db.executescript(HOLD_CAPTURES)
+        earlier = stored_capture_seq(database, table["id"])
+        assert earlier is not None
+        await asyncio.sleep(0.5)  # the 20 fills used the rate limit's burst
+        await fill(20)  # acknowledged after the last capture that can land
+        await worker.disconnect()
 
         async with httpx.AsyncClient(base_url=process.base_url, headers=process.headers, timeout=30) as http:
             closed = await http.post(f"/api/tables/{table['id']}/close")
