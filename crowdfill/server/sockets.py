@@ -268,19 +268,11 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
         try:
             if not isinstance(auth, dict):
                 raise Failure("token_invalid", "connect with auth {token: <session token>}")
-            last_seq = auth.get("last_seq")
-            if last_seq is not None and (
-                isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0
-            ):
-                raise Failure("malformed", "last_seq must be a non-negative whole number")
+            last_seq = _auth_seq(auth, "last_seq")
             incarnation = auth.get("incarnation")
             if incarnation is not None and (not isinstance(incarnation, str) or len(incarnation) > 64):
                 raise Failure("malformed", "incarnation must be the string the snapshot gave")
-            max_seq = auth.get("max_seq")
-            if max_seq is not None and (
-                isinstance(max_seq, bool) or not isinstance(max_seq, int) or max_seq < 0
-            ):
-                raise Failure("malformed", "max_seq must be a non-negative whole number")
+            max_seq = _auth_seq(auth, "max_seq")
             # What the client holds reaches up to its highest seq (ops arrive out of order).
             held = None if last_seq is None else max(last_seq, max_seq or 0)
             claims = await app.roster.admit(auth.get("token"), auth.get("table_id"))
@@ -459,6 +451,14 @@ class MonitorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socket
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._app.presence.remove(sid)
+
+
+def _auth_seq(auth: dict[str, Any], name: str) -> int | None:
+    """The optional seq ``name`` of a worker's connect ``auth``: None or a non-negative whole number."""
+    value = auth.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise Failure("malformed", f"{name} must be a non-negative whole number")
+    return value
 
 
 def _freeze_startup_heap() -> None:
