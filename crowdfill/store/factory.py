@@ -6,9 +6,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from crowdfill.store.memory import MemoryStore
-from crowdfill.store.mongo import MongoStore
 from crowdfill.store.port import Store
-from crowdfill.store.postgres import PostgresStore
 from crowdfill.store.sqlite import SQLiteStore
 
 DEFAULT_SQLITE_NAME = "crowdfill.sqlite3"
@@ -44,8 +42,12 @@ def open_store(url: str | None, data_dir: Path | None = None) -> Store:
             raise ValueError(f"a memory store URL is just 'memory://', not 'memory://{rest}'")
         return MemoryStore()
     if scheme in ("postgresql", "postgres"):
+        from crowdfill.store.postgres import PostgresStore  # psycopg: imported when used only
+
         return PostgresStore(f"{scheme}://{rest}")  # libpq knows the scheme in lower case only
     if scheme in ("mongodb", "mongodb+srv"):
+        from crowdfill.store.mongo import MongoStore  # pymongo: imported when used only
+
         return MongoStore(text, _mongo_database(rest))
     if scheme == "sqlite":
         return SQLiteStore(_sqlite_path(rest))

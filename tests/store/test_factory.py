@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,23 @@ def test_an_unknown_scheme_is_refused_naming_the_scheme_but_not_the_credentials(
 def test_malformed_store_urls_are_refused_naming_the_problem(url: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         open_store(url)
+
+
+def test_importing_the_store_and_opening_sqlite_imports_no_database_driver() -> None:
+    # A fresh interpreter: this test process has imported both adapters already (see above).
+    probe = (
+        "import sys; from crowdfill.store import open_store; open_store(None, data_dir='.');"
+        "print(sorted({'pymongo', 'psycopg', 'bson'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_an_unknown_name_of_the_store_package_is_an_attribute_error() -> None:
+    import crowdfill.store
+
+    with pytest.raises(AttributeError, match="RedisStore"):
+        _ = crowdfill.store.RedisStore  # type: ignore[attr-defined]  # the name it must refuse
