@@ -107,4 +107,4 @@ def test_an_unknown_name_of_the_store_package_is_an_attribute_error() -> None:
     import crowdfill.store
 
     with pytest.raises(AttributeError, match="RedisStore"):
-        _ = crowdfill.store.RedisStore  # type: ignore[attr-defined]  # the name it must refuse
+        _ = crowdfill.store.RedisStore
