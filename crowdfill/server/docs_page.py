@@ -8,7 +8,7 @@ firewalled server) it is a blank page. The same page, pointed at files served fr
 
 from __future__ import annotations
 
-from importlib.resources import files
+from importlib.util import find_spec
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -42,7 +42,7 @@ def mount_docs(app: FastAPI, title: str) -> None:
     async def oauth2_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
-    folder = Path(str(files("swagger_ui") / "static"))
+    folder = _static_folder()
 
     @router.get(DOCS_ASSETS + "/{name}")
     async def asset(name: str) -> Response:
@@ -52,3 +52,11 @@ def mount_docs(app: FastAPI, title: str) -> None:
         return FileResponse(folder / name)
 
     app.include_router(router)
+
+
+def _static_folder() -> Path:
+    # Found, not imported: the package's own modules (its framework glue, jinja2, yaml) are never used.
+    spec = find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the swagger-ui-py package (the API docs' files) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
