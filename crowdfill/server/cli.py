@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from crowdfill.assist.errors import InvalidAssistant
 from crowdfill.server import live_stack
+from crowdfill.server.heap import collector_paused
 from crowdfill.server.preflight import StartupError, check_data_dir, check_port, describe, open_store
 from crowdfill.server.settings import SOCKET_WRITERS, Settings
 
@@ -226,22 +227,25 @@ async def _serve(
     attachment: Attachment | None = None,
     stack: live_stack.LiveStack | None = None,
 ) -> None:
-    import uvicorn  # imported when serving only: the CLI's --help stays fast
-
-    stack = stack or live_stack.choose_stack()
-
-    from crowdfill.server import access_log as redaction  # same reason
-    from crowdfill.server.app import create_app  # same reason
-    from crowdfill.server.demo import ensure_demo  # same reason
-
     # Before the data is opened: a second server on a taken port must not touch the first one's data.
     check_port(settings.host, settings.port)
     if not settings.store_url:
         check_data_dir(settings.data_dir)
-    try:
-        app = create_app(settings)
-    except ValueError as error:  # a store URL open_store does not understand
-        raise StartupError(str(error)) from error
+    # Importing the server and building its routes allocate a lot and free almost nothing: with the
+    # collector paused that is about a tenth less of every start (the server collects in full
+    # before it recovers its tables, App._lifespan, which frees what cycles there are).
+    with collector_paused():
+        import uvicorn  # imported when serving only: the CLI's --help stays fast
+
+        from crowdfill.server import access_log as redaction  # same reason
+        from crowdfill.server.app import create_app  # same reason
+        from crowdfill.server.demo import ensure_demo  # same reason
+
+        stack = stack or live_stack.choose_stack()
+        try:
+            app = create_app(settings)
+        except ValueError as error:  # a store URL open_store does not understand
+            raise StartupError(str(error)) from error
     app.assistants.default = attachment
     await open_store(app.store)
     if app.cluster is not None:
