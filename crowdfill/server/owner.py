@@ -10,7 +10,9 @@ only on its log, never on how operations were batched. The batch, inserts includ
 with ONE ``store.append``; only then is it published, acknowledged, and fed to the compensation
 estimator. With early forwarding (``Settings.early_forward``, the default) the batch is forwarded to
 this process's other clients before the append, as soon as it is applied in memory; its senders
-are still acknowledged only once it is durable. If the append fails, the in-memory state is rebuilt
+are still acknowledged only once it is durable. Operations queued while an append is in flight are
+applied and forwarded at once and appended right after it (``_commit``), so nobody waits for an
+earlier batch's fsync to see them. If the append fails, the in-memory state is rebuilt
 from storage and the batch is refused: nothing is half-applied and nothing unacknowledged is
 acknowledged; the clients that were forwarded the lost batch are sent a fresh snapshot.
 
@@ -98,6 +100,10 @@ class Outcome:
     failure: Failure | None = None
 
 
+# How many appends may follow each other in one turn of the owner's loop (``TableOwner._commit``).
+PIPELINED_GROUPS = 16
+
+
 @dataclass
 class _Submission:
     op: Sequenced
@@ -105,6 +111,30 @@ class _Submission:
     future: asyncio.Future[Outcome] = field(repr=False)
     # The last seq the sender had seen (fills): a fill of a row replaced at or before it is stale.
     seen_seq: int | None = None
+
+
+@dataclass
+class _Group:
+    """Operations staged (validated and applied in memory) for one append, and their answers."""
+
+    staged: list[tuple[_Submission | None, Sequenced]]
+    late: list[_Submission]
+    complete: bool
+    records: list[LogRecord]
+    published: list[tuple[_Submission | None, Published]]
+    # Already forwarded early (staged while an earlier append was in flight).
+    forwarded: bool = False
+
+    def extended(self, other: _Group) -> _Group:
+        """This group and ``other`` (staged right after it) as one append."""
+        return _Group(
+            self.staged + other.staged,
+            self.late + other.late,
+            other.complete,
+            self.records + other.records,
+            self.published + other.published,
+            self.forwarded and other.forwarded,
+        )
 
 
 class OwnerListener(Protocol):
@@ -156,6 +186,8 @@ class TableOwner:
         self._settings = settings
         self._listener = listener
         self._queue: asyncio.Queue[_Submission] = asyncio.Queue(maxsize=settings.queue_limit)
+        # Set when a submission is queued while the loop waits for an append (``_append_taking``).
+        self._arrival: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._stale = False
         # Called after every durable batch (the reputation emitter, crowdfill.server.reputation_emitter).
@@ -405,6 +437,9 @@ class TableOwner:
             self._queue.put_nowait(_Submission(op, origin, future, seen_seq))
         except asyncio.QueueFull:
             return Outcome(failure=Failure("overloaded", "the table is busy; retry in a moment"))
+        arrival = self._arrival
+        if arrival is not None and not arrival.done():
+            arrival.set_result(None)
         return await future
 
     async def close(self) -> None:
@@ -439,7 +474,7 @@ class TableOwner:
                 self._drain_closed()
                 return
 
-    async def _process(self, batch: Sequence[_Submission]) -> None:
+    async def _process(self, batch: list[_Submission]) -> None:
         try:
             if self._stale:
                 await self._recover()
@@ -548,8 +583,9 @@ class TableOwner:
         ones (so a replay after it is right); False means it gets a snapshot.
 
         The client's own run may have forwarded operations that were lost (a crash before their
-        fsync, a failed append), but only after the durable seq the next run started from: in one
-        run at most one forwarded batch is ever not durable, and a lost one ends the run. A client
+        fsync, a failed append), but only after the durable seq the next run started from: only the
+        batches forwarded after a run's last durable one can be lost (the one being appended and
+        those forwarded while it was), and a lost one ends the run. A client
         without an incarnation (an older page) is trusted up to the seq this run started from;
         one of a run the store does not know, not at all.
         """
@@ -663,16 +699,37 @@ class TableOwner:
                 applied.append(entry)
         return applied
 
-    async def _commit(self, batch: Sequence[_Submission]) -> None:
+    async def _commit(self, batch: list[_Submission]) -> None:
+        """Stage ``batch``, forward it (early forwarding), append it, then publish and acknowledge.
+
+        With early forwarding, operations queued while a batch's append is in flight are staged
+        and forwarded at once (each as it arrives), then appended together right after it: the
+        others never wait for an earlier batch's fsync (docs/benchmarks.md, "The live path").
+        They join ``batch`` (so a failure refuses them too) and are acknowledged after their own
+        append, in order. At most ``PIPELINED_GROUPS`` appends follow each other this way before
+        the lock is let go, so readers waiting for it get their turn.
+        """
+        group = self._stage(batch, self.seq, seeds=True)
+        groups = 1
+        while group is not None:
+            follow, error = await self._persist(group, batch, take=groups < PIPELINED_GROUPS)
+            if error is not None:
+                raise error
+            group = follow
+            groups += 1
+
+    def _stage(self, batch: Sequence[_Submission], base: int, *, seeds: bool = False) -> _Group | None:
+        """Validate and apply ``batch`` in memory (refusals answered at once), numbered after ``base``."""
         staged: list[tuple[_Submission | None, Sequenced]] = []
         # Operations queued behind the one that satisfied the template: refused once the
         # completion is durable (if the append fails they get the batch's failure instead).
         late: list[_Submission] = []
-        self._sequence_inserts(staged)  # seeds planned at launch or recovery
-        if self._gold_due and not self.sequencer.satisfied:
-            # After the seeds, as a replay expects (crowdfill.central_client.sequencer).
-            staged.extend((None, self.sequencer.apply(op)) for op in gold_inserts(self.spec, self.table))
-            self._gold_due = False
+        if seeds:
+            self._sequence_inserts(staged)  # seeds planned at launch or recovery
+            if self._gold_due and not self.sequencer.satisfied:
+                # After the seeds, as a replay expects (crowdfill.central_client.sequencer).
+                staged.extend((None, self.sequencer.apply(op)) for op in gold_inserts(self.spec, self.table))
+                self._gold_due = False
         for submission in batch:
             if submission.future.done():
                 continue  # the sender went away before its turn
@@ -696,60 +753,119 @@ class TableOwner:
             staged.append((submission, op))
             if isinstance(op, Fill):
                 # Its seq once the batch is appended (records are numbered in staging order).
-                self._record_fill(op, self.seq + len(staged))
+                self._record_fill(op, base + len(staged))
             self._sequence_inserts(staged)
         complete = self.sequencer.satisfied
         if complete:
             self.sequencer.discard_planned()  # inserts for a complete table are never needed
         if not staged:
-            return
+            return None
         now = time.time()
         records = [
-            LogRecord(self.seq + index, sequenced_to_wire(op), now) for index, (_, op) in enumerate(staged, 1)
+            LogRecord(base + index, sequenced_to_wire(op), now) for index, (_, op) in enumerate(staged, 1)
         ]
-        early = self.early
+        early = self.early is not None
         published: list[tuple[_Submission | None, Published]] = []
         for record, (sender, op) in zip(records, staged, strict=True):
             author = CENTRAL_CLIENT if isinstance(op, Reweigh) else op.worker  # a reweigh is the server's
             origin = sender.origin if sender is not None else None
-            entry = Published(record.seq, public_op(record.operation), origin, author, early is not None)
+            entry = Published(record.seq, public_op(record.operation), origin, author, early)
             published.append((sender, entry))
-        entries = [entry for _, entry in published]
-        if early is not None:
+        return _Group(staged, late, complete, records, published)
+
+    async def _persist(
+        self, group: _Group, batch: list[_Submission], *, take: bool
+    ) -> tuple[_Group | None, Exception | None]:
+        """Forward (early) and append ``group``, then publish and acknowledge it. Returns what was
+        staged and forwarded while its append was in flight (``take``), and the fault that stopped
+        that staging, if any (raised by the caller once ``group`` is settled)."""
+        early = self.early
+        entries = [entry for _, entry in group.published]
+        follow: _Group | None = None
+        error: Exception | None = None
+        if early is not None and not group.forwarded:
             # The others see the batch now; if the append below fails, _process resets them.
             self._unsure = True
             await early.forward(self, entries)
         # A StoreError here propagates to _process, which refuses the batch and rebuilds the
         # table from storage (the in-memory state is ahead of the durable log).
-        await self._store.append(self.table_id, records, epoch=self.epoch)
-        self._unsure = False
-        self.seq = records[-1].seq
-        for (_, op), entry in zip(staged, entries, strict=True):
+        if early is None or group.complete or not take:
+            await self._store.append(self.table_id, group.records, epoch=self.epoch)
+        else:
+            follow, error = await self._append_taking(group, batch)
+        # What followed was forwarded (perhaps in part, before a fault) and is not durable yet.
+        self._unsure = follow is not None or error is not None
+        self.seq = group.records[-1].seq
+        for (_, op), entry in zip(group.staged, entries, strict=True):
             if not isinstance(op, Reweigh):
                 self.ops_by_worker[entry.worker] += 1
             self._recent.append((entry.seq, entry.op))
         await self._listener.published(self, entries)
-        for sender, entry in published:
+        for sender, entry in group.published:
             if sender is not None:
                 _answer(sender, published=entry)
         # The estimates are bookkeeping nobody waits for: they follow the forwards and the
         # acknowledgements (still under the lock, so readers see them in step with the table).
-        for _, op in staged:
+        for _, op in group.staged:
             if isinstance(op, Reweigh):
                 self.estimator.reweighed()
             else:
                 self.estimator.observe(op)
-        if complete:
+        # Snapshots and captures are of the table at ``self.seq``: not while more is applied.
+        settled = follow is None and error is None
+        if group.complete:
             await self._finish(COMPLETE, self.seq)
-            for submission in late:
+            for submission in group.late:
                 _answer(submission, failure=_not_live(self.status))
-        elif self.seq - self.snapshot_seq >= self._settings.snapshot_every:
+        elif settled and self.seq - self.snapshot_seq >= self._settings.snapshot_every:
             await self._save_snapshot()
         if self.on_commit is not None:
             self.on_commit(self)
-        if self.live and self._capturer.due():
+        if settled and self.live and self._capturer.due():
             self._capturer.start()
         self._listener.changed(self)
+        return follow, error
+
+    async def _append_taking(
+        self, group: _Group, batch: list[_Submission]
+    ) -> tuple[_Group | None, Exception | None]:
+        """Append ``group``; meanwhile stage and forward (early) what is queued, as it arrives."""
+        append = asyncio.ensure_future(self._store.append(self.table_id, group.records, epoch=self.epoch))
+        follow: _Group | None = None
+        error: Exception | None = None
+        loop = asyncio.get_running_loop()
+        try:
+            while not append.done():
+                if error is not None or self.sequencer.satisfied or self._queue.empty():
+                    arrival = self._arrival = loop.create_future()
+                    try:
+                        await asyncio.wait((append, arrival), return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        self._arrival = None
+                    if error is not None or self.sequencer.satisfied:
+                        await asyncio.wait((append,))
+                    continue
+                taken: list[_Submission] = []
+                while len(taken) < self._settings.batch_max_ops and not self._queue.empty():
+                    taken.append(self._queue.get_nowait())
+                batch.extend(taken)  # a failed append refuses them too (_process)
+                base = (follow or group).records[-1].seq
+                try:
+                    piece = self._stage(taken, base)
+                    if piece is not None:
+                        assert self.early is not None  # only called with early forwarding
+                        await self.early.forward(self, [entry for _, entry in piece.published])
+                except Exception as fault:  # noqa: BLE001  # raised by _commit once ``group`` is settled
+                    error = fault
+                    continue
+                if piece is not None:
+                    piece.forwarded = True
+                    follow = piece if follow is None else follow.extended(piece)
+        except BaseException:
+            append.cancel()  # cancelled (the owner stops): as an awaited append would be
+            raise
+        await append  # a StoreError refuses ``group`` and everything that followed it (_process)
+        return follow, error
 
     def _sequence_inserts(self, staged: list[tuple[_Submission | None, Sequenced]]) -> None:
         """Apply the central client's planned inserts, one at a time, until satisfied or none is left."""

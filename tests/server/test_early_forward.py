@@ -151,6 +151,63 @@ async def test_a_failed_append_resets_the_clients_that_were_forwarded_the_lost_b
         assert replica(bob) == replica(ann) == rows_of(after)
 
 
+async def test_an_operation_queued_while_an_append_is_held_is_forwarded_at_once_and_acked_after_it() -> None:
+    async with two_workers() as room:
+        store, ann, bob = room.store, room.ann, room.bob
+        first, second = list(ann.rows())[:2]
+        store.held.set()
+        ann_fill = asyncio.create_task(ann.fill(first, "a", "ann's", new_row_id="ann-row"))
+        await bob.wait_for(lambda: "ann-row" in bob.rows(), timeout=5)
+        # ann's append is held: bob's fill is forwarded anyway, without waiting for it.
+        bob_fill = asyncio.create_task(bob.fill(second, "b", "bob's", new_row_id="bob-row"))
+        await ann.wait_for(lambda: "bob-row" in ann.rows(), timeout=5)
+        await asyncio.sleep(0.2)
+        assert not ann_fill.done()  # neither is durable yet
+        assert not bob_fill.done()
+        store.held.clear()
+        ann_ack, bob_ack = await ann_fill, await bob_fill
+        assert ann_ack["ok"]
+        assert bob_ack["ok"]
+        assert bob_ack["seq"] == ann_ack["seq"] + 1
+        # Each was forwarded once, to the other only.
+        assert [op["seq"] for op in bob.forwarded if op["op"].get("new_row_id") == "ann-row"] == [
+            ann_ack["seq"]
+        ]
+        assert [op["seq"] for op in ann.forwarded if op["op"].get("new_row_id") == "bob-row"] == [
+            bob_ack["seq"]
+        ]
+        assert not [op for op in ann.forwarded if op["op"].get("new_row_id") == "ann-row"]
+        view = await candidates(room.http, room.table_id)
+        assert view["seq"] == bob_ack["seq"]
+        assert replica(ann) == replica(bob) == rows_of(view)
+
+
+async def test_a_failed_append_refuses_what_was_forwarded_behind_it_and_resets_every_client() -> None:
+    async with two_workers() as room:
+        store, http, ann, bob = room.store, room.http, room.ann, room.bob
+        before = await candidates(http, room.table_id)
+        first, second = list(ann.rows())[:2]
+        store.fail_next = True
+        store.held.set()
+        ann_fill = asyncio.create_task(ann.fill(first, "a", "lost", new_row_id="lost-1"))
+        await bob.wait_for(lambda: "lost-1" in bob.rows(), timeout=5)
+        bob_fill = asyncio.create_task(bob.fill(second, "b", "lost too", new_row_id="lost-2"))
+        await ann.wait_for(lambda: "lost-2" in ann.rows(), timeout=5)
+        store.held.clear()
+        for refused in (await ann_fill, await bob_fill):
+            assert refused["error"]["code"] == "store_unavailable"
+        await bob.wait_for(lambda: len(bob.snapshots) == 2, timeout=5)
+        await ann.wait_for(lambda: len(ann.snapshots) == 2, timeout=5)
+        assert await candidates(http, room.table_id) == before
+        for worker in (ann, bob):
+            assert replica(worker) == rows_of(before)
+            assert worker.last_seq == before["seq"]
+        retried = await bob.fill(second, "b", "kept", new_row_id="kept")
+        assert retried["seq"] == before["seq"] + 1
+        await ann.wait_for_seq(retried["seq"])
+        assert replica(ann) == replica(bob) == rows_of(await candidates(http, room.table_id))
+
+
 async def first_answer(base_url: str, auth: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Join with ``auth`` and return the first table event the server sends: snapshot or ops."""
     client = socketio.AsyncClient(reconnection=False)
