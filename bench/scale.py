@@ -15,9 +15,11 @@ keeps built tables between runs). The last line printed is one JSON object: per 
 ``restart_s``, ``rss_mb`` and ``restart_cpu_s`` (the server's CPU seconds until it serves) with the
 capture, the same with ``replay_`` for today's path, ``restart_ratio`` = replay_restart_s /
 restart_s and ``restart_cpu_ratio`` likewise for CPU seconds (less disturbed by other load);
-``restore_bytes_per_op`` (resident memory an in-process restore adds, per logged operation) and
-``capture_load_s`` from ``bench/restore_memory.py``, with ``baseline_`` figures and
-``restore_memory_ratio`` (baseline / this) when ``--baseline-code DIR`` names another checkout.
+``clean_restart_s``, ``clean_restart_cpu_s`` and ``clean_rss_mb`` for a restart after a clean
+stop (a server is started and stopped once on a copy first, ``stop_run_s``: the stop captured the
+table at its last seq, so these restarts replay nothing); ``restore_bytes_per_op`` (resident memory
+an in-process restore adds, per logged operation) and ``capture_load_s`` from
+``bench/restore_memory.py``, with ``baseline_`` figures and ``restore_memory_ratio`` (baseline / this) when ``--baseline-code DIR`` names another checkout.
 """
 
 from __future__ import annotations
@@ -90,14 +92,22 @@ async def store_capture(data_dir: Path, table_id: str, tail: int) -> int:
         await store.close()
 
 
-def restart(data_dir: Path, table_id: str, last_seq: int) -> tuple[float, float, float]:
+def restart(
+    data_dir: Path, table_id: str, last_seq: int, capture_on_stop: bool = False
+) -> tuple[float, float, float]:
     """Seconds from spawning ``crowdfill serve`` until the table answers at ``last_seq``; the server's
-    RSS (MB) and CPU seconds (user + system, less disturbed by other load than the wall clock) then."""
+    RSS (MB) and CPU seconds (user + system, less disturbed by other load than the wall clock) then.
+
+    The server takes no capture (``--capture-every 0``, so every run starts from the same data),
+    unless ``capture_on_stop``: then it runs with the default captures and is stopped cleanly,
+    which captures the table at its last seq (what a restart after a clean stop starts from)."""
     port = free_port()
     command = [
         sys.executable, "-m", "crowdfill.cli", "serve", "--port", str(port), "--data-dir", str(data_dir),
-        "--requester-token", TOKEN, "--secret", SECRET, "--log-level", "warning", "--capture-every", "0",
+        "--requester-token", TOKEN, "--secret", SECRET, "--log-level", "warning",
     ]  # fmt: skip
+    if not capture_on_stop:
+        command += ["--capture-every", "0"]
     log = (data_dir / "server.log").open("ab")
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -124,9 +134,31 @@ def restart(data_dir: Path, table_id: str, last_seq: int) -> tuple[float, float,
         cpu = times.user + times.system
     finally:
         process.terminate()
-        process.wait(30)
+        process.wait(600 if capture_on_stop else 30)
         log.close()
     return elapsed, rss, cpu
+
+
+def stop_with_capture(data_dir: Path, table_id: str, last_seq: int) -> float:
+    """Start the server on ``data_dir``, stop it cleanly (it captures the table at ``last_seq``);
+    seconds from its spawn until it exited (start, serve, capture, exit)."""
+    started = time.perf_counter()
+    restart(data_dir, table_id, last_seq, capture_on_stop=True)
+    elapsed = time.perf_counter() - started
+    store = SQLiteStore(data_dir / DB)
+
+    async def captured_seq() -> int | None:
+        await store.open()
+        try:
+            saved = await store.load_capture(table_id)
+            return None if saved is None else saved[0]
+        finally:
+            await store.close()
+
+    seq = asyncio.run(captured_seq())
+    if seq != last_seq:
+        raise RuntimeError(f"the clean stop left a capture at seq {seq}, not {last_seq}")
+    return elapsed
 
 
 def prepare(size: int, root: Path, cache: Path | None) -> tuple[Path, Path, str, int, int]:
@@ -148,12 +180,18 @@ def measure(
     size: int, root: Path, cache: Path | None, rounds: int, baseline: bool, code: Path | None = None
 ) -> dict[str, Any]:
     replay_dir, capture_dir, table_id, last_seq, capture_seq = prepare(size, root, cache)
+    clean_dir = root / f"clean-{size}"
+    shutil.rmtree(clean_dir, ignore_errors=True)
+    shutil.copytree(capture_dir, clean_dir)
+    stop_run_s = stop_with_capture(clean_dir, table_id, last_seq)
     replays: list[tuple[float, float, float]] = []
     captures: list[tuple[float, float, float]] = []
-    for _ in range(rounds):  # interleaved: A, B, A, B
+    cleans: list[tuple[float, float, float]] = []
+    for _ in range(rounds):  # interleaved: A, B, C, A, B, C
         if baseline:
             replays.append(restart(replay_dir, table_id, last_seq))
         captures.append(restart(capture_dir, table_id, last_seq))
+        cleans.append(restart(clean_dir, table_id, last_seq))
     capture_mb = (capture_dir / DB).stat().st_size / 1e6 - (replay_dir / DB).stat().st_size / 1e6
     replays = replays or [(math.nan, math.nan, math.nan)]
     restart_s = statistics.median(t for t, _, _ in captures)
@@ -172,6 +210,11 @@ def measure(
         "restart_ratio": round(replay_s / restart_s, 2),
         "restart_cpu_ratio": round(replay_cpu / restart_cpu, 2),
         "capture_file_mb": round(capture_mb, 1),
+        # After a clean stop (the server captured the table at its last seq): no tail to replay.
+        "clean_restart_s": round(statistics.median(t for t, _, _ in cleans), 2),
+        "clean_restart_cpu_s": round(statistics.median(c for _, _, c in cleans), 2),
+        "clean_rss_mb": round(statistics.median(r for _, r, _ in cleans), 1),
+        "stop_run_s": round(stop_run_s, 2),
     }
     # Memory after an in-process restore (bench/restore_memory.py), and the same with a baseline
     # checkout's code on the same data when --baseline-code names one (interleaved).

@@ -134,7 +134,7 @@ class CrowdFillApp:
             await self.assistants.stop()
             await self.reputation.stop()
             await self.idle.stop()
-            await self.tables.shutdown()
+            await self.tables.shutdown(self.settings.shutdown_capture_seconds)
             if self.cluster is not None:
                 await self.cluster.stop()
             await self.store.close()

@@ -93,6 +93,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="capture a live table's state every N operations (default 10000; 0: never)",
     )
     serve.add_argument(
+        "--shutdown-capture-seconds",
+        type=float,
+        help="on a clean stop, capture the live tables whose capture is behind, for at most this "
+        "long, so the next start replays no log (default 60; 0: never)",
+    )
+    serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     serve.add_argument(
@@ -152,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
             redis_url=args.redis_url,
             lease_ttl_seconds=args.lease_ttl,
             capture_every=args.capture_every,
+            shutdown_capture_seconds=args.shutdown_capture_seconds,
             socket_writer=args.socket_writer,
             early_forward=args.early_forward,
         )

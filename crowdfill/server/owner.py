@@ -342,6 +342,23 @@ class TableOwner:
                 await self._save_snapshot()
         await self.stop()
 
+    async def capture_before_stop(self, deadline: float) -> bool:
+        """Capture a live table's state at its current seq, unless a stored capture already covers
+        it, and wait until it is stored or the monotonic clock reaches ``deadline``: a restart
+        after a clean stop then replays no log tail (docs/scale.md, "A clean stop"). Whether a
+        capture at the current seq is stored."""
+        if self._settings.capture_every <= 0 or not self.live or not self.leading:
+            return False
+        async with self.lock:  # a batch holds the lock until it is durable: the state is whole
+            # An older capture in flight lands first, so it can never replace the new one.
+            if not await self._capturer.landed(deadline):
+                return False
+            if not self._capturer.covers(self.seq):
+                self._capturer.start()
+                if not await self._capturer.landed(deadline):
+                    return False
+            return self._capturer.seq >= self.seq
+
     @property
     def idle(self) -> bool:
         """Nothing queued and nothing being processed."""

@@ -19,6 +19,7 @@ import collections
 import contextlib
 import logging
 import os
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -188,6 +189,16 @@ class Capturer:
         """Stop waiting for a capture in progress (its child, if any, still finishes on its own)."""
         if self._task is not None:
             self._task.cancel()
+
+    async def landed(self, deadline: float) -> bool:
+        """Wait for a capture in progress until the monotonic clock reaches ``deadline``; whether
+        none is in progress any more. Unlike ``wait``, a cancel of the caller is not swallowed,
+        and the capture is not cancelled at the deadline."""
+        task = self._task
+        if task is None or task.done():
+            return True
+        done, _ = await asyncio.wait((task,), timeout=max(0.0, deadline - time.monotonic()))
+        return bool(done)
 
     async def wait(self) -> None:
         """Let a capture in progress finish (tests, shutdown)."""

@@ -52,6 +52,9 @@ class Settings:
     # forked child where the platform allows (docs/scale.md): a restart replays only the log after it.
     capture_every: int = 10_000
     capture_fork: bool = True
+    # A clean stop captures each live table whose stored capture is behind it, waiting at most
+    # this long in all (0: never), so the next start replays no log tail (docs/scale.md).
+    shutdown_capture_seconds: float = 60.0
     monitor_interval_seconds: float = 0.25
     estimate_interval_seconds: float = 0.5
     # Trust at the edge (docs/protocol.md, "Limits"): a worker's operations per table, sustained
@@ -98,6 +101,10 @@ class Settings:
             raise ValueError(f"socket_writer must be one of {choices}, not {self.socket_writer!r}")
         if self.malformed_limit < 1 or self.rate_limit_refusals < 1:
             raise ValueError("malformed_limit and rate_limit_refusals must be at least 1")
+        if not self.shutdown_capture_seconds >= 0:
+            raise ValueError(
+                f"shutdown_capture_seconds must be 0 (never) or more, not {self.shutdown_capture_seconds}"
+            )
         if not self.idle_unload_seconds >= 0:
             raise ValueError(f"idle_unload_seconds must be 0 (never) or more, not {self.idle_unload_seconds}")
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from crowdfill.server.definition import DefinitionModel, DefinitionPatch, TableSpec, build_spec, patched
@@ -230,10 +230,37 @@ class Tables:
                 await self.cluster.detach(table_id)  # another process may lead it now
             return True
 
-    async def shutdown(self) -> None:
+    async def shutdown(self, capture_seconds: float = 0.0) -> None:
+        """Stop every loaded table. With ``capture_seconds`` > 0, first capture each live table
+        whose stored capture is behind it (one at a time: each forks a child as large as the
+        process), for at most that long in all; what is not captured by then replays its tail at
+        the next start, as after a crash."""
         owners, self._owners = list(self._owners.values()), {}
+        if capture_seconds > 0:
+            await self._capture_all(owners, capture_seconds)
         for owner in owners:
             await owner.stop()
+
+    async def _capture_all(self, owners: Sequence[TableOwner], seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        left = 0
+        for owner in owners:
+            if time.monotonic() >= deadline:
+                left += 1
+                continue
+            try:
+                captured = await owner.capture_before_stop(deadline)
+            except StoreError as error:  # the log is still the truth: the next start replays it
+                logger.error("table %s: no capture at shutdown: %s", owner.table_id, error)
+                continue
+            if not captured and owner.live and time.monotonic() >= deadline:
+                left += 1
+        if left:
+            logger.warning(
+                "shutdown: %d table(s) not captured within %.1f s replay their log tail at the next start",
+                left,
+                seconds,
+            )
 
 
 def _plausible_id(table_id: str) -> bool:

@@ -44,6 +44,8 @@ def test_settings(**changes: Any) -> Settings:
         store_url="memory://",
         monitor_interval_seconds=0.05,
         estimate_interval_seconds=0.1,
+        # A stop forks no capture unless a test asks for one (tests/server/test_shutdown_capture.py).
+        shutdown_capture_seconds=0.0,
     )
     return replace(base, **changes)
 
