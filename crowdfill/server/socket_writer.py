@@ -25,7 +25,8 @@ upgrade, ping and close logic and changes these for connections on a WebSocket:
   the writer's own writes put the packet's whole WebSocket frame (built once per packet, the
   same bytes for a whole room) straight on the transport while it is under its high-water mark,
   instead of the ASGI send, uvicorn's protocol and websockets' framing per recipient. The direct
-  write is synchronous on that path (``write_now``, also called from ``LeanEngine.send_packet``),
+  write is synchronous on that path (``write_now``, also called from ``LeanEngine.send_packet``,
+  and ``LeanEngine.write_to_each``, which writes one frame to a whole room in one call),
   so a forward costs no coroutine per recipient there. Other WebSocket implementations keep the
   direct write.
 
