@@ -9,6 +9,8 @@ reconnect). So a burst costs one write per recipient, not one per operation.
 A recipient never gets its own operations (it gets their acknowledgements instead). The frame is
 encoded once for every recipient that sent nothing in the batch, and once for each sender in it
 (without that sender's operations): the encoding work grows with the batch, never with the room.
+Given a ``Writer`` (the server's ``LeanEngine.write_to_each``), each frame is written to all its
+recipients in one synchronous call, and only those it could not take go through the ``Sender``.
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ class Sender(Protocol):
     async def __call__(self, eio_sid: str, frame: eio_packet.Packet) -> None: ...
 
 
+class Writer(Protocol):
+    """Writes one frame to many connections at once, synchronously, to each that can take it now
+    with nothing of its own ahead of it; returns the others, in order (they get the ``Sender``)."""
+
+    def __call__(self, eio_sids: Sequence[str], frame: eio_packet.Packet) -> Sequence[str]: ...
+
+
 def batch_event(entries: Sequence[Forward]) -> tuple[str, Any] | None:
     """The one event that carries ``entries`` to a recipient (None when there is nothing to carry)."""
     if not entries:
@@ -56,24 +65,46 @@ def batch_event(entries: Sequence[Forward]) -> tuple[str, Any] | None:
 
 
 async def forward(
-    recipients: Iterable[tuple[str, str]], entries: Sequence[Forward], encode: Encoder, send: Sender
+    recipients: Iterable[tuple[str, str]],
+    entries: Sequence[Forward],
+    encode: Encoder,
+    send: Sender,
+    write: Writer | None = None,
 ) -> int:
-    """Send ``entries`` to every ``(sid, eio_sid)`` recipient as one event each; return the frames sent."""
+    """Send ``entries`` to every ``(sid, eio_sid)`` recipient as one event each; return the frames sent.
+
+    With ``write``, each frame goes to all its recipients in one synchronous call first, and only
+    those it could not write to are sent the frame through ``send``."""
     origins = {entry.origin for entry in entries if entry.origin is not None}
-    # Key None: the recipients that sent nothing in this batch (almost all of the room).
-    encoded: dict[str | None, Frames] = {}
-    sent = 0
+    room: list[str] = []  # the recipients that sent nothing in this batch (almost all of the room)
+    senders: list[tuple[str, str]] = []
     for sid, eio_sid in recipients:
-        key = sid if sid in origins else None
-        frames = encoded.get(key)
-        if frames is None:
-            mine = entries if key is None else [entry for entry in entries if entry.origin != key]
-            event = batch_event(mine)
-            frames = encoded[key] = [] if event is None else encode(*event)
+        if sid in origins:
+            senders.append((sid, eio_sid))
+        else:
+            room.append(eio_sid)
+    sent = await _to_each(room, entries, encode, send, write) if room else 0
+    for sid, eio_sid in senders:
+        mine = [entry for entry in entries if entry.origin != sid]
+        sent += await _to_each([eio_sid], mine, encode, send, write)
+    return sent
+
+
+async def _to_each(
+    eio_sids: list[str], entries: Sequence[Forward], encode: Encoder, send: Sender, write: Writer | None
+) -> int:
+    """``entries`` as one event, encoded once, to each of ``eio_sids``; returns the frames sent."""
+    event = batch_event(entries)
+    if event is None:
+        return 0
+    frames = encode(*event)
+    rest: Sequence[str] = eio_sids
+    if write is not None and len(frames) == 1:
+        rest = write(eio_sids, frames[0])
+    for eio_sid in rest:
         for frame in frames:
             await send(eio_sid, frame)
-            sent += 1
-    return sent
+    return len(eio_sids) * len(frames)
 
 
 def socketio_encoder(packet_class: Any, namespace: str) -> Encoder:

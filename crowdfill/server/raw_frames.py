@@ -92,11 +92,12 @@ class FramedWebSocket:
             and not protocol.transport.is_closing()
         )
 
-    def write_packet(self, pkt: eio_packet.Packet) -> bool:
-        """Write ``pkt``'s frame now if the connection can take it (True), else nothing (False)."""
+    def write_packet(self, pkt: eio_packet.Packet, frame: bytes | None = None) -> bool:
+        """Write ``pkt``'s frame now if the connection can take it (True), else nothing (False).
+        ``frame``: that frame, when the caller already has it (``packet_frame(pkt)``)."""
         if not self.writable():
             return False
-        self._protocol.transport.write(packet_frame(pkt))
+        self._protocol.transport.write(packet_frame(pkt) if frame is None else frame)
         self.written += 1
         return True
 

@@ -25,7 +25,8 @@ upgrade, ping and close logic and changes these for connections on a WebSocket:
   the writer's own writes put the packet's whole WebSocket frame (built once per packet, the
   same bytes for a whole room) straight on the transport while it is under its high-water mark,
   instead of the ASGI send, uvicorn's protocol and websockets' framing per recipient. The direct
-  write is synchronous on that path (``write_now``, also called from ``LeanEngine.send_packet``),
+  write is synchronous on that path (``write_now``, also called from ``LeanEngine.send_packet``,
+  and ``LeanEngine.write_to_each``, which writes one frame to a whole room in one call),
   so a forward costs no coroutine per recipient there. Other WebSocket implementations keep the
   direct write.
 
@@ -44,7 +45,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 import engineio
@@ -117,6 +118,11 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # engineio is
         ahead of it and the transport can take it (True); else False and nothing was done.
 
         Synchronous, so a forward to a room costs no coroutine per recipient on this path."""
+        return self.write_frame(pkt, time.time())
+
+    def write_frame(self, pkt: eio_packet.Packet, now: float, frame: bytes | None = None) -> bool:
+        """``write_now`` with the time (``time.time()``) and, optionally, ``pkt``'s frame
+        (``raw_frames.packet_frame``) given: what a write to a whole room looks up once."""
         ws = self._ws
         if not (
             self._writer_idle
@@ -129,9 +135,9 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # engineio is
         ):
             return False
         last_ping = self.last_ping
-        if last_ping and time.time() - last_ping > self.server.ping_timeout:
+        if last_ping and now - last_ping > self.server.ping_timeout:
             return False  # the client is gone: ``send`` closes the connection, as the library does
-        return ws.write_packet(pkt)
+        return ws.write_packet(pkt, frame)
 
     async def send(self, pkt: eio_packet.Packet) -> None:
         if self.write_now(pkt):
@@ -170,6 +176,24 @@ class LeanEngine(engineio.AsyncServer):  # type: ignore[misc]  # engineio is unt
     """Engine.IO server whose connections get ``LeanSocket``'s writer (``writer`` chooses which)."""
 
     writer = "frame"  # one of settings.SOCKET_WRITERS
+
+    def write_to_each(self, sids: Sequence[str], pkt: eio_packet.Packet) -> list[str]:
+        """Write ``pkt`` at once to each connection of ``sids`` that ``LeanSocket.write_now`` would
+        write it to; return the others, in order, for ``send_packet`` (``delivery.Writer``).
+
+        One call for a whole room: the time and the packet's frame are looked up once, and no
+        coroutine is made per recipient."""
+        if self.writer != "frame":
+            return list(sids)  # no whole frames to write (``LeanSocket.write_now`` writes none)
+        sockets = self.sockets
+        now = time.time()
+        frame = raw_frames.packet_frame(pkt)
+        rest: list[str] = []
+        for sid in sids:
+            socket = sockets.get(sid)
+            if type(socket) is not LeanSocket or not socket.write_frame(pkt, now, frame):
+                rest.append(sid)
+        return rest
 
     async def send_packet(self, sid: str, pkt: eio_packet.Packet) -> None:
         socket = self.sockets.get(sid)

@@ -84,7 +84,8 @@ class Fanout:
         # and handed to each connection's Engine.IO socket: written to its WebSocket at once when
         # its writer is idle (crowdfill.server.socket_writer), else queued.
         recipients = list(self._sio.manager.get_participants(WORKER, table_room(owner.table_id)))
-        await delivery.forward(recipients, entries, self._encode, self._sio.eio.send_packet)
+        eio = self._sio.eio
+        await delivery.forward(recipients, entries, self._encode, eio.send_packet, eio.write_to_each)
 
     async def reset(self, owner: TableOwner) -> None:
         """A batch forwarded early was lost: every client in the room gets a fresh snapshot of the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,3 +67,22 @@ async def test_a_sender_whose_operations_are_the_whole_batch_is_sent_nothing() -
 
 def test_no_operation_makes_no_event() -> None:
     assert delivery.batch_event([]) is None
+
+
+async def test_a_writer_takes_the_frame_where_it_can_and_the_others_are_sent_it_in_order() -> None:
+    recorder = Recorder()
+    written: list[tuple[list[str], Any]] = []
+
+    def write(eio_sids: Sequence[str], frame: eio_packet.Packet) -> list[str]:
+        written.append((list(eio_sids), frame.data["data"]))
+        return [eio_sid for eio_sid in eio_sids if int(eio_sid[1:]) % 2]  # the odd ones cannot take it
+
+    entries = [Entry(1, {"n": 1}, "s2"), Entry(2, {"n": 2}, None)]
+    frames = await delivery.forward(room(6), entries, recorder.encode, recorder.send, write)
+    assert frames == 6
+    assert written == [
+        (["e0", "e1", "e3", "e4", "e5"], {"ops": [{"seq": 1, "op": {"n": 1}}, {"seq": 2, "op": {"n": 2}}]}),
+        (["e2"], {"seq": 2, "op": {"n": 2}}),
+    ]
+    assert list(recorder.sent) == ["e1", "e3", "e5"]
+    assert all(len(sent) == 1 and sent[0][0] == "ops" for sent in recorder.sent.values())

@@ -128,12 +128,14 @@ def engine_server(writer: str = "frame", ws: str = "websockets-sansio") -> Itera
 
 
 def send_to_all(server: EngineServer, messages: list[str]) -> None:
-    """Each message as ONE packet sent to every connection, as delivery.forward sends a frame."""
+    """Each message as ONE packet sent to every connection, as delivery.forward sends a frame:
+    written at once to each connection that can take it (``write_to_each``), sent the ordinary
+    way to the others."""
 
     async def burst() -> None:
         for text in messages:
             pkt = eio_packet.Packet(eio_packet.MESSAGE, text)
-            for sid in list(server.engine.sockets):
+            for sid in server.engine.write_to_each(list(server.engine.sockets), pkt):
                 await server.engine.send_packet(sid, pkt)
 
     server.call(burst())
