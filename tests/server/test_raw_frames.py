@@ -292,7 +292,18 @@ def _frames_until_eof(sock: socket.socket) -> list[tuple[int, bytes]]:
     data = b""
     frames: list[tuple[int, bytes]] = []
     position = -1
-    while chunk := sock.recv(1 << 16):
+    answered = False
+    while True:
+        try:
+            chunk = sock.recv(1 << 16)
+        except ConnectionResetError:
+            # Our close reached a server that had already closed: its RST ends the stream. Only
+            # after its close frame is that the end; before it, something was lost.
+            if not (frames and frames[-1][0] == Opcode.CLOSE.value):
+                raise
+            break
+        if not chunk:
+            break
         data += chunk
         if position < 0:
             if b"\r\n\r\n" not in data:
@@ -310,8 +321,10 @@ def _frames_until_eof(sock: socket.socket) -> list[tuple[int, bytes]]:
                 break
             frames.append((head & 0x0F, data[start : start + length]))
             position = start + length
-            if head & 0x0F == Opcode.CLOSE.value or frames[-1] == (Opcode.TEXT.value, b"1"):
-                # A WebSocket close, or Engine.IO's CLOSE packet: close, as a client does.
+            closing = head & 0x0F == Opcode.CLOSE.value or frames[-1] == (Opcode.TEXT.value, b"1")
+            if closing and not answered:
+                # A WebSocket close, or Engine.IO's CLOSE packet: close once, as a client does.
+                answered = True
                 with contextlib.suppress(OSError):  # the server may have closed already
                     sock.sendall(CLIENT_CLOSE)
     return frames
