@@ -56,6 +56,9 @@ class Ledger:
         self.operations = 0
         self.rows: dict[str, Record] = {}  # row id -> its record (above), in the order made
         self.key_order: dict[Key, int] = {}
+        # The keys of ``key_order`` by their order: the vote records are keyed with these objects
+        # (an equal key tuple per vote record and per key order entry was a copy each).
+        self._keys: list[Key] = []
         self.first_row: dict[Values, str] = {}
         # Workers as ``members`` holders (crowdfill.model.members): most value sets have one.
         self.explicit_up: dict[Values, Members[str]] = {}
@@ -89,7 +92,7 @@ class Ledger:
             self._record_up(op.worker, op.values, automatic=False)
         elif isinstance(op, Downvote):
             self._see(op.worker)
-            key = self.schema.key_of(op.values)
+            key = self._key(op.values)
             if key is not None and (op.worker, "down", op.values) not in self._retracted:
                 self.downs[key] = _appended(self.downs.get(key, ()), op.worker, op.values)
         elif isinstance(op, Retract):
@@ -131,6 +134,7 @@ class Ledger:
         self.rows[row_id] = record
         key = self.schema.key_of(values)
         if key is not None and key not in self.key_order:
+            self._keys.append(key)
             self.key_order[key] = len(self.key_order)
         if self.schema.is_complete(values) and values not in self.first_row:
             self.first_row[values] = row_id
@@ -160,7 +164,7 @@ class Ledger:
                 self.explicit_up[op.values] = discarded(voters, op.worker)
 
     def _record_up(self, worker: str, values: Values, *, automatic: bool) -> None:
-        key = self.schema.key_of(values)
+        key = self._key(values)
         if key is None or (worker, "up", values) in self._retracted:
             return
         if not automatic:
@@ -179,8 +183,17 @@ class Ledger:
         """The order in which ``key`` first appeared (keys the log never showed come after all others)."""
         order = self.key_order.get(key)
         if order is None:
+            self._keys.append(key)
             order = self.key_order[key] = len(self.key_order)
         return order
+
+    def _key(self, values: Values) -> Key | None:
+        """The key of ``values``, as the object ``key_order`` holds if it holds that key."""
+        key = self.schema.key_of(values)
+        if key is None:
+            return None
+        order = self.key_order.get(key)
+        return key if order is None else self._keys[order]
 
     def knows(self, row_id: str) -> bool:
         return row_id in self.rows

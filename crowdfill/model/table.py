@@ -613,8 +613,14 @@ class CandidateTable:
             self._gold.add(row.row_id)
             return set()
         group = self._group_key(row)
+        members = self._groups.get(group, ())
+        for member in members:
+            # The group's own key object: the rows of a group (and whoever reads their group) share
+            # one key instead of an equal copy each (docs/scale.md, "Memory").
+            group = self._group_of[member]
+            break
         self._group_of[row.row_id] = group
-        self._groups[group] = added(self._groups.get(group, ()), row.row_id)
+        self._groups[group] = added(members, row.row_id)
         return {group}
 
     def _remove_row(self, row_id: str) -> set[GroupKey]:
