@@ -112,9 +112,6 @@ class Estimator:
         # The distinct fractions the entries' shares take, and each one's index (see _Entry).
         self._fractions: list[float] = []
         self._fraction_index: dict[float, int] = {}
-        # Each distinct tuple of fraction indices, once: the entries' ``fractions`` share them (most
-        # rows are filled and voted on in a few patterns, so a big table has few distinct ones).
-        self._shapes: dict[tuple[int, ...], tuple[int, ...]] = {}
         self._settled: tuple[int, bool, Settlement] | None = None
         self._completed = False
         self.reweighed()
@@ -197,7 +194,6 @@ class Estimator:
         ordered = sorted(shares.items())
         workers = tuple(worker for worker, _ in ordered)
         fractions = tuple(self._fraction(fraction) for _, fraction in ordered)
-        fractions = self._shapes.setdefault(fractions, fractions)
         if (
             old is not None
             and old.row_id == row.row_id
