@@ -607,7 +607,7 @@ class CandidateTable:
         holders = self._by_values.get(row.values, ())
         if not holders:
             self._tally.track(row.values)
-        self._by_values[row.values] = added(holders, row.row_id)
+        by_values = self._by_values[row.values] = added(holders, row.row_id)
         if gold:
             # Tracked, so votes on its values count; grouped nowhere, so they move no status.
             self._gold.add(row.row_id)
@@ -620,7 +620,9 @@ class CandidateTable:
             group = self._group_of[member]
             break
         self._group_of[row.row_id] = group
-        self._groups[group] = added(members, row.row_id)
+        # A row alone in its value set and in its group: both hold the one tuple (holders are
+        # replaced, never mutated), as most rows of a big table are.
+        self._groups[group] = by_values if not holders and not members else added(members, row.row_id)
         return {group}
 
     def _remove_row(self, row_id: str) -> set[GroupKey]:

@@ -28,6 +28,9 @@ def test_a_much_voted_key_keeps_every_vote_in_log_order_past_the_small_limit_and
     assert [w for w, _ in votes(ledger.downs[key])] == [w for w in workers if w != workers[LIMIT + 1]]
     assert all(values == ROW for _, values in votes(ledger.ups[key]))
     assert set(ledger.explicit_up[ROW]) == set(workers) - {workers[3]}
+    # The vote records are keyed with the key order's own key object (an equal tuple each was a copy).
+    assert next(iter(ledger.ups)) is next(iter(ledger.key_order))
+    assert next(iter(ledger.downs)) is next(iter(ledger.key_order))
 
 
 class _RowFacts:
