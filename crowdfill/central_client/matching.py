@@ -29,6 +29,9 @@ class IncrementalMatching:
         # them in that order); per group, its neighbouring classes (an unordered few).
         self._adj: list[dict[GroupKey, None]] = [{} for _ in class_positions]
         self._classes: dict[GroupKey, tuple[int, ...]] = {}
+        # Each distinct tuple of classes, once: a template has few classes, so its groups' class
+        # tuples take few values, and a big table's groups share them (docs/scale.md, "Memory").
+        self._shapes: dict[tuple[int, ...], tuple[int, ...]] = {}
         self._class_of: dict[int, int] = {}
         self._free: list[list[int]] = []
         for class_index, positions in enumerate(class_positions):
@@ -110,7 +113,8 @@ class IncrementalMatching:
                 self._open[class_index][group] = None
             self._degree_changed(class_index, old_degree=len(adj[class_index]) - 1)
         if classes:
-            self._classes[group] = tuple(classes)
+            shape = tuple(classes)
+            self._classes[group] = self._shapes.setdefault(shape, shape)
         else:
             self._classes.pop(group, None)
         return freed, gained

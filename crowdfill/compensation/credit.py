@@ -41,7 +41,7 @@ def credits(ledger: Ledger, table: CandidateTable, rows: Iterable[Row]) -> list[
     key_names = schema.key
     first_row = ledger.first_row
     fillers_of = ledger.fillers
-    known = ledger.values
+    known = ledger.rows
     explicit_up = ledger.explicit_up
     ups = ledger.ups
     downs = ledger.downs

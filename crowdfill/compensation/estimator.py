@@ -140,7 +140,8 @@ class Estimator:
 
     def _touched(self, op: Operation) -> list[Key]:
         if isinstance(op, Fill):
-            values = self._ledger.values.get(op.new_row_id, op.values)
+            made = self._ledger.values_of(op.new_row_id)
+            values = op.values if made is None else made
         elif isinstance(op, Insert | Upvote):
             values = op.values
         elif isinstance(op, Downvote):

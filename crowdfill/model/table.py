@@ -87,8 +87,11 @@ class CandidateTable:
         self.template = template if template is not None else Template(())
         self.closed = False
         self._rows: dict[str, Row] = {}
-        # Live row ids as an insertion-ordered dict: rows() lists them in arrival order without sorting.
-        self._live: dict[str, None] = {}
+        # Live row id -> its order (how many rows this replica added before it), in that order:
+        # rows() lists them in arrival order without sorting, and a group's or the final table's
+        # rows sort by it. Only live rows are ever sorted, so replaced rows keep no order entry
+        # (one dict entry and one int less per row ever added: docs/scale.md, "Memory").
+        self._live: dict[str, int] = {}
         # Ids of rows a fill replaced before this replica saw them added. A replaced row it has
         # seen is one of ``_rows`` that is not ``_live``: keeping only these few is what lets a big
         # table hold no second entry per replaced row (docs/scale.md, "Memory").
@@ -103,7 +106,6 @@ class CandidateTable:
         self._tie_breaker: TieBreaker | None = None
         self._tally = Tally()
         self._weights = Weights()
-        self._order: dict[str, int] = {}
         # (values, kind, column) -> the annotation kept for it (see Annotate); never touches scores.
         self._annotations: dict[tuple[Values, str, str], Annotate] = {}
         # Gold rows (Insert.gold): live and votable, but in no key group (so never final, never
@@ -187,7 +189,7 @@ class CandidateTable:
         return frozenset(self._gold)
 
     def group_rows(self, group: GroupKey) -> list[Row]:
-        return [self._rows[r] for r in sorted(self._groups.get(group, ()), key=self._order.__getitem__)]
+        return [self._rows[r] for r in sorted(self._groups.get(group, ()), key=self._live.__getitem__)]
 
     def groups(self) -> Iterator[GroupKey]:
         return iter(list(self._groups))
@@ -231,7 +233,7 @@ class CandidateTable:
         the row id (crowdfill.model.ties): the same on every replica.
         """
         rows = self._rows
-        return [rows[r] for r in sorted(self._final.values(), key=self._order.__getitem__)]
+        return [rows[r] for r in sorted(self._final.values(), key=self._live.__getitem__)]
 
     def final_choices(self, group: GroupKey) -> list[Values]:
         """The values the group's final row could take: its tied winners when they serve different
@@ -596,23 +598,31 @@ class CandidateTable:
         return tally.up(values), tally.down(values)
 
     def _add_row(self, row: Row, gold: bool = False) -> set[GroupKey]:
+        order = len(self._rows)  # rows are never dropped from _rows: this counts every row added
         self._rows[row.row_id] = row
-        self._order[row.row_id] = len(self._order)
         if row.row_id in self._tombstones:
             self._tombstones.discard(row.row_id)  # now one of _rows that is not live: still replaced
             return set()
-        self._live[row.row_id] = None
+        self._live[row.row_id] = order
         holders = self._by_values.get(row.values, ())
         if not holders:
             self._tally.track(row.values)
-        self._by_values[row.values] = added(holders, row.row_id)
+        by_values = self._by_values[row.values] = added(holders, row.row_id)
         if gold:
             # Tracked, so votes on its values count; grouped nowhere, so they move no status.
             self._gold.add(row.row_id)
             return set()
         group = self._group_key(row)
+        members = self._groups.get(group, ())
+        for member in members:
+            # The group's own key object: the rows of a group (and whoever reads their group) share
+            # one key instead of an equal copy each (docs/scale.md, "Memory").
+            group = self._group_of[member]
+            break
         self._group_of[row.row_id] = group
-        self._groups[group] = added(self._groups.get(group, ()), row.row_id)
+        # A row alone in its value set and in its group: both hold the one tuple (holders are
+        # replaced, never mutated), as most rows of a big table are.
+        self._groups[group] = by_values if not holders and not members else added(members, row.row_id)
         return {group}
 
     def _remove_row(self, row_id: str) -> set[GroupKey]:

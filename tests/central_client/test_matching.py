@@ -14,6 +14,14 @@ def group(name: str) -> GroupKey:
     return ("row", name)
 
 
+def test_groups_with_the_same_classes_share_one_tuple_of_them() -> None:
+    matching = IncrementalMatching([[0], [1]])
+    for name in ("x", "y"):
+        matching.set_edges(group(name), {0, 1})
+    assert matching.classes_of(group("x")) == (0, 1)
+    assert matching.classes_of(group("x")) is matching.classes_of(group("y"))
+
+
 def test_an_augmenting_path_moves_a_holder_to_free_a_group_for_a_new_row() -> None:
     matching = IncrementalMatching([[0], [1]])
     matching.set_edges(group("x"), {0, 1})

@@ -139,6 +139,7 @@ def test_both_ronaldinho_rows_share_one_key_group(paper: PaperExample) -> None:
     group = table.group_of(paper.ronaldinho_mf)
     assert group == ("key", ("Ronaldinho", "Brazil"))
     assert table.group_of(paper.ronaldinho_fw) == group
+    assert table.group_of(paper.ronaldinho_fw) is group  # one key object per group, not a copy per row
     assert [row.row_id for row in table.group_rows(group)] == [paper.ronaldinho_mf, paper.ronaldinho_fw]
     assert [row.row_id for row in table.probable_rows(group)] == [paper.ronaldinho_mf]
     final = table.final_row(group)
