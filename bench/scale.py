@@ -19,7 +19,8 @@ restart_s and ``restart_cpu_ratio`` likewise for CPU seconds (less disturbed by 
 stop (a server is started and stopped once on a copy first, ``stop_run_s``: the stop captured the
 table at its last seq, so these restarts replay nothing); ``restore_bytes_per_op`` (resident memory
 an in-process restore adds, per logged operation) and ``capture_load_s`` from
-``bench/restore_memory.py``, with ``baseline_`` figures and ``restore_memory_ratio`` (baseline / this) when ``--baseline-code DIR`` names another checkout.
+``bench/restore_memory.py``, with ``baseline_`` figures and ``restore_memory_ratio`` (baseline /
+this) when ``--baseline-code DIR`` names another checkout.
 """
 
 from __future__ import annotations
