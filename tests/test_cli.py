@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import subprocess
-import sys
 
 import pytest
 
 from crowdfill.cli import AREAS, area_of, build_parser, main
+from tests.support.imports import in_fresh_interpreter
 
 
 @pytest.mark.parametrize("area", list(AREAS))
@@ -59,9 +58,6 @@ def test_serving_imports_neither_the_sdk_nor_the_other_commands_areas() -> None:
         "others = {'crowdfill.client', 'crowdfill.export', 'crowdfill.markets', 'crowdfill.simulation'}\n"
         "print(sorted(others & set(sys.modules)), file=sys.stderr)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    result = in_fresh_interpreter(probe)
     assert result.stderr.strip() == "[]"
     assert "--port" in result.stdout

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from tests.support.imports import in_fresh_interpreter
 
 # Imported by nothing a server needs until it uses them: a database driver it is not configured
 # for, the webhooks' HTTP client (and the SDK around its signing) before the first delivery, the
@@ -28,8 +27,5 @@ print(sorted(name for name in {UNUSED_AT_START!r} if name in sys.modules))
 
 def test_starting_a_server_imports_no_driver_http_client_or_template_engine_it_does_not_use() -> None:
     # A fresh interpreter: this test process has imported all of them already.
-    result = subprocess.run(
-        [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    result = in_fresh_interpreter(_PROBE)
     assert result.stdout.strip() == "[]"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from crowdfill.store import MemoryStore, MongoStore, PostgresStore, SQLiteStore, open_store
+from tests.support.imports import in_fresh_interpreter
 
 
 def test_memory_url_gives_an_in_memory_store() -> None:
@@ -96,10 +95,7 @@ def test_importing_the_store_and_opening_sqlite_imports_no_database_driver() -> 
         "import sys; from crowdfill.store import open_store; open_store(None, data_dir='.');"
         "print(sorted({'pymongo', 'psycopg', 'bson'} & set(sys.modules)))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr
+    result = in_fresh_interpreter(probe)
     assert result.stdout.strip() == "[]"
 
 
