@@ -1,7 +1,7 @@
 """The embedded default store: one SQLite file in WAL mode, driven from one dedicated thread.
 
-Every database call runs on a single worker thread (a one-thread executor that owns the
-connection), so calls are serialized and the event loop never blocks on disk. Each write is one
+Every database call runs on a single worker thread (``_Worker``, which owns the connection), so
+calls are serialized and the event loop never blocks on disk. Each write is one
 explicit transaction; ``append`` writes a whole batch in one transaction, so a batch of concurrent
 operations costs one commit (one WAL fsync with ``synchronous=FULL``). A commit is durable when the
 call returns, so records survive the process being killed (and, with FULL, the machine losing power).
@@ -13,12 +13,15 @@ completes (a commit may happen); if it had not started yet, it never runs.
 from __future__ import annotations
 
 import asyncio
+import functools
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from crowdfill.store._common import (
     RELEASED,
@@ -100,7 +103,7 @@ class SQLiteStore:
             )
         self.path = Path(path)
         self.synchronous = level
-        self._executor: ThreadPoolExecutor | None = None
+        self._worker: _Worker | None = None
         self._opening: Future[None] | None = None
         # Created, used and closed on the worker thread only.
         self._connection: sqlite3.Connection | None = None
@@ -115,9 +118,9 @@ class SQLiteStore:
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def open(self) -> None:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crowdfill-sqlite")
-            self._opening = self._executor.submit(self._open_sync)
+        if self._worker is None:
+            self._worker = _Worker("crowdfill-sqlite")
+            self._opening = self._worker.submit(self._open_sync)
         opening = self._opening
         assert opening is not None
         try:
@@ -128,21 +131,21 @@ class SQLiteStore:
             raise
 
     async def close(self) -> None:
-        executor = self._executor
-        if executor is None:
+        worker = self._worker
+        if worker is None:
             return
-        self._executor = None
+        self._worker = None
         self._opening = None
         try:
-            await asyncio.wrap_future(executor.submit(self._close_sync))
+            await worker.call(self._close_sync)
         finally:
-            executor.shutdown(wait=False)
+            worker.stop()
 
     async def _run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        executor = self._executor
-        if executor is None:
+        worker = self._worker
+        if worker is None:
             raise StoreError(f"the SQLite store at {str(self.path)!r} is not open")
-        return await asyncio.wrap_future(executor.submit(function, *args, **kwargs))
+        return await worker.call(functools.partial(function, *args, **kwargs))
 
     def _open_sync(self) -> None:
         with _translated(self.path):
@@ -446,6 +449,96 @@ class SQLiteStore:
                 .fetchone()
             )
         return None if row is None else Lease(table_id, row[0], row[1], row[2])
+
+
+class _Worker:
+    """The store's one thread: runs the calls handed to it in order, answering each on its caller's loop.
+
+    Lighter than a one-thread ``ThreadPoolExecutor`` awaited through ``asyncio.wrap_future`` (a
+    concurrent future with its lock and callbacks, chained to an asyncio future, per call): one queue
+    put and one ``call_soon_threadsafe`` per call (docs/benchmarks.md, "The live path"). A call
+    whose awaiting task was cancelled before the thread took it never runs; one already running
+    completes (its commit may happen) and its answer is dropped. The thread is a daemon: a process
+    that exits without closing the store stops it wherever it is, as a kill would (SQLite's WAL
+    keeps every committed transaction and rolls back the rest).
+    """
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def call(self, function: Callable[[], T]) -> asyncio.Future[T]:
+        """Run ``function`` on the thread; the future is the running loop's."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put(_Job(function, future, loop))
+        return future
+
+    def submit(self, function: Callable[[], T]) -> Future[T]:
+        """Run ``function`` on the thread; the future may be awaited from any loop (``wrap_future``)."""
+        future: Future[T] = Future()
+        self._jobs.put(_Job(function, future, None))
+        return future
+
+    def stop(self) -> None:
+        """End the thread once the calls queued before this one have run."""
+        self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job.run()
+
+
+class _Job:
+    __slots__ = ("function", "future", "loop")
+
+    def __init__(
+        self,
+        function: Callable[[], Any],
+        future: asyncio.Future[Any] | Future[Any],
+        loop: asyncio.AbstractEventLoop | None,
+    ) -> None:
+        self.function = function
+        self.future = future
+        self.loop = loop
+
+    def run(self) -> None:
+        future, loop = self.future, self.loop
+        if loop is None:
+            assert isinstance(future, Future)
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(self.function())
+            except BaseException as error:  # noqa: BLE001  # handed to the awaiting task, as an executor does
+                future.set_exception(error)
+            return
+        if future.cancelled():
+            return  # its task was cancelled before the call started: it never runs
+        result: Any = None
+        failure: BaseException | None = None
+        try:
+            result = self.function()
+        except BaseException as error:  # noqa: BLE001  # handed to the awaiting task, as an executor does
+            failure = error
+        assert isinstance(future, asyncio.Future)
+        if loop.is_closed():
+            return  # nobody can await the answer any more
+        try:
+            loop.call_soon_threadsafe(_answer, future, result, failure)
+        except RuntimeError:
+            # The loop closed between the check and the call: nobody can await the answer any more.
+            return
+
+
+def _answer(future: asyncio.Future[Any], result: Any, failure: BaseException | None) -> None:
+    if future.done():
+        return  # its task was cancelled while the call ran
+    if failure is not None:
+        future.set_exception(failure)
+    else:
+        future.set_result(result)
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from contextlib import closing
 from pathlib import Path
 
@@ -70,6 +71,71 @@ async def test_the_event_loop_keeps_running_while_a_large_batch_is_written(tmp_p
     finally:
         await store.close()
     assert ticks > 10
+
+
+async def test_an_append_whose_task_is_cancelled_before_the_thread_takes_it_never_runs(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    await store.open()
+    await store.create_table(TableRecord("t1", {}, "draft", 1.0, 1.0))
+    release = threading.Event()
+    try:
+        held = asyncio.ensure_future(store._run(release.wait, 10.0))  # the thread is busy with this
+        append = asyncio.ensure_future(store.append("t1", [LogRecord(1, {"a": 1}, 1.0)]))
+        await asyncio.sleep(0.01)
+        append.cancel()
+        release.set()
+        assert await held is True
+        with pytest.raises(asyncio.CancelledError):
+            await append
+        assert await store.read_log("t1") == []
+        await store.append("t1", [LogRecord(1, {"a": 2}, 1.0)])  # the thread goes on
+        assert [r.operation for r in await store.read_log("t1")] == [{"a": 2}]
+    finally:
+        release.set()
+        await store.close()
+
+
+async def test_a_call_already_running_when_its_task_is_cancelled_completes(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    await store.open()
+    started, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def slow() -> None:
+        started.set()
+        release.wait(10.0)
+        finished.append("done")
+
+    try:
+        call = asyncio.ensure_future(store._run(slow))
+        while not started.is_set():
+            await asyncio.sleep(0.001)
+        call.cancel()
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        await store.list_tables()  # queued behind it: it has finished by now
+        assert finished == ["done"]
+    finally:
+        release.set()
+        await store.close()
+
+
+async def test_a_failure_on_the_store_thread_reaches_the_awaiting_task_and_the_thread_ends_on_close(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    await store.open()
+    thread = store._worker._thread if store._worker is not None else None
+    assert thread is not None
+    assert thread.is_alive()
+    with pytest.raises(UnknownTable):
+        await store.append("nowhere", [LogRecord(1, {"a": 1}, 1.0)])
+    await store.close()
+    thread.join(5.0)
+    assert not thread.is_alive()
 
 
 async def test_every_acknowledged_record_survives_kill_9(tmp_path: Path) -> None:
