@@ -34,6 +34,23 @@ async def test_the_database_is_in_wal_mode(tmp_path: Path) -> None:
         await store.close()
 
 
+async def test_the_wal_restarts_after_a_hundred_pages_instead_of_growing_to_four_megabytes(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    await store.open()
+    await store.create_table(TableRecord("t1", {}, "draft", 1.0, 1.0))
+    try:
+        for seq in range(1, 501):  # one commit each, as live single-operation batches are
+            await store.append("t1", [LogRecord(seq, {"payload": "x" * 300, "seq": seq}, 1.0)])
+        wal_bytes = (tmp_path / "db.sqlite3-wal").stat().st_size
+        assert len(await store.read_log("t1")) == 500
+    finally:
+        await store.close()
+    page_frame = 4096 + 24
+    assert wal_bytes <= 32 + (100 + 10) * page_frame
+
+
 async def test_opening_creates_missing_directories(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "a" / "b" / "db.sqlite3")
     await store.open()
