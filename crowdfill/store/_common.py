@@ -11,11 +11,15 @@ RELEASED = float("-inf")
 """The expiry a released lease gets: expired for any clock."""
 
 
+# One encoder for every payload: ``json.dumps`` with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+
+
 def encode_json(value: JSON) -> str:
     """JSON text for storage: ASCII only (lone surrogates from client input survive), no NaN."""
     if not isinstance(value, dict):
         raise TypeError(f"a stored JSON payload must be an object, not {type(value).__name__}")
-    return json.dumps(value, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def decode_json(text: str) -> JSON:

@@ -57,6 +57,7 @@ SCHEMA_VERSION = 3  # 2 added the leases table, 3 the state captures
 # grew for its first 1000, and the extra checkpoints cost less than that. Durability is unchanged:
 # each commit is fsynced as before, and a checkpoint only copies committed pages into the database.
 WAL_AUTOCHECKPOINT_PAGES = 100
+_INSERT_LOG = "INSERT INTO log (table_id, seq, operation, at) VALUES (?,?,?,?)"
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS tables (
@@ -257,18 +258,32 @@ class SQLiteStore:
             self._db()  # an empty batch writes nothing, but a closed store still says so
             return
         rows = [(table_id, record.seq, encode_json(record.operation), record.at) for record in records]
-        with self._transaction() as db:
-            # Under BEGIN IMMEDIATE nobody else can commit until we do, so a tail still valid now
-            # stays valid until this transaction's end.
-            last = self._tails.last_seq(db, table_id)
-            if last is None:
-                if not _exists(db, table_id):
-                    raise UnknownTable(f"no table {table_id!r} is stored")
-                last = _last_seq(db, table_id)
-            if epoch is not None:
-                check_epoch(table_id, epoch, _epoch(db, table_id))
-            check_batch(table_id, last, records)
-            db.executemany("INSERT INTO log (table_id, seq, operation, at) VALUES (?,?,?,?)", rows)
+        db = self._db()
+        # The transaction of ``_transaction``, written out: this runs once per live batch.
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                # Under BEGIN IMMEDIATE nobody else can commit until we do, so a tail still valid
+                # now stays valid until this transaction's end.
+                last = self._tails.last_seq(db, table_id)
+                if last is None:
+                    if not _exists(db, table_id):
+                        raise UnknownTable(f"no table {table_id!r} is stored")
+                    last = _last_seq(db, table_id)
+                if epoch is not None:
+                    check_epoch(table_id, epoch, _epoch(db, table_id))
+                check_batch(table_id, last, records)
+                if len(rows) == 1:
+                    db.execute(_INSERT_LOG, rows[0])
+                else:
+                    db.executemany(_INSERT_LOG, rows)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        except (sqlite3.Error, OSError) as error:
+            raise StoreError(f"SQLite store at {str(self.path)!r}: {error}") from error
         # Only once the commit succeeded (a failed one rolled back and left the tail as it was).
         self._tails.appended(table_id, records[-1].seq)
 
