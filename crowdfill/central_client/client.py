@@ -185,10 +185,10 @@ class CentralClient:
         """Scores of the group's live rows and of the rows this client has asked to insert into it,
         each with whether it may serve a template row (a disowned row may not)."""
         table = self.table
-        scored = [
-            (table.score(row.row_id), row.values, not table.disowned(row.row_id))
-            for row in table.group_rows(group)
-        ]
+        scored = []
+        for row in table.group_rows(group):
+            score, disowned = table.score_and_disowned(row.row_id)
+            scored.append((score, row.values, not disowned))
         for values in self._virtual.get(group, {}).values():
             scored.append((self._arrival_score(values, scored), values, True))
         return scored

@@ -92,6 +92,8 @@ class Schema:
 
     def key_of(self, values: Values) -> tuple[Value, ...] | None:
         """The key tuple when every key column is filled, else None (the row is a group of its own)."""
+        if len(values) < len(self.key):
+            return None  # cannot hold every key column (most rows of a table being filled)
         present = dict(values)
         if all(name in present for name in self.key):
             return tuple(present[name] for name in self.key)

@@ -160,6 +160,12 @@ class CandidateTable:
     def score(self, row_id: str) -> Score:
         return self.scoring.score(*self._counts(self.row(row_id).values))
 
+    def score_and_disowned(self, row_id: str) -> tuple[Score, bool]:
+        """``score(row_id)`` and ``disowned(row_id)`` together, the row's counts read once."""
+        values = self.row(row_id).values
+        up, down = self._counts(values)
+        return self.scoring.score(up, down), not self.schema.is_complete(values) and down > up
+
     def weight(self, worker: str) -> float:
         """The worker's vote weight under ``reputation`` scoring (1 until a reweigh says otherwise)."""
         return self._weights.weight(worker)
@@ -588,14 +594,14 @@ class CandidateTable:
     def _counts(self, values: Values) -> tuple[Score, Score]:
         """(u, d) as the scoring reads them: counts of voters (but those at weight 0), or sums of
         their weights."""
-        tally = self._tally
         weights = self._weights
+        up, down = self._tally.voters(values)
         if self.scoring.family == "reputation":
-            return weights.total(tally.upvoters(values)), weights.total(tally.downvoters(values))
+            return weights.total_of(up), weights.total_of(down)
         silent = weights.silent
         if silent:
-            return len(tally.upvoters(values) - silent), len(tally.downvoters(values) - silent)
-        return tally.up(values), tally.down(values)
+            return len(up) - len(silent.intersection(up)), len(down) - len(silent.intersection(down))
+        return len(up), len(down)
 
     def _add_row(self, row: Row, gold: bool = False) -> set[GroupKey]:
         order = len(self._rows)  # rows are never dropped from _rows: this counts every row added

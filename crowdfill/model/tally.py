@@ -10,7 +10,7 @@ matching a tombstone is ignored whenever it arrives, so a retract wins over its 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from itertools import combinations
 
 from crowdfill.model.members import Members, added, compact, discarded
@@ -169,6 +169,11 @@ class Tally:
     def down(self, values: Values) -> int:
         counted = self._down.get(values)
         return len(counted) if counted is not None else len(self._downvoters_of(values))
+
+    def voters(self, values: Values) -> tuple[Collection[str], Collection[str]]:
+        """Who is counted in u and in d of ``values``, as held here (not copies: read, never keep)."""
+        counted = self._down.get(values)
+        return self._up.get(values, ()), counted if counted is not None else self._downvoters_of(values)
 
     def upvoters(self, values: Values) -> frozenset[str]:
         return frozenset(self._up.get(values, ()))

@@ -6,6 +6,7 @@ The schema is tiny and has domains so that fills collide, rows duplicate and key
 from __future__ import annotations
 
 import itertools
+import math
 import random
 
 from hypothesis import HealthCheck, event, settings
@@ -221,6 +222,27 @@ class TableMachine(RuleBasedStateMachine):
     def counts_equal_a_recount_from_the_vote_records(self) -> None:
         table = self.table
         assert recount(table) == {r.row_id: (table.up(r.row_id), table.down(r.row_id)) for r in table.rows()}
+
+    @invariant()
+    def scores_and_disowned_rows_follow_from_the_vote_records_and_the_weights(self) -> None:
+        """Recounted from the records: voters' weights summed under ``reputation``, else voters
+        counted but those at weight 0; a row is disowned when incomplete with d > u."""
+        table = self.table
+        records = table.vote_records()
+        for row in table.rows():
+            up = {w for w, kind, v in records if kind == "up" and v == row.values}
+            down = {w for w, kind, v in records if kind == "down" and v <= row.values}
+            if table.scoring.family == "reputation":
+                u: float = math.fsum(table.weight(w) for w in up)
+                d: float = math.fsum(table.weight(w) for w in down)
+            else:
+                u = len({w for w in up if table.weight(w) != 0.0})
+                d = len({w for w in down if table.weight(w) != 0.0})
+            score = table.scoring.score(u, d)
+            disowned = not SCHEMA.is_complete(row.values) and d > u
+            assert table.score(row.row_id) == score
+            assert table.disowned(row.row_id) == disowned
+            assert table.score_and_disowned(row.row_id) == (score, disowned)
 
     @invariant()
     def the_vote_records_are_the_accepted_votes_minus_the_retracted_ones(self) -> None:

@@ -56,6 +56,9 @@ def test_counts_equal_a_recount_from_the_records(
         expected_down = {w for w, v in downs if v <= values}
         assert tally.upvoters(values) == expected_up
         assert tally.downvoters(values) == expected_down
+        held_up, held_down = tally.voters(values)  # as held: each voter once
+        assert sorted(held_up) == sorted(expected_up)
+        assert sorted(held_down) == sorted(expected_down)
         assert (tally.up(values), tally.down(values)) == (len(expected_up), len(expected_down))
         for worker in ("w1", "w2", "w3", "w4"):
             assert tally.counts_worker(worker, values) == (worker in expected_up | expected_down)

@@ -46,6 +46,18 @@ def test_the_weights_depend_on_the_set_of_reweighs_not_their_order(
         assert (worker in first.silent) == (first.weight(worker) == 0.0)
 
 
+@given(st.lists(reweighs, max_size=8), st.sets(st.sampled_from(["w1", "w2", "w3", "w4"])))
+def test_the_total_of_distinct_workers_is_their_exact_sum_with_or_without_reweighs(
+    ops: list[Reweigh], workers: set[str]
+) -> None:
+    weights = Weights()
+    for op in ops:
+        weights.apply(op)
+    expected = math.fsum(weights.weight(worker) for worker in workers)
+    assert weights.total_of(tuple(workers)) == expected
+    assert weights.total_of(workers) == weights.total(workers)
+
+
 def test_an_older_reweigh_arriving_late_changes_nothing() -> None:
     weights = Weights()
     assert weights.apply(Reweigh("w1", 0.0, 2))
