@@ -18,10 +18,13 @@ each round on a fresh store and table):
 - ``apply``: ``Sequencer.apply`` alone (validate, integrate, the central client), timed around
   each call (the inserts the central client asks for included).
 
-The cyclic garbage collector is frozen after setup, as the server does after start. Usage:
-``python bench/apply.py [--ops N] [--rounds N] [--synchronous FULL|OFF] [--profile]``; the last
-line printed is one JSON object. ``--profile`` prints the event loop thread's cProfile (CPU time)
-instead. The loop is uvloop's, as in ``crowdfill serve``, when it is installed.
+The baseline, in the same run (rounds interleaved): the same operations on the in-memory store
+(``memory://``, no thread, no disk); ``ratio_sqlite_over_memory`` is the process CPU per operation
+of the first over the second. The cyclic garbage collector is frozen after setup, as the server
+does after start. Usage: ``python bench/apply.py [--quick] [--ops N] [--rounds N] [--synchronous
+FULL|OFF] [--profile]``; the last line printed is one JSON object. ``--profile`` prints the
+event loop thread's cProfile (CPU time) instead. The loop is uvloop's, as in ``crowdfill serve``,
+when it is installed.
 """
 
 from __future__ import annotations
@@ -48,7 +51,8 @@ from crowdfill.server.gold import gold_verdicts
 from crowdfill.server.owner import LIVE, Published, TableOwner
 from crowdfill.server.reputation_emitter import ReputationEmitter
 from crowdfill.server.settings import Settings
-from crowdfill.store import SQLiteStore, TableRecord
+from crowdfill.store import SQLiteStore, TableRecord, open_store
+from crowdfill.store.port import Store
 
 TOKEN = "bench-requester-token"  # noqa: S105  # nobody connects: the owner runs without a server
 SECRET = "bench-secret-0123456789abcdef"  # noqa: S105  # as above
@@ -114,8 +118,14 @@ def next_fill(owner: TableOwner, rnd: random.Random, q: int) -> Fill:
     return Fill(f"b{me}", row.row_id, f"b{me}.{q}", column, f"{me}:{q}:0:{time.monotonic_ns()}", frozenset())
 
 
-async def one_round(directory: Path, ops: int, synchronous: str, seed: int, profile: bool) -> dict[str, Any]:
-    store = SQLiteStore(directory / f"round-{seed}.sqlite3", synchronous=synchronous)
+async def one_round(
+    directory: Path, ops: int, synchronous: str, seed: int, profile: bool, *, memory: bool = False
+) -> dict[str, Any]:
+    store: Store = (
+        open_store("memory://")
+        if memory
+        else SQLiteStore(directory / f"round-{seed}.sqlite3", synchronous=synchronous)
+    )
     await store.open()
     spec = spec_from_json(DEFINITION)
     now = time.time()
@@ -131,13 +141,13 @@ async def one_round(directory: Path, ops: int, synchronous: str, seed: int, prof
     rnd = random.Random(seed)
     for q in range(20):  # warm-up: the store thread exists, the statements are prepared
         await owner.submit(next_fill(owner, rnd, q), "s", owner.seq)
-    store_clock = store_thread_clock()
+    store_clock = None if memory else store_thread_clock()
     gc.collect()
     gc.freeze()
     timed.ns = 0
     choosing = 0  # the benchmark's own work (choosing the next fill), taken out of the figures
     profiler = cProfile.Profile(time.thread_time_ns, 1e-9) if profile else None
-    store0 = time.clock_gettime_ns(store_clock)
+    store0 = 0 if store_clock is None else time.clock_gettime_ns(store_clock)
     process0, loop0 = time.process_time_ns(), time.thread_time_ns()
     for q in range(20, 20 + ops):
         started = time.thread_time_ns()
@@ -150,7 +160,7 @@ async def one_round(directory: Path, ops: int, synchronous: str, seed: int, prof
             profiler.disable()
         assert outcome.published is not None, outcome.failure
     process1, loop1 = time.process_time_ns(), time.thread_time_ns()
-    store1 = time.clock_gettime_ns(store_clock)
+    store1 = 0 if store_clock is None else time.clock_gettime_ns(store_clock)
     gc.unfreeze()
     emitter.cancel()  # (awaiting its stop here could hang on 3.11: a wait_for cancelled as it ends)
     await owner.stop()
@@ -167,6 +177,7 @@ async def one_round(directory: Path, ops: int, synchronous: str, seed: int, prof
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="200 operations, 1 round")
     parser.add_argument("--ops", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--synchronous", default="FULL")
@@ -174,17 +185,35 @@ async def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="where the stores go (default: a temp dir)")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
+    if args.quick:
+        args.ops, args.rounds = 200, 1
+    if args.profile:
+        with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
+            await one_round(Path(scratch), args.ops, args.synchronous, args.seed, True)
+        return
+    rounds: list[dict[str, Any]] = []
+    baseline: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
-        rounds = [
-            await one_round(Path(scratch), args.ops, args.synchronous, args.seed + r, args.profile)
-            for r in range(1 if args.profile else args.rounds)
-        ]
+        for r in range(args.rounds):
+            rounds.append(await one_round(Path(scratch), args.ops, args.synchronous, args.seed + r, False))
+            baseline.append(await one_round(Path(scratch), args.ops, "", args.seed + r, False, memory=True))
     figures = {key: round(statistics.median(r[key] for r in rounds), 1) for key in rounds[0]}
-    for key in figures:
-        print(
-            f"{key:>13}: {figures[key]:8.1f} µs per operation ({', '.join(f'{r[key]:.1f}' for r in rounds)})"
-        )
-    print(json.dumps({"ops": args.ops, "rounds": len(rounds), "synchronous": args.synchronous, **figures}))
+    memory = {
+        key: round(statistics.median(r[key] for r in baseline), 1) for key in ("process", "loop", "apply")
+    }
+    for key, value in figures.items():
+        each = ", ".join(f"{r[key]:.1f}" for r in rounds)
+        print(f"{key:>13}: {value:8.1f} µs per operation ({each})")
+    print("memory://: " + ", ".join(f"{key} {value:.1f} µs" for key, value in memory.items()))
+    result = {
+        "ops": args.ops,
+        "rounds": len(rounds),
+        "synchronous": args.synchronous,
+        **figures,
+        "memory": memory,
+        "ratio_sqlite_over_memory": round(figures["process"] / memory["process"], 3),
+    }
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
