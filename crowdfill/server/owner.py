@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import secrets
 import time
@@ -854,11 +855,16 @@ class TableOwner:
         try:
             while not append.done():
                 if error is not None or self.sequencer.satisfied or self._queue.empty():
+                    # Woken by the append's end or by ``submit`` (an arrival): one future and one
+                    # callback, lighter than ``asyncio.wait`` on the two (it runs once per append).
                     arrival = self._arrival = loop.create_future()
+                    wake = functools.partial(_wake, arrival)
+                    append.add_done_callback(wake)
                     try:
-                        await asyncio.wait((append, arrival), return_when=asyncio.FIRST_COMPLETED)
+                        await arrival
                     finally:
                         self._arrival = None
+                        append.remove_done_callback(wake)
                     if error is not None or self.sequencer.satisfied:
                         await asyncio.wait((append,))
                     continue
@@ -995,6 +1001,11 @@ def _stale_reweigh(table: CandidateTable, op: Sequenced) -> Failure | None:
     return Failure(
         "reweigh_stale", f"reweigh of {op.worker!r} has version {op.version}; the next is {held + 1}"
     )
+
+
+def _wake(arrival: asyncio.Future[None], _append: object = None) -> None:
+    if not arrival.done():
+        arrival.set_result(None)
 
 
 def _answer(
