@@ -266,7 +266,7 @@ def test_a_connection_that_goes_on_sending_while_rate_limited_is_told_answered_a
             ]
             ann.client.sock.settimeout(5)  # a connection left open fails the test, not hangs it
             ann.client.send_together(frames)
-            seen = []
+            seen: list[str] = []
             while not seen or not seen[-1].startswith("1/worker"):  # until the namespace's DISCONNECT
                 seen.append(ann.message())
             acks = {int(m[1]): json.loads(m[2]) for m in map(ACK.fullmatch, seen) if m is not None}
