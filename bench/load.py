@@ -66,6 +66,8 @@ STACK_VARIANTS = {
     "durable-loop-writer": ["--socket-writer", "loop"],
     # Forwards wait for the append's fsync, as before early forwarding (issue 19).
     "durable-late-forward": ["--no-early-forward"],
+    # Every message through python-engineio's and python-socketio's dispatch (crowdfill.server.socket_reader).
+    "durable-library-receive": ["--no-lean-receive"],
 }
 
 

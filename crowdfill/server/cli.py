@@ -128,6 +128,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         ),
     )
     serve.add_argument(
+        "--lean-receive",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="decode a worker's operation once and hand it to its handler at once, without the "
+        "Socket.IO libraries' task per message (default on; --no-lean-receive: the libraries' dispatch)",
+    )
+    serve.add_argument(
         "--early-forward",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -161,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
             shutdown_capture_seconds=args.shutdown_capture_seconds,
             socket_writer=args.socket_writer,
             early_forward=args.early_forward,
+            lean_receive=args.lean_receive,
         )
     except ValueError as error:
         print(f"crowdfill serve: {error}", file=sys.stderr)

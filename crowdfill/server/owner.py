@@ -450,15 +450,29 @@ class TableOwner:
             if self.live:
                 return Outcome(failure=_not_leading())
             return Outcome(failure=_not_live(self.status))
+        future = self.submit_now(op, origin, seen_seq)
+        assert future is not None  # the loop runs (checked above)
+        return await future
+
+    def submit_now(
+        self, op: Sequenced, origin: str | None = None, seen_seq: int | None = None
+    ) -> asyncio.Future[Outcome] | None:
+        """``submit`` without a coroutine while this owner's loop runs: ``op`` is queued at once and
+        the future resolves with its outcome (already done when the queue is full). None when the
+        loop does not run (another process sequences, a takeover, a finished table): await
+        ``submit`` then. The socket edge's lean receive path calls it (crowdfill.server.sockets)."""
+        if self._task is None or self._task.done():
+            return None
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         try:
             self._queue.put_nowait(_Submission(op, origin, future, seen_seq))
         except asyncio.QueueFull:
-            return Outcome(failure=Failure("overloaded", "the table is busy; retry in a moment"))
+            future.set_result(Outcome(failure=Failure("overloaded", "the table is busy; retry in a moment")))
+            return future
         arrival = self._arrival
         if arrival is not None and not arrival.done():
             arrival.set_result(None)
-        return await future
+        return future
 
     async def close(self) -> None:
         """Stop collection at the requester's request; everyone is settled and told."""

@@ -113,6 +113,11 @@ class FramedWebSocket:
             self._waiting -= 1
 
     @property
+    def protocol(self) -> Any:
+        """uvicorn's sans-I/O protocol of this connection."""
+        return self._protocol
+
+    @property
     def transport(self) -> Any:
         return self._protocol.transport
 

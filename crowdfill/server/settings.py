@@ -71,6 +71,11 @@ class Settings:
     # (the library's writer without its per-wake timeout) or "engineio" (python-engineio's own
     # writer, kept for comparison).
     socket_writer: str = "frame"
+    # The lean receive path (crowdfill.server.socket_reader): a worker's operation read from a
+    # WebSocket is decoded once and handed to its handler at once, acknowledged by a direct write,
+    # without python-engineio's and python-socketio's task per message. False: the libraries'
+    # own dispatch for every message (kept for comparison).
+    lean_receive: bool = True
     # Early forwarding (docs/protocol.md, "Incarnations"): an owner batch goes to the other
     # clients as soon as it is validated and applied in memory, before its append (the fsync);
     # its senders are acknowledged only once it is durable. False: forward after the append.

@@ -45,14 +45,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import engineio
 from engineio import async_socket, exceptions
 from engineio import packet as eio_packet
 
-from crowdfill.server import raw_frames
+from crowdfill.server import raw_frames, socket_reader
 
 logger = logging.getLogger(__name__)
 
@@ -66,16 +66,33 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # engineio is
     _ws: Any = None  # engineio's WebSocket wrapper while this connection runs on one
     _writer_idle = False  # the writer is waiting on an empty queue
     _pending: asyncio.Future[None] | None = None  # a direct write that had to wait
+    # The lean receive path of this connection, if it has one (crowdfill.server.socket_reader).
+    reader: socket_reader.LeanReader | None = None
+    direct_receiver: socket_reader.DirectReceiver | None = None
 
     async def _websocket_handler(self, ws: Any) -> None:
         if self.frames:
             # Every write of this connection (the writer's, the direct ones) goes through it.
             ws = raw_frames.framed(ws) or ws
         self._ws = ws
+        reader = ws
+        direct = None
+        receive_now = self.server.receive_now
+        if receive_now is not None and not self.connected:
+            # Opened on a WebSocket (not an upgrade, whose first messages are its probe): messages
+            # are offered to the Socket.IO server's synchronous handler first (socket_reader).
+            limit = self.server.max_http_buffer_size
+            reader = self.reader = socket_reader.LeanReader(ws, self.sid, receive_now, limit)
+            if type(ws) is raw_frames.FramedWebSocket:
+                # On uvicorn's sans-I/O protocol: taken as soon as they are parsed, when nothing is queued.
+                direct = socket_reader.DirectReceiver(ws.protocol, self.sid, receive_now, limit)
+                self.direct_receiver = direct
         try:
-            await super()._websocket_handler(ws)
+            await super()._websocket_handler(reader)
         finally:
             self._ws = None
+            if direct is not None:
+                direct.remove()
 
     async def poll(self) -> list[eio_packet.Packet]:
         if not self.upgraded or self._ws is None:
@@ -153,7 +170,7 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # engineio is
             return
         if not await self.check_ping_timeout():
             return
-        write = _run_until_suspended(self._write(ws, pkt.encode()))
+        write = run_until_suspended(self._write(ws, pkt.encode()))
         if write is not None:
             self._pending = write
             write.add_done_callback(self._written)
@@ -176,6 +193,18 @@ class LeanEngine(engineio.AsyncServer):  # type: ignore[misc]  # engineio is unt
     """Engine.IO server whose connections get ``LeanSocket``'s writer (``writer`` chooses which)."""
 
     writer = "frame"  # one of settings.SOCKET_WRITERS
+    # The Socket.IO server's synchronous handler of Engine.IO messages (``GuardedServer.receive_now``):
+    # True when it took the message. None: every message takes the library's path.
+    receive_now: Callable[[str, str], bool] | None = None
+
+    def send_now(self, sid: str, pkt: eio_packet.Packet) -> None:
+        """``send_packet`` from synchronous code, in order with the connection's other writes:
+        written at once if ``LeanSocket.write_now`` can, else queued before this returns (a send
+        that has to wait for the transport finishes in a task, as in ``LeanSocket.send``)."""
+        socket = self.sockets.get(sid)
+        if type(socket) is LeanSocket and socket.write_now(pkt):
+            return
+        run_until_suspended(super().send_packet(sid, pkt))
 
     def write_to_each(self, sids: Sequence[str], pkt: eio_packet.Packet) -> list[str]:
         """Write ``pkt`` at once to each connection of ``sids`` that ``LeanSocket.write_now`` would
@@ -211,9 +240,10 @@ class LeanEngine(engineio.AsyncServer):  # type: ignore[misc]  # engineio is unt
         return await super()._trigger_event(event, *args, **kwargs)
 
 
-def _run_until_suspended(coroutine: Coroutine[Any, Any, None]) -> asyncio.Future[None] | None:
+def run_until_suspended(coroutine: Coroutine[Any, Any, None]) -> asyncio.Future[None] | None:
     """Run ``coroutine`` now, up to its first suspension: None when it finished without one,
-    else a task that finishes it (Python 3.12's eager tasks do this; the project supports 3.11)."""
+    else a task that finishes it (Python 3.12's eager tasks do this; the project supports 3.11).
+    The task is referenced until it is done (the loop holds tasks only weakly)."""
     try:
         waiting = coroutine.send(None)
     except StopIteration:
@@ -221,7 +251,13 @@ def _run_until_suspended(coroutine: Coroutine[Any, Any, None]) -> asyncio.Future
     except BaseException:
         coroutine.close()
         raise
-    return asyncio.ensure_future(_resume(coroutine, waiting))
+    task = asyncio.ensure_future(_resume(coroutine, waiting))
+    _resuming.add(task)
+    task.add_done_callback(_resuming.discard)
+    return task
+
+
+_resuming: set[asyncio.Future[None]] = set()  # run_until_suspended's tasks until they are done
 
 
 async def _resume(coroutine: Coroutine[Any, Any, None], waiting: Any) -> None:

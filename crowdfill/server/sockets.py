@@ -14,7 +14,7 @@ import contextlib
 import gc
 import hmac
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import socketio
@@ -23,13 +23,14 @@ from crowdfill.model.codec import operation_to_wire
 from crowdfill.server import delivery, own_votes
 from crowdfill.server.failures import Failure
 from crowdfill.server.gold import replay_reveals_gold
-from crowdfill.server.owner import TableOwner
-from crowdfill.server.payloads import request, single_payload
+from crowdfill.server.owner import Outcome, TableOwner
+from crowdfill.server.payloads import Request, request, single_payload
 from crowdfill.server.presence import Presence, WorkerSession
 from crowdfill.server.ratelimit import EdgeGuard, RateLimit
 from crowdfill.server.roster import Roster
 from crowdfill.server.screening import Screenings, with_screening
 from crowdfill.server.settings import Settings
+from crowdfill.server.socket_writer import run_until_suspended
 from crowdfill.server.standing import standing_of
 from crowdfill.server.tables import Tables
 from crowdfill.server.views import monitor_json, plain_rows, template_rows
@@ -59,6 +60,34 @@ def refuse(failure: Failure) -> socketio.exceptions.ConnectionRefusedError:
 
 def error_ack(failure: Failure) -> dict[str, Any]:
     return {"ok": False, "error": {**failure.details, "code": failure.code, "message": failure.message}}
+
+
+def outcome_ack(outcome: Outcome) -> dict[str, Any]:
+    """The ack of an operation the owner resolved."""
+    if outcome.failure is not None:
+        return error_ack(outcome.failure)
+    assert outcome.published is not None  # an Outcome holds one of the two
+    return {"ok": True, "seq": outcome.published.seq, "op": outcome.published.op}
+
+
+def _future_ack(future: asyncio.Future[Outcome]) -> dict[str, Any]:
+    if future.cancelled():  # the owner stopped before it sequenced the operation
+        return error_ack(Failure("table_not_live", "the table stopped before this operation was sequenced"))
+    return outcome_ack(future.result())
+
+
+def _unanswered(answer: Any) -> None:
+    """``reply`` of an event sent without an ack id: the answer goes nowhere, as on the libraries' path."""
+
+
+class _Dropped(Exception):
+    """A refusal after which the connection is ended (``WorkerNamespace._drop``)."""
+
+    def __init__(self, failure: Failure, code: str, text: str) -> None:
+        super().__init__(text)
+        self.failure = failure
+        self.code = code
+        self.text = text
 
 
 class Fanout:
@@ -366,43 +395,96 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
         return await self._operate(sid, "retract", args)
 
     async def _operate(self, sid: str, kind: str, args: Sequence[Any]) -> dict[str, Any]:
-        app = self._app
-        session = app.presence.worker(sid)
+        """The libraries' path (``handle_now`` is the lean one): the answer to the event."""
         try:
-            if session is None:
-                raise Failure("token_invalid", "this connection has no worker session")
-            owner = app.tables.loaded(session.table_id)
-            if owner is None:
-                raise Failure("table_not_live", "the table is not loaded")
-            # Charged before anything else (even parsing), so a message over the limit costs the
-            # server nothing beyond this answer; malformed ones are charged too.
-            limit = self._rate_limit(owner)
-            try:
-                app.guard.admit(sid, session.table_id, session.worker_id, limit)
-            except Failure:
-                if app.guard.ignoring(sid):
-                    app.guard.cool_down(session.table_id, session.worker_id, limit)
-                    await self._drop(sid, "too_fast", "disconnected for sending while rate limited")
-                raise
-            try:
-                payload = single_payload(args, app.settings.max_event_bytes)
-                parsed = request(kind, session.worker_id, payload)
-            except Failure:
-                if app.guard.malformed(sid):
-                    limit_text = f"disconnected after {app.guard.malformed_limit} malformed messages"
-                    await self._drop(sid, "too_many_malformed", limit_text)
-                raise
-            seen = parsed.seen_seq
-            if seen is not None:
-                # Everything up to the join's seq was sent on this connection before it could act.
-                seen = max(seen, app.guard.seen_floor(sid))
+            owner, parsed, seen = self._admit(sid, kind, args)
+        except _Dropped as dropped:
+            await self._drop(sid, dropped.code, dropped.text)
+            return error_ack(dropped.failure)
+        except Failure as failure:
+            return error_ack(failure)
+        try:
             outcome = await owner.submit(parsed.op, origin=sid, seen_seq=seen)
         except Failure as failure:
             return error_ack(failure)
-        if outcome.failure is not None:
-            return error_ack(outcome.failure)
-        assert outcome.published is not None  # an Outcome holds one of the two
-        return {"ok": True, "seq": outcome.published.seq, "op": outcome.published.op}
+        return outcome_ack(outcome)
+
+    def handle_now(self, sid: str, kind: str, args: list[Any], reply: Callable[[Any], None] | None) -> None:
+        """``_operate`` without a coroutine (``GuardedServer.handle_now``, the lean receive path):
+        the operation is checked and queued with its owner now, and ``reply`` gets the same
+        answer when the owner resolves it (a callback, no task); refusals are answered at once."""
+        answer = reply or _unanswered
+        try:
+            try:
+                owner, parsed, seen = self._admit(sid, kind, args)
+            except _Dropped as dropped:
+                # The kicked event, then the answer, then the disconnect, as in ``_operate``.
+                run_until_suspended(self._dropped(sid, dropped, answer))
+                return
+            except Failure as failure:
+                answer(error_ack(failure))
+                return
+            future = owner.submit_now(parsed.op, origin=sid, seen_seq=seen)
+            if future is None:  # the owner's loop does not run here (another process sequences)
+                run_until_suspended(self._submitted(owner, parsed, seen, sid, answer))
+            elif future.done():
+                answer(_future_ack(future))
+            else:
+                future.add_done_callback(lambda done: answer(_future_ack(done)))
+        except Exception:  # answered, as every message is; the fault is logged
+            logger.exception("a %s event from %s failed", kind, sid)
+            answer(error_ack(Failure("internal_error", "the server failed on this operation; send it again")))
+
+    async def _dropped(self, sid: str, dropped: _Dropped, answer: Callable[[Any], None]) -> None:
+        await self._drop(sid, dropped.code, dropped.text)
+        answer(error_ack(dropped.failure))
+
+    async def _submitted(
+        self, owner: TableOwner, parsed: Request, seen: int | None, sid: str, answer: Callable[[Any], None]
+    ) -> None:
+        try:
+            outcome = await owner.submit(parsed.op, origin=sid, seen_seq=seen)
+        except Failure as failure:
+            answer(error_ack(failure))
+            return
+        answer(outcome_ack(outcome))
+
+    def _admit(self, sid: str, kind: str, args: Sequence[Any]) -> tuple[TableOwner, Request, int | None]:
+        """The checks before an operation is queued: the session (the worker is always the one its
+        signed session names), the rate limit, the payload. ``Failure`` refuses it; ``_Dropped``
+        refuses it and ends the connection."""
+        app = self._app
+        session = app.presence.worker(sid)
+        if session is None:
+            raise Failure("token_invalid", "this connection has no worker session")
+        owner = app.tables.loaded(session.table_id)
+        if owner is None:
+            raise Failure("table_not_live", "the table is not loaded")
+        # Charged before anything else (even parsing), so a message over the limit costs the
+        # server nothing beyond this answer; malformed ones are charged too.
+        limit = self._rate_limit(owner)
+        try:
+            app.guard.admit(sid, session.table_id, session.worker_id, limit)
+        except Failure as failure:
+            if app.guard.ignoring(sid):
+                app.guard.cool_down(session.table_id, session.worker_id, limit)
+                raise _Dropped(
+                    failure, "too_fast", "disconnected for sending while rate limited"
+                ) from failure
+            raise
+        try:
+            payload = single_payload(args, app.settings.max_event_bytes)
+            parsed = request(kind, session.worker_id, payload)
+        except Failure as failure:
+            if app.guard.malformed(sid):
+                limit_text = f"disconnected after {app.guard.malformed_limit} malformed messages"
+                raise _Dropped(failure, "too_many_malformed", limit_text) from failure
+            raise
+        seen = parsed.seen_seq
+        if seen is not None:
+            # Everything up to the join's seq was sent on this connection before it could act.
+            seen = max(seen, app.guard.seen_floor(sid))
+        return owner, parsed, seen
 
     def _rate_limit(self, owner: TableOwner) -> RateLimit:
         settings = self._app.settings
@@ -485,6 +567,8 @@ class SocketApp:
     def __init__(self, settings: Settings, tables_factory: Any = None, client_manager: Any = None) -> None:
         self.settings = settings
         self.sio = GuardedServer(
+            # A worker's operations skip the libraries' task per message (crowdfill.server.socket_reader).
+            lean_receive=settings.lean_receive,
             async_mode="asgi",
             # Several processes: a Redis manager, so emits to rooms and sids reach every process's clients.
             client_manager=client_manager,
@@ -509,7 +593,9 @@ class SocketApp:
         self.tables = tables
         self.roster = roster
         self.pulse = Pulse(self.sio, self.fanout, self.presence, tables, self.settings)
-        self.sio.register_namespace(WorkerNamespace(self))
+        worker = WorkerNamespace(self)
+        self.sio.register_namespace(worker)
+        self.sio.handle_now(WORKER, worker.handle_now)
         self.sio.register_namespace(MonitorNamespace(self))
 
     def spawn(self, coroutine: Any) -> None:

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import socketio
+from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 from crowdfill.server import strict_json
@@ -37,6 +39,11 @@ _CLIENT_TYPES = frozenset({sio_packet.CONNECT, sio_packet.DISCONNECT, sio_packet
 _BINARY_TYPES = frozenset({sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK})
 _ACKED_TYPES = frozenset({sio_packet.EVENT, sio_packet.BINARY_EVENT})
 _DIGITS = frozenset("0123456789")
+# How a Socket.IO event of a namespace other than "/" starts in an Engine.IO message: "4" (an
+# Engine.IO MESSAGE), "2" (a Socket.IO EVENT), the namespace.
+_NOW_PREFIX = "42/"
+# ``GuardedServer.handle_now``'s handlers: (sid, event, args, reply or None).
+NowHandler = Callable[[str, str, list[Any], "Callable[[Any], None] | None"], None]
 
 
 class WireRefusal(Exception):
@@ -143,12 +150,65 @@ class LogThrottle:
 
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # socketio is untyped
-    """``socketio.AsyncServer`` that refuses, answers and logs (one line) what a client must not send."""
+    """``socketio.AsyncServer`` that refuses, answers and logs (one line) what a client must not send.
 
-    def __init__(self, **options: Any) -> None:
+    ``lean_receive``: the events of namespaces given a synchronous handler (``handle_now``) are
+    taken straight from the WebSocket reader (``receive_now``, crowdfill.server.socket_reader)."""
+
+    def __init__(self, lean_receive: bool = True, **options: Any) -> None:
         super().__init__(serializer=StrictPacket, **options)
         self._throttle = LogThrottle()
         self._events: dict[str, tuple[object, frozenset[str]]] = {}
+        self._now: dict[str, NowHandler] = {}
+        if lean_receive:
+            self.eio.receive_now = self.receive_now
+
+    def handle_now(self, namespace: str, handler: NowHandler) -> None:
+        """Give ``namespace``'s events (those its namespace handler has) a synchronous handler,
+        called as ``handler(sid, event, args, reply)`` once the event passed every check of
+        ``_handle_event``; ``reply(answer)`` (None when the client asked for no ack) sends
+        ``answer`` as the event's ack. The handler must answer every outcome itself."""
+        self._now[namespace] = handler
+
+    def receive_now(self, eio_sid: str, message: str) -> bool:
+        """Handle the Engine.IO ``message`` at once if it is a Socket.IO event for a namespace with
+        a synchronous handler (every outcome answered, as on the libraries' path): True. False:
+        not taken, the libraries dispatch it (``socket_reader.LeanReader`` calls this)."""
+        if not message.startswith(_NOW_PREFIX):
+            return False
+        end = message.find(",", 3, 3 + MAX_NAMESPACE_LENGTH)
+        handler = self._now.get(message[2:end]) if end != -1 else None
+        if handler is None:
+            return False
+        try:
+            self._event_now(eio_sid, message[1:], handler)
+        except Exception:  # as on the libraries' path (a failed task): logged, the connection kept
+            logger.exception("handling the event %.200r from %s failed", message, eio_sid)
+        return True
+
+    def _event_now(self, eio_sid: str, text: str, handler: NowHandler) -> None:
+        # What ``_handle_eio_message`` and ``_handle_event`` do for an event, without their tasks.
+        try:
+            pkt = self.packet_class(encoded_packet=text)
+        except WireRefusal as refusal:
+            self._send_now(eio_sid, self._refusal_reply(eio_sid, refusal))
+            return
+        namespace, ack_id, data = pkt.namespace, pkt.id, pkt.data
+        problem = self._event_problem(eio_sid, namespace, data)
+        if problem is not None:
+            code, message = problem
+            unhandled = WireRefusal(
+                code, message, packet_type=sio_packet.EVENT, namespace=namespace, ack_id=ack_id
+            )
+            self._send_now(eio_sid, self._refusal_reply(eio_sid, unhandled))
+            return
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        reply = None if ack_id is None else _Reply(self, eio_sid, namespace, ack_id)
+        handler(sid, data[0], data[1:], reply)
+
+    def _send_now(self, eio_sid: str, pkt: sio_packet.Packet) -> None:
+        """``_send_packet`` from synchronous code (our packets are JSON: one Engine.IO message)."""
+        self.eio.send_now(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, data=pkt.encode()))
 
     def _engineio_server_class(self) -> type:
         # python-socketio's hook for its Engine.IO server: ours writes to WebSocket clients more
@@ -202,6 +262,10 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # socketio is 
         return known[1]
 
     async def _answer(self, eio_sid: str, refusal: WireRefusal) -> None:
+        await self._send_packet(eio_sid, self._refusal_reply(eio_sid, refusal))
+
+    def _refusal_reply(self, eio_sid: str, refusal: WireRefusal) -> sio_packet.Packet:
+        """The answer to ``refusal`` (logged here, one line, throttled)."""
         namespace = refusal.namespace or "/"
         error = {"code": refusal.code, "message": refusal.message}
         if refusal.packet_type == sio_packet.CONNECT:
@@ -227,4 +291,24 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # socketio is 
                 refusal.message,
                 suffix,
             )
-        await self._send_packet(eio_sid, reply)
+        return reply
+
+
+class _Reply:
+    """Sends one event's ack (``GuardedServer.handle_now``'s ``reply``): ``[answer]`` as the
+    libraries send a handler's return value, encoded and written at once, in order."""
+
+    __slots__ = ("_ack_id", "_eio_sid", "_namespace", "_server")
+
+    def __init__(self, server: GuardedServer, eio_sid: str, namespace: str, ack_id: int) -> None:
+        self._server = server
+        self._eio_sid = eio_sid
+        self._namespace = namespace
+        self._ack_id = ack_id
+
+    def __call__(self, answer: Any) -> None:
+        server = self._server
+        pkt = server.packet_class(
+            sio_packet.ACK, namespace=self._namespace, id=self._ack_id, data=[answer], binary=False
+        )
+        server._send_now(self._eio_sid, pkt)

@@ -20,7 +20,7 @@ from engineio import async_socket
 
 from crowdfill.server.raw_frames import FramedWebSocket
 from crowdfill.server.settings import SOCKET_WRITERS
-from crowdfill.server.socket_writer import LeanEngine, LeanSocket, _run_until_suspended
+from crowdfill.server.socket_writer import LeanEngine, LeanSocket, run_until_suspended
 from tests.support.crowd import join
 from tests.support.live_server import LiveServer, live_server, test_settings
 from tests.support.raw_websocket import RawClient
@@ -245,9 +245,9 @@ async def test_a_write_that_does_not_wait_is_finished_at_once_and_one_that_waits
         await asyncio.sleep(0)
         steps.append("waiting: finished")
 
-    assert _run_until_suspended(quick()) is None
+    assert run_until_suspended(quick()) is None
     assert steps == ["quick"]
-    rest = _run_until_suspended(waiting())
+    rest = run_until_suspended(waiting())
     assert rest is not None
     assert steps == ["quick", "waiting: started"]
     gate.set()

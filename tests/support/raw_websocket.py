@@ -35,7 +35,18 @@ class RawClient:
         self.sock.sendall(b"".join(self.protocol.data_to_send()))
 
     def send(self, text: str) -> None:
-        self.protocol.send_text(text.encode())
+        self.send_together([text])
+
+    def send_together(self, texts: list[str], fragmented: frozenset[int] = frozenset()) -> None:
+        """Each text as one frame (those at the ``fragmented`` positions as two), all in one write,
+        so the server reads them together."""
+        for position, text in enumerate(texts):
+            data = text.encode()
+            if position in fragmented:
+                self.protocol.send_text(data[:10], fin=False)
+                self.protocol.send_continuation(data[10:], fin=True)
+            else:
+                self.protocol.send_text(data)
         self._flush()
 
     def read_until(self, count: int) -> list[str]:
