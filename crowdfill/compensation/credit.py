@@ -62,12 +62,20 @@ def credits(ledger: Ledger, table: CandidateTable, rows: Iterable[Row]) -> list[
         agreeing = set(explicit) if explicit else set()
         key_downs = downs.get(key)
         if key_downs:
-            agreeing.update([worker for worker, voted in votes(key_downs) if not voted <= values])
+            # The ledger's value sets are mostly the table's own objects: ``is`` settles most
+            # comparisons before a frozenset compares its items.
+            agreeing.update(
+                [worker for worker, voted in votes(key_downs) if voted is not values and not voted <= values]
+            )
         voters: tuple[str, ...] = ()
         if agreeing:  # else nothing can be taken away: spare the final row's downvoters
             agreeing -= downvoters(row_id)
             agreeing.difference_update(
-                [worker for worker, voted in votes(ups.get(key, ())) if voted != values]
+                [
+                    worker
+                    for worker, voted in votes(ups.get(key, ()))
+                    if voted is not values and voted != values
+                ]
             )
             agreeing.discard(CENTRAL_CLIENT)
             voters = tuple(sorted(agreeing))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Mapping
-from typing import NamedTuple, TypedDict, TypeVar
+from typing import NamedTuple, TypedDict, TypeVar, cast
 
 from crowdfill.compensation.credit import credit
 from crowdfill.compensation.errors import LogMismatch
@@ -79,6 +79,15 @@ class _Scaled:
     def at(self, growth: float, base: int) -> float:
         """The sum divided by g**base (base >= self.base)."""
         return self.value * growth ** (self.base - base)
+
+
+def _add(scaled: _Scaled, growth: float, rank: int, amount: float) -> None:
+    # ``scaled.add(growth, rank, amount)`` without the method call (the same operations).
+    base = scaled.base
+    if rank > base:
+        scaled.value *= growth ** (base - rank)
+        scaled.base = base = rank
+    scaled.value += amount * growth ** (rank - base)
 
 
 class Estimator:
@@ -181,19 +190,7 @@ class Estimator:
                 self._unregister(key, old)
                 self._leave(key, old)
             return
-        row_credit = credit(self._ledger, self._table, row)
-        # Excluded workers earn nothing (as in the settlement): their parts are left out.
-        excluded = self._table.excluded_workers()
-        shares: dict[str, float] = {}
-        for column, worker in row_credit.fillers:
-            if worker is not None and worker not in excluded:
-                shares[worker] = shares.get(worker, 0.0) + self._parts[column]
-        for worker in row_credit.voters:
-            if worker not in excluded:
-                shares[worker] = shares.get(worker, 0.0) + self._vote / len(row_credit.voters)
-        ordered = sorted(shares.items())
-        workers = tuple(worker for worker, _ in ordered)
-        fractions = tuple(self._fraction(fraction) for _, fraction in ordered)
+        workers, fractions, voters = self._shares(row)
         if (
             old is not None
             and old.row_id == row.row_id
@@ -201,14 +198,49 @@ class Estimator:
             and old.fractions == fractions
         ):
             return
-        if old is not None:
-            self._unregister(key, old)
-            rank = old.rank
-        else:
-            rank = self._enter(key)
-        entry = _Entry(row.row_id, row.values, rank, workers, fractions, len(row_credit.voters))
+        if old is None:
+            entry = _Entry(row.row_id, row.values, self._enter(key), workers, fractions, voters)
+            self._entries[key] = entry
+            self._register(key, entry)
+            return
+        entry = _Entry(row.row_id, row.values, old.rank, workers, fractions, voters)
         self._entries[key] = entry
-        self._register(key, entry)
+        self._replace(key, old, entry)
+
+    def _shares(self, row: Row) -> tuple[tuple[str, ...], tuple[int, ...], int]:
+        """The workers with a part of ``row``'s share (sorted), each one's fraction index, and how
+        many agreeing voters it has. A much-voted row of a big table has about 55 workers and a
+        refresh per vote on it (docs/scale.md, "The tail's estimator"), so this is kept tight: the
+        arithmetic is the reference one (a filler's parts in schema order, then the vote share)."""
+        row_credit = credit(self._ledger, self._table, row)
+        # Excluded workers earn nothing (as in the settlement): their parts are left out.
+        excluded = self._table.excluded_workers()
+        parts = self._parts
+        filled: dict[str, float] = {}
+        for column, worker in row_credit.fillers:
+            if worker is not None and worker not in excluded:
+                filled[worker] = filled.get(worker, 0.0) + parts[column]
+        voters = row_credit.voters  # sorted
+        count = len(voters)
+        if excluded:
+            voters = tuple(worker for worker in voters if worker not in excluded)
+        index = self._fraction_index
+        if not filled:
+            if not voters:
+                return (), (), count
+            per_vote = self._vote / count
+            slot = index.get(per_vote)
+            if slot is None:
+                slot = self._fraction(per_vote)
+            return voters, (slot,) * len(voters), count
+        fraction_of = dict.fromkeys(voters, self._vote / count) if voters else {}
+        for worker, part in filled.items():
+            fraction_of[worker] = part + fraction_of[worker] if worker in fraction_of else part
+        workers = tuple(sorted(fraction_of))
+        found = tuple([index.get(fraction_of[worker]) for worker in workers])
+        if None in found:  # new fractions take their indices in worker order
+            return workers, tuple([self._fraction(fraction_of[worker]) for worker in workers]), count
+        return workers, cast("tuple[int, ...]", found), count
 
     def _representative(self, key: Key) -> Row | None:
         group: GroupKey = ("key", key)
@@ -242,6 +274,9 @@ class Estimator:
             self._fractions.append(fraction)
         return index
 
+    # The per-worker sums below do what ``_Scaled.add`` and ``_Scaled.remove`` do, inline (a much-
+    # voted row of a big table has about 55 workers): the same operations in the same order on
+    # each worker's sum, so the floats are those of the method calls.
     def _register(self, key: Key, entry: _Entry) -> None:
         fractions, growth, rank, sums = self._fractions, self._growth, entry.rank, self._sums
         shares = [fractions[index] for index in entry.fractions]
@@ -249,25 +284,61 @@ class Estimator:
             scaled = sums.get(worker)
             if scaled is None:
                 scaled = sums[worker] = _Scaled()
-            scaled.add(growth, rank, share)
+            _add(scaled, growth, rank, share)
         self._earned.add(growth, rank, sum(shares))
         self._voter_slots += entry.voters
+        by_item = self._by_item
         for item in entry.values:
-            self._by_item[item] = added(self._by_item.get(item, ()), key)
+            by_item[item] = added(by_item.get(item, ()), key)
 
     def _unregister(self, key: Key, entry: _Entry) -> None:
         fractions, growth, rank, sums = self._fractions, self._growth, entry.rank, self._sums
         shares = [fractions[index] for index in entry.fractions]
         for worker, share in zip(entry.workers, shares, strict=True):
-            sums[worker].remove(growth, rank, share)
+            scaled = sums[worker]
+            value = scaled.value - share * growth ** (rank - scaled.base)
+            scaled.value = value if value > 0.0 else 0.0
         self._earned.remove(growth, rank, sum(shares))
         self._voter_slots -= entry.voters
-        for item in entry.values:
-            holders = discarded(self._by_item[item], key)
+        self._unindex(key, entry.values)
+
+    def _replace(self, key: Key, old: _Entry, new: _Entry) -> None:
+        """``_unregister(key, old)`` then ``_register(key, new)`` (the same rank): the same sums,
+        without taking the row's items out of the index and back when its values are the same."""
+        fractions, growth, rank, sums = self._fractions, self._growth, old.rank, self._sums
+        removed = [fractions[index] for index in old.fractions]
+        for worker, share in zip(old.workers, removed, strict=True):
+            held = sums[worker]
+            value = held.value - share * growth ** (rank - held.base)
+            held.value = value if value > 0.0 else 0.0
+        self._earned.remove(growth, rank, sum(removed))
+        shares = [fractions[index] for index in new.fractions]
+        for worker, share in zip(new.workers, shares, strict=True):
+            scaled = sums.get(worker)
+            if scaled is None:
+                scaled = sums[worker] = _Scaled()
+            base = scaled.base
+            if rank > base:
+                scaled.value *= growth ** (base - rank)
+                scaled.base = base = rank
+            scaled.value += share * growth ** (rank - base)
+        self._earned.add(growth, rank, sum(shares))
+        self._voter_slots += new.voters - old.voters
+        if old.values is not new.values and old.values != new.values:
+            # Which keys an item's holder lists is read, never their order (``_smallest``).
+            self._unindex(key, old.values)
+            by_item = self._by_item
+            for item in new.values:
+                by_item[item] = added(by_item.get(item, ()), key)
+
+    def _unindex(self, key: Key, values: Values) -> None:
+        by_item = self._by_item
+        for item in values:
+            holders = discarded(by_item[item], key)
             if holders:
-                self._by_item[item] = holders
+                by_item[item] = holders
             else:
-                del self._by_item[item]
+                del by_item[item]
 
     # ------------------------------------------------------------------ reading
     def estimate(self, worker: str) -> Estimate:
