@@ -382,6 +382,27 @@ class Estimator:
             return float(stop - start)
         return (growth ** (stop - base) - growth ** (start - base)) / (growth - 1.0)
 
+    def fingerprint(self) -> tuple[object, ...]:
+        """Everything the estimates are computed from, in a comparable form: each probable key's
+        row, rank, workers and shares, each worker's running sum and the normalisers, exactly (the
+        floats as they are). Two estimators that observed the same operations in the same order
+        have the same fingerprint; a restored one must have the fingerprint of the one it restores."""
+        fractions = self._fractions
+        entries = sorted(
+            (
+                self._ledger.ordinal(key),
+                entry.row_id,
+                entry.rank,
+                entry.workers,
+                tuple(fractions[index] for index in entry.fractions),
+                entry.voters,
+            )
+            for key, entry in self._entries.items()
+        )
+        sums = sorted((worker, scaled.value, scaled.base) for worker, scaled in self._sums.items())
+        totals = (self._norm.value, self._norm.base, self._earned.value, self._earned.base)
+        return (entries, sums, totals, self._voter_slots, self._ledger.operations)
+
     def probable_rows(self) -> dict[Key, str]:
         """Key -> the row that plays the final row in the estimates."""
         return {key: entry.row_id for key, entry in self._entries.items()}

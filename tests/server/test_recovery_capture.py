@@ -76,7 +76,7 @@ async def owner_of(store: Store | NoCapture, config: Settings) -> TableOwner:
 
 async def worked_and_stopped(config: Settings, seed: int, ops: int) -> tuple[MemoryStore, dict[str, Any]]:
     """A table given ``ops`` random operations, its capture stored and its owner stopped: the store,
-    and the state the owner ended in."""
+    and the state the owner ended in (with its ``derived`` state under "derived")."""
     store = MemoryStore()
     await store.open()
     await stored(store)
@@ -84,6 +84,7 @@ async def worked_and_stopped(config: Settings, seed: int, ops: int) -> tuple[Mem
     await work(live, random.Random(seed), ops)
     await live._capturer.wait()
     expected = state(live)
+    expected["derived"] = derived(live)
     await live.stop()
     return store, expected
 
@@ -121,8 +122,24 @@ def state(owner: TableOwner) -> dict[str, Any]:
         "fill_authors": owner.fill_authors(),
         "estimates": {w: owner.estimator.estimate(w) for w in workers},
         "satisfied": owner.central.satisfied,
+        "probable": owner.estimator.probable_rows(),
         "recent": list(owner.ops_since(max(0, owner.seq - 50)) or []),
         "gold": owner.table.gold_ids(),
+    }
+
+
+def derived(owner: TableOwner) -> dict[str, Any]:
+    """What a full replay does not rebuild as the live owner had it, and a capture restore must:
+    the central client's matchings (a full replay restarts it from the table, which may choose
+    another of the tied matchings), the positions waiting for votes, the inserts it asked for and
+    the sequencer's planned ones; the estimator's exact running sums and ranks (a full replay
+    builds it from the whole log at once)."""
+    return {
+        "matching": owner.central.matching(),
+        "waiting": owner.central.waiting_for_votes(),
+        "pending": owner.central.pending_inserts(),
+        "planned": owner.sequencer.planned,
+        "estimator": owner.estimator.fingerprint(),
     }
 
 
@@ -133,6 +150,7 @@ async def test_a_capture_and_its_log_tail_restore_the_table_a_full_replay_restor
 ) -> None:
     config = test_settings(capture_every=every, capture_fork=False)
     store, expected = await worked_and_stopped(config, seed, ops)
+    live_derived = expected.pop("derived")
     captured = await store.load_capture("t")
     restored = await owner_of(store, config)
     replayed = await owner_of(NoCapture(store), config)
@@ -141,10 +159,13 @@ async def test_a_capture_and_its_log_tail_restore_the_table_a_full_replay_restor
     assert all("gold" not in op for _, op in expected["recent"])  # the replay window stays public
     assert state(replayed)["table"] == expected["table"]
     assert state(replayed)["ops_by_worker"] == expected["ops_by_worker"]
+    assert state(replayed)["probable"] == expected["probable"]
     if expected["seq"] >= every:
         assert captured is not None
         assert captured[0] <= expected["seq"]
         assert restored._capturer.seq == captured[0]  # restored from the capture, not replayed
+        # The tail is replayed without validating it again: to the live owner's derived state too.
+        assert derived(restored) == live_derived
     await restored.stop()
     await replayed.stop()
 
