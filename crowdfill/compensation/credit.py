@@ -10,13 +10,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
+from typing import Protocol
 
 from crowdfill.compensation.ledger import Key, Ledger, votes
 from crowdfill.model.operations import CENTRAL_CLIENT
 from crowdfill.model.row import Row
 from crowdfill.model.table import CandidateTable
+
+
+class Downvoted(Protocol):
+    """Where a row's downvoters are read: the candidate table, or what it said at some moment
+    (the estimator's deferred operations, ``crowdfill.compensation.estimator``)."""
+
+    def downvoters(self, row_id: str) -> Set[str]: ...
 
 
 @dataclass(frozen=True)
@@ -28,11 +36,11 @@ class RowCredit:
     voters: tuple[str, ...]  # sorted
 
 
-def credit(ledger: Ledger, table: CandidateTable, row: Row) -> RowCredit:
+def credit(ledger: Ledger, table: Downvoted, row: Row) -> RowCredit:
     return credits(ledger, table, (row,))[0]
 
 
-def credits(ledger: Ledger, table: CandidateTable, rows: Iterable[Row]) -> list[RowCredit]:
+def credits(ledger: Ledger, table: Downvoted, rows: Iterable[Row]) -> list[RowCredit]:
     """``credit`` of each row, in order: the settlement credits every final row (tens of thousands
     on a big table), so the lookups are hoisted out of the per-row work and the agreeing voters
     are found inline (``agreeing_voters`` is the reference formula)."""

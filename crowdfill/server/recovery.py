@@ -106,6 +106,7 @@ async def restore_capture(owner: TableOwner) -> Restored | None:
     recent = tail[-window:] if len(tail) >= window else await _recent(owner, window)
     owner._recent = collections.deque(((r.seq, public_op(r.operation)) for r in recent), maxlen=window)
     owner._capturer.captured(seq)
+    owner._capturer.catch_up_later()
     replayed = len(tail)
     del tail, recent, captured
     release_freed_memory()  # the capture's bytes and the decoded tail are freed by now
@@ -128,14 +129,18 @@ def _replay_tail(owner: TableOwner, tail: Sequence[LogRecord], base_seq: int) ->
     another from the captured state, so validating them again would return them as they are.
     """
     entries = [(record.seq, sequenced_from_wire(record.operation)) for record in tail]
-    replayed = replay(
-        owner.sequencer,
-        entries,
-        base_seq=base_seq,
-        start=False,
-        on_applied=lambda seq, op: owner.account(op, seq),
-        trusted=True,
-    )
+    owner.estimator.defer()  # its work is done once the table serves (``Capturer.catch_up_later``)
+    try:
+        replayed = replay(
+            owner.sequencer,
+            entries,
+            base_seq=base_seq,
+            start=False,
+            on_applied=lambda seq, op: owner.account(op, seq),
+            trusted=True,
+        )
+    finally:
+        owner.estimator.stop_deferring()
     for divergence in replayed.divergences:
         logger.error("table %s: replaying the log after its capture: %s", owner.table_id, divergence)
     return replayed.completion_seq
@@ -149,9 +154,20 @@ class Capturer:
         self.seq = 0  # the seq of the last capture stored (or restored)
         self._taking = 0  # the seq of the capture in progress, if any
         self._task: asyncio.Task[None] | None = None
+        self._catching_up: asyncio.Task[None] | None = None
 
     def captured(self, seq: int) -> None:
         self.seq = seq
+
+    def catch_up_later(self) -> None:
+        """Do the estimator's deferred work for the log tail (see ``_replay_tail``) in the
+        background, a hundred operations at a time with pauses between (``CATCH_UP_CHUNK``), while
+        the table serves. Whatever reads the estimates, or gives the estimator an operation, first
+        does what is left itself."""
+        if self._owner.estimator.deferred and self._catching_up is None:
+            self._catching_up = asyncio.create_task(
+                _catch_up(self._owner), name=f"estimates:{self._owner.table_id}"
+            )
 
     @property
     def busy(self) -> bool:
@@ -189,9 +205,12 @@ class Capturer:
         await self._write(seq, _fork_capture(self._owner))
 
     def cancel(self) -> None:
-        """Stop waiting for a capture in progress (its child, if any, still finishes on its own)."""
+        """Stop waiting for a capture in progress (its child, if any, still finishes on its own),
+        and stop catching the estimator up in the background."""
         if self._task is not None:
             self._task.cancel()
+        if self._catching_up is not None:
+            self._catching_up.cancel()
 
     async def landed(self, deadline: float) -> bool:
         """Wait for a capture in progress until the monotonic clock reaches ``deadline``; whether
@@ -223,6 +242,18 @@ class Capturer:
         self.seq = max(self.seq, seq)
 
 
+# The estimator's deferred work after a restore, paced so requests are served meanwhile: this many
+# operations (about 10 ms at a million logged operations), then a pause as long.
+CATCH_UP_CHUNK = 100
+CATCH_UP_PAUSE = 0.01
+
+
+async def _catch_up(owner: TableOwner) -> None:
+    await asyncio.sleep(CATCH_UP_PAUSE)
+    while owner.estimator.catch_up(CATCH_UP_CHUNK):
+        await asyncio.sleep(CATCH_UP_PAUSE)
+
+
 class _Reader:
     """The bytes of a capture being made: already there, or coming from a forked child."""
 
@@ -249,6 +280,7 @@ def _drain_child(fd: int, pid: int) -> bytes:
 
 
 def _fork_capture(owner: TableOwner) -> _Reader:
+    owner.estimator.catch_up()  # here, not in the child only (the capture holds it caught up)
     fork = getattr(os, "fork", None)
     if fork is None or not owner._settings.capture_fork:
         return _Reader(blob=capture_bytes(owner))  # no fork here: pickle in the owner's turn
