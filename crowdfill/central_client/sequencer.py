@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from sys import intern
 from typing import TypeGuard
 
 from crowdfill.central_client.client import CentralClient
@@ -20,11 +21,14 @@ from crowdfill.model import (
     CENTRAL_CLIENT,
     CandidateTable,
     CrowdFillError,
+    Downvote,
     Insert,
+    Retract,
     Reweigh,
     Sequenced,
+    Upvote,
 )
-from crowdfill.model.errors import TableClosed
+from crowdfill.model.errors import TableClosed, UnknownRow
 
 
 class Sequencer:
@@ -148,9 +152,10 @@ def replay(
 
     With ``trusted`` the entries are taken as the canonical operations this server's own sequencer
     accepted and logged, applied to the very state it applied them to (a state capture's log tail):
-    they are integrated without being validated again (validation would return them unchanged, and
-    at a million operations it is a tenth of the tail's cost). A reweigh still goes through
-    ``apply``. The central client still observes every one, and its plans are still checked.
+    its votes and retracts are integrated without being validated again (validation would return
+    them unchanged, sharing the table's objects, which ``_integrated`` does; at a million
+    operations the checks were a tenth of the tail's cost). The central client still observes
+    every operation, and its plans are still checked.
 
     Afterwards the central client draws its own ids again; if it is left with plans (the log ends
     before inserts it calls for, or departs from its plans) it is rebuilt from the table, so its
@@ -199,11 +204,35 @@ def replay(
 
 
 def _integrated(sequencer: Sequencer, op: Sequenced) -> Sequenced:
-    """``sequencer.apply(op)`` for an operation it already validated once (see ``replay``)."""
-    if isinstance(op, Reweigh):
-        return sequencer.apply(op)
-    sequencer._planned.extend(sequencer.central.observe(sequencer.table.integrate(op)))
-    return op
+    """``sequencer.apply(op)`` for an operation it already validated once (see ``replay``).
+
+    A vote or retract on a live row is integrated as the canonical operation validating it gives:
+    the table's own row id and values objects and the interned worker (so the state shares them as
+    it would), without the checks (a downvote's are the costly ones: every tracked superset of the
+    row's values). Fills, inserts, annotations, reweighs and votes on replaced rows go through
+    ``apply``: validating them makes the new row's shared values.
+    """
+    if isinstance(op, Upvote | Downvote | Retract):
+        table = sequencer.table
+        try:
+            row = table.row(op.row_id)
+        except UnknownRow:
+            return sequencer.apply(op)
+        if op.values != row.values:
+            return sequencer.apply(op)
+        worker = intern(op.worker)
+        canonical: Sequenced
+        if isinstance(op, Upvote):
+            canonical = Upvote(worker, row.row_id, row.values)
+        elif isinstance(op, Downvote):
+            canonical = Downvote(worker, row.row_id, row.values)
+        elif op.kind is not None:
+            canonical = Retract(worker, row.row_id, row.values, op.kind)
+        else:
+            return sequencer.apply(op)
+        sequencer._planned.extend(sequencer.central.observe(table.integrate(canonical)))
+        return canonical
+    return sequencer.apply(op)
 
 
 def _check_inserts(
