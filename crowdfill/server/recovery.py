@@ -161,9 +161,9 @@ class Capturer:
 
     def catch_up_later(self) -> None:
         """Do the estimator's deferred work for the log tail (see ``_replay_tail``) in the
-        background, a hundred operations at a time with pauses between (``CATCH_UP_CHUNK``), while
-        the table serves. Whatever reads the estimates, or gives the estimator an operation, first
-        does what is left itself."""
+        background, a hundred operations at a time with pauses between (``CATCH_UP_CHUNK``),
+        starting a quarter of a second after the restore, while the table serves. Whatever reads
+        the estimates, or gives the estimator an operation, first does what is left itself."""
         if self._owner.estimator.deferred and self._catching_up is None:
             self._catching_up = asyncio.create_task(
                 _catch_up(self._owner), name=f"estimates:{self._owner.table_id}"
@@ -242,14 +242,16 @@ class Capturer:
         self.seq = max(self.seq, seq)
 
 
-# The estimator's deferred work after a restore, paced so requests are served meanwhile: this many
-# operations (about 10 ms at a million logged operations), then a pause as long.
+# The estimator's deferred work after a restore, paced so requests are served meanwhile: it starts
+# a moment after the restore (the first requests of a restarted server come first), then does this
+# many operations (about 10 ms at a million logged operations) and pauses as long, until done.
+CATCH_UP_DELAY = 0.25
 CATCH_UP_CHUNK = 100
 CATCH_UP_PAUSE = 0.01
 
 
 async def _catch_up(owner: TableOwner) -> None:
-    await asyncio.sleep(CATCH_UP_PAUSE)
+    await asyncio.sleep(CATCH_UP_DELAY)
     while owner.estimator.catch_up(CATCH_UP_CHUNK):
         await asyncio.sleep(CATCH_UP_PAUSE)
 
