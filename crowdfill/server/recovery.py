@@ -162,7 +162,7 @@ class Capturer:
     def catch_up_later(self) -> None:
         """Do the estimator's deferred work for the log tail (see ``_replay_tail``) in the
         background, a hundred operations at a time with pauses between (``CATCH_UP_CHUNK``),
-        starting a quarter of a second after the restore, while the table serves. Whatever reads
+        starting a second after the restore, while the table serves. Whatever reads
         the estimates, or gives the estimator an operation, first does what is left itself."""
         if self._owner.estimator.deferred and self._catching_up is None:
             self._catching_up = asyncio.create_task(
@@ -243,9 +243,10 @@ class Capturer:
 
 
 # The estimator's deferred work after a restore, paced so requests are served meanwhile: it starts
-# a moment after the restore (the first requests of a restarted server come first), then does this
+# a second after the restore (a restarted server starts listening and answers its first requests
+# first; whatever reads the estimates before then catches up itself), then does this
 # many operations (about 10 ms at a million logged operations) and pauses as long, until done.
-CATCH_UP_DELAY = 0.25
+CATCH_UP_DELAY = 1.0
 CATCH_UP_CHUNK = 100
 CATCH_UP_PAUSE = 0.01
 
