@@ -9,11 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crowdfill.model import Fill, Reweigh, Sequenced
 from crowdfill.model.operations import Downvote, Upvote
+from crowdfill.server import recovery
 from crowdfill.server.capture import MAGIC
 from crowdfill.server.definition import build_spec
 from crowdfill.server.owner import LIVE, Published, TableOwner
@@ -283,3 +285,26 @@ async def test_a_final_capture_cancelled_while_it_waits_ends_cancelled_and_spare
     await in_flight
     assert len(store.writes) == 1  # the cancelled final capture wrote nothing afterwards
     await owner.stop()
+
+
+async def test_a_restored_owner_catches_its_estimator_up_in_the_background_while_it_serves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(recovery, "CATCH_UP_DELAY", 0.01)
+    monkeypatch.setattr(recovery, "CATCH_UP_CHUNK", 2)
+    config = test_settings(capture_every=25, capture_fork=False)
+    store, expected = await worked_and_stopped(config, 21, 60)
+    live_derived = expected.pop("derived")
+    saved = await store.load_capture("t")
+    assert saved is not None
+    assert saved[0] < expected["seq"]  # a log tail after the capture
+    restored = await owner_of(store, config)
+    assert restored.estimator.deferred > 0  # the tail's estimator work waits
+    assert restored.table.fingerprint() == expected["table"]  # while the table serves
+    for _ in range(200):
+        if not restored.estimator.deferred:
+            break
+        await asyncio.sleep(0.01)
+    assert restored.estimator.deferred == 0  # caught up without anyone reading the estimates
+    assert derived(restored) == live_derived
+    await restored.stop()
