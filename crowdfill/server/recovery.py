@@ -29,7 +29,7 @@ from crowdfill.central_client.sequencer import replay
 from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.server.capture import CaptureRefused, decode, definition_digest, encode
 from crowdfill.server.gold import public_op
-from crowdfill.server.heap import release_freed_memory
+from crowdfill.server.heap import collector_paused, promote_to_oldest, release_freed_memory
 from crowdfill.store.port import LogRecord, StoreError
 
 if TYPE_CHECKING:
@@ -99,7 +99,13 @@ async def restore_capture(owner: TableOwner) -> Restored | None:
     owner.table, owner.central, owner.sequencer, owner.estimator = table, central, sequencer, estimator
     owner.ops_by_worker, owner._replaced, owner._filled = ops_by_worker, replaced, filled
     tail = await owner._store.read_log(owner.table_id, after_seq=seq)
-    completion = _replay_tail(owner, tail, seq)
+    # The collector stays paused while the tail replays too, and what it leaves joins the restored
+    # state in the oldest generation: the young collections during it moved their survivors there
+    # one by one, each counted towards the next full collection, which then came due just after
+    # the restore (about 0.4 s walking a million-operation table's heap, to free nothing).
+    with collector_paused():
+        completion = _replay_tail(owner, tail, seq)
+        promote_to_oldest()
     owner.seq = tail[-1].seq if tail else seq
     owner.snapshot_seq = owner.seq
     window = max(1, owner._settings.replay_window)
