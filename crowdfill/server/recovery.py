@@ -1,9 +1,10 @@
 """Restarting a table from its state capture plus the log tail, and writing captures (docs/scale.md).
 
 ``restore`` loads the table's capture (``crowdfill.server.capture``) into the owner and replays
-only the operations logged after it, one at a time through the restored sequencer, exactly as the
-live owner applied them: the central client is handed the row ids its logged inserts carry, so it
-plans exactly those inserts and nothing stays pending. When no capture is stored, or the stored
+only the operations logged after it, one at a time through the restored sequencer, to the state
+the live owner reached: the central client is handed the row ids its logged inserts carry, so it
+plans exactly those inserts and nothing stays pending; the votes are not validated again, and the
+estimator's share of the tail is done in the background once the table serves. When no capture is stored, or the stored
 one is refused, it returns None and the owner replays the whole log as before.
 
 ``Capturer`` writes captures every ``Settings.capture_every`` operations without stalling the owner:
@@ -130,9 +131,10 @@ def _replay_tail(owner: TableOwner, tail: Sequence[LogRecord], base_seq: int) ->
     The restored sequencer goes on where the live one was (``start=False``); its central client
     draws the row ids of the inserts it plans from the log, so its plans are the logged inserts. If
     the log departs from them (a log written by an older server), ``replay`` rebuilds the central
-    client from the table at that point, as a full replay does. The operations are not validated
-    again (``trusted``): they are the canonical ones the live owner validated and logged, one after
-    another from the captured state, so validating them again would return them as they are.
+    client from the table at that point, as a full replay does. Its votes and retracts are not
+    validated again (``trusted``): they are the canonical ones the live owner validated and logged,
+    one after another from the captured state, so validating them again would return them as they
+    are. The estimator notes what it reads from the table and does the rest later (``defer``).
     """
     entries = [(record.seq, sequenced_from_wire(record.operation)) for record in tail]
     owner.estimator.defer()  # its work is done once the table serves (``Capturer.catch_up_later``)
