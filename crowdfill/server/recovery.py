@@ -4,8 +4,9 @@
 only the operations logged after it, one at a time through the restored sequencer, to the state
 the live owner reached: the central client is handed the row ids its logged inserts carry, so it
 plans exactly those inserts and nothing stays pending; the votes are not validated again, and the
-estimator's share of the tail is done in the background once the table serves. When no capture is stored, or the stored
-one is refused, it returns None and the owner replays the whole log as before.
+estimator's share of the tail is done in the background once the table serves. When no capture
+is stored, or the stored one is refused, it returns None and the owner replays the whole log as
+before.
 
 ``Capturer`` writes captures every ``Settings.capture_every`` operations without stalling the owner:
 where the platform can fork, a child process (a copy-on-write image of the owner's state at that
