@@ -12,9 +12,11 @@ server's RSS is read (psutil) at that moment. Medians are reported.
 
 Usage: ``python bench/scale.py [--quick] [--sizes 100000,1000000] [--cache DIR]`` (``--cache``
 keeps built tables between runs). The last line printed is one JSON object: per size,
-``restart_s``, ``rss_mb`` and ``restart_cpu_s`` (the server's CPU seconds until it serves) with the
-capture, the same with ``replay_`` for today's path, ``restart_ratio`` = replay_restart_s /
-restart_s and ``restart_cpu_ratio`` likewise for CPU seconds (less disturbed by other load);
+``restart_s`` (and its ``restart_samples_s``), ``rss_mb`` and ``restart_cpu_s`` (the server's CPU
+seconds until it serves) with the capture, ``estimates_s`` (until every worker's live estimate is
+answered too: the estimator's share of the tail is done while the table serves), the same with
+``replay_`` for today's path, ``restart_ratio`` = replay_restart_s / restart_s and
+``restart_cpu_ratio`` likewise for CPU seconds (less disturbed by other load);
 ``clean_restart_s``, ``clean_restart_cpu_s`` and ``clean_rss_mb`` for a restart after a clean
 stop (a server is started and stopped once on a copy first, ``stop_run_s``: the stop captured the
 table at its last seq, so these restarts replay nothing); ``restore_bytes_per_op`` (resident memory
@@ -95,9 +97,12 @@ async def store_capture(data_dir: Path, table_id: str, tail: int) -> int:
 
 def restart(
     data_dir: Path, table_id: str, last_seq: int, capture_on_stop: bool = False
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     """Seconds from spawning ``crowdfill serve`` until the table answers at ``last_seq``; the server's
-    RSS (MB) and CPU seconds (user + system, less disturbed by other load than the wall clock) then.
+    RSS (MB) and CPU seconds (user + system, less disturbed by other load than the wall clock) then;
+    and seconds from the spawn until ``GET /compensation`` (every worker's live estimate) answered
+    right after (a restart from a capture does the estimator's share of the log tail while the
+    table serves, docs/scale.md: this is when the estimates are there).
 
     The server takes no capture (``--capture-every 0``, so every run starts from the same data),
     unless ``capture_on_stop``: then it runs with the default captures and is stopped cleanly,
@@ -128,16 +133,19 @@ def restart(
                 if response.status_code == 200 and response.json()["seq"] == last_seq:
                     break
                 time.sleep(0.02)
-        elapsed = time.perf_counter() - started
-        server = psutil.Process(process.pid)
-        rss = server.memory_info().rss / 1e6
-        times = server.cpu_times()
-        cpu = times.user + times.system
+            elapsed = time.perf_counter() - started
+            server = psutil.Process(process.pid)
+            rss = server.memory_info().rss / 1e6
+            times = server.cpu_times()
+            cpu = times.user + times.system
+            estimates = http.get(f"http://127.0.0.1:{port}/api/tables/{table_id}/compensation")
+            estimates.raise_for_status()
+            estimates_s = time.perf_counter() - started
     finally:
         process.terminate()
         process.wait(600 if capture_on_stop else 30)
         log.close()
-    return elapsed, rss, cpu
+    return elapsed, rss, cpu, estimates_s
 
 
 def stop_with_capture(data_dir: Path, table_id: str, last_seq: int) -> float:
@@ -185,36 +193,38 @@ def measure(
     shutil.rmtree(clean_dir, ignore_errors=True)
     shutil.copytree(capture_dir, clean_dir)
     stop_run_s = stop_with_capture(clean_dir, table_id, last_seq)
-    replays: list[tuple[float, float, float]] = []
-    captures: list[tuple[float, float, float]] = []
-    cleans: list[tuple[float, float, float]] = []
+    replays: list[tuple[float, float, float, float]] = []
+    captures: list[tuple[float, float, float, float]] = []
+    cleans: list[tuple[float, float, float, float]] = []
     for _ in range(rounds):  # interleaved: A, B, C, A, B, C
         if baseline:
             replays.append(restart(replay_dir, table_id, last_seq))
         captures.append(restart(capture_dir, table_id, last_seq))
         cleans.append(restart(clean_dir, table_id, last_seq))
     capture_mb = (capture_dir / DB).stat().st_size / 1e6 - (replay_dir / DB).stat().st_size / 1e6
-    replays = replays or [(math.nan, math.nan, math.nan)]
-    restart_s = statistics.median(t for t, _, _ in captures)
-    replay_s = statistics.median(t for t, _, _ in replays)
-    restart_cpu = statistics.median(c for _, _, c in captures)
-    replay_cpu = statistics.median(c for _, _, c in replays)
+    replays = replays or [(math.nan, math.nan, math.nan, math.nan)]
+    restart_s = statistics.median(t for t, _, _, _ in captures)
+    replay_s = statistics.median(t for t, _, _, _ in replays)
+    restart_cpu = statistics.median(c for _, _, c, _ in captures)
+    replay_cpu = statistics.median(c for _, _, c, _ in replays)
     result: dict[str, Any] = {
         "ops": size,
         "tail_ops": last_seq - capture_seq,
         "restart_s": round(restart_s, 2),
-        "rss_mb": round(statistics.median(r for _, r, _ in captures), 1),
+        "rss_mb": round(statistics.median(r for _, r, _, _ in captures), 1),
         "restart_cpu_s": round(restart_cpu, 2),
+        "restart_samples_s": [round(t, 2) for t, _, _, _ in captures],
+        "estimates_s": round(statistics.median(e for _, _, _, e in captures), 2),
         "replay_restart_s": round(replay_s, 2),
-        "replay_rss_mb": round(statistics.median(r for _, r, _ in replays), 1),
+        "replay_rss_mb": round(statistics.median(r for _, r, _, _ in replays), 1),
         "replay_restart_cpu_s": round(replay_cpu, 2),
         "restart_ratio": round(replay_s / restart_s, 2),
         "restart_cpu_ratio": round(replay_cpu / restart_cpu, 2),
         "capture_file_mb": round(capture_mb, 1),
         # After a clean stop (the server captured the table at its last seq): no tail to replay.
-        "clean_restart_s": round(statistics.median(t for t, _, _ in cleans), 2),
-        "clean_restart_cpu_s": round(statistics.median(c for _, _, c in cleans), 2),
-        "clean_rss_mb": round(statistics.median(r for _, r, _ in cleans), 1),
+        "clean_restart_s": round(statistics.median(t for t, _, _, _ in cleans), 2),
+        "clean_restart_cpu_s": round(statistics.median(c for _, _, c, _ in cleans), 2),
+        "clean_rss_mb": round(statistics.median(r for _, r, _, _ in cleans), 1),
         "stop_run_s": round(stop_run_s, 2),
     }
     # Memory after an in-process restore (bench/restore_memory.py), and the same with a baseline

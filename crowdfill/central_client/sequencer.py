@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from sys import intern
 from typing import TypeGuard
 
 from crowdfill.central_client.client import CentralClient
@@ -20,11 +21,14 @@ from crowdfill.model import (
     CENTRAL_CLIENT,
     CandidateTable,
     CrowdFillError,
+    Downvote,
     Insert,
+    Retract,
     Reweigh,
     Sequenced,
+    Upvote,
 )
-from crowdfill.model.errors import TableClosed
+from crowdfill.model.errors import TableClosed, UnknownRow
 
 
 class Sequencer:
@@ -129,6 +133,7 @@ def replay(
     base_seq: int = 0,
     start: bool = True,
     on_applied: Callable[[int, Sequenced], None] | None = None,
+    trusted: bool = False,
 ) -> Replayed:
     """Replay logged ``(seq, operation)`` entries one at a time into ``sequencer``'s table.
 
@@ -144,6 +149,13 @@ def replay(
     be missing before a worker's operation; a departure is only reported if a restarted central
     client would not explain it either. Because its plans are the logged inserts, each is settled by
     the insert that follows it and nothing piles up pending: the replay is linear in the log.
+
+    With ``trusted`` the entries are taken as the canonical operations this server's own sequencer
+    accepted and logged, applied to the very state it applied them to (a state capture's log tail):
+    its votes and retracts are integrated without being validated again (validation would return
+    them unchanged, sharing the table's objects, which ``_integrated`` does; at a million
+    operations the checks were a tenth of the tail's cost). The central client still observes
+    every operation, and its plans are still checked.
 
     Afterwards the central client draws its own ids again; if it is left with plans (the log ends
     before inserts it calls for, or departs from its plans) it is rebuilt from the table, so its
@@ -169,7 +181,7 @@ def replay(
             if planned_insert(op):
                 consumed += 1
             try:
-                canonical = sequencer.apply(op)
+                canonical = _integrated(sequencer, op) if trusted else sequencer.apply(op)
             except CrowdFillError as error:
                 divergences.append(f"seq {seq}: the model refuses it ({error.code}: {error.message})")
                 continue
@@ -189,6 +201,38 @@ def replay(
         )
         divergences.append(f"{span}: accepted after {after}")
     return Replayed(tuple(applied), completion, tuple(ignored), tuple(divergences))
+
+
+def _integrated(sequencer: Sequencer, op: Sequenced) -> Sequenced:
+    """``sequencer.apply(op)`` for an operation it already validated once (see ``replay``).
+
+    A vote or retract on a live row is integrated as the canonical operation validating it gives:
+    the table's own row id and values objects and the interned worker (so the state shares them as
+    it would), without the checks (a downvote's are the costly ones: every tracked superset of the
+    row's values). Fills, inserts, annotations, reweighs and votes on replaced rows go through
+    ``apply``: validating them makes the new row's shared values.
+    """
+    if isinstance(op, Upvote | Downvote | Retract):
+        table = sequencer.table
+        try:
+            row = table.row(op.row_id)
+        except UnknownRow:
+            return sequencer.apply(op)
+        if op.values != row.values:
+            return sequencer.apply(op)
+        worker = intern(op.worker)
+        canonical: Sequenced
+        if isinstance(op, Upvote):
+            canonical = Upvote(worker, row.row_id, row.values)
+        elif isinstance(op, Downvote):
+            canonical = Downvote(worker, row.row_id, row.values)
+        elif op.kind is not None:
+            canonical = Retract(worker, row.row_id, row.values, op.kind)
+        else:
+            return sequencer.apply(op)
+        sequencer._planned.extend(sequencer.central.observe(table.integrate(canonical)))
+        return canonical
+    return sequencer.apply(op)
 
 
 def _check_inserts(

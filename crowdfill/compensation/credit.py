@@ -10,13 +10,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
+from typing import Protocol
 
 from crowdfill.compensation.ledger import Key, Ledger, votes
 from crowdfill.model.operations import CENTRAL_CLIENT
 from crowdfill.model.row import Row
 from crowdfill.model.table import CandidateTable
+
+
+class Downvoted(Protocol):
+    """Where a row's downvoters are read: the candidate table, or what it said at some moment
+    (the estimator's deferred operations, ``crowdfill.compensation.estimator``)."""
+
+    def downvoters(self, row_id: str) -> Set[str]: ...
 
 
 @dataclass(frozen=True)
@@ -28,11 +36,11 @@ class RowCredit:
     voters: tuple[str, ...]  # sorted
 
 
-def credit(ledger: Ledger, table: CandidateTable, row: Row) -> RowCredit:
+def credit(ledger: Ledger, table: Downvoted, row: Row) -> RowCredit:
     return credits(ledger, table, (row,))[0]
 
 
-def credits(ledger: Ledger, table: CandidateTable, rows: Iterable[Row]) -> list[RowCredit]:
+def credits(ledger: Ledger, table: Downvoted, rows: Iterable[Row]) -> list[RowCredit]:
     """``credit`` of each row, in order: the settlement credits every final row (tens of thousands
     on a big table), so the lookups are hoisted out of the per-row work and the agreeing voters
     are found inline (``agreeing_voters`` is the reference formula)."""
@@ -62,12 +70,20 @@ def credits(ledger: Ledger, table: CandidateTable, rows: Iterable[Row]) -> list[
         agreeing = set(explicit) if explicit else set()
         key_downs = downs.get(key)
         if key_downs:
-            agreeing.update([worker for worker, voted in votes(key_downs) if not voted <= values])
+            # The ledger's value sets are mostly the table's own objects: ``is`` settles most
+            # comparisons before a frozenset compares its items.
+            agreeing.update(
+                [worker for worker, voted in votes(key_downs) if voted is not values and not voted <= values]
+            )
         voters: tuple[str, ...] = ()
         if agreeing:  # else nothing can be taken away: spare the final row's downvoters
             agreeing -= downvoters(row_id)
             agreeing.difference_update(
-                [worker for worker, voted in votes(ups.get(key, ())) if voted != values]
+                [
+                    worker
+                    for worker, voted in votes(ups.get(key, ()))
+                    if voted is not values and voted != values
+                ]
             )
             agreeing.discard(CENTRAL_CLIENT)
             voters = tuple(sorted(agreeing))

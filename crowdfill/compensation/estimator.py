@@ -12,15 +12,24 @@ earned in the probable rows (so their unearned parts are redistributed, as the s
 completed table does) plus the full weight of the rows the template still needs (so early totals
 are not inflated). Once the table is closed, every estimate is the exact settlement of the
 outcome the owner reports (``conclude``).
+
+A restart replays the log after its state capture through the owner, one operation at a time
+(``crowdfill.server.recovery``). While it does, the estimator can be told to *defer* its work
+(``defer``): for each operation it notes only what it would read from the table right then
+(the touched key's representative row, that row's downvoters, the excluded workers) and does the
+rest (the ledger, the row's credit and shares, the running sums) later, in the same order, from
+those notes (``catch_up``). The state it ends in is the one observing each operation at once
+gives; the table can serve meanwhile. Any read of the estimates catches up first.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping
-from typing import NamedTuple, TypedDict, TypeVar
+from collections import deque
+from collections.abc import Collection, Iterable, Mapping, Set
+from typing import NamedTuple, TypedDict, TypeVar, cast
 
-from crowdfill.compensation.credit import credit
+from crowdfill.compensation.credit import Downvoted, credit
 from crowdfill.compensation.errors import LogMismatch
 from crowdfill.compensation.fenwick import Fenwick
 from crowdfill.compensation.ledger import Key, Ledger
@@ -52,6 +61,27 @@ class _Entry(NamedTuple):
     voters: int
 
 
+class _Deferred(NamedTuple):
+    # An operation observed while deferring, with what the table said about it right then.
+    op: Operation
+    key: Key | None  # the one key group it touches (None: none)
+    row: Row | None  # that key's representative row then
+    downvoters: frozenset[str]  # that row's downvoters then
+    excluded: frozenset[str]  # the workers excluded from pay then
+
+
+class _Said:
+    """The downvoters the table gave for one row at one moment (``credit`` reads them here)."""
+
+    __slots__ = ("_downvoters",)
+
+    def __init__(self, downvoters: frozenset[str]) -> None:
+        self._downvoters = downvoters
+
+    def downvoters(self, row_id: str) -> Set[str]:
+        return self._downvoters
+
+
 class Estimate(TypedDict):
     fill: dict[str, int]
     vote: int
@@ -81,12 +111,26 @@ class _Scaled:
         return self.value * growth ** (self.base - base)
 
 
+def _add(scaled: _Scaled, growth: float, rank: int, amount: float) -> None:
+    # ``scaled.add(growth, rank, amount)`` without the method call (the same operations).
+    base = scaled.base
+    if rank > base:
+        scaled.value *= growth ** (base - rank)
+        scaled.base = base = rank
+    scaled.value += amount * growth ** (rank - base)
+
+
 class Estimator:
     """Observe every applied operation; ask ``estimate(worker)`` at any time.
 
     ``history`` is the operations the table had already applied when the estimator was made (for
     example after a restart), so that the work in them is attributed.
     """
+
+    # Deferred operations, oldest first (None: none); class-level defaults, so a restored
+    # estimator captured before these existed reads as one with nothing deferred.
+    _backlog: deque[_Deferred] | None = None
+    _deferring = False
 
     def __init__(
         self, table: CandidateTable, settings: CompensationSettings, history: Iterable[Operation] = ()
@@ -119,6 +163,9 @@ class Estimator:
     # ------------------------------------------------------------------ updating
     def observe(self, op: Operation) -> None:
         """Take an operation the table has just applied (in sequence order)."""
+        if self._deferring and self._defer(op):
+            return
+        self.catch_up()
         self._ledger.record(op)
         for key in self._touched(op):
             self._refresh(key)
@@ -131,12 +178,92 @@ class Estimator:
     def reweighed(self) -> None:
         """The table integrated a reweigh: it may have moved final rows in any group, or excluded
         a worker from pay, so every key group is refreshed (reweighs are rare)."""
+        self.catch_up()
         keys = sorted(
             (g[1] for g in self._table.groups() if g[0] == "key"),
             key=lambda k: (self._ledger.ordinal(k), repr(k)),
         )
         for key in keys:
             self._refresh(key)
+
+    def defer(self) -> None:
+        """From now until ``stop_deferring``, ``observe`` notes what it reads from the table and
+        leaves the rest for ``catch_up`` (see the module's docstring). An operation whose touched
+        keys depend on the estimator's own state (a downvote or retract of values without a key),
+        or made while a tie elsewhere can move a final row, is observed at once, after what was
+        deferred before it."""
+        if self._backlog is None:
+            self._backlog = deque()
+        self._deferring = True
+
+    def stop_deferring(self) -> None:
+        """``observe`` works at once again (what was deferred still waits for ``catch_up``)."""
+        self._deferring = False
+        if not self._backlog:
+            self._backlog = None
+
+    def catch_up(self, limit: int | None = None) -> bool:
+        """Do the work of up to ``limit`` deferred operations (all of them by default), oldest
+        first; whether some are still deferred."""
+        backlog = self._backlog
+        if not backlog:
+            return False
+        for _ in range(len(backlog) if limit is None else min(limit, len(backlog))):
+            self._apply(backlog.popleft())
+        if backlog:
+            return True
+        if not self._deferring:
+            self._backlog = None
+        return False
+
+    @property
+    def deferred(self) -> int:
+        """How many observed operations still wait for ``catch_up``."""
+        return len(self._backlog) if self._backlog else 0
+
+    def _defer(self, op: Operation) -> bool:
+        """Note ``op`` with what ``observe`` would read from the table now; False if it cannot be."""
+        backlog = self._backlog
+        table = self._table
+        if backlog is None or table.ambiguous_groups():
+            return False
+        key_of = self._schema.key_of
+        if isinstance(op, Fill):
+            if not op.values:
+                return False  # the new row's values are only known from the ledger
+            key = key_of(op.values)
+        elif isinstance(op, Insert | Upvote):
+            key = key_of(op.values)
+        elif isinstance(op, Downvote | Retract):
+            key = key_of(op.values)
+            if key is None and not (isinstance(op, Retract) and op.kind == "up"):
+                return False  # touches what the estimator's own entries hold
+        else:
+            key = None
+        row = None if key is None else self._representative(key)
+        if row is None:
+            backlog.append(_Deferred(op, key, None, frozenset(), frozenset()))
+        else:
+            downvoters = table.downvoters(row.row_id)
+            backlog.append(_Deferred(op, key, row, downvoters, table.excluded_workers()))
+        return True
+
+    def _apply(self, deferred: _Deferred) -> None:
+        """``observe(deferred.op)`` as it would have gone when it was deferred."""
+        op, key = deferred.op, deferred.key
+        self._ledger.record(op)
+        touched = self._touched(op)
+        if touched != ([] if key is None else [key]):
+            raise LogMismatch(
+                f"a deferred {type(op).__name__} touches {touched!r}, not the key {key!r} it was noted with"
+            )
+        if key is not None:
+            self._refresh_to(key, deferred.row, _Said(deferred.downvoters), deferred.excluded)
+
+    def __getstate__(self) -> dict[str, object]:
+        # A capture holds the estimator caught up (nothing deferred, not deferring).
+        self.catch_up()
+        return self.__dict__
 
     def _touched(self, op: Operation) -> list[Key]:
         if isinstance(op, Fill):
@@ -174,26 +301,20 @@ class Estimator:
         return sorted((g[1] for g in groups if g[0] == "key"), key=self._ledger.ordinal)
 
     def _refresh(self, key: Key) -> None:
-        row = self._representative(key)
+        self._refresh_to(key, self._representative(key), self._table, None)
+
+    def _refresh_to(
+        self, key: Key, row: Row | None, table: Downvoted, excluded: frozenset[str] | None
+    ) -> None:
+        """Make ``row`` the key's representative (None: it has none); its downvoters are read
+        from ``table`` and the excluded workers are ``excluded`` (None: the table's now)."""
         old = self._entries.get(key)
         if row is None:
             if old is not None:
                 self._unregister(key, old)
                 self._leave(key, old)
             return
-        row_credit = credit(self._ledger, self._table, row)
-        # Excluded workers earn nothing (as in the settlement): their parts are left out.
-        excluded = self._table.excluded_workers()
-        shares: dict[str, float] = {}
-        for column, worker in row_credit.fillers:
-            if worker is not None and worker not in excluded:
-                shares[worker] = shares.get(worker, 0.0) + self._parts[column]
-        for worker in row_credit.voters:
-            if worker not in excluded:
-                shares[worker] = shares.get(worker, 0.0) + self._vote / len(row_credit.voters)
-        ordered = sorted(shares.items())
-        workers = tuple(worker for worker, _ in ordered)
-        fractions = tuple(self._fraction(fraction) for _, fraction in ordered)
+        workers, fractions, voters = self._shares(row, table, excluded)
         if (
             old is not None
             and old.row_id == row.row_id
@@ -201,14 +322,52 @@ class Estimator:
             and old.fractions == fractions
         ):
             return
-        if old is not None:
-            self._unregister(key, old)
-            rank = old.rank
-        else:
-            rank = self._enter(key)
-        entry = _Entry(row.row_id, row.values, rank, workers, fractions, len(row_credit.voters))
+        if old is None:
+            entry = _Entry(row.row_id, row.values, self._enter(key), workers, fractions, voters)
+            self._entries[key] = entry
+            self._register(key, entry)
+            return
+        entry = _Entry(row.row_id, row.values, old.rank, workers, fractions, voters)
         self._entries[key] = entry
-        self._register(key, entry)
+        self._replace(key, old, entry)
+
+    def _shares(
+        self, row: Row, table: Downvoted, excluded: frozenset[str] | None
+    ) -> tuple[tuple[str, ...], tuple[int, ...], int]:
+        """The workers with a part of ``row``'s share (sorted), each one's fraction index, and how
+        many agreeing voters it has. A much-voted row of a big table has about 55 workers and a
+        refresh per vote on it (docs/scale.md, "The tail's estimator"), so this is kept tight: the
+        arithmetic is the reference one (a filler's parts in schema order, then the vote share)."""
+        row_credit = credit(self._ledger, table, row)
+        # Excluded workers earn nothing (as in the settlement): their parts are left out.
+        if excluded is None:
+            excluded = self._table.excluded_workers()
+        parts = self._parts
+        filled: dict[str, float] = {}
+        for column, worker in row_credit.fillers:
+            if worker is not None and worker not in excluded:
+                filled[worker] = filled.get(worker, 0.0) + parts[column]
+        voters = row_credit.voters  # sorted
+        count = len(voters)
+        if excluded:
+            voters = tuple(worker for worker in voters if worker not in excluded)
+        index = self._fraction_index
+        if not filled:
+            if not voters:
+                return (), (), count
+            per_vote = self._vote / count
+            slot = index.get(per_vote)
+            if slot is None:
+                slot = self._fraction(per_vote)
+            return voters, (slot,) * len(voters), count
+        fraction_of = dict.fromkeys(voters, self._vote / count) if voters else {}
+        for worker, part in filled.items():
+            fraction_of[worker] = part + fraction_of[worker] if worker in fraction_of else part
+        workers = tuple(sorted(fraction_of))
+        found = tuple([index.get(fraction_of[worker]) for worker in workers])
+        if None in found:  # new fractions take their indices in worker order
+            return workers, tuple([self._fraction(fraction_of[worker]) for worker in workers]), count
+        return workers, cast("tuple[int, ...]", found), count
 
     def _representative(self, key: Key) -> Row | None:
         group: GroupKey = ("key", key)
@@ -242,6 +401,9 @@ class Estimator:
             self._fractions.append(fraction)
         return index
 
+    # The per-worker sums below do what ``_Scaled.add`` and ``_Scaled.remove`` do, inline (a much-
+    # voted row of a big table has about 55 workers): the same operations in the same order on
+    # each worker's sum, so the floats are those of the method calls.
     def _register(self, key: Key, entry: _Entry) -> None:
         fractions, growth, rank, sums = self._fractions, self._growth, entry.rank, self._sums
         shares = [fractions[index] for index in entry.fractions]
@@ -249,25 +411,61 @@ class Estimator:
             scaled = sums.get(worker)
             if scaled is None:
                 scaled = sums[worker] = _Scaled()
-            scaled.add(growth, rank, share)
+            _add(scaled, growth, rank, share)
         self._earned.add(growth, rank, sum(shares))
         self._voter_slots += entry.voters
+        by_item = self._by_item
         for item in entry.values:
-            self._by_item[item] = added(self._by_item.get(item, ()), key)
+            by_item[item] = added(by_item.get(item, ()), key)
 
     def _unregister(self, key: Key, entry: _Entry) -> None:
         fractions, growth, rank, sums = self._fractions, self._growth, entry.rank, self._sums
         shares = [fractions[index] for index in entry.fractions]
         for worker, share in zip(entry.workers, shares, strict=True):
-            sums[worker].remove(growth, rank, share)
+            scaled = sums[worker]
+            value = scaled.value - share * growth ** (rank - scaled.base)
+            scaled.value = value if value > 0.0 else 0.0
         self._earned.remove(growth, rank, sum(shares))
         self._voter_slots -= entry.voters
-        for item in entry.values:
-            holders = discarded(self._by_item[item], key)
+        self._unindex(key, entry.values)
+
+    def _replace(self, key: Key, old: _Entry, new: _Entry) -> None:
+        """``_unregister(key, old)`` then ``_register(key, new)`` (the same rank): the same sums,
+        without taking the row's items out of the index and back when its values are the same."""
+        fractions, growth, rank, sums = self._fractions, self._growth, old.rank, self._sums
+        removed = [fractions[index] for index in old.fractions]
+        for worker, share in zip(old.workers, removed, strict=True):
+            held = sums[worker]
+            value = held.value - share * growth ** (rank - held.base)
+            held.value = value if value > 0.0 else 0.0
+        self._earned.remove(growth, rank, sum(removed))
+        shares = [fractions[index] for index in new.fractions]
+        for worker, share in zip(new.workers, shares, strict=True):
+            scaled = sums.get(worker)
+            if scaled is None:
+                scaled = sums[worker] = _Scaled()
+            base = scaled.base
+            if rank > base:
+                scaled.value *= growth ** (base - rank)
+                scaled.base = base = rank
+            scaled.value += share * growth ** (rank - base)
+        self._earned.add(growth, rank, sum(shares))
+        self._voter_slots += new.voters - old.voters
+        if old.values is not new.values and old.values != new.values:
+            # Which keys an item's holder lists is read, never their order (``_smallest``).
+            self._unindex(key, old.values)
+            by_item = self._by_item
+            for item in new.values:
+                by_item[item] = added(by_item.get(item, ()), key)
+
+    def _unindex(self, key: Key, values: Values) -> None:
+        by_item = self._by_item
+        for item in values:
+            holders = discarded(by_item[item], key)
             if holders:
-                self._by_item[item] = holders
+                by_item[item] = holders
             else:
-                del self._by_item[item]
+                del by_item[item]
 
     # ------------------------------------------------------------------ reading
     def estimate(self, worker: str) -> Estimate:
@@ -278,6 +476,7 @@ class Estimator:
         table is closed no action is possible (``fill`` and ``vote`` are 0) and ``total`` is the
         worker's payment in the settlement.
         """
+        self.catch_up()
         if self._table.closed:
             payment = self.settlement().payments.get(worker, 0)
             return {"fill": dict.fromkeys(self._parts, 0), "vote": 0, "total": payment}
@@ -311,8 +510,31 @@ class Estimator:
             return float(stop - start)
         return (growth ** (stop - base) - growth ** (start - base)) / (growth - 1.0)
 
+    def fingerprint(self) -> tuple[object, ...]:
+        """Everything the estimates are computed from, in a comparable form: each probable key's
+        row, rank, workers and shares, each worker's running sum and the normalisers, exactly (the
+        floats as they are). Two estimators that observed the same operations in the same order
+        have the same fingerprint; a restored one must have the fingerprint of the one it restores."""
+        self.catch_up()
+        fractions = self._fractions
+        entries = sorted(
+            (
+                self._ledger.ordinal(key),
+                entry.row_id,
+                entry.rank,
+                entry.workers,
+                tuple(fractions[index] for index in entry.fractions),
+                entry.voters,
+            )
+            for key, entry in self._entries.items()
+        )
+        sums = sorted((worker, scaled.value, scaled.base) for worker, scaled in self._sums.items())
+        totals = (self._norm.value, self._norm.base, self._earned.value, self._earned.base)
+        return (entries, sums, totals, self._voter_slots, self._ledger.operations)
+
     def probable_rows(self) -> dict[Key, str]:
         """Key -> the row that plays the final row in the estimates."""
+        self.catch_up()
         return {key: entry.row_id for key, entry in self._entries.items()}
 
     def conclude(self, *, completed: bool) -> None:
@@ -331,6 +553,7 @@ class Estimator:
         not its history. Raises ``LogMismatch`` when the ledger does not explain the table, as
         ``settle`` does.
         """
+        self.catch_up()
         self.conclude(completed=completed)
         ledger = self._ledger
         if ledger.live != len(self._table):
@@ -344,6 +567,7 @@ class Estimator:
     def settlement(self) -> Settlement:
         """The exact settlement of the current final table, for the outcome given to ``conclude``
         (closed early if none yet; linear in the table; cached)."""
+        self.catch_up()
         stamp = self._ledger.operations
         completed = self._completed
         if self._settled is None or self._settled[:2] != (stamp, completed):

@@ -38,8 +38,11 @@ _HEADER_LENGTH = 4
 # 3: small member sets held as tuples (crowdfill.model.members);
 # 4: the central client's matchings on plain adjacency maps (no networkx graphs), estimator shares
 # as workers and fraction indices, the table's tombstones, the owner's fill records with their
-# worker, the ledger's votes as flat sequences.
-FORMAT = 4
+# worker, the ledger's votes as flat sequences;
+# 5: the ledger's one record per row (``Ledger.rows``), the table's order kept with its live rows
+# (docs/scale.md, "One record per row": those classes changed shape without FORMAT moving, so a
+# format-4 capture from before them loaded into objects missing fields, failing at their first use).
+FORMAT = 5
 _ROW_IDS = "owner-row-ids"  # the owner's fresh-row-id function is not captured; the loader supplies it
 
 

@@ -1,10 +1,12 @@
 """Restarting a table from its state capture plus the log tail, and writing captures (docs/scale.md).
 
 ``restore`` loads the table's capture (``crowdfill.server.capture``) into the owner and replays
-only the operations logged after it, one at a time through the restored sequencer, exactly as the
-live owner applied them: the central client is handed the row ids its logged inserts carry, so it
-plans exactly those inserts and nothing stays pending. When no capture is stored, or the stored
-one is refused, it returns None and the owner replays the whole log as before.
+only the operations logged after it, one at a time through the restored sequencer, to the state
+the live owner reached: the central client is handed the row ids its logged inserts carry, so it
+plans exactly those inserts and nothing stays pending; the votes are not validated again, and the
+estimator's share of the tail is done in the background once the table serves. When no capture
+is stored, or the stored one is refused, it returns None and the owner replays the whole log as
+before.
 
 ``Capturer`` writes captures every ``Settings.capture_every`` operations without stalling the owner:
 where the platform can fork, a child process (a copy-on-write image of the owner's state at that
@@ -29,7 +31,7 @@ from crowdfill.central_client.sequencer import replay
 from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.server.capture import CaptureRefused, decode, definition_digest, encode
 from crowdfill.server.gold import public_op
-from crowdfill.server.heap import release_freed_memory
+from crowdfill.server.heap import collector_paused, promote_to_oldest, release_freed_memory
 from crowdfill.store.port import LogRecord, StoreError
 
 if TYPE_CHECKING:
@@ -99,13 +101,20 @@ async def restore_capture(owner: TableOwner) -> Restored | None:
     owner.table, owner.central, owner.sequencer, owner.estimator = table, central, sequencer, estimator
     owner.ops_by_worker, owner._replaced, owner._filled = ops_by_worker, replaced, filled
     tail = await owner._store.read_log(owner.table_id, after_seq=seq)
-    completion = _replay_tail(owner, tail, seq)
+    # The collector stays paused while the tail replays too, and what it leaves joins the restored
+    # state in the oldest generation: the young collections during it moved their survivors there
+    # one by one, each counted towards the next full collection, which then came due just after
+    # the restore (about 0.4 s walking a million-operation table's heap, to free nothing).
+    with collector_paused():
+        completion = _replay_tail(owner, tail, seq)
+        promote_to_oldest()
     owner.seq = tail[-1].seq if tail else seq
     owner.snapshot_seq = owner.seq
     window = max(1, owner._settings.replay_window)
     recent = tail[-window:] if len(tail) >= window else await _recent(owner, window)
     owner._recent = collections.deque(((r.seq, public_op(r.operation)) for r in recent), maxlen=window)
     owner._capturer.captured(seq)
+    owner._capturer.catch_up_later()
     replayed = len(tail)
     del tail, recent, captured
     release_freed_memory()  # the capture's bytes and the decoded tail are freed by now
@@ -123,16 +132,24 @@ def _replay_tail(owner: TableOwner, tail: Sequence[LogRecord], base_seq: int) ->
     The restored sequencer goes on where the live one was (``start=False``); its central client
     draws the row ids of the inserts it plans from the log, so its plans are the logged inserts. If
     the log departs from them (a log written by an older server), ``replay`` rebuilds the central
-    client from the table at that point, as a full replay does.
+    client from the table at that point, as a full replay does. Its votes and retracts are not
+    validated again (``trusted``): they are the canonical ones the live owner validated and logged,
+    one after another from the captured state, so validating them again would return them as they
+    are. The estimator notes what it reads from the table and does the rest later (``defer``).
     """
     entries = [(record.seq, sequenced_from_wire(record.operation)) for record in tail]
-    replayed = replay(
-        owner.sequencer,
-        entries,
-        base_seq=base_seq,
-        start=False,
-        on_applied=lambda seq, op: owner.account(op, seq),
-    )
+    owner.estimator.defer()  # its work is done once the table serves (``Capturer.catch_up_later``)
+    try:
+        replayed = replay(
+            owner.sequencer,
+            entries,
+            base_seq=base_seq,
+            start=False,
+            on_applied=lambda seq, op: owner.account(op, seq),
+            trusted=True,
+        )
+    finally:
+        owner.estimator.stop_deferring()
     for divergence in replayed.divergences:
         logger.error("table %s: replaying the log after its capture: %s", owner.table_id, divergence)
     return replayed.completion_seq
@@ -146,9 +163,20 @@ class Capturer:
         self.seq = 0  # the seq of the last capture stored (or restored)
         self._taking = 0  # the seq of the capture in progress, if any
         self._task: asyncio.Task[None] | None = None
+        self._catching_up: asyncio.Task[None] | None = None
 
     def captured(self, seq: int) -> None:
         self.seq = seq
+
+    def catch_up_later(self) -> None:
+        """Do the estimator's deferred work for the log tail (see ``_replay_tail``) in the
+        background, a hundred operations at a time with pauses between (``CATCH_UP_CHUNK``),
+        starting a second after the restore, while the table serves. Whatever reads
+        the estimates, or gives the estimator an operation, first does what is left itself."""
+        if self._owner.estimator.deferred and self._catching_up is None:
+            self._catching_up = asyncio.create_task(
+                _catch_up(self._owner), name=f"estimates:{self._owner.table_id}"
+            )
 
     @property
     def busy(self) -> bool:
@@ -186,9 +214,12 @@ class Capturer:
         await self._write(seq, _fork_capture(self._owner))
 
     def cancel(self) -> None:
-        """Stop waiting for a capture in progress (its child, if any, still finishes on its own)."""
+        """Stop waiting for a capture in progress (its child, if any, still finishes on its own),
+        and stop catching the estimator up in the background."""
         if self._task is not None:
             self._task.cancel()
+        if self._catching_up is not None:
+            self._catching_up.cancel()
 
     async def landed(self, deadline: float) -> bool:
         """Wait for a capture in progress until the monotonic clock reaches ``deadline``; whether
@@ -220,6 +251,21 @@ class Capturer:
         self.seq = max(self.seq, seq)
 
 
+# The estimator's deferred work after a restore, paced so requests are served meanwhile: it starts
+# a second after the restore (a restarted server starts listening and answers its first requests
+# first; whatever reads the estimates before then catches up itself), then does this
+# many operations (about 10 ms at a million logged operations) and pauses as long, until done.
+CATCH_UP_DELAY = 1.0
+CATCH_UP_CHUNK = 100
+CATCH_UP_PAUSE = 0.01
+
+
+async def _catch_up(owner: TableOwner) -> None:
+    await asyncio.sleep(CATCH_UP_DELAY)
+    while owner.estimator.catch_up(CATCH_UP_CHUNK):
+        await asyncio.sleep(CATCH_UP_PAUSE)
+
+
 class _Reader:
     """The bytes of a capture being made: already there, or coming from a forked child."""
 
@@ -246,6 +292,7 @@ def _drain_child(fd: int, pid: int) -> bytes:
 
 
 def _fork_capture(owner: TableOwner) -> _Reader:
+    owner.estimator.catch_up()  # here, not in the child only (the capture holds it caught up)
     fork = getattr(os, "fork", None)
     if fork is None or not owner._settings.capture_fork:
         return _Reader(blob=capture_bytes(owner))  # no fork here: pickle in the owner's turn

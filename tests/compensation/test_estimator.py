@@ -276,3 +276,35 @@ def test_a_vote_in_one_group_that_moves_another_groups_tied_final_row_moves_its_
     assert (
         estimator.probable_rows() == Estimator(table, CompensationSettings(1000), history=log).probable_rows()
     )
+
+
+@EXAMPLES
+@given(histories(), compensation_settings(), st.data())
+def test_operations_observed_while_deferring_leave_the_state_observing_each_at_once_leaves(
+    history: History, chosen: CompensationSettings, data: st.DataObject
+) -> None:
+    at_once_table = CandidateTable(history.table.schema, history.table.scoring, history.table.template)
+    deferred_table = CandidateTable(history.table.schema, history.table.scoring, history.table.template)
+    at_once = Estimator(at_once_table, chosen)
+    deferred = Estimator(deferred_table, chosen)
+    # Defer from some operation on, catch up part of the way at random moments (the table having
+    # moved on since), and observe at once again from some later operation.
+    start = data.draw(st.integers(0, len(history.log)), label="defer from")
+    stop = data.draw(st.integers(start, len(history.log)), label="defer until")
+    for index, op in enumerate(history.log):
+        if index == start:
+            deferred.defer()
+        if index == stop:
+            deferred.stop_deferring()
+        at_once_table.integrate(op)
+        at_once.observe(op)
+        deferred_table.integrate(op)
+        deferred.observe(op)
+        if data.draw(st.booleans(), label="catch up some"):
+            deferred.catch_up(data.draw(st.integers(0, 3), label="how many"))
+    deferred.stop_deferring()
+    workers = sorted({op.worker for op in history.log})
+    assert deferred.fingerprint() == at_once.fingerprint()  # reads catch up first
+    assert deferred.deferred == 0
+    assert [deferred.estimate(w) for w in workers] == [at_once.estimate(w) for w in workers]
+    assert deferred.probable_rows() == at_once.probable_rows()

@@ -9,11 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crowdfill.model import Fill, Reweigh, Sequenced
 from crowdfill.model.operations import Downvote, Upvote
+from crowdfill.server import recovery
 from crowdfill.server.capture import MAGIC
 from crowdfill.server.definition import build_spec
 from crowdfill.server.owner import LIVE, Published, TableOwner
@@ -76,7 +78,7 @@ async def owner_of(store: Store | NoCapture, config: Settings) -> TableOwner:
 
 async def worked_and_stopped(config: Settings, seed: int, ops: int) -> tuple[MemoryStore, dict[str, Any]]:
     """A table given ``ops`` random operations, its capture stored and its owner stopped: the store,
-    and the state the owner ended in."""
+    and the state the owner ended in (with its ``derived`` state under "derived")."""
     store = MemoryStore()
     await store.open()
     await stored(store)
@@ -84,6 +86,7 @@ async def worked_and_stopped(config: Settings, seed: int, ops: int) -> tuple[Mem
     await work(live, random.Random(seed), ops)
     await live._capturer.wait()
     expected = state(live)
+    expected["derived"] = derived(live)
     await live.stop()
     return store, expected
 
@@ -121,8 +124,24 @@ def state(owner: TableOwner) -> dict[str, Any]:
         "fill_authors": owner.fill_authors(),
         "estimates": {w: owner.estimator.estimate(w) for w in workers},
         "satisfied": owner.central.satisfied,
+        "probable": owner.estimator.probable_rows(),
         "recent": list(owner.ops_since(max(0, owner.seq - 50)) or []),
         "gold": owner.table.gold_ids(),
+    }
+
+
+def derived(owner: TableOwner) -> dict[str, Any]:
+    """What a full replay does not rebuild as the live owner had it, and a capture restore must:
+    the central client's matchings (a full replay restarts it from the table, which may choose
+    another of the tied matchings), the positions waiting for votes, the inserts it asked for and
+    the sequencer's planned ones; the estimator's exact running sums and ranks (a full replay
+    builds it from the whole log at once)."""
+    return {
+        "matching": owner.central.matching(),
+        "waiting": owner.central.waiting_for_votes(),
+        "pending": owner.central.pending_inserts(),
+        "planned": owner.sequencer.planned,
+        "estimator": owner.estimator.fingerprint(),
     }
 
 
@@ -133,6 +152,7 @@ async def test_a_capture_and_its_log_tail_restore_the_table_a_full_replay_restor
 ) -> None:
     config = test_settings(capture_every=every, capture_fork=False)
     store, expected = await worked_and_stopped(config, seed, ops)
+    live_derived = expected.pop("derived")
     captured = await store.load_capture("t")
     restored = await owner_of(store, config)
     replayed = await owner_of(NoCapture(store), config)
@@ -141,10 +161,13 @@ async def test_a_capture_and_its_log_tail_restore_the_table_a_full_replay_restor
     assert all("gold" not in op for _, op in expected["recent"])  # the replay window stays public
     assert state(replayed)["table"] == expected["table"]
     assert state(replayed)["ops_by_worker"] == expected["ops_by_worker"]
+    assert state(replayed)["probable"] == expected["probable"]
     if expected["seq"] >= every:
         assert captured is not None
         assert captured[0] <= expected["seq"]
         assert restored._capturer.seq == captured[0]  # restored from the capture, not replayed
+        # The tail is replayed without validating it again: to the live owner's derived state too.
+        assert derived(restored) == live_derived
     await restored.stop()
     await replayed.stop()
 
@@ -262,3 +285,26 @@ async def test_a_final_capture_cancelled_while_it_waits_ends_cancelled_and_spare
     await in_flight
     assert len(store.writes) == 1  # the cancelled final capture wrote nothing afterwards
     await owner.stop()
+
+
+async def test_a_restored_owner_catches_its_estimator_up_in_the_background_while_it_serves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(recovery, "CATCH_UP_DELAY", 0.01)
+    monkeypatch.setattr(recovery, "CATCH_UP_CHUNK", 2)
+    config = test_settings(capture_every=25, capture_fork=False)
+    store, expected = await worked_and_stopped(config, 21, 60)
+    live_derived = expected.pop("derived")
+    saved = await store.load_capture("t")
+    assert saved is not None
+    assert saved[0] < expected["seq"]  # a log tail after the capture
+    restored = await owner_of(store, config)
+    assert restored.estimator.deferred > 0  # the tail's estimator work waits
+    assert restored.table.fingerprint() == expected["table"]  # while the table serves
+    for _ in range(200):
+        if not restored.estimator.deferred:
+            break
+        await asyncio.sleep(0.01)
+    assert restored.estimator.deferred == 0  # caught up without anyone reading the estimates
+    assert derived(restored) == live_derived
+    await restored.stop()
