@@ -21,7 +21,6 @@ loop: a small table is still looked at every ``every_ops`` operations, a very la
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -36,6 +35,8 @@ logger = logging.getLogger(__name__)
 MAX_ROUNDS = 10
 # The largest share of the event loop's time that deciding reweighs may take.
 LOOP_SHARE = 0.2
+# How long ``stop`` waits for the loop to end (it ends at once unless a submit is under way).
+STOP_SECONDS = 5.0
 
 Gold = Mapping[Values, bool]
 # Told of every reweigh that was sequenced.
@@ -69,40 +70,76 @@ class ReputationEmitter:
         self._wake = asyncio.Event()
         self._looked_at = owner.seq
         self._task: asyncio.Task[None] | None = None
+        # Asked to look (at start, by commits) rather than woken by the timer; asked to end.
+        self._asked = False
+        self._stopping = False
         # Seconds spent deciding (under the owner's lock) since the last rest.
         self.deciding_seconds = 0.0
 
     def start(self) -> None:
         self.owner.on_commit = self._committed
         self._task = asyncio.create_task(self._run(), name=f"reputation:{self.owner.table_id}")
-        self._wake.set()  # look once at start: a restarted server may owe reweighs
+        self._ask()  # look once at start: a restarted server may owe reweighs
 
     def cancel(self) -> None:
         """Stop without waiting (its owner was dropped; the task holds nothing half done)."""
         task, self._task = self._task, None
+        self._stopping = True
         if task is not None:
             task.cancel()
 
-    async def stop(self) -> None:
+    async def stop(self, within: float = STOP_SECONDS) -> None:
+        """Cancel the loop and wait (at most ``within`` seconds) until it ended; again: nothing.
+
+        The loop also ends at its next turn once stopping is asked, so a cancellation lost inside
+        the loop (asyncio.wait_for on Python 3.11 drops one that arrives as its inner wait ends)
+        still ends it."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            # The loop ends by our cancellation; that CancelledError is the expected outcome.
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self._stopping = True
+        if task is None:
+            return
+        self._wake.set()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=within)
+        if not done:
+            logger.error(
+                "table %s: the reputation emitter did not end within %.1f s of its stop",
+                self.owner.table_id,
+                within,
+            )
+            return
+        # The loop ends by our cancellation (the expected outcome) or at its next turn; a fault
+        # it raised is reported, not lost.
+        if not task.cancelled() and task.exception() is not None:
+            logger.error(
+                "table %s: the reputation emitter failed", self.owner.table_id, exc_info=task.exception()
+            )
+
+    def _ask(self) -> None:
+        self._asked = True
+        self._wake.set()
 
     def _committed(self, owner: TableOwner) -> None:
         if owner.seq - self._looked_at >= self._quality.every_ops or not owner.live:
-            self._wake.set()
+            self._ask()
 
     async def _run(self) -> None:
-        timeout = self._quality.every_seconds or None
-        while self.owner.live:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            woken = self._wake.is_set()
+        every = self._quality.every_seconds or None
+        loop = asyncio.get_running_loop()
+        while self.owner.live and not self._stopping:
+            # A plain Event.wait, the timer setting the event: no asyncio.wait_for, whose 3.11
+            # implementation can drop a cancellation that arrives as the wait ends.
+            timer = loop.call_later(every, self._wake.set) if every is not None else None
+            try:
+                await self._wake.wait()
+            finally:
+                if timer is not None:
+                    timer.cancel()
             self._wake.clear()
-            if not woken and self.owner.seq == self._looked_at:
+            asked, self._asked = self._asked, False
+            if self._stopping:
+                break
+            if not asked and self.owner.seq == self._looked_at:
                 continue  # the timer, and nothing happened since the last look
             try:
                 await self.emit_due()
