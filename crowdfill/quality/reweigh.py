@@ -15,6 +15,7 @@ from crowdfill.model import CENTRAL_CLIENT, CandidateTable, Reweigh, Values
 from crowdfill.quality.reputation import (
     DEFAULT_SETTINGS,
     Estimate,
+    IncrementalEstimates,
     Outcome,
     ReputationSettings,
     earned_weight,
@@ -43,9 +44,20 @@ def due_reweighs(
     excluded: frozenset[str] = frozenset(),
 ) -> list[Reweigh]:
     """The reweighs to sequence now, by worker. ``excluded`` workers (by the requester) weigh 0."""
+    return reweighs_for(table, table_estimates(table, gold, settings), settings, step, excluded)
+
+
+def reweighs_for(
+    table: CandidateTable,
+    estimates: Mapping[str, Estimate],
+    settings: ReputationSettings = DEFAULT_SETTINGS,
+    step: float = DEFAULT_STEP,
+    excluded: frozenset[str] = frozenset(),
+) -> list[Reweigh]:
+    """``due_reweighs`` given the table's ``estimates`` (by worker, in worker order)."""
     versions = {op.worker: op.version for op in table.reweighs()}
     due = []
-    for worker, estimate in table_estimates(table, gold, settings).items():
+    for worker, estimate in estimates.items():
         wanted = 0.0 if worker in excluded else round(earned_weight(estimate, settings), 3)
         held = table.weight(worker)
         if abs(wanted - held) >= step or (wanted == 0.0) != (held == 0.0):
@@ -54,3 +66,31 @@ def due_reweighs(
         if table.weight(worker) != 0.0:
             due.append(Reweigh(worker, 0.0, versions.get(worker, 0) + 1))
     return due
+
+
+class ReweighTracker:
+    """``due_reweighs`` for one table, asked again and again: the same reweighs, with the estimates
+    kept up to date from what changed since the last call (``IncrementalEstimates``) instead of
+    judged again from every vote record. The ``consensus`` estimator is computed afresh."""
+
+    def __init__(self, settings: ReputationSettings = DEFAULT_SETTINGS, step: float = DEFAULT_STEP) -> None:
+        self.settings = settings
+        self.step = step
+        self._incremental: IncrementalEstimates | None = None
+
+    def due(
+        self,
+        table: CandidateTable,
+        gold: Mapping[Values, bool] | None = None,
+        excluded: frozenset[str] = frozenset(),
+    ) -> list[Reweigh]:
+        settings = self.settings
+        if settings.estimator != "outcome":
+            return due_reweighs(table, gold, settings, self.step, excluded)
+        incremental = self._incremental
+        if incremental is None or incremental.schema != table.schema:
+            incremental = self._incremental = IncrementalEstimates(table.schema, settings)
+        final = frozenset(row.values for row in table.final_table())
+        votes = frozenset(record for record in table.vote_record_set() if record[0] != CENTRAL_CLIENT)
+        estimates = incremental.estimates(votes, final, gold)
+        return reweighs_for(table, estimates, settings, self.step, excluded)

@@ -11,8 +11,10 @@ scores and statuses, whenever and however often the emitter happened to look.
 A reweigh can change the final table and so the estimates: the emitter asks again until nothing
 is due (at most ``MAX_ROUNDS`` times per wake-up).
 
-Deciding reads every vote of the table, so a look costs time in proportion to the log (about 15
-microseconds per logged operation, docs/quality.md) and holds the event loop meanwhile. After
+Deciding keeps every voter's estimate up to date from what changed since the last look (the new
+vote records and those the changed final rows judge differently: ``ReweighTracker``), but it still
+reads the table's vote records and final rows, so a look costs time that grows with the table and
+holds the event loop meanwhile. After
 each wake-up the emitter therefore rests ``rest_after(seconds spent deciding)``, so that however
 large the table and however fast operations arrive, deciding takes at most ``LOOP_SHARE`` of the
 loop: a small table is still looked at every ``every_ops`` operations, a very large one less often.
@@ -26,7 +28,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from crowdfill.model import CandidateTable, Reweigh, Values
-from crowdfill.quality import due_reweighs
+from crowdfill.quality import ReweighTracker, due_reweighs
 from crowdfill.server.owner import TableOwner
 from crowdfill.server.quality_settings import QualitySettings
 
@@ -43,16 +45,21 @@ Gold = Mapping[Values, bool]
 Notify = Callable[[TableOwner, Reweigh], Awaitable[None]]
 
 
-def decide(table: CandidateTable, gold: Gold, quality: QualitySettings) -> list[Reweigh]:
+def decide(
+    table: CandidateTable, gold: Gold, quality: QualitySettings, tracker: ReweighTracker | None = None
+) -> list[Reweigh]:
     """The reweighs ``table`` calls for now: a voter whose earned weight moved by ``step`` or
     crossed the quarantine floor; workers the requester excluded are left at 0 (their exclusion
-    is undone only by the requester)."""
+    is undone only by the requester). With a ``tracker`` (made with ``quality``'s settings and
+    asked only about this table), the same reweighs from estimates kept up to date since the
+    tracker's last call."""
     excluded = table.excluded_workers()
-    return [
-        op
-        for op in due_reweighs(table, gold, quality.reputation, quality.step, excluded)
-        if op.worker not in excluded
-    ]
+    due = (
+        tracker.due(table, gold, excluded)
+        if tracker is not None
+        else due_reweighs(table, gold, quality.reputation, quality.step, excluded)
+    )
+    return [op for op in due if op.worker not in excluded]
 
 
 def rest_after(deciding_seconds: float, share: float = LOOP_SHARE) -> float:
@@ -67,6 +74,7 @@ class ReputationEmitter:
         self._gold = gold
         self._notify = notify
         self._quality = owner.spec.quality
+        self._tracker = ReweighTracker(self._quality.reputation, self._quality.step)
         self._wake = asyncio.Event()
         self._looked_at = owner.seq
         self._task: asyncio.Task[None] | None = None
@@ -161,7 +169,7 @@ class ReputationEmitter:
                     break
                 self._looked_at = owner.seq
                 started = time.perf_counter()
-                due = decide(owner.table, self._gold(), self._quality)
+                due = decide(owner.table, self._gold(), self._quality, self._tracker)
                 self.deciding_seconds += time.perf_counter() - started
             if not due:
                 break
