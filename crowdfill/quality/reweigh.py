@@ -44,26 +44,36 @@ def due_reweighs(
     excluded: frozenset[str] = frozenset(),
 ) -> list[Reweigh]:
     """The reweighs to sequence now, by worker. ``excluded`` workers (by the requester) weigh 0."""
-    return reweighs_for(table, table_estimates(table, gold, settings), settings, step, excluded)
+    estimates = table_estimates(table, gold, settings)
+    earned = {worker: _earned(estimate, settings) for worker, estimate in estimates.items()}
+    return reweighs_for(table, earned, step, excluded)
+
+
+def _earned(estimate: Estimate, settings: ReputationSettings) -> float:
+    return round(earned_weight(estimate, settings), 3)
 
 
 def reweighs_for(
     table: CandidateTable,
-    estimates: Mapping[str, Estimate],
-    settings: ReputationSettings = DEFAULT_SETTINGS,
+    earned: Mapping[str, float],
     step: float = DEFAULT_STEP,
     excluded: frozenset[str] = frozenset(),
 ) -> list[Reweigh]:
-    """``due_reweighs`` given the table's ``estimates`` (by worker, in worker order)."""
-    versions = {op.worker: op.version for op in table.reweighs()}
+    """``due_reweighs`` given the weight every voter's estimate earns (by worker, in worker order,
+    rounded to 3 places)."""
+    versions: dict[str, int] | None = None
     due = []
-    for worker, estimate in estimates.items():
-        wanted = 0.0 if worker in excluded else round(earned_weight(estimate, settings), 3)
+    for worker, weight in earned.items():
+        wanted = 0.0 if worker in excluded else weight
         held = table.weight(worker)
         if abs(wanted - held) >= step or (wanted == 0.0) != (held == 0.0):
+            if versions is None:
+                versions = {op.worker: op.version for op in table.reweighs()}
             due.append(Reweigh(worker, wanted, versions.get(worker, 0) + 1))
     for worker in sorted(excluded - {op.worker for op in due}):
         if table.weight(worker) != 0.0:
+            if versions is None:
+                versions = {op.worker: op.version for op in table.reweighs()}
             due.append(Reweigh(worker, 0.0, versions.get(worker, 0) + 1))
     return due
 
@@ -77,6 +87,8 @@ class ReweighTracker:
         self.settings = settings
         self.step = step
         self._incremental: IncrementalEstimates | None = None
+        # The weight each worker's estimate earns, with the estimate it was computed from.
+        self._earned: dict[str, tuple[Estimate, float]] = {}
 
     def due(
         self,
@@ -90,7 +102,13 @@ class ReweighTracker:
         incremental = self._incremental
         if incremental is None or incremental.schema != table.schema:
             incremental = self._incremental = IncrementalEstimates(table.schema, settings)
+            self._earned = {}
         final = frozenset(row.values for row in table.final_table())
         votes = frozenset(record for record in table.vote_record_set() if record[0] != CENTRAL_CLIENT)
-        estimates = incremental.estimates(votes, final, gold)
-        return reweighs_for(table, estimates, settings, self.step, excluded)
+        known, earned = self._earned, {}
+        for worker, estimate in incremental.estimates(votes, final, gold).items():
+            cached = known.get(worker)
+            if cached is None or cached[0] is not estimate:
+                cached = known[worker] = (estimate, _earned(estimate, settings))
+            earned[worker] = cached[1]
+        return reweighs_for(table, earned, self.step, excluded)
