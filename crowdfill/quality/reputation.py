@@ -237,6 +237,13 @@ class IncrementalEstimates:
     ) -> dict[str, Estimate]:
         if dict(gold or {}) != self._gold:
             self._reset(gold)
+        try:
+            return self._update(votes, final)
+        except BaseException:
+            self._reset(gold)  # a state half updated must not be built on: start afresh next time
+            raise
+
+    def _update(self, votes: frozenset[Record], final: frozenset[Values]) -> dict[str, Estimate]:
         judge = self._judge_of
         changed = final ^ self._final
         judge.change(final - self._final, self._final - final)

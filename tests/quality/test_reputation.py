@@ -184,3 +184,17 @@ def test_the_incremental_estimates_are_always_those_computed_from_the_whole_stat
 def test_only_the_outcome_estimator_is_incremental() -> None:
     with pytest.raises(ValueError, match="incremental"):
         IncrementalEstimates(SCHEMA, ReputationSettings(estimator="consensus"))
+
+
+def test_incremental_estimates_that_failed_midway_start_afresh_rather_than_count_twice() -> None:
+    incremental = IncrementalEstimates(SCHEMA, SETTINGS)
+    final, gold = OUTCOME.final, OUTCOME.gold
+    first = frozenset({("w1", "up", _row(0, 0))})
+    more = first | {
+        (f"w{k}", kind, _row(k, v)) for k in range(5) for v in range(3) for kind in ("up", "down")
+    }
+    incremental.estimates(first, final, gold)
+    broken: Any = None  # not a value set: judging it raises, after some records were counted
+    with pytest.raises(TypeError):
+        incremental.estimates(more | {("w9", "up", broken)}, final, gold)
+    assert incremental.estimates(more, final, gold) == estimate_workers(SCHEMA, more, OUTCOME, SETTINGS)
