@@ -162,7 +162,7 @@ async def one_round(
     process1, loop1 = time.process_time_ns(), time.thread_time_ns()
     store1 = 0 if store_clock is None else time.clock_gettime_ns(store_clock)
     gc.unfreeze()
-    emitter.cancel()  # (awaiting its stop here could hang on 3.11: a wait_for cancelled as it ends)
+    await emitter.stop()
     await owner.stop()
     await store.close()
     if profiler is not None:

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from crowdfill.quality.reputation import (
     Estimate,
+    IncrementalEstimates,
     Outcome,
     ReputationSettings,
     estimate_workers,
     weight_of,
 )
-from crowdfill.quality.reweigh import due_reweighs, table_estimates
+from crowdfill.quality.reweigh import ReweighTracker, due_reweighs, table_estimates
 
 __all__ = [
     "Estimate",
+    "IncrementalEstimates",
     "Outcome",
     "ReputationSettings",
+    "ReweighTracker",
     "due_reweighs",
     "estimate_workers",
     "table_estimates",

@@ -88,20 +88,38 @@ class Outcome:
 
 
 class _Judge:
-    """An outcome indexed for judging many votes: final rows by key, true gold sets by item."""
+    """An outcome indexed for judging many votes: final rows by key, true gold sets by key; the
+    final rows can change (``change``) without indexing gold again."""
 
     def __init__(self, schema: Schema, outcome: Outcome) -> None:
         self.schema = schema
-        self.final = outcome.final
         self.gold = dict(outcome.gold or {})
-        self.final_by_key = {schema.key_of(row): row for row in outcome.final}
-        self.final_by_key.pop(None, None)
         # Gold first: a vote gold can judge is judged by gold.
-        self.true_sets = [*(values for values, right in self.gold.items() if right), *outcome.final]
-        # Only a true set with the same key can contain a value set that has a complete key.
-        self.true_by_key: dict[object, list[Values]] = {}
-        for row in self.true_sets:
-            self.true_by_key.setdefault(schema.key_of(row), []).append(row)
+        self.gold_true = [values for values, right in self.gold.items() if right]
+        self.gold_true_by_key: dict[object, list[Values]] = {}
+        for row in self.gold_true:
+            self.gold_true_by_key.setdefault(schema.key_of(row), []).append(row)
+        self.final: set[Values] = set()
+        # The final rows that have a complete key, by key.
+        self.final_by_key: dict[object, set[Values]] = {}
+        self.change(outcome.final, ())
+
+    def change(self, added: Iterable[Values], removed: Iterable[Values]) -> None:
+        """The final rows ``added`` became final, ``removed`` no longer are."""
+        key_of = self.schema.key_of
+        for row in removed:
+            self.final.remove(row)
+            key = key_of(row)
+            if key is not None:
+                rows = self.final_by_key[key]
+                rows.remove(row)
+                if not rows:
+                    del self.final_by_key[key]
+        for row in added:
+            self.final.add(row)
+            key = key_of(row)
+            if key is not None:
+                self.final_by_key.setdefault(key, set()).add(row)
 
     def verdict(self, kind: str, values: Values) -> tuple[bool, bool] | None:
         schema, gold = self.schema, self.gold
@@ -117,8 +135,16 @@ class _Judge:
         if gold.get(values) is False:
             return True, True
         # Only a true set with the same key can contain a value set that has a complete key.
-        candidates = self.true_by_key.get(key, []) if key is not None else self.true_sets
-        for row in candidates:
+        gold_true: Iterable[Values]
+        final: Iterable[Values]
+        if key is None:
+            gold_true, final = self.gold_true, self.final
+        else:
+            gold_true, final = self.gold_true_by_key.get(key, ()), self.final_by_key.get(key, ())
+        for row in gold_true:
+            if values <= row:
+                return False, True
+        for row in final:
             if values <= row:
                 return False, gold.get(row) is True
         if key in self.final_by_key:
@@ -160,17 +186,112 @@ def estimate_workers(
             continue
         agrees, by_gold = judged
         tally[(0 if by_gold else 2) + (0 if agrees else 1)] += 1
-    estimates = {}
-    for worker in sorted(counts):
-        gold_right, gold_wrong, outcome_right, outcome_wrong = counts[worker]
-        right = gold_right * settings.gold_weight + outcome_right * settings.outcome_weight
-        wrong = gold_wrong * settings.gold_weight + outcome_wrong * settings.outcome_weight
-        a = settings.prior_right + right
-        b = settings.prior_wrong + wrong
-        estimates[worker] = Estimate(
-            worker, a / (a + b), right, wrong, sum(counts[worker]), gold_right + gold_wrong, gold_right
-        )
-    return estimates
+    return {worker: _from_counts(worker, counts[worker], settings) for worker in sorted(counts)}
+
+
+def _from_counts(worker: str, counts: list[int], settings: ReputationSettings) -> Estimate:
+    gold_right, gold_wrong, outcome_right, outcome_wrong = counts
+    right = gold_right * settings.gold_weight + outcome_right * settings.outcome_weight
+    wrong = gold_wrong * settings.gold_weight + outcome_wrong * settings.outcome_weight
+    a = settings.prior_right + right
+    b = settings.prior_wrong + wrong
+    return Estimate(worker, a / (a + b), right, wrong, sum(counts), gold_right + gold_wrong, gold_right)
+
+
+Record = tuple[str, str, Values]
+
+
+class IncrementalEstimates:
+    """``estimate_workers`` (the ``outcome`` estimator) kept up to date from what changed.
+
+    Each call passes the whole state (the vote record set, the final rows, gold) and gets exactly
+    what ``estimate_workers`` returns for it; only the vote records that are new, and those whose
+    verdict the change of final rows can alter, are judged again. A record's verdict depends on
+    gold and on the final rows with its key (a record without a complete key: on whether a final
+    row contains it), so those are the records judged again. Different gold judges everything
+    afresh."""
+
+    def __init__(self, schema: Schema, settings: ReputationSettings = DEFAULT_SETTINGS) -> None:
+        if settings.estimator != "outcome":
+            raise ValueError(f"only the outcome estimator is incremental, not {settings.estimator!r}")
+        self.schema = schema
+        self.settings = settings
+        self._reset(None)
+
+    def _reset(self, gold: Mapping[Values, bool] | None) -> None:
+        self._gold = dict(gold or {})
+        self._final: frozenset[Values] = frozenset()
+        self._records: frozenset[Record] = frozenset()
+        # Per record: its key and the counter it adds to (None: nothing judges it).
+        self._judged: dict[Record, tuple[object, int | None]] = {}
+        self._by_key: dict[object, set[Record]] = {}
+        self._keyless: set[Record] = set()
+        self._counts: dict[str, list[int]] = {}
+        self._records_of: dict[str, int] = {}
+        self._estimates: dict[str, Estimate] = {}
+        self._stale: set[str] = set()
+        self._judge_of = _Judge(self.schema, Outcome(frozenset(), self._gold))
+
+    def estimates(
+        self, votes: frozenset[Record], final: frozenset[Values], gold: Mapping[Values, bool] | None
+    ) -> dict[str, Estimate]:
+        if dict(gold or {}) != self._gold:
+            self._reset(gold)
+        try:
+            return self._update(votes, final)
+        except BaseException:
+            self._reset(gold)  # a state half updated must not be built on: start afresh next time
+            raise
+
+    def _update(self, votes: frozenset[Record], final: frozenset[Values]) -> dict[str, Estimate]:
+        judge = self._judge_of
+        changed = final ^ self._final
+        judge.change(final - self._final, self._final - final)
+        again: set[Record] = set()
+        if changed:
+            key_of = self.schema.key_of
+            for key in {key_of(row) for row in changed}:
+                again |= self._by_key.get(key, set())
+            again |= {r for r in self._keyless if any(r[2] <= row for row in changed)}
+        gone = self._records - votes
+        for record in gone | again:
+            self._forget(record)
+        for record in (votes - self._records) | (again - gone):
+            self._judge(record, judge)
+        self._final, self._records = final, votes
+        settings = self.settings
+        for worker in self._stale:
+            if self._records_of.get(worker):
+                self._estimates[worker] = _from_counts(worker, self._counts[worker], settings)
+            else:
+                self._estimates.pop(worker, None)
+        self._stale.clear()
+        return {worker: self._estimates[worker] for worker in sorted(self._estimates)}
+
+    def _forget(self, record: Record) -> None:
+        key, slot = self._judged.pop(record)
+        (self._keyless if key is None else self._by_key[key]).discard(record)
+        worker = record[0]
+        if slot is not None:
+            self._counts[worker][slot] -= 1
+        self._records_of[worker] -= 1
+        self._stale.add(worker)
+
+    def _judge(self, record: Record, judge: _Judge) -> None:
+        worker, kind, values = record
+        key = self.schema.key_of(values)
+        judged = judge.verdict(kind, values)
+        slot = None if judged is None else (0 if judged[1] else 2) + (0 if judged[0] else 1)
+        self._judged[record] = (key, slot)
+        if key is None:
+            self._keyless.add(record)
+        else:
+            self._by_key.setdefault(key, set()).add(record)
+        counts = self._counts.setdefault(worker, [0, 0, 0, 0])
+        if slot is not None:
+            counts[slot] += 1
+        self._records_of[worker] = self._records_of.get(worker, 0) + 1
+        self._stale.add(worker)
 
 
 def _by_consensus(

@@ -15,6 +15,7 @@ from crowdfill.model import CENTRAL_CLIENT, CandidateTable, Reweigh, Values
 from crowdfill.quality.reputation import (
     DEFAULT_SETTINGS,
     Estimate,
+    IncrementalEstimates,
     Outcome,
     ReputationSettings,
     earned_weight,
@@ -43,14 +44,71 @@ def due_reweighs(
     excluded: frozenset[str] = frozenset(),
 ) -> list[Reweigh]:
     """The reweighs to sequence now, by worker. ``excluded`` workers (by the requester) weigh 0."""
-    versions = {op.worker: op.version for op in table.reweighs()}
+    estimates = table_estimates(table, gold, settings)
+    earned = {worker: _earned(estimate, settings) for worker, estimate in estimates.items()}
+    return reweighs_for(table, earned, step, excluded)
+
+
+def _earned(estimate: Estimate, settings: ReputationSettings) -> float:
+    return round(earned_weight(estimate, settings), 3)
+
+
+def reweighs_for(
+    table: CandidateTable,
+    earned: Mapping[str, float],
+    step: float = DEFAULT_STEP,
+    excluded: frozenset[str] = frozenset(),
+) -> list[Reweigh]:
+    """``due_reweighs`` given the weight every voter's estimate earns (by worker, in worker order,
+    rounded to 3 places)."""
+    versions: dict[str, int] | None = None
     due = []
-    for worker, estimate in table_estimates(table, gold, settings).items():
-        wanted = 0.0 if worker in excluded else round(earned_weight(estimate, settings), 3)
+    for worker, weight in earned.items():
+        wanted = 0.0 if worker in excluded else weight
         held = table.weight(worker)
         if abs(wanted - held) >= step or (wanted == 0.0) != (held == 0.0):
+            if versions is None:
+                versions = {op.worker: op.version for op in table.reweighs()}
             due.append(Reweigh(worker, wanted, versions.get(worker, 0) + 1))
     for worker in sorted(excluded - {op.worker for op in due}):
         if table.weight(worker) != 0.0:
+            if versions is None:
+                versions = {op.worker: op.version for op in table.reweighs()}
             due.append(Reweigh(worker, 0.0, versions.get(worker, 0) + 1))
     return due
+
+
+class ReweighTracker:
+    """``due_reweighs`` for one table, asked again and again: the same reweighs, with the estimates
+    kept up to date from what changed since the last call (``IncrementalEstimates``) instead of
+    judged again from every vote record. The ``consensus`` estimator is computed afresh."""
+
+    def __init__(self, settings: ReputationSettings = DEFAULT_SETTINGS, step: float = DEFAULT_STEP) -> None:
+        self.settings = settings
+        self.step = step
+        self._incremental: IncrementalEstimates | None = None
+        # The weight each worker's estimate earns, with the estimate it was computed from.
+        self._earned: dict[str, tuple[Estimate, float]] = {}
+
+    def due(
+        self,
+        table: CandidateTable,
+        gold: Mapping[Values, bool] | None = None,
+        excluded: frozenset[str] = frozenset(),
+    ) -> list[Reweigh]:
+        settings = self.settings
+        if settings.estimator != "outcome":
+            return due_reweighs(table, gold, settings, self.step, excluded)
+        incremental = self._incremental
+        if incremental is None or incremental.schema != table.schema:
+            incremental = self._incremental = IncrementalEstimates(table.schema, settings)
+            self._earned = {}
+        final = frozenset(row.values for row in table.final_table())
+        votes = frozenset(record for record in table.vote_record_set() if record[0] != CENTRAL_CLIENT)
+        known, earned = self._earned, {}
+        for worker, estimate in incremental.estimates(votes, final, gold).items():
+            cached = known.get(worker)
+            if cached is None or cached[0] is not estimate:
+                cached = known[worker] = (estimate, _earned(estimate, settings))
+            earned[worker] = cached[1]
+        return reweighs_for(table, earned, self.step, excluded)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import crowdfill.quality
 from crowdfill.model import Column, Schema, Values
-from crowdfill.quality import Outcome, ReputationSettings, estimate_workers, weight_of
+from crowdfill.quality import IncrementalEstimates, Outcome, ReputationSettings, estimate_workers, weight_of
 from tests.support.imports import imported_modules
 
 SCHEMA = Schema((Column("k", "integer"), Column("v", "integer")), ("k",))
@@ -153,3 +153,48 @@ def test_an_unproven_worker_weighs_at_most_the_cap_until_gold_proves_them_right(
     assert earned_weight(newcomer, capped) == 0.7
     assert earned_weight(proven, capped) == weight_of(0.8, capped)
     assert earned_weight(newcomer) == weight_of(0.8)
+
+
+# A state of a table as the estimates see it: vote records, final rows (complete, some sharing
+# a key as a gold row does with its group's final row), gold.
+states = st.lists(
+    st.tuples(
+        st.frozensets(
+            st.tuples(st.sampled_from(["w1", "w2", "w3"]), st.sampled_from(["up", "down"]), value_sets)
+        ),
+        st.frozensets(st.builds(_row, st.integers(0, 4), st.integers(0, 2)), max_size=6),
+        st.sampled_from([OUTCOME.gold, OUTCOME.gold, {}, {_row(0, 0): False, _row(1, 1): True}]),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@given(states)
+def test_the_incremental_estimates_are_always_those_computed_from_the_whole_state(
+    sequence: list[tuple[frozenset[tuple[str, str, Values]], frozenset[Values], dict[Values, bool]]],
+) -> None:
+    incremental = IncrementalEstimates(SCHEMA, SETTINGS)
+    for records, final, gold in sequence:
+        expected = estimate_workers(SCHEMA, records, Outcome(final, gold), SETTINGS)
+        assert incremental.estimates(records, final, gold) == expected
+        assert list(incremental.estimates(records, final, gold)) == list(expected)  # worker order
+
+
+def test_only_the_outcome_estimator_is_incremental() -> None:
+    with pytest.raises(ValueError, match="incremental"):
+        IncrementalEstimates(SCHEMA, ReputationSettings(estimator="consensus"))
+
+
+def test_incremental_estimates_that_failed_midway_start_afresh_rather_than_count_twice() -> None:
+    incremental = IncrementalEstimates(SCHEMA, SETTINGS)
+    final, gold = OUTCOME.final, OUTCOME.gold
+    first = frozenset({("w1", "up", _row(0, 0))})
+    more = first | {
+        (f"w{k}", kind, _row(k, v)) for k in range(5) for v in range(3) for kind in ("up", "down")
+    }
+    incremental.estimates(first, final, gold)
+    broken: Any = None  # not a value set: judging it raises, after some records were counted
+    with pytest.raises(TypeError):
+        incremental.estimates(more | {("w9", "up", broken)}, final, gold)
+    assert incremental.estimates(more, final, gold) == estimate_workers(SCHEMA, more, OUTCOME, SETTINGS)

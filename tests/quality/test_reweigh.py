@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from crowdfill.model import CandidateTable, Reweigh, Scoring
-from crowdfill.quality import ReputationSettings, due_reweighs, table_estimates, weight_of
+import random
+
+import pytest
+
+from crowdfill.model import CandidateTable, Insert, InvalidOperation, Retract, Reweigh, Scoring, Value, Values
+from crowdfill.quality import ReputationSettings, ReweighTracker, due_reweighs, table_estimates, weight_of
 from tests.model.support import MESSI, RONALDINHO_FW, RONALDINHO_MF, Builder, soccer_table, values
 
 RAISING = ReputationSettings(max_weight=2.0)
@@ -70,3 +74,70 @@ def test_the_same_table_state_calls_for_the_same_reweighs() -> None:
     second, _ = _table()
     assert due_reweighs(first) == due_reweighs(second)
     assert all(isinstance(op, Reweigh) for op in due_reweighs(first))
+
+
+NAMES = ("Messi", "Neymar", "Kaka")
+NATIONS = ("Brazil", "Argentina")
+CELLS: dict[str, tuple[Value, ...]] = {
+    "name": NAMES,
+    "nationality": NATIONS,
+    "position": ("FW", "MF"),
+    "caps": (1, 2),
+    "goals": (0, 1),
+}
+GOLD_ROWS: tuple[dict[str, Value], ...] = (
+    {"name": "Messi", "nationality": "Argentina", "position": "FW", "caps": 1, "goals": 0},
+    {"name": "Kaka", "nationality": "Brazil", "position": "MF", "caps": 2, "goals": 1},
+)
+
+
+def _random_step(build: Builder, rnd: random.Random) -> None:
+    """One operation a crowd might send, chosen at random; one the table refuses changes nothing."""
+    table = build.table
+    worker = f"w{rnd.randrange(4)}"
+    rows = table.rows()
+    choice = rnd.random()
+    try:
+        if choice < 0.1 or not rows:
+            build.insert()
+        elif choice < 0.6:
+            row = rnd.choice(rows)
+            empty = [name for name in CELLS if name not in dict(row.values)]
+            if empty:
+                column = rnd.choice(empty)
+                build.fill(worker, row.row_id, column, rnd.choice(CELLS[column]))
+        elif choice < 0.75:
+            build.upvote(worker, rnd.choice(rows).row_id)
+        elif choice < 0.9:
+            build.downvote(worker, rnd.choice(rows).row_id)
+        else:
+            build.apply(Retract(worker, rnd.choice(rows).row_id))
+    except InvalidOperation:
+        pass  # refused (a second vote, a retract of nothing...): the table is unchanged
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_the_tracker_decides_exactly_the_reweighs_of_the_full_recomputation(seed: int) -> None:
+    rnd = random.Random(seed)
+    table = soccer_table(Scoring("reputation"))
+    build = Builder(table)
+    gold: dict[Values, bool] = {}
+    for verdict, row in zip((True, False), GOLD_ROWS, strict=True):
+        if rnd.random() < 0.7:
+            build.apply(Insert(build.new_id(), values(row), gold=True))
+            gold[values(row)] = verdict
+    settings = rnd.choice([ReputationSettings(), RAISING, ReputationSettings(unproven_weight=0.5)])
+    tracker = ReweighTracker(settings, step=0.1)
+    for _ in range(150):
+        for _ in range(rnd.randrange(1, 6)):
+            _random_step(build, rnd)
+        excluded = table.excluded_workers()
+        due = tracker.due(table, gold, excluded)
+        assert due == due_reweighs(table, gold, settings, 0.1, excluded)
+        for op in due:  # sequenced, as the emitter's are
+            if rnd.random() < 0.8:
+                table.integrate(op)
+        if rnd.random() < 0.03:
+            worker = f"w{rnd.randrange(4)}"
+            version = {op.worker: op.version for op in table.reweighs()}.get(worker, 0) + 1
+            table.integrate(Reweigh(worker, 0.0, version, excluded=True))

@@ -183,3 +183,31 @@ async def test_with_operations_too_few_to_wake_it_the_emitter_still_looks_on_its
     assert owner.table.weight("mallory") == 0.0
     await emitter.stop()
     await owner.stop()
+
+
+async def test_stopping_the_emitter_just_as_its_wake_up_is_set_still_ends_it() -> None:
+    # On Python 3.11, a wait_for whose inner wait completes in the same loop turn as the task's
+    # cancellation returns the result and drops the cancellation: stop() would then wait forever
+    # for a loop that goes on looking. Set the wake-up and stop in the same turn, many times.
+    timed = {**REPUTATION_ROW, "quality": {"every_ops": 1000, "every_seconds": 30}}
+    owner = await launch_owner(await _memory(), timed)
+    hung: list[int] = []
+    for attempt in range(20):
+        emitter = ReputationEmitter(owner, lambda: {LYON: False}, _ignore)
+        emitter.start()
+        await _settle()  # the first look is done; the emitter waits for the next wake-up
+        task = emitter._task
+        assert task is not None
+
+        def hang(attempt: int = attempt, task: asyncio.Task[None] = task) -> None:
+            hung.append(attempt)  # a stop that hangs: say so, and end it by cancelling again
+            task.cancel()
+
+        watchdog = asyncio.get_running_loop().call_later(2.0, hang)
+        emitter._wake.set()
+        await emitter.stop()  # in the same loop turn as the wake-up
+        watchdog.cancel()
+        assert task.done()
+        await emitter.stop()  # a second stop is a no-op
+    assert hung == []
+    await owner.stop()
