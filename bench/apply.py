@@ -44,6 +44,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.quiet import Quiet
 from crowdfill.central_client.sequencer import Sequencer
 from crowdfill.model import Fill, Sequenced
 from crowdfill.server.definition import spec_from_json
@@ -64,17 +65,6 @@ DEFINITION: dict[str, Any] = {
     "template": [{} for _ in range(245)],
     "budget_cents": 100000,
 }
-
-
-class Listener:
-    async def published(self, owner: TableOwner, entries: Sequence[Published]) -> None:
-        return None
-
-    async def completed(self, owner: TableOwner) -> None:
-        return None
-
-    def changed(self, owner: TableOwner) -> None:
-        return None
 
 
 class DroppingForward:
@@ -131,7 +121,7 @@ async def one_round(
     now = time.time()
     await store.create_table(TableRecord("t", spec.definition, LIVE, now, now))
     settings = Settings(requester_token=TOKEN, secret=SECRET, shutdown_capture_seconds=0.0)
-    owner = TableOwner("t", spec, LIVE, store, settings, Listener())
+    owner = TableOwner("t", spec, LIVE, store, settings, Quiet())
     owner.early = DroppingForward()
     await owner.load()
     emitter = ReputationEmitter(owner, lambda: gold_verdicts(spec), lambda o, op: asyncio.sleep(0))

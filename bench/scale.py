@@ -37,7 +37,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ import psutil
 
 from bench.bigtable import build_table
 from bench.load import free_port
+from bench.quiet import Quiet
 from bench.restore_memory import run as restore_memory
 from bench.scale_lifecycle import measure_many, measure_size
 from crowdfill.server.definition import spec_from_json
@@ -61,17 +61,6 @@ TAIL = 5000  # log operations after the capture: half of the default capture int
 DB = "crowdfill.sqlite3"
 
 
-class _Quiet:
-    async def published(self, owner: TableOwner, entries: Sequence[Any]) -> None:
-        return None
-
-    async def completed(self, owner: TableOwner) -> None:
-        return None
-
-    def changed(self, owner: TableOwner) -> None:
-        return None
-
-
 async def store_capture(data_dir: Path, table_id: str, tail: int) -> int:
     """Replay the log up to ``last - tail`` in this process, capture the state as the server does, store it.
 
@@ -85,7 +74,7 @@ async def store_capture(data_dir: Path, table_id: str, tail: int) -> int:
         seq = max(0, await store.last_seq(table_id) - tail)
         settings = Settings(requester_token=TOKEN, secret=SECRET)
         spec = spec_from_json(record.definition)
-        owner = TableOwner(table_id, spec, record.status, store, settings, _Quiet())
+        owner = TableOwner(table_id, spec, record.status, store, settings, Quiet())
         owner.sequencer.start()
         replay_tail(owner, await store.read_log(table_id, limit=seq), 0)
         owner.seq = seq

@@ -35,7 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ import psutil
 
 from bench.bigtable import build_table
 from bench.load import SECRET, TOKEN, free_port, launch
+from bench.quiet import Quiet
 from crowdfill.compensation import Settlement, settle
 from crowdfill.model import Fill
 from crowdfill.model.codec import operation_from_wire
@@ -51,7 +52,7 @@ from crowdfill.model.snapshot import snapshot
 from crowdfill.server import exports
 from crowdfill.server.definition import spec_from_json
 from crowdfill.server.export_source import export_rows
-from crowdfill.server.owner import CLOSED, COMPLETE, LIVE, Published, TableOwner
+from crowdfill.server.owner import CLOSED, COMPLETE, LIVE, TableOwner
 from crowdfill.server.settings import Settings
 from crowdfill.server.tables import Tables
 from crowdfill.server.views import plain_rows
@@ -60,19 +61,6 @@ from crowdfill.store.factory import DEFAULT_SQLITE_NAME, open_store
 from crowdfill.wire.definition import DefinitionModel
 
 SETTINGS = Settings(requester_token=TOKEN, secret=SECRET, idle_unload_seconds=0)
-
-
-class _Quiet:
-    """The owner's listener with nobody connected (no sockets, no webhooks)."""
-
-    async def published(self, owner: TableOwner, entries: Sequence[Published]) -> None:
-        return None
-
-    async def completed(self, owner: TableOwner) -> None:
-        return None
-
-    def changed(self, owner: TableOwner) -> None:
-        return None
 
 
 class _TodaysClose(TableOwner):
@@ -108,7 +96,7 @@ async def _close_once(data_dir: Path, table_id: str, todays: bool) -> tuple[floa
         record = await store.get_table(table_id)
         assert record is not None
         kind = _TodaysClose if todays else TableOwner
-        owner = kind(table_id, spec_from_json(record.definition), LIVE, store, SETTINGS, _Quiet())
+        owner = kind(table_id, spec_from_json(record.definition), LIVE, store, SETTINGS, Quiet())
         started = time.perf_counter()
         await owner.load()
         loaded = time.perf_counter()
@@ -129,7 +117,7 @@ async def _old_body(data_dir: Path, table_id: str) -> float:
     store = open_store(None, data_dir)
     await store.open()
     try:
-        tables = Tables(store, SETTINGS, _Quiet())
+        tables = Tables(store, SETTINGS, Quiet())
         owner = await tables.owner(table_id)
         assert owner is not None
         columns = list(owner.spec.schema.names)
@@ -157,7 +145,7 @@ async def _new_body(data_dir: Path, table_id: str) -> float:
     store = open_store(None, data_dir)
     await store.open()
     try:
-        tables = Tables(store, SETTINGS, _Quiet())
+        tables = Tables(store, SETTINGS, Quiet())
         record = await tables.record(table_id)
         columns = [c["name"] for c in record.definition["schema"]["columns"]]
         started = time.perf_counter()
@@ -255,7 +243,7 @@ async def _many_tables(data_dir: Path, count: int, live: int, idle: int) -> None
     # Building only: no fsync per commit (the server reopens the file with its own settings).
     store = SQLiteStore(data_dir / DEFAULT_SQLITE_NAME, synchronous="OFF")
     await store.open()
-    tables = Tables(store, SETTINGS, _Quiet())
+    tables = Tables(store, SETTINGS, Quiet())
     try:
         for index in range(count):
             record = await tables.create(DefinitionModel.model_validate({**SMALL, "name": f"t{index}"}))
