@@ -37,6 +37,7 @@ from crowdfill.server.preflight import StartupError
 from crowdfill.server.settings import Settings
 from crowdfill.server.sockets import SocketApp
 from crowdfill.server.tables import BLOCK_KIND, Tables
+from crowdfill.server.turns import Turns
 from crowdfill.server.withheld import Withheld
 from crowdfill.store.port import Store
 
@@ -274,8 +275,15 @@ class _Remote:
     def __init__(self, node: ClusterNode, table_id: str) -> None:
         self._node = node
         self._table_id = table_id
+        self._turns = Turns()
 
     async def submit(self, op: Sequenced, origin: str | None, seen_seq: int | None) -> Outcome:
+        if origin is None:
+            return await self._submit(op, origin, seen_seq)
+        async with self._turns.turn(origin):  # one connection's operations in order (crowdfill.server.turns)
+            return await self._submit(op, origin, seen_seq)
+
+    async def _submit(self, op: Sequenced, origin: str | None, seen_seq: int | None) -> Outcome:
         body = {"kind": "submit", "op": sequenced_to_wire(op), "origin": origin, "seen_seq": seen_seq}
         withheld = self._node.withheld
         withheld.begin(origin)

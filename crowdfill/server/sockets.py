@@ -14,7 +14,7 @@ import contextlib
 import gc
 import hmac
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import socketio
@@ -74,6 +74,15 @@ def _future_ack(future: asyncio.Future[Outcome]) -> dict[str, Any]:
     if future.cancelled():  # the owner stopped before it sequenced the operation
         return error_ack(Failure("table_not_live", "the table stopped before this operation was sequenced"))
     return outcome_ack(future.result())
+
+
+_running: set[asyncio.Task[None]] = set()  # ``_in_task``'s tasks until they end (the loop holds them weakly)
+
+
+def _in_task(coroutine: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(coroutine)
+    _running.add(task)
+    task.add_done_callback(_running.discard)
 
 
 def _unanswered(answer: Any) -> None:
@@ -426,7 +435,9 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
                 return
             future = owner.submit_now(parsed.op, origin=sid, seen_seq=seen)
             if future is None:  # the owner's loop does not run here (another process sequences)
-                run_until_suspended(self._submitted(owner, parsed, seen, sid, answer))
+                # In a task from its first step, as the libraries' path runs it: the forward's
+                # clients (redis-py's asyncio.timeout) need one, and tasks start in the order made.
+                _in_task(self._submitted(owner, parsed, seen, sid, answer))
             elif future.done():
                 answer(_future_ack(future))
             else:
@@ -446,6 +457,10 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             outcome = await owner.submit(parsed.op, origin=sid, seen_seq=seen)
         except Failure as failure:
             answer(error_ack(failure))
+            return
+        except Exception:  # answered, as every message is; the fault is logged
+            logger.exception("a %s event from %s failed", parsed.op.__class__.__name__, sid)
+            answer(error_ack(Failure("internal_error", "the server failed on this operation; send it again")))
             return
         answer(outcome_ack(outcome))
 

@@ -178,3 +178,50 @@ async def test_a_follower_hands_its_clients_the_leaders_incarnation_from_the_sto
     finally:
         await fake.bus.stop()
         await node.bus.stop()
+
+
+class ShyLeader(FakeLeader):
+    """Says it does not lead the table to the first request (so nothing was acted on and the
+    follower asks again a moment later), then sequences like ``FakeLeader``."""
+
+    def __init__(self, bus: Bus, owner: TableOwner) -> None:
+        super().__init__(bus, owner, answers=True)
+        self.turned_away = 0
+
+    async def on_request(self, body: dict[str, Any]) -> dict[str, Any]:
+        if not self.turned_away:
+            self.turned_away += 1
+            return {"not_leading": True}
+        return await super().on_request(body)
+
+
+async def test_a_connections_next_operation_waits_while_its_previous_one_is_asked_again(
+    redis: RedisServer,
+) -> None:
+    store = open_store("memory://")
+    await store.open()
+    node, follower, fake, _ = await follower_with_leader(redis, store, answers=True)
+    shy = ShyLeader(fake.bus, fake.owner)
+    try:
+        (row,) = [r.row_id for r in follower.table.rows()]
+        seen = follower.seq
+        # Sent together, as a page sends a fill and then a fill of the row it creates; started in
+        # tasks in that order, as the socket edge starts them on a follower.
+        first = asyncio.ensure_future(
+            follower.submit(
+                Fill("ann", row, "r1", "country", "France", frozenset()), origin="sid-ann", seen_seq=seen
+            )
+        )
+        second = asyncio.ensure_future(
+            follower.submit(
+                Fill("ann", "r1", "r2", "capital", "Paris", frozenset()), origin="sid-ann", seen_seq=seen
+            )
+        )
+        outcomes = await asyncio.gather(first, second)
+        assert shy.turned_away == 1
+        assert [o.failure for o in outcomes] == [None, None]
+        assert [o.published.seq for o in outcomes if o.published is not None] == [seen + 1, seen + 2]
+        assert len(cast(Any, follower.remote)._turns) == 0  # nothing kept once the connection's turns ended
+    finally:
+        await fake.bus.stop()
+        await node.bus.stop()

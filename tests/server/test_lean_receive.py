@@ -9,6 +9,7 @@ blocking sockets that send raw Socket.IO frames (tests.support.raw_websocket).""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -276,3 +277,53 @@ def test_a_connection_that_goes_on_sending_while_rate_limited_is_told_answered_a
             assert json.loads(seen[kicked][len("2/worker,") :])[1]["code"] == "too_fast"
             # Told first, then answered, then disconnected.
             assert kicked < seen.index(next(t for t in seen if t.startswith("3/worker,5["))) < len(seen) - 1
+
+
+def test_an_operation_another_process_sequences_is_sent_on_from_a_task(
+    stack: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a follower ``submit_now`` has no loop to queue on and ``submit`` forwards the operation
+    # over the bus, whose client (redis-py) enters ``asyncio.timeout`` before its first suspension:
+    # that needs a current task, which a protocol callback has not.
+    from crowdfill.server.owner import TableOwner
+
+    queue_now = TableOwner.submit_now
+
+    def no_loop_here(self: TableOwner, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    async def forwarded(
+        self: TableOwner, op: Any, origin: str | None = None, seen_seq: int | None = None
+    ) -> Any:
+        async with asyncio.timeout(5):  # raises at once outside a task
+            pass
+        future = queue_now(self, op, origin, seen_seq)
+        assert future is not None
+        return await future
+
+    monkeypatch.setattr(TableOwner, "submit_now", no_loop_here)
+    monkeypatch.setattr(TableOwner, "submit", forwarded)
+    with serving(stack, True) as server:
+        table_id = launched(server, GRID)
+        with RawWorker(server, link(server, table_id, "ann")) as ann:
+            fills = [
+                "42/worker,"
+                + str(n)
+                + json.dumps(
+                    [
+                        "fill",
+                        {
+                            "row_id": row,
+                            "column": "a",
+                            "value": f"v{n}",
+                            "new_row_id": f"n{n}",
+                            "seen_seq": 0,
+                        },
+                    ]
+                )
+                for n, row in enumerate(ann.rows[:5], start=1)
+            ]
+            ann.client.send_together(fills)
+            got = ann.answers(set(range(1, 6)))
+    assert [got[n]["ok"] for n in range(1, 6)] == [True] * 5, got
+    assert [got[n]["seq"] for n in range(1, 6)] == sorted(got[n]["seq"] for n in range(1, 6))
