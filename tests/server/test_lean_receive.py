@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -45,7 +45,17 @@ def serving(stack: str, lean: bool, **settings: Any) -> Any:
     return live_server(test_settings(lean_receive=lean, **settings), ws=stack)
 
 
-def launched(server: LiveServer, definition: dict[str, Any]) -> str:
+class Reachable(Protocol):
+    """A server in this process (``LiveServer``) or in its own (``ServerProcess``)."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def headers(self) -> dict[str, str]: ...
+
+
+def launched(server: Reachable, definition: dict[str, Any]) -> str:
     with httpx.Client(base_url=server.base_url, headers=server.headers, timeout=10) as http:
         created = http.post("/api/tables", json=definition)
         assert created.status_code == 201, created.text
@@ -54,7 +64,7 @@ def launched(server: LiveServer, definition: dict[str, Any]) -> str:
     return table_id
 
 
-def link(server: LiveServer, table_id: str, worker: str) -> str:
+def link(server: Reachable, table_id: str, worker: str) -> str:
     with httpx.Client(base_url=server.base_url, headers=server.headers, timeout=10) as http:
         response = http.post(f"/api/tables/{table_id}/links", json={"worker_id": worker})
         assert response.status_code == 201, response.text
@@ -65,7 +75,7 @@ def link(server: LiveServer, table_id: str, worker: str) -> str:
 class RawWorker:
     """A worker page reduced to its frames: Engine.IO over a WebSocket, ``/worker`` joined."""
 
-    def __init__(self, server: LiveServer, token: str) -> None:
+    def __init__(self, server: Reachable, token: str) -> None:
         url = server.base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
         self.client = RawClient(url)
         self._read = 1  # the Engine.IO OPEN packet
