@@ -62,7 +62,6 @@ from crowdfill.server.heap import collector_paused
 from crowdfill.server.recovery import Capturer, restore_capture
 from crowdfill.server.settings import Settings
 from crowdfill.store.port import LogRecord, StaleEpoch, Store, StoreError
-from crowdfill.store.sqlite import SQLiteStore
 
 logger = logging.getLogger(__name__)
 
@@ -863,7 +862,7 @@ class TableOwner:
         self, group: _Group, batch: list[_Submission]
     ) -> tuple[_Group | None, Exception | None]:
         """Append ``group``; meanwhile stage and forward (early) what is queued, as it arrives."""
-        append = self._start_append(group.records)
+        append = asyncio.ensure_future(self._store.append(self.table_id, group.records, epoch=self.epoch))
         follow: _Group | None = None
         error: Exception | None = None
         loop = asyncio.get_running_loop()
@@ -904,16 +903,6 @@ class TableOwner:
             raise
         await append  # a StoreError refuses ``group`` and everything that followed it (_process)
         return follow, error
-
-    def _start_append(self, records: list[LogRecord]) -> asyncio.Future[None]:
-        """``store.append`` of ``records`` as a future that runs on its own (``_append_taking``)."""
-        store = self._store
-        if type(store) is SQLiteStore:
-            # The call is queued for the store's thread now and its future is the append: no
-            # task and its steps around it, once per live operation. Only this exact class: a
-            # wrapper or subclass may do more in its ``append``.
-            return store.append_soon(self.table_id, records, epoch=self.epoch)
-        return asyncio.ensure_future(store.append(self.table_id, records, epoch=self.epoch))
 
     def _sequence_inserts(self, staged: list[tuple[_Submission | None, Sequenced]]) -> None:
         """Apply the central client's planned inserts, one at a time, until satisfied or none is left."""

@@ -251,21 +251,7 @@ class SQLiteStore:
     # -- the log ---------------------------------------------------------------------------------
 
     async def append(self, table_id: str, records: Sequence[LogRecord], *, epoch: int | None = None) -> None:
-        await self.append_soon(table_id, records, epoch=epoch)
-
-    def append_soon(
-        self, table_id: str, records: Sequence[LogRecord], *, epoch: int | None = None
-    ) -> asyncio.Future[None]:
-        """``append`` begun now without a coroutine: the call is queued for the store's thread
-        before this returns, and the future (the running loop's) ends as ``append`` would return or
-        raise. Cancelled before the thread takes the call, the call never runs. The table's owner
-        starts its appends this way, with no task per append (docs/benchmarks.md, "The live path")."""
-        worker = self._worker
-        if worker is None:
-            closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            closed.set_exception(StoreError(f"the SQLite store at {str(self.path)!r} is not open"))
-            return closed
-        return worker.call(functools.partial(self._append, table_id, list(records), epoch))
+        await self._run(self._append, table_id, list(records), epoch)
 
     def _append(self, table_id: str, records: list[LogRecord], epoch: int | None) -> None:
         if not records:

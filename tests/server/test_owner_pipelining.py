@@ -5,16 +5,13 @@ acknowledged after its own append, in seq order (``TableOwner._commit``)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from crowdfill.model import Fill
 from crowdfill.server.owner import Published, TableOwner
 from crowdfill.store import open_store
 from crowdfill.store.port import LogRecord, Store
-from crowdfill.store.sqlite import SQLiteStore
 from tests.server.owner_support import launch_owner, logged_operations
 
 WIDE: dict[str, Any] = {
@@ -94,62 +91,3 @@ async def test_operations_arriving_during_an_append_are_forwarded_once_and_acked
     log = await logged_operations(store.inner, owner.table_id)
     assert [seq for seq, _ in log if seq > start] == forwarded
     assert [seq for batch in store.appends for seq in batch if seq > start] == forwarded
-
-
-class SlowThreadAppends:
-    """A real SQLite store whose appends take ``delay`` seconds on its thread: the owner starts them
-    with ``append_soon`` (no task), as in production, since the store is exactly a SQLiteStore."""
-
-    def __init__(self, store: SQLiteStore, delay: float) -> None:
-        self.store = store
-        self.appending = False
-        self.appends: list[list[int]] = []
-        append = store._append
-
-        def slow(table_id: str, records: list[LogRecord], epoch: int | None) -> None:
-            self.appending = True
-            try:
-                time.sleep(delay)
-                append(table_id, records, epoch)
-            finally:
-                self.appending = False
-            self.appends.append([record.seq for record in records])
-
-        store._append = slow  # type: ignore[method-assign]  # the instance's, on the store's thread
-
-
-async def test_on_sqlite_operations_arriving_during_an_append_are_forwarded_once_and_acked_in_seq_order(
-    tmp_path: Path,
-) -> None:
-    store = SQLiteStore(tmp_path / "db.sqlite3")
-    await store.open()
-    slow = SlowThreadAppends(store, delay=0.02)
-    owner = await launch_owner(store, WIDE)
-    forwarder = Forwarded(slow)  # type: ignore[arg-type]  # reads only ``appending``
-    owner.early = forwarder
-    start = owner.seq
-    rows = [row.row_id for row in owner.table.rows()]
-    acked: list[int] = []
-
-    async def fill(index: int) -> int:
-        await asyncio.sleep(index * 0.003)
-        op = Fill(f"w{index % 4}", rows[index], f"new-{index}", "a", f"v{index}", frozenset())
-        outcome = await owner.submit(op)
-        assert outcome.published is not None, outcome.failure
-        acked.append(outcome.published.seq)
-        return outcome.published.seq
-
-    try:
-        seqs = await asyncio.gather(*(fill(index) for index in range(len(rows))))
-        await owner.stop()
-        assert forwarder.during_append > 0
-        assert len(slow.appends) < len(rows)
-        forwarded = [entry.seq for entry in forwarder.entries]
-        assert forwarded == list(range(start + 1, start + len(rows) + 1))
-        assert sorted(seqs) == forwarded
-        assert acked == forwarded
-        log = await logged_operations(store, owner.table_id)
-        assert [seq for seq, _ in log if seq > start] == forwarded
-        assert [seq for batch in slow.appends for seq in batch if seq > start] == forwarded
-    finally:
-        await store.close()

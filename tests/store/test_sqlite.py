@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import signal
 import sqlite3
 import subprocess
@@ -109,74 +108,6 @@ async def test_an_append_whose_task_is_cancelled_before_the_thread_takes_it_neve
             await append
         assert await store.read_log("t1") == []
         await store.append("t1", [LogRecord(1, {"a": 2}, 1.0)])  # the thread goes on
-        assert [r.operation for r in await store.read_log("t1")] == [{"a": 2}]
-    finally:
-        release.set()
-        await store.close()
-
-
-async def test_append_soon_queues_the_append_before_it_returns_and_its_future_is_the_appends_outcome(
-    tmp_path: Path,
-) -> None:
-    store = SQLiteStore(tmp_path / "db.sqlite3")
-    await store.open()
-    await store.create_table(TableRecord("t1", {}, "draft", 1.0, 1.0))
-    started, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        started.set()
-        release.wait(10.0)
-
-    try:
-        held = store._run(hold)
-        held_task = asyncio.ensure_future(held)
-        while not started.is_set():
-            await asyncio.sleep(0.001)
-        first = store.append_soon("t1", [LogRecord(1, {"a": 1}, 1.0)])
-        # Queued already (no task has to run first): the thread takes it right after ``hold``,
-        # before the read queued next, without this task yielding in between.
-        assert store._worker is not None
-        read = store._worker.call(functools.partial(store._read_log, "t1", 0, None))
-        release.set()
-        assert await first is None
-        assert [r.operation for r in await read] == [{"a": 1}]
-        await held_task
-        with pytest.raises(StoreConflict):
-            await store.append_soon("t1", [LogRecord(3, {"a": 3}, 1.0)])  # not last_seq + 1
-        with pytest.raises(UnknownTable):
-            await store.append_soon("nowhere", [LogRecord(1, {"a": 1}, 1.0)])
-        second = store.append_soon("t1", [LogRecord(2, {"a": 2}, 1.0)])
-        await asyncio.sleep(0)
-        await store.close()  # the append queued before the close still runs
-        assert await second is None
-    finally:
-        release.set()
-        await store.close()
-    closed = store.append_soon("t1", [LogRecord(3, {"a": 3}, 1.0)])
-    with pytest.raises(StoreError, match="not open"):
-        await closed
-    reopened = SQLiteStore(tmp_path / "db.sqlite3")
-    await reopened.open()
-    try:
-        assert [r.operation for r in await reopened.read_log("t1")] == [{"a": 1}, {"a": 2}]
-    finally:
-        await reopened.close()
-
-
-async def test_an_append_soon_cancelled_before_the_thread_takes_it_never_runs(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "db.sqlite3")
-    await store.open()
-    await store.create_table(TableRecord("t1", {}, "draft", 1.0, 1.0))
-    release = threading.Event()
-    try:
-        held = asyncio.ensure_future(store._run(release.wait, 10.0))
-        await asyncio.sleep(0.01)  # the thread is busy with it
-        append = store.append_soon("t1", [LogRecord(1, {"a": 1}, 1.0)])
-        append.cancel()
-        release.set()
-        assert await held is True
-        assert await store.read_log("t1") == []
-        await store.append("t1", [LogRecord(1, {"a": 2}, 1.0)])
         assert [r.operation for r in await store.read_log("t1")] == [{"a": 2}]
     finally:
         release.set()
