@@ -154,7 +154,7 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # engineio is
         last_ping = self.last_ping
         if last_ping and now - last_ping > self.server.ping_timeout:
             return False  # the client is gone: ``send`` closes the connection, as the library does
-        # ``ws.write_packet``, written out: this runs once per recipient of every forward.
+        # One call for the connection's checks: this runs once per recipient of every forward.
         transport = ws.open_transport()
         if transport is None:
             return False
