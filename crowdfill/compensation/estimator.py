@@ -476,10 +476,18 @@ class Estimator:
         table is closed no action is possible (``fill`` and ``vote`` are 0) and ``total`` is the
         worker's payment in the settlement.
         """
+        return self.estimates((worker,))[worker]
+
+    def estimates(self, workers: Iterable[str]) -> dict[str, Estimate]:
+        """``estimate`` of each of ``workers``, the parts every worker shares computed once: the
+        server pushes a table's estimates to all its sessions at once (crowdfill.server.sockets)."""
         self.catch_up()
         if self._table.closed:
-            payment = self.settlement().payments.get(worker, 0)
-            return {"fill": dict.fromkeys(self._parts, 0), "vote": 0, "total": payment}
+            payments = self.settlement().payments
+            return {
+                worker: {"fill": dict.fromkeys(self._parts, 0), "vote": 0, "total": payments.get(worker, 0)}
+                for worker in workers
+            }
         growth = self._growth
         count = len(self._entries)
         needed = max(count, self._template_rows)
@@ -491,15 +499,18 @@ class Estimator:
         weight = earned + self._phantom(count, needed, base)
         weight_next = earned + self._phantom(count, needed_next, base)
         next_row = growth ** (count - base)
-        own = self._sums.get(worker)
-        total = self._budget * own.at(growth, base) / weight if own is not None and weight > 0 else 0.0
         row_next = self._budget * next_row / weight_next
         voters = max(1.0, self._voter_slots / count) if count else 1.0
-        return {
-            "fill": {column: _cents(row_next * part) for column, part in self._parts.items()},
-            "vote": _cents(row_next * self._vote / voters),
-            "total": _cents(total),
-        }
+        fill = {column: _cents(row_next * part) for column, part in self._parts.items()}
+        vote = _cents(row_next * self._vote / voters)
+        sums, budget = self._sums, self._budget
+        result: dict[str, Estimate] = {}
+        for worker in workers:
+            own = sums.get(worker)
+            total = budget * own.at(growth, base) / weight if own is not None and weight > 0 else 0.0
+            # A fill dict of its own per worker: callers keep and compare what they sent.
+            result[worker] = {"fill": dict(fill), "vote": vote, "total": _cents(total)}
+        return result
 
     def _phantom(self, start: int, stop: int, base: int) -> float:
         """sum(g**(j - base) for j in range(start, stop)): rows the template still needs."""

@@ -81,29 +81,20 @@ class FramedWebSocket:
         self._waiting = 0  # ordinary sends in flight: later frames must not pass them
         self.written = 0  # frames written straight to the transport (tests and diagnostics read it)
 
-    def writable(self) -> bool:
-        """Whether a frame written now goes out in its turn on an open connection."""
+    def open_transport(self) -> Any:
+        """The transport if a frame written to it now goes out in its turn on an open connection,
+        else None (then the frame takes ``send``'s waiting path). The caller writes the frame and
+        counts it in ``written``: a forward calls this once per recipient, so it is one call."""
         protocol = self._protocol
-        return (
-            not self._waiting
-            and protocol.writable.is_set()
-            and not protocol.close_sent
-            and not protocol.disconnected
-            and not protocol.transport.is_closing()
-        )
-
-    def write_packet(self, pkt: eio_packet.Packet, frame: bytes | None = None) -> bool:
-        """Write ``pkt``'s frame now if the connection can take it (True), else nothing (False).
-        ``frame``: that frame, when the caller already has it (``packet_frame(pkt)``)."""
-        if not self.writable():
-            return False
-        self._protocol.transport.write(packet_frame(pkt) if frame is None else frame)
-        self.written += 1
-        return True
+        if self._waiting or protocol.close_sent or protocol.disconnected or not protocol.writable.is_set():
+            return None
+        transport = protocol.transport
+        return None if transport.is_closing() else transport
 
     async def send(self, message: str | bytes) -> None:
-        if self.writable():
-            self._protocol.transport.write(websocket_frame(message))
+        transport = self.open_transport()
+        if transport is not None:
+            transport.write(websocket_frame(message))
             self.written += 1
             return
         self._waiting += 1

@@ -154,7 +154,13 @@ class LeanSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # engineio is
         last_ping = self.last_ping
         if last_ping and now - last_ping > self.server.ping_timeout:
             return False  # the client is gone: ``send`` closes the connection, as the library does
-        return ws.write_packet(pkt, frame)
+        # One call for the connection's checks: this runs once per recipient of every forward.
+        transport = ws.open_transport()
+        if transport is None:
+            return False
+        transport.write(raw_frames.packet_frame(pkt) if frame is None else frame)
+        ws.written += 1
+        return True
 
     async def send(self, pkt: eio_packet.Packet) -> None:
         if self.write_now(pkt):

@@ -221,8 +221,12 @@ class Pulse:
         owner = self._tables.loaded(table_id)
         if owner is None or owner.settlement is not None:
             return
-        for session in self._presence.sessions(table_id):
-            estimate = dict(owner.estimator.estimate(session.worker_id))
+        sessions = self._presence.sessions(table_id)
+        # One pass for the whole room (what every worker's estimate shares is computed once), all
+        # of one state: an operation committed while these are sent marks the table for the next pulse.
+        estimates = owner.estimator.estimates({session.worker_id for session in sessions})
+        for session in sessions:
+            estimate = dict(estimates[session.worker_id])
             if self._sent_estimates.get(session.sid) != estimate:
                 self._sent_estimates[session.sid] = estimate
                 await self._sio.emit("estimate", estimate, to=session.sid, namespace=WORKER)

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crowdfill.compensation import CompensationSettings, Estimator, settle
+from crowdfill.compensation.estimator import Estimate
 from crowdfill.model import (
     CandidateTable,
     Column,
@@ -49,6 +50,32 @@ def test_estimates_never_add_up_to_more_than_the_budget(
     history: History, chosen: CompensationSettings
 ) -> None:
     _replayed_with_estimator(history, chosen)
+
+
+@EXAMPLES
+@given(histories(), compensation_settings())
+def test_a_rooms_estimates_at_once_are_each_workers_estimate_asked_alone(
+    history: History, chosen: CompensationSettings
+) -> None:
+    table = CandidateTable(history.table.schema, history.table.scoring, history.table.template)
+    estimator = Estimator(table, chosen)
+    workers = [*sorted({op.worker for op in history.log}), "nobody-yet"]
+    for op in history.log:
+        table.integrate(op)
+        estimator.observe(op)
+        at_once = estimator.estimates(workers)
+        assert at_once == {worker: estimator.estimate(worker) for worker in workers}
+        _assert_own_fill_dicts(at_once)
+    table.close()
+    closed = estimator.estimates(workers)
+    assert closed == {worker: estimator.estimate(worker) for worker in workers}
+    _assert_own_fill_dicts(closed)
+
+
+def _assert_own_fill_dicts(estimates: dict[str, Estimate]) -> None:
+    # Each worker's fill dict is its own: the server keeps what it sent to each session.
+    fills = [estimate["fill"] for estimate in estimates.values()]
+    assert len({id(fill) for fill in fills}) == len(fills)
 
 
 @EXAMPLES
