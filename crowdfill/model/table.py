@@ -166,6 +166,23 @@ class CandidateTable:
         up, down = self._counts(values)
         return self.scoring.score(up, down), not self.schema.is_complete(values) and down > up
 
+    def scored_values(self, group: GroupKey) -> list[tuple[Score, Values, bool]]:
+        """``(score, values, disowned)`` for each distinct value set among the group's live rows
+        (in no particular order): what ``score_and_disowned`` says of each of its rows, read once
+        per value set (the rows of a big table's key group mostly share their values)."""
+        rows = self._rows
+        seen: dict[Values, tuple[Score, Values, bool]] = {}
+        for row_id in self._groups.get(group, ()):
+            values = rows[row_id].values
+            if values not in seen:
+                up, down = self._counts(values)
+                seen[values] = (
+                    self.scoring.score(up, down),
+                    values,
+                    not self.schema.is_complete(values) and down > up,
+                )
+        return list(seen.values())
+
     def weight(self, worker: str) -> float:
         """The worker's vote weight under ``reputation`` scoring (1 until a reweigh says otherwise)."""
         return self._weights.weight(worker)

@@ -245,6 +245,15 @@ class TableMachine(RuleBasedStateMachine):
             assert table.score_and_disowned(row.row_id) == (score, disowned)
 
     @invariant()
+    def each_groups_scored_values_are_its_rows_scores_once_per_distinct_value_set(self) -> None:
+        table = self.table
+        for group in table.groups():
+            per_row = {(*table.score_and_disowned(row.row_id), row.values) for row in table.group_rows(group)}
+            scored = table.scored_values(group)
+            assert len(scored) == len({values for _, values, _ in scored})  # each value set once
+            assert {(score, disowned, values) for score, values, disowned in scored} == per_row
+
+    @invariant()
     def the_vote_records_are_the_accepted_votes_minus_the_retracted_ones(self) -> None:
         cast: set[tuple[str, str, Values]] = set()
         retracted: set[tuple[str, str, Values]] = set()
