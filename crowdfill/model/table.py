@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from sys import intern
+from typing import cast
 
 from crowdfill.model.errors import (
     CellAlreadyFilled,
@@ -115,6 +116,22 @@ class CandidateTable:
         # table's rows share their items (and value strings) instead of each holding copies
         # (docs/scale.md, "Memory"). Keyed with the value's type: True == 1 == 1.0 as items.
         self._items: dict[tuple[Item, type], Item] = {}
+
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self) -> dict[str, object]:
+        # Every row ever added, as two columns (ids, values) rather than a pickled Row each (an
+        # argument tuple, a constructor call and two memo entries per row): a big table's state
+        # capture loads faster so (docs/scale.md, "The capture in two parts"). Nothing else holds
+        # the Row objects, so rebuilding them loses no sharing.
+        state = dict(self.__dict__)
+        rows = cast("dict[str, Row]", state.pop("_rows"))
+        state["_row_columns"] = (list(rows), [row.values for row in rows.values()])
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        ids, values = cast("tuple[list[str], list[Values]]", state.pop("_row_columns"))
+        state["_rows"] = dict(zip(ids, map(Row, ids, values), strict=True))
+        self.__dict__.update(state)
 
     # ------------------------------------------------------------------ reading
     def __contains__(self, row_id: object) -> bool:

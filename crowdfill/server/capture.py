@@ -183,6 +183,7 @@ class _Rest:
             AttributeError,
             ImportError,
             EOFError,
+            LookupError,  # a field that a class's __setstate__ reads is missing
             TypeError,
             ValueError,
         ) as error:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import pickle
 import random
 
 from hypothesis import HealthCheck, event, settings
@@ -210,6 +211,17 @@ class TableMachine(RuleBasedStateMachine):
         before = self.table.fingerprint()
         assert self.table.integrate(self.accepted[pick % len(self.accepted)]) == []
         assert self.table.fingerprint() == before
+
+    @rule()
+    def pickle_the_table_and_go_on_with_the_copy(self) -> None:
+        # What a state capture does to it: its rows go as columns (CandidateTable.__getstate__).
+        before = self.table.fingerprint()
+        rows = [(row.row_id, row.values) for row in self.table.all_rows()]
+        copy = pickle.loads(pickle.dumps(self.table, protocol=pickle.HIGHEST_PROTOCOL))  # noqa: S301  # its own bytes
+        assert copy.fingerprint() == before
+        assert [(row.row_id, row.values) for row in copy.all_rows()] == rows
+        assert copy.rows() == self.table.rows()
+        self.table = copy
 
     # ---------------------------------------------------------------- invariants
     @invariant()
