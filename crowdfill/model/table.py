@@ -684,6 +684,14 @@ class CandidateTable:
             del self._groups[group]
         return {group}
 
+    def _only_values(self, values: Values, members: Members[str]) -> bool:
+        """Whether every one of a key group's ``members`` has ``values`` (one of them does).
+
+        Every non-gold live row with these values has the group's key, so is a member: when none
+        of them is gold and they are as many as the members, they are the members."""
+        same = self._by_values.get(values, ())
+        return len(same) == len(members) and self._gold.isdisjoint(same)
+
     def _groups_holding(self, values: Values) -> set[GroupKey]:
         group_of = self._group_of
         # Gold rows share their values' votes but have no group (see _add_row).
@@ -754,14 +762,15 @@ class CandidateTable:
 
     def _rescore_group(self, group: GroupKey, members: Members[str]) -> None:
         scoring = self.scoring
-        if len(members) == 1:
-            # Most groups hold one row (every row with an incomplete key is its own group).
-            (row_id,) = members
-            values = self._rows[row_id].values
+        values = self._rows[next(iter(members))].values
+        if len(members) == 1 or self._only_values(values, members):
+            # Most groups hold one row (every row with an incomplete key is its own group), and a
+            # big table's key groups mostly hold rows of one value set: scored once, the final row
+            # is the smallest id among them, as below.
             score = scoring.score(*self._counts(values))
             self._best[group] = score
             if score > 0 and self.schema.is_complete(values):
-                self._final[group] = row_id
+                self._final[group] = min(members)
             else:
                 self._final.pop(group, None)
             return
