@@ -24,8 +24,8 @@ gives; the table can serve meanwhile. Any read of the estimates catches up first
 A restored estimator can also *arrive* later (``arriving``): it starts as a stand-in holding only
 the table, which can defer operations as above (that reads only the table), and takes the
 restored estimator's state from a loader the first time anything else is asked of it
-(``crowdfill.server.capture`` loads the table first and the estimator, most of a capture's
-objects, once the table serves). The deferred notes are then worked as usual.
+(``crowdfill.server.capture`` loads the table first and the estimator, about half of a capture,
+once the table serves). The deferred notes are then worked as usual.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ under; FORMAT changes whenever the captured classes change shape incompatibly.
 The two pickles are written by one pickler and read by one unpickler, so they share one memo: the
 second refers to the first's objects (the table's rows and value sets) instead of copying them.
 The first holds what a restored table needs to serve and to replay its log tail; the second (the
-compensation estimator, most of the objects) is loaded when it is first needed
+compensation estimator, about half of the bytes) is loaded when it is first needed
 (``Captured.rest``), once the table serves.
 """
 

@@ -5,9 +5,8 @@ only the operations logged after it, one at a time through the restored sequence
 the live owner reached: the central client is handed the row ids its logged inserts carry, so it
 plans exactly those inserts and nothing stays pending; the votes are not validated again, and the
 estimator (the capture's second pickle) is loaded and its share of the tail done in the background
-once the table serves. When no capture
-is stored, or the stored one is refused, it returns None and the owner replays the whole log as
-before.
+once the table serves. When no capture is stored, or the stored one is refused, it returns None
+and the owner replays the whole log as before.
 
 ``Capturer`` writes captures every ``Settings.capture_every`` operations without stalling the owner:
 where the platform can fork, a child process (a copy-on-write image of the owner's state at that
@@ -71,7 +70,7 @@ def _state(owner: TableOwner) -> tuple[Any, ...]:
 
 
 def _rest(owner: TableOwner) -> tuple[Any, ...]:
-    """The rest, loaded once the table serves: the estimator, more than half of the objects."""
+    """The rest, loaded once the table serves: the estimator, about half of the pickle."""
     owner.estimator.catch_up()  # a capture holds it caught up (nothing deferred)
     return (owner.estimator,)
 
@@ -139,7 +138,8 @@ async def restore_capture(owner: TableOwner) -> Restored | None:
     owner._capturer.catch_up_later()
     replayed = len(tail)
     del tail, recent, captured  # the capture's bytes stay with its rest until the estimator arrives
-    release_freed_memory()  # the capture's bytes and the decoded tail are freed by now
+    # The decoded tail is freed by now (the capture's bytes go when the estimator arrives).
+    release_freed_memory()
     return Restored(seq, replayed, completion)
 
 
