@@ -8,7 +8,9 @@ fresh interpreter, recovers a ``TableOwner`` from it (capture load, then the log
 - ``rss_delta_mb`` / ``rss_bytes_per_op``: the process's resident memory grown by the recovery
   (psutil, after a full collection), per logged operation;
 - ``capture_load_s``: seconds to verify and unpickle the capture (process CPU; ``capture_s`` the
-  wall clock of the whole recovery, tail included);
+  wall clock of the whole recovery, tail included); since capture FORMAT 6 that is its first
+  pickle, and ``estimator_load_s`` the second (the estimator, loaded once the table serves; 0
+  for older checkouts, which load it with the rest), ``catch_up_s`` the estimator's deferred work;
 - with ``--walk``: the bytes reachable from each structure of the owner (``sys.getsizeof`` over the
   object graph, each object counted once, for the first structure that reaches it), per logged op.
 
@@ -110,6 +112,17 @@ async def _recover(data_dir: Path, table_id: str) -> tuple[Any, dict[str, float]
     await owner._recover()
     timings["capture_s"] = time.perf_counter() - started
     timings["recover_cpu_s"] = time.process_time() - cpu
+    # What a restored server does once the table serves: load the estimator (the capture's second
+    # pickle, since FORMAT 6; older checkouts load it with the rest) and catch it up on the tail.
+    # The memory is measured after both, as a server holds it from then on.
+    cpu = time.process_time()
+    arrive = getattr(owner.estimator, "arrive", None)
+    if arrive is not None:
+        arrive()
+    timings["estimator_load_s"] = time.process_time() - cpu
+    cpu = time.process_time()
+    owner.estimator.catch_up()
+    timings["catch_up_s"] = time.process_time() - cpu
     await store.close()
     return owner, timings
 

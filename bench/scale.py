@@ -20,9 +20,10 @@ answered too: the estimator's share of the tail is done while the table serves),
 ``clean_restart_s``, ``clean_restart_cpu_s`` and ``clean_rss_mb`` for a restart after a clean
 stop (a server is started and stopped once on a copy first, ``stop_run_s``: the stop captured the
 table at its last seq, so these restarts replay nothing); ``restore_bytes_per_op`` (resident memory
-an in-process restore adds, per logged operation) and ``capture_load_s`` from
-``bench/restore_memory.py``, with ``baseline_`` figures and ``restore_memory_ratio`` (baseline /
-this) when ``--baseline-code DIR`` names another checkout.
+an in-process restore adds, per logged operation, once its estimator is loaded and caught up),
+``capture_load_s`` and ``estimator_load_s`` (the capture's second pickle, loaded once the table
+serves) from ``bench/restore_memory.py``, with ``baseline_`` figures and ``restore_memory_ratio``
+(baseline / this) when ``--baseline-code DIR`` names another checkout.
 """
 
 from __future__ import annotations
@@ -223,6 +224,7 @@ def measure(
         memory.append(restore_memory(replay_dir, table_id, TAIL, walk_it=False, code=code))
     result["restore_bytes_per_op"] = memory[0]["rss_bytes_per_op"]
     result["capture_load_s"] = memory[0]["capture_load_s"]
+    result["estimator_load_s"] = memory[0].get("estimator_load_s")
     if code is not None:
         result["baseline_restore_bytes_per_op"] = memory[1]["rss_bytes_per_op"]
         result["baseline_capture_load_s"] = memory[1]["capture_load_s"]

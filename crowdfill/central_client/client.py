@@ -183,12 +183,15 @@ class CentralClient:
 
     def _scored_rows(self, group: GroupKey) -> list[tuple[Score, Values, bool]]:
         """Scores of the group's live rows and of the rows this client has asked to insert into it,
-        each with whether it may serve a template row (a disowned row may not)."""
-        table = self.table
-        scored = []
-        for row in table.group_rows(group):
-            score, disowned = table.score_and_disowned(row.row_id)
-            scored.append((score, row.values, not disowned))
+        each with whether it may serve a template row (a disowned row may not).
+
+        The live rows come once per distinct value set (``CandidateTable.scored_values``): rows
+        with equal values have equal scores and are disowned alike, and what is read from this
+        list (the best score, the set of probable values, the score of given values) does not
+        depend on repeats or order."""
+        scored = [
+            (score, values, not disowned) for score, values, disowned in self.table.scored_values(group)
+        ]
         for values in self._virtual.get(group, {}).values():
             scored.append((self._arrival_score(values, scored), values, True))
         return scored

@@ -20,13 +20,19 @@ A restart replays the log after its state capture through the owner, one operati
 rest (the ledger, the row's credit and shares, the running sums) later, in the same order, from
 those notes (``catch_up``). The state it ends in is the one observing each operation at once
 gives; the table can serve meanwhile. Any read of the estimates catches up first.
+
+A restored estimator can also *arrive* later (``arriving``): it starts as a stand-in holding only
+the table, which can defer operations as above (that reads only the table), and takes the
+restored estimator's state from a loader the first time anything else is asked of it
+(``crowdfill.server.capture`` loads the table first and the estimator, about half of a capture,
+once the table serves). The deferred notes are then worked as usual.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Collection, Iterable, Mapping, Set
+from collections.abc import Callable, Collection, Iterable, Mapping, Set
 from typing import NamedTuple, TypedDict, TypeVar, cast
 
 from crowdfill.compensation.credit import Downvoted, credit
@@ -131,6 +137,9 @@ class Estimator:
     # estimator captured before these existed reads as one with nothing deferred.
     _backlog: deque[_Deferred] | None = None
     _deferring = False
+    # What loads the state of an estimator that is still arriving (see ``arriving``); None once
+    # it is here. A class-level default, like the two above.
+    _loader: Callable[[], Estimator] | None = None
 
     def __init__(
         self, table: CandidateTable, settings: CompensationSettings, history: Iterable[Operation] = ()
@@ -159,6 +168,37 @@ class Estimator:
         self._settled: tuple[int, bool, Settlement] | None = None
         self._completed = False
         self.reweighed()
+
+    @classmethod
+    def arriving(cls, table: CandidateTable, loader: Callable[[], Estimator]) -> Estimator:
+        """The estimator ``loader()`` returns, an estimator of ``table`` (restored with it), before
+        its state is loaded: it can ``defer`` operations (which reads only the table) and loads
+        that state the first time anything else is asked of it (``arrive``)."""
+        stand_in = cls.__new__(cls)
+        stand_in._table = table
+        stand_in._schema = table.schema
+        stand_in._loader = loader
+        return stand_in
+
+    @property
+    def arrived(self) -> bool:
+        """Whether its state is loaded (always, but for an estimator made by ``arriving``)."""
+        return self._loader is None
+
+    def arrive(self) -> None:
+        """Load the state of an estimator made by ``arriving`` (nothing for any other)."""
+        loader = self._loader
+        if loader is None:
+            return
+        loaded = loader()
+        if loaded._table is not self._table:
+            raise LogMismatch("the estimator that arrived is not of this estimator's table")
+        # What was noted while it was arriving stays; everything else is the loaded estimator's.
+        noted = {name: value for name, value in vars(self).items() if name in ("_backlog", "_deferring")}
+        state = vars(self)
+        state.clear()
+        state.update(vars(loaded))
+        state.update(noted)
 
     # ------------------------------------------------------------------ updating
     def observe(self, op: Operation) -> None:
@@ -204,7 +244,9 @@ class Estimator:
 
     def catch_up(self, limit: int | None = None) -> bool:
         """Do the work of up to ``limit`` deferred operations (all of them by default), oldest
-        first; whether some are still deferred."""
+        first; whether some are still deferred. An estimator still arriving arrives first."""
+        if self._loader is not None:
+            self.arrive()
         backlog = self._backlog
         if not backlog:
             return False
@@ -554,6 +596,7 @@ class Estimator:
         Once the table is closed, ``estimate`` gives the payments of that outcome's settlement
         (until told, a closed table counts as closed early: nothing is promised that may not come).
         """
+        self.arrive()
         self._completed = completed
 
     def final_settlement(self, *, completed: bool) -> Settlement:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from sys import intern
+from typing import cast
 
 from crowdfill.model.errors import (
     CellAlreadyFilled,
@@ -116,6 +117,22 @@ class CandidateTable:
         # (docs/scale.md, "Memory"). Keyed with the value's type: True == 1 == 1.0 as items.
         self._items: dict[tuple[Item, type], Item] = {}
 
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self) -> dict[str, object]:
+        # Every row ever added, as two columns (ids, values) rather than a pickled Row each (an
+        # argument tuple, a constructor call and two memo entries per row): a big table's state
+        # capture loads faster so (docs/scale.md, "The capture in two parts"). Nothing else holds
+        # the Row objects, so rebuilding them loses no sharing.
+        state = dict(self.__dict__)
+        rows = cast("dict[str, Row]", state.pop("_rows"))
+        state["_row_columns"] = (list(rows), [row.values for row in rows.values()])
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        ids, values = cast("tuple[list[str], list[Values]]", state.pop("_row_columns"))
+        state["_rows"] = dict(zip(ids, map(Row, ids, values), strict=True))
+        self.__dict__.update(state)
+
     # ------------------------------------------------------------------ reading
     def __contains__(self, row_id: object) -> bool:
         return row_id in self._live
@@ -165,6 +182,23 @@ class CandidateTable:
         values = self.row(row_id).values
         up, down = self._counts(values)
         return self.scoring.score(up, down), not self.schema.is_complete(values) and down > up
+
+    def scored_values(self, group: GroupKey) -> list[tuple[Score, Values, bool]]:
+        """``(score, values, disowned)`` for each distinct value set among the group's live rows
+        (in no particular order): what ``score_and_disowned`` says of each of its rows, read once
+        per value set (the rows of a big table's key group mostly share their values)."""
+        rows = self._rows
+        seen: dict[Values, tuple[Score, Values, bool]] = {}
+        for row_id in self._groups.get(group, ()):
+            values = rows[row_id].values
+            if values not in seen:
+                up, down = self._counts(values)
+                seen[values] = (
+                    self.scoring.score(up, down),
+                    values,
+                    not self.schema.is_complete(values) and down > up,
+                )
+        return list(seen.values())
 
     def weight(self, worker: str) -> float:
         """The worker's vote weight under ``reputation`` scoring (1 until a reweigh says otherwise)."""
@@ -650,6 +684,14 @@ class CandidateTable:
             del self._groups[group]
         return {group}
 
+    def _only_values(self, values: Values, members: Members[str]) -> bool:
+        """Whether every one of a key group's ``members`` has ``values`` (one of them does).
+
+        Every non-gold live row with these values has the group's key, so is a member: when none
+        of them is gold and they are as many as the members, they are the members."""
+        same = self._by_values.get(values, ())
+        return len(same) == len(members) and self._gold.isdisjoint(same)
+
     def _groups_holding(self, values: Values) -> set[GroupKey]:
         group_of = self._group_of
         # Gold rows share their values' votes but have no group (see _add_row).
@@ -720,14 +762,15 @@ class CandidateTable:
 
     def _rescore_group(self, group: GroupKey, members: Members[str]) -> None:
         scoring = self.scoring
-        if len(members) == 1:
-            # Most groups hold one row (every row with an incomplete key is its own group).
-            (row_id,) = members
-            values = self._rows[row_id].values
+        values = self._rows[next(iter(members))].values
+        if len(members) == 1 or self._only_values(values, members):
+            # Most groups hold one row (every row with an incomplete key is its own group), and a
+            # big table's key groups mostly hold rows of one value set: scored once, the final row
+            # is the smallest id among them, as below.
             score = scoring.score(*self._counts(values))
             self._best[group] = score
             if score > 0 and self.schema.is_complete(values):
-                self._final[group] = row_id
+                self._final[group] = min(members)
             else:
                 self._final.pop(group, None)
             return

@@ -8,16 +8,23 @@ every logged operation. Pickle runs code when it loads, so a blob is only loaded
 HMAC-SHA256 under the server's secret checks out: a database edited by someone without the secret
 yields a refused capture (the owner falls back to replaying the log), never code execution.
 
-Layout: ``MAGIC`` | 32-byte HMAC | 4-byte header length | header | pickle of the state. The header
-is JSON {format, table, seq, definition digest}; the HMAC covers everything after it. The header
-is checked before the pickle is loaded, so a capture of another format (whose classes this code
-may not fill) or of another table, seq or definition is refused without unpickling it. The
-definition digest ties a capture to the definition it was made under; FORMAT changes whenever the
-captured classes change shape incompatibly.
+Layout: ``MAGIC`` | 32-byte HMAC | 4-byte header length | header | pickle of the state | pickle
+of the rest of the state. The header is JSON {format, table, seq, definition digest}; the HMAC
+covers everything after it. The header is checked before the pickle is loaded, so a capture of
+another format (whose classes this code may not fill) or of another table, seq or definition is
+refused without unpickling it. The definition digest ties a capture to the definition it was made
+under; FORMAT changes whenever the captured classes change shape incompatibly.
+
+The two pickles are written by one pickler and read by one unpickler, so they share one memo: the
+second refers to the first's objects (the table's rows and value sets) instead of copying them.
+The first holds what a restored table needs to serve and to replay its log tail; the second (the
+compensation estimator, about half of the bytes) is loaded when it is first needed
+(``Captured.rest``), once the table serves.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import io
@@ -28,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crowdfill.server.heap import collector_paused, promote_to_oldest
+from crowdfill.server.heap import collector_paused, promote_to_oldest, release_freed_memory
 
 # 2: the signed JSON header. Layout 1 (everything inside the pickle) is refused unread: its format
 # could only be learnt by unpickling all of it.
@@ -42,7 +49,8 @@ _HEADER_LENGTH = 4
 # 5: the ledger's one record per row (``Ledger.rows``), the table's order kept with its live rows
 # (docs/scale.md, "One record per row": those classes changed shape without FORMAT moving, so a
 # format-4 capture from before them loaded into objects missing fields, failing at their first use).
-FORMAT = 5
+# 6: the state in two pickles sharing one memo, the estimator in the second (see above).
+FORMAT = 6
 _ROW_IDS = "owner-row-ids"  # the owner's fresh-row-id function is not captured; the loader supplies it
 
 
@@ -52,10 +60,12 @@ class CaptureRefused(Exception):
 
 @dataclass
 class Captured:
-    """What a capture restores (the owner's fields of the same meaning)."""
+    """What a capture restores (the owner's fields of the same meaning): ``state`` at once, and
+    ``rest()`` the rest of it, loaded when called (once)."""
 
     seq: int
     state: tuple[Any, ...]
+    rest: Callable[[], tuple[Any, ...]]
 
 
 def definition_digest(definition: dict[str, Any]) -> str:
@@ -93,13 +103,17 @@ def encode(
     definition: str,
     state: tuple[Any, ...],
     row_ids: Callable[[], str],
+    rest: tuple[Any, ...] = (),
 ) -> bytes:
-    """The signed blob of ``state`` (taken after ``seq``); ``definition`` is its definition_digest."""
+    """The signed blob of ``state`` and ``rest`` (taken after ``seq``; ``rest`` is loaded only
+    when asked for); ``definition`` is its definition_digest."""
     header = json.dumps({"format": FORMAT, "table": table_id, "seq": seq, "definition": definition}).encode()
     buffer = io.BytesIO()
     buffer.write(len(header).to_bytes(_HEADER_LENGTH, "big"))
     buffer.write(header)
-    _Pickler(buffer, row_ids).dump(state)
+    pickler = _Pickler(buffer, row_ids)
+    pickler.dump(state)
+    pickler.dump(rest)  # the same pickler: what ``rest`` shares with ``state`` is written once
     payload = buffer.getvalue()
     return MAGIC + hmac.new(key, payload, hashlib.sha256).digest() + payload
 
@@ -125,23 +139,67 @@ def decode(
         )
     if header.get("definition") != definition:
         raise CaptureRefused("it was taken under another definition of the table")
-    # Loading allocates millions of objects at once: the cyclic collector would walk the growing
-    # heap again and again (most of the load's time) while finding nothing to free.
-    try:
-        with collector_paused():
-            # The HMAC verified: these bytes were written by a server holding the secret.
-            start = len(MAGIC) + 32 + _HEADER_LENGTH + int.from_bytes(payload[:_HEADER_LENGTH], "big")
-            # A BytesIO of the bytes object itself shares its buffer (a slice of the memoryview
-            # would be copied whole first: another capture's worth of memory at the peak).
-            stream = io.BytesIO(blob)
-            stream.seek(start)
-            state = _Unpickler(stream, row_ids).load()
-            promote_to_oldest()  # long-lived: the young generations need not walk them again
-    except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, TypeError, ValueError) as error:
-        raise CaptureRefused(f"it does not load with this version of CrowdFill ({error})") from error
-    if not isinstance(state, tuple):
-        raise CaptureRefused("its state has an unknown shape")
-    return Captured(seq, state)
+    # The HMAC verified: these bytes were written by a server holding the secret.
+    start = len(MAGIC) + 32 + _HEADER_LENGTH + int.from_bytes(payload[:_HEADER_LENGTH], "big")
+    del payload  # a view of the blob
+    # A BytesIO of the bytes object itself shares its buffer (a slice of the memoryview would be
+    # copied whole first: another capture's worth of memory at the peak).
+    stream = io.BytesIO(blob)
+    stream.seek(start)
+    rest = _Rest(_Unpickler(stream, row_ids))
+    return Captured(seq, rest.load(), rest)
+
+
+class _Rest:
+    """The capture's pickles, read one after the other by one unpickler (whose memo the second
+    shares with the first): the first at once, the second when called, once; the unpickler and
+    with it the capture's bytes are let go then."""
+
+    def __init__(self, unpickler: _Unpickler) -> None:
+        self._unpickler: _Unpickler | None = unpickler
+
+    def load(self) -> tuple[Any, ...]:
+        unpickler = self._unpickler
+        if unpickler is None:
+            raise CaptureRefused("the rest of this capture was loaded already")
+        # Loading allocates millions of objects at once: the cyclic collector would walk the
+        # growing heap again and again (most of the load's time) while finding nothing to free.
+        frozen = gc.get_freeze_count() > 0
+        if frozen:
+            # The server froze its startup heap: what is loaded now (the rest, while the table
+            # serves) is frozen with what is alive, as the startup freeze does
+            # (``crowdfill.server.sockets``); the young generations are collected first, then,
+            # so that collection does not walk the loaded objects.
+            gc.collect(1)
+        try:
+            with collector_paused():
+                state = unpickler.load()
+                if frozen:
+                    gc.freeze()
+                else:
+                    promote_to_oldest()  # long-lived: the young generations need not walk them
+        except (
+            pickle.UnpicklingError,
+            AttributeError,
+            ImportError,
+            EOFError,
+            LookupError,  # a field that a class's __setstate__ reads is missing
+            TypeError,
+            ValueError,
+        ) as error:
+            self._unpickler = None
+            raise CaptureRefused(f"it does not load with this version of CrowdFill ({error})") from error
+        if not isinstance(state, tuple):
+            self._unpickler = None
+            raise CaptureRefused("its state has an unknown shape")
+        return state
+
+    def __call__(self) -> tuple[Any, ...]:
+        try:
+            return self.load()
+        finally:
+            self._unpickler = None  # and the capture's bytes it reads, unless the caller holds them
+            release_freed_memory()
 
 
 def _header(payload: memoryview) -> dict[str, Any]:

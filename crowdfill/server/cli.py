@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from crowdfill.assist.errors import InvalidAssistant
 from crowdfill.server import live_stack
+from crowdfill.server.client_libraries import without_client_libraries
 from crowdfill.server.heap import collector_paused
 from crowdfill.server.preflight import StartupError, check_data_dir, check_port, describe, open_store
 from crowdfill.server.settings import SOCKET_WRITERS, Settings
@@ -248,8 +249,9 @@ async def _serve(
         check_data_dir(settings.data_dir)
     # Importing the server and building its routes allocate a lot and free almost nothing: with the
     # collector paused that is about a tenth less of every start (the server collects in full
-    # before it recovers its tables, App._lifespan, which frees what cycles there are).
-    with collector_paused():
+    # before it recovers its tables, App._lifespan, which frees what cycles there are). Socket.IO's
+    # clients' HTTP libraries are left out (crowdfill.server.client_libraries).
+    with collector_paused(), without_client_libraries():
         import uvicorn  # imported when serving only: the CLI's --help stays fast
 
         from crowdfill.server import access_log as redaction  # same reason

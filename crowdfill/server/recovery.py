@@ -4,9 +4,9 @@
 only the operations logged after it, one at a time through the restored sequencer, to the state
 the live owner reached: the central client is handed the row ids its logged inserts carry, so it
 plans exactly those inserts and nothing stays pending; the votes are not validated again, and the
-estimator's share of the tail is done in the background once the table serves. When no capture
-is stored, or the stored one is refused, it returns None and the owner replays the whole log as
-before.
+estimator (the capture's second pickle) is loaded and its share of the tail done in the background
+once the table serves. When no capture is stored, or the stored one is refused, it returns None
+and the owner replays the whole log as before.
 
 ``Capturer`` writes captures every ``Settings.capture_every`` operations without stalling the owner:
 where the platform can fork, a child process (a copy-on-write image of the owner's state at that
@@ -19,15 +19,17 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import os
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from crowdfill.central_client.sequencer import replay
+from crowdfill.compensation import Estimator
 from crowdfill.model.codec import sequenced_from_wire
 from crowdfill.server.capture import CaptureRefused, decode, definition_digest, encode
 from crowdfill.server.gold import public_op
@@ -55,15 +57,22 @@ def _key(owner: TableOwner) -> bytes:
 
 
 def _state(owner: TableOwner) -> tuple[Any, ...]:
+    """What a restored table needs to serve and to replay its log tail (the estimator defers its
+    share of the tail): loaded first."""
     return (
         owner.table,
         owner.central,
         owner.sequencer,
-        owner.estimator,
         owner.ops_by_worker,
         owner._replaced,
         owner._filled,
     )
+
+
+def _rest(owner: TableOwner) -> tuple[Any, ...]:
+    """The rest, loaded once the table serves: the estimator, about half of the pickle."""
+    owner.estimator.catch_up()  # a capture holds it caught up (nothing deferred)
+    return (owner.estimator,)
 
 
 def capture_bytes(owner: TableOwner) -> bytes:
@@ -75,6 +84,7 @@ def capture_bytes(owner: TableOwner) -> bytes:
         definition_digest(owner.spec.definition),
         _state(owner),
         owner._new_row_id,
+        _rest(owner),
     )
 
 
@@ -84,6 +94,11 @@ async def restore_capture(owner: TableOwner) -> Restored | None:
     if saved is None:
         return None
     seq, blob = saved
+    if seq == owner._capturer.refused:
+        logger.warning(
+            "table %s: the state capture at seq %d is not used: its rest did not load", owner.table_id, seq
+        )
+        return None
     try:
         captured = decode(
             _key(owner),
@@ -97,9 +112,15 @@ async def restore_capture(owner: TableOwner) -> Restored | None:
         logger.warning("table %s: the state capture at seq %d is not used: %s", owner.table_id, seq, error)
         return None
     del blob, saved
-    table, central, sequencer, estimator, ops_by_worker, replaced, filled = captured.state
-    owner.table, owner.central, owner.sequencer, owner.estimator = table, central, sequencer, estimator
+    table, central, sequencer, ops_by_worker, replaced, filled = captured.state
+    owner.table, owner.central, owner.sequencer = table, central, sequencer
     owner.ops_by_worker, owner._replaced, owner._filled = ops_by_worker, replaced, filled
+    # The estimator is loaded from the capture's second pickle when it is first needed: in the
+    # background a moment after the table serves (``Capturer.catch_up_later``), or by whatever
+    # reads the estimates or gives it an operation it cannot defer before then.
+    owner.estimator = Estimator.arriving(
+        table, functools.partial(_arriving_estimator, owner, seq, captured.rest)
+    )
     tail = await owner._store.read_log(owner.table_id, after_seq=seq)
     # The collector stays paused while the tail replays too, and what it leaves joins the restored
     # state in the oldest generation: the young collections during it moved their survivors there
@@ -116,9 +137,34 @@ async def restore_capture(owner: TableOwner) -> Restored | None:
     owner._capturer.captured(seq)
     owner._capturer.catch_up_later()
     replayed = len(tail)
-    del tail, recent, captured
-    release_freed_memory()  # the capture's bytes and the decoded tail are freed by now
+    del tail, recent, captured  # the capture's bytes stay with its rest until the estimator arrives
+    # The decoded tail is freed by now (the capture's bytes go when the estimator arrives).
+    release_freed_memory()
     return Restored(seq, replayed, completion)
+
+
+def _arriving_estimator(owner: TableOwner, seq: int, rest: Callable[[], tuple[Any, ...]]) -> Estimator:
+    """The restored estimator, from the rest of the capture at ``seq``. If it does not load (the
+    signed capture's first part did, so this is not expected), the capture is refused from now
+    on and the owner is stale: its next batch rebuilds the table from the log, and reads of the
+    estimates fail until then."""
+    try:
+        loaded = rest()
+        if len(loaded) != 1 or not isinstance(loaded[0], Estimator):
+            raise CaptureRefused("the rest of its state has an unknown shape")
+    except CaptureRefused as error:
+        logger.error(
+            "table %s: the estimator of the state capture at seq %d does not load (%s); "
+            "rebuilding the table from its log",
+            owner.table_id,
+            seq,
+            error,
+        )
+        owner._capturer.refused = seq
+        owner._stale = True
+        raise
+    estimator: Estimator = loaded[0]
+    return estimator
 
 
 async def _recent(owner: TableOwner, window: int) -> list[LogRecord]:
@@ -161,6 +207,7 @@ class Capturer:
     def __init__(self, owner: TableOwner) -> None:
         self._owner = owner
         self.seq = 0  # the seq of the last capture stored (or restored)
+        self.refused: int | None = None  # the seq of a stored capture whose rest did not load
         self._taking = 0  # the seq of the capture in progress, if any
         self._task: asyncio.Task[None] | None = None
         self._catching_up: asyncio.Task[None] | None = None
@@ -169,11 +216,13 @@ class Capturer:
         self.seq = seq
 
     def catch_up_later(self) -> None:
-        """Do the estimator's deferred work for the log tail (see ``_replay_tail``) in the
-        background, a hundred operations at a time with pauses between (``CATCH_UP_CHUNK``),
-        starting a second after the restore, while the table serves. Whatever reads
-        the estimates, or gives the estimator an operation, first does what is left itself."""
-        if self._owner.estimator.deferred and self._catching_up is None:
+        """Load the restored estimator (the capture's second pickle) and do its deferred work for
+        the log tail (see ``_replay_tail``) in the background, a hundred operations at a time with
+        pauses between (``CATCH_UP_CHUNK``), starting ``CATCH_UP_DELAY`` after the restore, while
+        the table serves. Whatever reads the estimates, or gives the estimator an operation, first
+        does what is left itself."""
+        estimator = self._owner.estimator
+        if (estimator.deferred or not estimator.arrived) and self._catching_up is None:
             self._catching_up = asyncio.create_task(
                 _catch_up(self._owner), name=f"estimates:{self._owner.table_id}"
             )
@@ -255,13 +304,20 @@ class Capturer:
 # a second after the restore (a restarted server starts listening and answers its first requests
 # first; whatever reads the estimates before then catches up itself), then does this
 # many operations (about 10 ms at a million logged operations) and pauses as long, until done.
-CATCH_UP_DELAY = 1.0
+# The first step also loads the estimator from the capture's second pickle (about 0.4 s at a
+# million operations, in one piece): three seconds, not one, because at one a restart on a busy
+# machine was still starting to listen and that load came before its first answer.
+CATCH_UP_DELAY = 3.0
 CATCH_UP_CHUNK = 100
 CATCH_UP_PAUSE = 0.01
 
 
 async def _catch_up(owner: TableOwner) -> None:
     await asyncio.sleep(CATCH_UP_DELAY)
+    try:
+        owner.estimator.arrive()
+    except CaptureRefused:
+        return  # logged, and the owner rebuilds from the log (``_arriving_estimator``)
     while owner.estimator.catch_up(CATCH_UP_CHUNK):
         await asyncio.sleep(CATCH_UP_PAUSE)
 

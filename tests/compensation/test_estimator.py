@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import pickle
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crowdfill.compensation import CompensationSettings, Estimator, settle
+from crowdfill.compensation import CompensationSettings, Estimator, LogMismatch, settle
 from crowdfill.compensation.estimator import Estimate
 from crowdfill.model import (
     CandidateTable,
@@ -335,3 +339,99 @@ def test_operations_observed_while_deferring_leave_the_state_observing_each_at_o
     assert deferred.deferred == 0
     assert [deferred.estimate(w) for w in workers] == [at_once.estimate(w) for w in workers]
     assert deferred.probable_rows() == at_once.probable_rows()
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles the settings by reference (the strategy's read-only mappings do not pickle)."""
+
+    def __init__(self, stream: io.BytesIO, kept: object) -> None:
+        super().__init__(stream, protocol=pickle.HIGHEST_PROTOCOL)
+        self._kept = kept
+
+    def persistent_id(self, obj: object) -> str | None:
+        return "kept" if obj is self._kept else None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, stream: io.BytesIO, kept: object) -> None:
+        super().__init__(stream)
+        self._kept = kept
+
+    def persistent_load(self, pid: object) -> object:
+        assert pid == "kept"
+        return self._kept
+
+
+@EXAMPLES
+@given(histories(), compensation_settings(), st.data())
+def test_an_estimator_arriving_later_defers_what_it_is_given_meanwhile_and_then_is_the_one_observing_at_once(
+    history: History, chosen: CompensationSettings, data: st.DataObject
+) -> None:
+    at_once_table = CandidateTable(history.table.schema, history.table.scoring, history.table.template)
+    at_once = Estimator(at_once_table, chosen)
+    split = data.draw(st.integers(0, len(history.log)), label="restored at")
+    for op in history.log[:split]:
+        at_once_table.integrate(op)
+        at_once.observe(op)
+    # What a capture does (crowdfill.server.capture): the table, then the estimator, one memo.
+    stream = io.BytesIO()
+    pickler = _Pickler(stream, chosen)
+    pickler.dump(at_once_table)
+    pickler.dump(at_once)
+    stream.seek(0)
+    unpickler = _Unpickler(stream, chosen)
+    table = unpickler.load()
+    loads: list[Estimator] = []
+
+    def load() -> Estimator:
+        loads.append(unpickler.load())
+        return loads[-1]
+
+    arriving = Estimator.arriving(table, load)
+    arriving.defer()
+    for op in history.log[split:]:
+        at_once_table.integrate(op)
+        at_once.observe(op)
+        table.integrate(op)
+        arriving.observe(op)  # deferred while it can be; arrives when it cannot
+        if data.draw(st.booleans(), label="catch up some"):
+            arriving.catch_up(data.draw(st.integers(0, 3), label="how many"))
+    arriving.stop_deferring()
+    workers = sorted({op.worker for op in history.log})
+    assert arriving.fingerprint() == at_once.fingerprint()  # reads arrive and catch up first
+    assert arriving.arrived
+    assert len(loads) == 1
+    assert [arriving.estimate(w) for w in workers] == [at_once.estimate(w) for w in workers]
+    assert arriving.probable_rows() == at_once.probable_rows()
+
+
+def test_an_estimator_arriving_later_loads_nothing_while_it_only_defers() -> None:
+    table = CandidateTable(SOCCER_PLAYER)
+    loads: list[str] = []
+
+    def load() -> Estimator:
+        loads.append("loaded")
+        return Estimator(table, CompensationSettings(1000))
+
+    arriving = Estimator.arriving(table, load)
+    arriving.defer()
+    for op in (Insert("r1", frozenset()), Fill("ann", "r1", "r2", "name", "Pelé", frozenset())):
+        canonical = table.validate(op)
+        table.integrate(canonical)
+        arriving.observe(canonical)
+    assert loads == []
+    assert not arriving.arrived
+    assert arriving.deferred == 2
+    arriving.stop_deferring()
+    assert arriving.estimate("ann")["total"] >= 0  # a read: it arrives, then catches up
+    assert loads == ["loaded"]
+    assert arriving.arrived
+    assert arriving.deferred == 0
+
+
+def test_an_estimator_arriving_with_another_tables_state_refuses_it() -> None:
+    table = CandidateTable(SOCCER_PLAYER)
+    other = CandidateTable(SOCCER_PLAYER)
+    arriving = Estimator.arriving(table, lambda: Estimator(other, CompensationSettings(1000)))
+    with pytest.raises(LogMismatch):
+        arriving.arrive()

@@ -69,6 +69,19 @@ def test_a_gold_row_with_a_real_rows_key_changes_neither_its_status_nor_the_fina
     assert table.down("r1") == 0
 
 
+def test_a_gold_row_with_one_real_rows_values_does_not_hide_the_other_values_of_its_group() -> None:
+    # The group's rows with NEYMAR_ROW's values and the gold row are as many as the group's rows:
+    # the group still holds a row of other values, and the smallest id is that row.
+    table = soccer_table()
+    real(table, "r2", NEYMAR_ROW)
+    real(table, "r1", FAKE_NEYMAR)
+    gold(table, "g1", NEYMAR_ROW)
+    upvote(table, "r2", "w1", "w2")
+    assert [row.row_id for row in table.final_table()] == ["r2"]
+    upvote(table, "r1", "w3", "w4", "w5")
+    assert [row.row_id for row in table.final_table()] == ["r1"]
+
+
 def test_a_gold_row_cannot_be_filled_and_must_be_complete() -> None:
     table = soccer_table()
     gold(table, "g1", NEYMAR_ROW)

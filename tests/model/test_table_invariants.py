@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import pickle
 import random
 
 from hypothesis import HealthCheck, event, settings
@@ -211,6 +212,17 @@ class TableMachine(RuleBasedStateMachine):
         assert self.table.integrate(self.accepted[pick % len(self.accepted)]) == []
         assert self.table.fingerprint() == before
 
+    @rule()
+    def pickle_the_table_and_go_on_with_the_copy(self) -> None:
+        # What a state capture does to it: its rows go as columns (CandidateTable.__getstate__).
+        before = self.table.fingerprint()
+        rows = [(row.row_id, row.values) for row in self.table.all_rows()]
+        copy = pickle.loads(pickle.dumps(self.table, protocol=pickle.HIGHEST_PROTOCOL))  # noqa: S301  # its own bytes
+        assert copy.fingerprint() == before
+        assert [(row.row_id, row.values) for row in copy.all_rows()] == rows
+        assert copy.rows() == self.table.rows()
+        self.table = copy
+
     # ---------------------------------------------------------------- invariants
     @invariant()
     def rows_are_never_edited_in_place(self) -> None:
@@ -243,6 +255,15 @@ class TableMachine(RuleBasedStateMachine):
             assert table.score(row.row_id) == score
             assert table.disowned(row.row_id) == disowned
             assert table.score_and_disowned(row.row_id) == (score, disowned)
+
+    @invariant()
+    def each_groups_scored_values_are_its_rows_scores_once_per_distinct_value_set(self) -> None:
+        table = self.table
+        for group in table.groups():
+            per_row = {(*table.score_and_disowned(row.row_id), row.values) for row in table.group_rows(group)}
+            scored = table.scored_values(group)
+            assert len(scored) == len({values for _, values, _ in scored})  # each value set once
+            assert {(score, disowned, values) for score, values, disowned in scored} == per_row
 
     @invariant()
     def the_vote_records_are_the_accepted_votes_minus_the_retracted_ones(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from crowdfill.model import Fill, Reweigh, Sequenced
 from crowdfill.model.operations import Downvote, Upvote
 from crowdfill.server import recovery
-from crowdfill.server.capture import MAGIC
+from crowdfill.server.capture import MAGIC, CaptureRefused
 from crowdfill.server.definition import build_spec
 from crowdfill.server.owner import LIVE, Published, TableOwner
 from crowdfill.server.settings import Settings
@@ -308,3 +309,89 @@ async def test_a_restored_owner_catches_its_estimator_up_in_the_background_while
     assert restored.estimator.deferred == 0  # caught up without anyone reading the estimates
     assert derived(restored) == live_derived
     await restored.stop()
+
+
+async def upvoted_after_a_capture(config: Settings) -> tuple[MemoryStore, dict[str, Any]]:
+    """A table worked until its first capture, then given upvotes only (which the estimator can
+    defer) and stopped: the store and the state the owner ended in (``derived`` among it)."""
+    store = MemoryStore()
+    await store.open()
+    await stored(store)
+    live = await owner_of(store, config)
+    rng = random.Random(8)
+    while live._capturer.seq == 0 or not any(len(row.values) == 3 for row in live.table.rows()):
+        await work(live, rng, 1)
+        await live._capturer.wait()
+    captured = live._capturer.seq
+    complete = [row for row in live.table.rows() if len(row.values) == 3]
+    for worker in ("u1", "u2", "u3"):
+        await live.submit(Upvote(worker, complete[0].row_id, frozenset()))
+    assert live.seq > captured
+    assert live.seq - captured < config.capture_every  # no capture after the upvotes
+    expected = state(live)
+    expected["derived"] = derived(live)
+    await live.stop()
+    return store, expected
+
+
+async def test_a_restored_estimator_is_loaded_only_once_needed_and_is_then_the_live_ones() -> None:
+    config = test_settings(capture_every=25, capture_fork=False)
+    store, expected = await upvoted_after_a_capture(config)
+    live_derived = expected.pop("derived")
+    restored = await owner_of(store, config)
+    # The tail's upvotes were deferred: the table serves with its estimator still to be loaded.
+    assert not restored.estimator.arrived
+    assert restored.estimator.deferred == 3
+    assert restored.table.fingerprint() == expected["table"]
+    assert restored.central.matching() == live_derived["matching"]
+    assert derived(restored) == live_derived  # reading the estimates loads it first
+    assert restored.estimator.arrived
+    assert state(restored) == expected
+    await restored.stop()
+
+
+async def test_a_restored_table_loads_its_estimator_in_the_background_when_nobody_asks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(recovery, "CATCH_UP_DELAY", 0.01)
+    config = test_settings(capture_every=25, capture_fork=False)
+    store, expected = await upvoted_after_a_capture(config)
+    live_derived = expected.pop("derived")
+    restored = await owner_of(store, config)
+    assert not restored.estimator.arrived
+    for _ in range(200):
+        if restored.estimator.arrived and not restored.estimator.deferred:
+            break
+        await asyncio.sleep(0.01)
+    assert restored.estimator.arrived
+    assert restored.estimator.deferred == 0
+    assert derived(restored) == live_derived
+    await restored.stop()
+
+
+async def test_a_capture_whose_estimator_does_not_load_is_refused_and_the_table_rebuilt_from_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = test_settings(capture_every=25, capture_fork=False)
+    store, expected = await upvoted_after_a_capture(config)
+    saved = await store.load_capture("t")
+    assert saved is not None
+    restored = await owner_of(store, config)
+
+    def damaged() -> tuple[Any, ...]:
+        raise CaptureRefused("damaged")
+
+    # What a second pickle that does not load would do (the first one loaded).
+    restored.estimator._loader = functools.partial(recovery._arriving_estimator, restored, saved[0], damaged)
+    with pytest.raises(CaptureRefused):
+        restored.estimator.estimate("u1")
+    assert "does not load" in caplog.text
+    # The next operation rebuilds the table from its log, without the capture.
+    complete = [row for row in restored.table.rows() if len(row.values) == 3]
+    outcome = await restored.submit(Upvote("u4", complete[0].row_id, frozenset()))
+    assert outcome.failure is None
+    replayed = await owner_of(NoCapture(store), config)
+    assert state(restored) == state(replayed)
+    assert restored.seq == expected["seq"] + 1
+    await restored.stop()
+    await replayed.stop()
