@@ -21,7 +21,7 @@ import pytest
 import socketio
 
 from crowdfill.store import LogRecord, PostgresStore, StaleEpoch
-from tests.support.live_server import ServerProcess
+from tests.support.live_server import ServerProcess, cluster_processes
 from tests.support.requester import create_table, worker_token
 from tests.support.services import PostgresServer, RedisServer
 from tests.support.worker_client import WorkerClient
@@ -101,10 +101,7 @@ async def test_killing_a_tables_owner_loses_no_acknowledged_operation_and_anothe
     tmp_path: Path, postgres: PostgresServer, redis: RedisServer
 ) -> None:
     url = postgres.new_database()
-    args = ["--redis-url", redis.url, "--lease-ttl", str(LEASE_TTL_S)]
-    processes = [
-        ServerProcess(tmp_path / f"node{i}", store_url=url, extra_args=args) for i in range(PROCESSES)
-    ]
+    processes = cluster_processes(tmp_path, url, redis.url, PROCESSES, LEASE_TTL_S)
     tasks: list[asyncio.Task[None]] = []
     try:
         for process in processes:
@@ -200,10 +197,7 @@ async def test_a_follower_sees_the_owners_workers_online_and_its_block_and_close
     tmp_path: Path, postgres: PostgresServer, redis: RedisServer
 ) -> None:
     url = postgres.new_database()
-    args = ["--redis-url", redis.url, "--lease-ttl", "5"]
-    leader, follower = (
-        ServerProcess(tmp_path / f"node{i}", store_url=url, extra_args=args) for i in range(2)
-    )
+    leader, follower = cluster_processes(tmp_path, url, redis.url, 2, 5)
     try:
         leader.start()
         follower.start()
@@ -256,8 +250,7 @@ async def test_an_owner_paused_past_its_lease_wakes_up_fenced_off_and_the_log_st
     tmp_path: Path, postgres: PostgresServer, redis: RedisServer
 ) -> None:
     url = postgres.new_database()
-    args = ["--redis-url", redis.url, "--lease-ttl", str(LEASE_TTL_S)]
-    paused, other = (ServerProcess(tmp_path / f"node{i}", store_url=url, extra_args=args) for i in range(2))
+    paused, other = cluster_processes(tmp_path, url, redis.url, 2, LEASE_TTL_S)
     try:
         paused.start()
         other.start()

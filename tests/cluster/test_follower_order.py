@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.server.test_lean_receive import RawWorker, launched, link
-from tests.support.live_server import ServerProcess
+from tests.support.live_server import cluster_processes
 from tests.support.services import PostgresServer, RedisServer
 
 TABLE: dict[str, Any] = {
@@ -35,11 +35,7 @@ def fill(ack: int, row: str, column: str, new_row: str) -> str:
 def test_a_burst_sent_to_a_follower_is_sequenced_before_the_fill_that_depends_on_its_last_operation(
     tmp_path: Path, postgres: PostgresServer, redis: RedisServer
 ) -> None:
-    url = postgres.new_database()
-    args = ["--redis-url", redis.url, "--lease-ttl", "5"]
-    leader, follower = (
-        ServerProcess(tmp_path / f"node{i}", store_url=url, extra_args=args) for i in range(2)
-    )
+    leader, follower = cluster_processes(tmp_path, postgres.new_database(), redis.url, 2, 5)
     try:
         leader.start()
         follower.start()

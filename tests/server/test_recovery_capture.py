@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import functools
 import random
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,11 @@ from crowdfill.model.operations import Downvote, Upvote
 from crowdfill.server import recovery
 from crowdfill.server.capture import MAGIC, CaptureRefused
 from crowdfill.server.definition import build_spec
-from crowdfill.server.owner import LIVE, Published, TableOwner
+from crowdfill.server.owner import LIVE, TableOwner
 from crowdfill.server.settings import Settings
 from crowdfill.store import MemoryStore, SQLiteStore, Store, TableRecord
 from crowdfill.wire.definition import DefinitionModel
+from tests.server.owner_support import QuietListener
 from tests.support.live_server import test_settings
 
 DEFINITION = {
@@ -36,19 +36,6 @@ DEFINITION = {
         {"id": "w-0123456789abcdef01234567", "values": {"a": "g1", "b": "g2", "c": "g3"}, "verdict": False}
     ],
 }
-
-
-class Quiet:
-    """The owner's listener port, ignoring what it is told."""
-
-    async def published(self, owner: TableOwner, entries: Sequence[Published]) -> None:
-        return None
-
-    async def completed(self, owner: TableOwner) -> None:
-        return None
-
-    def changed(self, owner: TableOwner) -> None:
-        return None
 
 
 class NoCapture:
@@ -72,7 +59,7 @@ async def stored(store: Store) -> str:
 
 async def owner_of(store: Store | NoCapture, config: Settings) -> TableOwner:
     spec = build_spec(DefinitionModel.model_validate(DEFINITION))
-    owner = TableOwner("t", spec, LIVE, store, config, Quiet())  # type: ignore[arg-type]  # duck-typed store
+    owner = TableOwner("t", spec, LIVE, store, config, QuietListener())  # type: ignore[arg-type]  # duck-typed store
     await owner.load()
     return owner
 

@@ -208,3 +208,11 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def cluster_processes(
+    tmp_path: Path, store_url: str, redis_url: str, count: int, lease_ttl: float
+) -> list[ServerProcess]:
+    """``count`` server processes on one store and one Redis (not started), each in its own data directory."""
+    args = ["--redis-url", redis_url, "--lease-ttl", str(lease_ttl)]
+    return [ServerProcess(tmp_path / f"node{i}", store_url=store_url, extra_args=args) for i in range(count)]
