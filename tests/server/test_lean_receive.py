@@ -337,3 +337,104 @@ def test_an_operation_another_process_sequences_is_sent_on_from_a_task(
             got = ann.answers(set(range(1, 6)))
     assert [got[n]["ok"] for n in range(1, 6)] == [True] * 5, got
     assert [got[n]["seq"] for n in range(1, 6)] == sorted(got[n]["seq"] for n in range(1, 6))
+
+
+def chained_fills(rows: list[str], count: int) -> list[str]:
+    """``count`` fills (acks 1 to ``count``): a row's column a, then column b of the row that made,
+    and so on; the b fill overtaking its a fill would be refused (unknown_row)."""
+    texts = []
+    for n in range(count):
+        i = n // 2
+        row, column, new = (rows[i], "a", f"a{i}") if n % 2 == 0 else (f"a{i}", "b", f"b{i}")
+        payload = {"row_id": row, "column": column, "value": new, "new_row_id": new, "seen_seq": 0}
+        texts.append(f"42/worker,{n + 1}" + json.dumps(["fill", payload]))
+    return texts
+
+
+def test_operations_split_anywhere_across_reads_are_taken_in_order() -> None:
+    with serving("websockets-sansio", lean=True) as server:
+        table_id = launched(server, GRID)
+        with RawWorker(server, link(server, table_id, "ann")) as ann:
+            texts = chained_fills(ann.rows, 10)
+            data = ann.client.framed(texts)
+            starts = [0]
+            for text in texts:
+                starts.append(starts[-1] + 2 + 4 + len(text.encode()))  # header, mask, payload
+            # Cut inside a header, right after one (the parser then waits inside a frame with
+            # nothing buffered), after a mask, inside a payload, and on a frame boundary.
+            cuts = [starts[1] + 1, starts[3] + 2, starts[5] + 6, starts[6] + 20, starts[8]]
+            ann.client.send_bytes([data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)])
+            answers = ann.answers(set(range(1, 11)))
+            assert [answers[n]["ok"] for n in range(1, 11)] == [True] * 10, answers
+            seqs = [answers[n]["seq"] for n in range(1, 11)]
+            assert seqs == sorted(set(seqs))
+            assert sum(taken(server)) == 10
+
+
+def test_control_frames_and_library_messages_between_operations_keep_their_place() -> None:
+    with serving("websockets-sansio", lean=True) as server:
+        table_id = launched(server, GRID)
+        with RawWorker(server, link(server, table_id, "ann")) as ann:
+            one, two, three = chained_fills(ann.rows, 3)
+            client = ann.client
+            data = client.framed([one])
+            client.protocol.send_ping(b"are you there")
+            data += b"".join(client.protocol.data_to_send())
+            data += client.framed(
+                ["3", two, '42/monitor,9["hello",{}]', three]
+            )  # a pong, a namespace not joined
+            client.send_bytes([data])
+            answers = ann.answers({1, 2, 3, 9})
+            assert [answers[n]["ok"] for n in (1, 2, 3)] == [True] * 3, answers
+            assert answers[9]["error"]["code"] == "not_connected"
+            assert [bytes(frame.data) for frame in client.controls] == [b"are you there"]
+            acks = [int(m[1]) for m in map(ACK.fullmatch, client.messages()) if m is not None]
+            assert [n for n in acks if n != 9] == [1, 2, 3], acks  # the refusal needs no commit
+            assert answers[1]["seq"] < answers[2]["seq"] < answers[3]["seq"]
+
+
+def test_a_fill_in_a_frame_with_a_16_bit_length_takes_the_lean_path() -> None:
+    with serving("websockets-sansio", lean=True) as server:
+        table_id = launched(server, GRID)
+        with RawWorker(server, link(server, table_id, "ann")) as ann:
+            payload = {
+                "row_id": ann.rows[0],
+                "column": "a",
+                "value": "v" * 400,
+                "new_row_id": "long",
+                "seen_seq": 0,
+            }
+            ann.client.send("42/worker,1" + json.dumps(["fill", payload]))
+            [answer] = ann.answers({1}).values()
+            assert answer["ok"]
+            assert answer["op"]["value"] == "v" * 400
+            assert sum(taken(server)) == 1
+
+
+def closing_code(lean: bool, data: bytes) -> int | None:
+    """The close code the server answers ``data`` with."""
+    from websockets.frames import Close, Opcode
+
+    with serving("websockets-sansio", lean) as server:
+        table_id = launched(server, GRID)
+        with RawWorker(server, link(server, table_id, "ann")) as ann:
+            ann.client.sock.settimeout(10)
+            ann.client.send_bytes([data])
+            with pytest.raises(ConnectionError):
+                ann.client.read_until(10**6)  # until the server closes the connection
+            closes = [frame for frame in ann.client.controls if frame.opcode is Opcode.CLOSE]
+            return Close.parse(closes[0].data).code if closes else None
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"\x81\x05hello", 1002),  # unmasked: a client's frames must be masked
+        (b"\x81\x82\x00\x00\x00\x00\xc3\x28", 1007),  # not UTF-8
+        (b"\xc1\x80\x00\x00\x00\x00", 1002),  # RSV1 without a negotiated extension
+    ],
+)
+def test_a_frame_the_protocol_refuses_closes_the_connection_as_on_the_libraries_path(
+    data: bytes, code: int
+) -> None:
+    assert closing_code(True, data) == closing_code(False, data) == code

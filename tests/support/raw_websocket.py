@@ -4,6 +4,7 @@ when what the server sends piles up (websockets' sans-I/O client does the framin
 from __future__ import annotations
 
 import socket
+import time
 
 from websockets.client import ClientProtocol
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
@@ -26,6 +27,7 @@ class RawClient:
         self.protocol.send_request(self.protocol.connect())
         self._flush()
         self.texts: list[str] = []
+        self.controls: list[Frame] = []  # the server's ping, pong and close frames, in order
         self.closed = False
         self.after_close: list[Frame] = []
         [opened] = self.read_until(1)
@@ -49,6 +51,19 @@ class RawClient:
                 self.protocol.send_text(data)
         self._flush()
 
+    def framed(self, texts: list[str]) -> bytes:
+        """The bytes ``send_together`` would write for ``texts`` (each one masked frame), unsent."""
+        for text in texts:
+            self.protocol.send_text(text.encode())
+        return b"".join(self.protocol.data_to_send())
+
+    def send_bytes(self, chunks: list[bytes], pause: float = 0.02) -> None:
+        """Write ``chunks`` one by one, ``pause`` seconds apart (so the server reads them apart)."""
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for chunk in chunks:
+            self.sock.sendall(chunk)
+            time.sleep(pause)
+
     def read_until(self, count: int) -> list[str]:
         """Read until ``count`` text messages arrived in all (Engine.IO pings are answered)."""
         while len(self.texts) < count:
@@ -68,6 +83,8 @@ class RawClient:
                     self.send("3")
                 else:
                     self.texts.append(text)
+            elif isinstance(event, Frame):
+                self.controls.append(event)
         self._flush()
         return True
 
