@@ -93,7 +93,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=float,
         help="with early forwarding, how long an append waits for more operations to join its "
         "commit (one fsync for them all; they are forwarded at once and acknowledged once durable; "
-        "default 5, 0: append at once)",
+        "default 20, 0: append at once)",
     )
     serve.add_argument(
         "--capture-every",

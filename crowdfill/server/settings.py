@@ -42,7 +42,7 @@ class Settings:
     # With early forwarding, an append waits this long after its first operation was forwarded
     # for more to join its commit (forwarded as they arrive, acknowledged once durable): fewer
     # fsyncs per operation at the cost of as much acknowledgement latency (docs/benchmarks.md).
-    commit_linger_seconds: float = 0.005
+    commit_linger_seconds: float = 0.02
     queue_limit: int = 10_000
     snapshot_every: int = 1000
     replay_window: int = 5000
