@@ -89,6 +89,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="unload a table nobody used for this long; it reloads on first use (default 900, 0: never)",
     )
     serve.add_argument(
+        "--commit-linger-ms",
+        type=float,
+        help="with early forwarding, how long an append waits for more operations to join its "
+        "commit (one fsync for them all; they are forwarded at once and acknowledged once durable; "
+        "default 20, 0: append at once)",
+    )
+    serve.add_argument(
         "--capture-every",
         type=int,
         help="capture a live table's state every N operations (default 10000; 0: never)",
@@ -170,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
             socket_writer=args.socket_writer,
             early_forward=args.early_forward,
             lean_receive=args.lean_receive,
+            commit_linger_seconds=None if args.commit_linger_ms is None else args.commit_linger_ms / 1000,
         )
     except ValueError as error:
         print(f"crowdfill serve: {error}", file=sys.stderr)

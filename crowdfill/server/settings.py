@@ -39,6 +39,10 @@ class Settings:
     # store write; linger lets a few more concurrent operations join a batch.
     batch_max_ops: int = 512
     batch_linger_seconds: float = 0.0
+    # With early forwarding, an append waits this long after its first operation was forwarded
+    # for more to join its commit (forwarded as they arrive, acknowledged once durable): fewer
+    # fsyncs per operation at the cost of as much acknowledgement latency (docs/benchmarks.md).
+    commit_linger_seconds: float = 0.02
     queue_limit: int = 10_000
     snapshot_every: int = 1000
     replay_window: int = 5000
@@ -112,6 +116,10 @@ class Settings:
             )
         if not self.idle_unload_seconds >= 0:
             raise ValueError(f"idle_unload_seconds must be 0 (never) or more, not {self.idle_unload_seconds}")
+        if not 0 <= self.commit_linger_seconds <= 1:
+            raise ValueError(
+                f"commit_linger_seconds must be 0 (append at once) to 1 s, not {self.commit_linger_seconds}"
+            )
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(
                 f"the Redis URL must start with redis://, rediss:// or unix://, not {self.redis_url!r}"

@@ -23,6 +23,7 @@ from crowdfill.model.codec import operation_to_wire
 from crowdfill.server import delivery, own_votes
 from crowdfill.server.failures import Failure
 from crowdfill.server.gold import replay_reveals_gold
+from crowdfill.server.in_flight import InFlight
 from crowdfill.server.owner import Outcome, TableOwner
 from crowdfill.server.payloads import Request, request, single_payload
 from crowdfill.server.presence import Presence, WorkerSession
@@ -75,6 +76,9 @@ def _future_ack(future: asyncio.Future[Outcome]) -> dict[str, Any]:
         return error_ack(Failure("table_not_live", "the table stopped before this operation was sequenced"))
     return outcome_ack(future.result())
 
+
+# How long a connection the server ends may wait for the answers to its accepted operations.
+_ANSWERS_WAIT_SECONDS = 5.0
 
 _running: set[asyncio.Task[None]] = set()  # ``_in_task``'s tasks until they end (the loop holds them weakly)
 
@@ -299,6 +303,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
     def __init__(self, app: SocketApp) -> None:
         super().__init__(WORKER)
         self._app = app
+        self.in_flight = InFlight()
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event in ("connect", "disconnect") or event in _OPERATIONS:
@@ -416,10 +421,16 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             return error_ack(dropped.failure)
         except Failure as failure:
             return error_ack(failure)
+        # Done when this returns: the libraries send the answer right after, before a disconnect
+        # waiting for it (``_disconnect_answered``) resumes.
+        answered = asyncio.get_running_loop().create_future()
+        self.in_flight.add(sid, answered)
         try:
             outcome = await owner.submit(parsed.op, origin=sid, seen_seq=seen)
         except Failure as failure:
             return error_ack(failure)
+        finally:
+            answered.set_result(None)
         return outcome_ack(outcome)
 
     def handle_now(self, sid: str, kind: str, args: list[Any], reply: Callable[[Any], None] | None) -> None:
@@ -446,6 +457,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
                 answer(_future_ack(future))
             else:
                 future.add_done_callback(lambda done: answer(_future_ack(done)))
+                self.in_flight.add(sid, future)  # settled after the answer above
         except Exception:  # answered, as every message is; the fault is logged
             logger.exception("a %s event from %s failed", kind, sid)
             answer(error_ack(Failure("internal_error", "the server failed on this operation; send it again")))
@@ -457,16 +469,23 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
     async def _submitted(
         self, owner: TableOwner, parsed: Request, seen: int | None, sid: str, answer: Callable[[Any], None]
     ) -> None:
+        answered = asyncio.get_running_loop().create_future()
+        self.in_flight.add(sid, answered)
         try:
-            outcome = await owner.submit(parsed.op, origin=sid, seen_seq=seen)
-        except Failure as failure:
-            answer(error_ack(failure))
-            return
-        except Exception:  # answered, as every message is; the fault is logged
-            logger.exception("a %s event from %s failed", parsed.op.__class__.__name__, sid)
-            answer(error_ack(Failure("internal_error", "the server failed on this operation; send it again")))
-            return
-        answer(outcome_ack(outcome))
+            try:
+                outcome = await owner.submit(parsed.op, origin=sid, seen_seq=seen)
+            except Failure as failure:
+                answer(error_ack(failure))
+                return
+            except Exception:  # answered, as every message is; the fault is logged
+                logger.exception("a %s event from %s failed", parsed.op.__class__.__name__, sid)
+                answer(
+                    error_ack(Failure("internal_error", "the server failed on this operation; send it again"))
+                )
+                return
+            answer(outcome_ack(outcome))
+        finally:
+            answered.set_result(None)
 
     def _admit(self, sid: str, kind: str, args: Sequence[Any]) -> tuple[TableOwner, Request, int | None]:
         """The checks before an operation is queued: the session (the worker is always the one its
@@ -519,8 +538,13 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             to=sid,
             namespace=WORKER,
         )
-        # Spawned so that the answer to this message still goes out before the connection closes.
-        self._app.spawn(self._app.sio.disconnect(sid, namespace=WORKER))
+        # Spawned so that the answer to this message still goes out before the connection closes,
+        # and the answers to its operations accepted before it (crowdfill.server.in_flight).
+        self._app.spawn(self._disconnect_answered(sid))
+
+    async def _disconnect_answered(self, sid: str) -> None:
+        await self.in_flight.answered(sid, _ANSWERS_WAIT_SECONDS)
+        await self._app.sio.disconnect(sid, namespace=WORKER)
 
 
 class MonitorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketio is untyped

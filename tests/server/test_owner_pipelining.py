@@ -13,6 +13,7 @@ from crowdfill.server.owner import Published, TableOwner
 from crowdfill.store import open_store
 from crowdfill.store.port import LogRecord, Store
 from tests.server.owner_support import launch_owner, logged_operations
+from tests.support.live_server import test_settings
 
 WIDE: dict[str, Any] = {
     "name": "Wide",
@@ -91,3 +92,57 @@ async def test_operations_arriving_during_an_append_are_forwarded_once_and_acked
     log = await logged_operations(store.inner, owner.table_id)
     assert [seq for seq, _ in log if seq > start] == forwarded
     assert [seq for batch in store.appends for seq in batch if seq > start] == forwarded
+
+
+async def linger_owner(linger: float) -> tuple[TableOwner, SlowAppends, Forwarded, list[str]]:
+    store = SlowAppends(open_store("memory://"), delay=0.0)
+    await store.inner.open()
+    owner = await launch_owner(store, WIDE, settings=test_settings(commit_linger_seconds=linger))  # type: ignore[arg-type]  # duck-typed store
+    for _ in range(200):  # the central client's inserts for the template, appended after launch
+        if owner.seq == len(WIDE["template"]) and owner.idle:
+            break
+        await asyncio.sleep(0.01)
+    store.appends.clear()
+    forwarder = Forwarded(store)
+    owner.early = forwarder
+    return owner, store, forwarder, [row.row_id for row in owner.table.rows()]
+
+
+def filling(rows: list[str], index: int) -> Fill:
+    return Fill(f"w{index}", rows[index], f"new-{index}", "a", f"v{index}", frozenset())
+
+
+async def test_operations_arriving_within_the_commit_linger_are_forwarded_at_once_and_share_one_append() -> (
+    None
+):
+    owner, store, forwarder, rows = await linger_owner(0.3)
+    start = owner.seq
+    first = asyncio.ensure_future(owner.submit(filling(rows, 0)))
+    await asyncio.sleep(0.05)
+    more = [asyncio.ensure_future(owner.submit(filling(rows, index))) for index in (1, 2)]
+    await asyncio.sleep(0.05)
+    # Everyone has seen all three; none is durable, so none is acknowledged yet.
+    assert [entry.seq for entry in forwarder.entries] == [start + 1, start + 2, start + 3]
+    assert store.appends == []
+    assert not any(task.done() for task in (first, *more))
+    outcomes = [await task for task in (first, *more)]
+    assert [outcome.published.seq for outcome in outcomes if outcome.published] == [
+        start + 1,
+        start + 2,
+        start + 3,
+    ]
+    assert store.appends == [[start + 1, start + 2, start + 3]]
+    await owner.stop()
+    log = await logged_operations(store.inner, owner.table_id)
+    assert [seq for seq, _ in log if seq > start] == [start + 1, start + 2, start + 3]
+
+
+async def test_without_a_commit_linger_each_operation_is_appended_as_it_comes() -> None:
+    owner, store, forwarder, rows = await linger_owner(0.0)
+    start = owner.seq
+    for index in range(3):
+        outcome = await asyncio.wait_for(owner.submit(filling(rows, index)), timeout=0.25)
+        assert outcome.published is not None
+    await owner.stop()
+    assert store.appends == [[start + 1], [start + 2], [start + 3]]
+    assert len(forwarder.entries) == 3

@@ -108,3 +108,17 @@ def test_the_socket_writer_option_reaches_the_settings(tmp_path: Path) -> None:
     settings, _ = Settings.from_env({}, data_dir=tmp_path, socket_writer=args.socket_writer)
     assert settings.socket_writer == "engineio"
     assert test_settings().socket_writer == "frame"
+
+
+@pytest.mark.parametrize("linger", [-0.001, 1.5])
+def test_a_commit_linger_out_of_range_is_refused_naming_it(linger: float) -> None:
+    with pytest.raises(ValueError, match="commit_linger_seconds must be 0"):
+        test_settings(commit_linger_seconds=linger)
+
+
+def test_the_commit_linger_option_is_given_in_milliseconds(tmp_path: Path) -> None:
+    args = build_parser().parse_args(["serve", "--commit-linger-ms", "7.5"])
+    assert args.commit_linger_ms == 7.5
+    settings, _ = Settings.from_env({}, data_dir=tmp_path, commit_linger_seconds=args.commit_linger_ms / 1000)
+    assert settings.commit_linger_seconds == 0.0075
+    assert test_settings().commit_linger_seconds == 0.02
