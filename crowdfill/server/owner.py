@@ -620,7 +620,16 @@ class TableOwner:
         those forwarded while it was), and a lost one ends the run. A client
         without an incarnation (an older page) is trusted up to the seq this run started from;
         one of a run the store does not know, not at all.
+
+        A client that holds past this replica's seq never gets a replay, whatever its run: what it
+        holds beyond is either not yet here (a snapshot is as right) or was forwarded early and
+        lost. The latter is the killed leader's client that reconnects to a follower before the
+        takeover: the follower still has the dead run's incarnation and its durable head, the
+        client has that run and an op past the head that the log never got; replayed from the
+        head (nothing), it would keep that op and skip the new leader's op of the same seq.
         """
+        if last_seq > self.seq:
+            return False
         if incarnation == self.incarnation:
             return True
         if incarnation is None:

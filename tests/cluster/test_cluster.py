@@ -24,7 +24,7 @@ from crowdfill.store import LogRecord, PostgresStore, StaleEpoch
 from tests.support.live_server import ServerProcess, cluster_processes
 from tests.support.requester import create_table, worker_token
 from tests.support.services import PostgresServer, RedisServer
-from tests.support.worker_client import WorkerClient
+from tests.support.worker_client import WorkerClient, first_answer
 
 COLUMNS = ("a", "b", "c")
 TABLE: dict[str, Any] = {
@@ -190,6 +190,45 @@ async def test_killing_a_tables_owner_loses_no_acknowledged_operation_and_anothe
             task.cancel()
         for process in processes:
             process.stop()
+
+
+@pytest.mark.slow
+async def test_a_client_holding_past_a_followers_head_gets_a_snapshot_there_though_of_the_same_run(
+    tmp_path: Path, postgres: PostgresServer, redis: RedisServer
+) -> None:
+    # As the killed owner's client that reconnects to a follower before the takeover: it holds an
+    # op forwarded early that the log never got, one past the follower's head, and the follower
+    # still names the dead owner's run. A replay from the head (nothing) would leave that op in
+    # the replica, and the client would skip the next leader's op of the same seq as already seen.
+    url = postgres.new_database()
+    leader, follower = cluster_processes(tmp_path, url, redis.url, 2, 5)
+    try:
+        leader.start()
+        follower.start()
+        async with httpx.AsyncClient(base_url=leader.base_url, headers=leader.headers, timeout=10) as http:
+            table = await create_table(http, TABLE)
+            tokens = [await worker_token(http, table["id"], f"w{i}") for i in range(2)]
+        assert owner_of([leader, follower], lease(url, table["id"])[0]) is leader
+        ann, watcher = WorkerClient(leader.base_url, tokens[0]), WorkerClient(follower.base_url, tokens[1])
+        for worker in (ann, watcher):
+            await worker.connect()
+        ack = await ann.fill(next(rid for rid, values in ann.rows().items() if not values), "a", "durable")
+        assert ack["ok"], ack
+        await watcher.wait_for_seq(ack["seq"])
+        assert watcher.incarnation == ann.incarnation
+        held = {"token": tokens[0], "last_seq": ack["seq"], "incarnation": ann.incarnation}
+
+        kind, data = await first_answer(follower.base_url, {**held, "max_seq": ack["seq"]})
+        assert kind == "ops"
+        assert data["ops"] == []
+        kind, data = await first_answer(follower.base_url, {**held, "max_seq": ack["seq"] + 1})
+        assert kind == "snapshot"
+        assert data["seq"] == ack["seq"]
+        for worker in (ann, watcher):
+            await worker.disconnect()
+    finally:
+        leader.stop()
+        follower.stop()
 
 
 @pytest.mark.slow

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import socketio
 
 from crowdfill.store import open_store
 from crowdfill.store.factory import DEFAULT_SQLITE_NAME
 from crowdfill.store.port import LogRecord, Store, StoreError
 from tests.support.live_server import ServerProcess, live_server, test_settings
 from tests.support.requester import create_table, worker_token
-from tests.support.worker_client import WorkerClient
+from tests.support.worker_client import WorkerClient, first_answer
 
 WIDE: dict[str, Any] = {
     "name": "Wide",
@@ -206,28 +205,6 @@ async def test_a_failed_append_refuses_what_was_forwarded_behind_it_and_resets_e
         assert retried["seq"] == before["seq"] + 1
         await ann.wait_for_seq(retried["seq"])
         assert replica(ann) == replica(bob) == rows_of(await candidates(http, room.table_id))
-
-
-async def first_answer(base_url: str, auth: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Join with ``auth`` and return the first table event the server sends: snapshot or ops."""
-    client = socketio.AsyncClient(reconnection=False)
-    answers: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
-
-    async def on_snapshot(data: dict[str, Any]) -> None:
-        answers.put_nowait(("snapshot", data))
-
-    async def on_ops(data: dict[str, Any]) -> None:
-        answers.put_nowait(("ops", data))
-
-    client.on("snapshot", on_snapshot, namespace="/worker")
-    client.on("ops", on_ops, namespace="/worker")
-    await client.connect(
-        base_url, namespaces=["/worker"], auth=auth, transports=["websocket"], wait_timeout=5
-    )
-    try:
-        return await asyncio.wait_for(answers.get(), 5)
-    finally:
-        await client.disconnect()
 
 
 async def test_a_client_of_an_earlier_run_gets_a_replay_only_up_to_where_that_run_was_durable(

@@ -257,3 +257,25 @@ async def refusal(base_url: str, auth: Any, namespace: str = "/worker") -> dict[
     data: dict[str, Any] = errors[0]["data"] if "data" in errors[0] else errors[0]
     assert data["message"]
     return data
+
+
+async def first_answer(base_url: str, auth: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Join with ``auth`` and return the first table event the server sends: snapshot or ops."""
+    client = socketio.AsyncClient(reconnection=False)
+    answers: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+
+    async def on_snapshot(data: dict[str, Any]) -> None:
+        answers.put_nowait(("snapshot", data))
+
+    async def on_ops(data: dict[str, Any]) -> None:
+        answers.put_nowait(("ops", data))
+
+    client.on("snapshot", on_snapshot, namespace="/worker")
+    client.on("ops", on_ops, namespace="/worker")
+    await client.connect(
+        base_url, namespaces=["/worker"], auth=auth, transports=["websocket"], wait_timeout=5
+    )
+    try:
+        return await asyncio.wait_for(answers.get(), 5)
+    finally:
+        await client.disconnect()
