@@ -251,7 +251,11 @@ class Estimator:
         if not backlog:
             return False
         for _ in range(len(backlog) if limit is None else min(limit, len(backlog))):
-            self._apply(backlog.popleft())
+            # Taken off only once worked: one whose work is refused (``LogMismatch``) stays first,
+            # so the next catch-up (a read, after a failed one in the background) refuses it again
+            # instead of going on without it.
+            self._apply(backlog[0])
+            backlog.popleft()
         if backlog:
             return True
         if not self._deferring:
@@ -291,14 +295,18 @@ class Estimator:
         return True
 
     def _apply(self, deferred: _Deferred) -> None:
-        """``observe(deferred.op)`` as it would have gone when it was deferred."""
+        """``observe(deferred.op)`` as it would have gone when it was deferred. A refused one
+        (``LogMismatch``) changes nothing, so working it again gives what working it once gives."""
         op, key = deferred.op, deferred.key
-        self._ledger.record(op)
+        # Checked before the ledger takes it: what a deferrable operation touches does not depend
+        # on its own record (a deferred fill carries its values; one remaking a known row id reads
+        # that row's values either way).
         touched = self._touched(op)
         if touched != ([] if key is None else [key]):
             raise LogMismatch(
                 f"a deferred {type(op).__name__} touches {touched!r}, not the key {key!r} it was noted with"
             )
+        self._ledger.record(op)
         if key is not None:
             self._refresh_to(key, deferred.row, _Said(deferred.downvoters), deferred.excluded)
 

@@ -81,6 +81,10 @@ class Ledger:
     # ------------------------------------------------------------------ recording
     def record(self, op: Operation) -> None:
         """Take one accepted operation, in sequence order."""
+        if isinstance(op, Retract) and op.kind is None:
+            # Refused before anything changes: the estimator works a refused deferred operation
+            # again on its next catch-up, and must not count it twice (``Estimator.catch_up``).
+            raise LogMismatch(f"a retract of row {op.row_id!r} in the log does not name the vote's sign")
         position = self.operations
         self.operations += 1
         if isinstance(op, Insert):
@@ -141,8 +145,7 @@ class Ledger:
         return True
 
     def _record_retract(self, op: Retract) -> None:
-        if op.kind is None:
-            raise LogMismatch(f"a retract of row {op.row_id!r} in the log does not name the vote's sign")
+        assert op.kind is not None  # refused in ``record``
         self._retracted.add((op.worker, op.kind, op.values))
         key = self.schema.key_of(op.values)
         if key is None:

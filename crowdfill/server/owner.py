@@ -322,6 +322,7 @@ class TableOwner:
         while not self._queue.empty():
             pending = self._queue.get_nowait()
             _answer(pending, failure=Failure("store_unavailable", "the server is shutting down"))
+        await self._capturer.stopped()
 
     async def unload(self) -> None:
         """Stop an idle table so it can be dropped from memory; its state is captured (or, with

@@ -220,12 +220,44 @@ class Capturer:
         the log tail (see ``_replay_tail``) in the background, a hundred operations at a time with
         pauses between (``CATCH_UP_CHUNK``), starting ``CATCH_UP_DELAY`` after the restore, while
         the table serves. Whatever reads the estimates, or gives the estimator an operation, first
-        does what is left itself."""
-        estimator = self._owner.estimator
-        if (estimator.deferred or not estimator.arrived) and self._catching_up is None:
-            self._catching_up = asyncio.create_task(
-                _catch_up(self._owner), name=f"estimates:{self._owner.table_id}"
-            )
+        does what is left itself. Called after every restore (a restart, a rebuild after a storage
+        failure, a takeover): one still under way for an earlier restore is cancelled (it is only
+        ever paused between steps, so nothing is left half done) and this one starts afresh, so
+        each restore gets its delay. A failure is logged and the table rebuilt from its log
+        (``_caught_up``)."""
+        owner = self._owner
+        if self._catching_up is not None:
+            self._catching_up.cancel()  # a no-op on one that has ended
+            self._catching_up = None
+        estimator = owner.estimator
+        if estimator.deferred or not estimator.arrived:
+            task = asyncio.create_task(_catch_up(owner), name=f"estimates:{owner.table_id}")
+            task.add_done_callback(functools.partial(self._caught_up, self.seq))
+            self._catching_up = task
+
+    def _caught_up(self, seq: int, task: asyncio.Task[None]) -> None:
+        """The background catch-up for the restore from the capture at ``seq`` ended. Nobody awaits
+        it, so a failure is told here, and handled as a second pickle that does not load is
+        (``_arriving_estimator``): the capture is refused from now on and the owner is stale, so
+        its next batch rebuilds the table from the log. What failed stays deferred
+        (``Estimator.catch_up``): until the rebuild, a read works it again, and fails again if it
+        is no passing fault."""
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is None:
+            return
+        owner = self._owner
+        logger.error(
+            "table %s: catching the estimator up after the restore from the state capture at seq %d "
+            "failed (%s); rebuilding the table from its log",
+            owner.table_id,
+            seq,
+            error,
+            exc_info=error,
+        )
+        self.refused = seq
+        owner._stale = True
 
     @property
     def busy(self) -> bool:
@@ -264,11 +296,20 @@ class Capturer:
 
     def cancel(self) -> None:
         """Stop waiting for a capture in progress (its child, if any, still finishes on its own),
-        and stop catching the estimator up in the background."""
+        and stop catching the estimator up in the background (``stopped`` waits for that)."""
         if self._task is not None:
             self._task.cancel()
         if self._catching_up is not None:
             self._catching_up.cancel()
+
+    async def stopped(self) -> None:
+        """Wait until a background catch-up cancelled by ``cancel`` has ended (the owner stops):
+        a task left pending when the loop closes is destroyed with a warning."""
+        task, self._catching_up = self._catching_up, None
+        if task is not None:
+            # asyncio.wait neither raises what the task ended with (a failure is told by
+            # ``_caught_up``) nor cancels it if the caller is cancelled meanwhile.
+            await asyncio.wait((task,))
 
     async def landed(self, deadline: float) -> bool:
         """Wait for a capture in progress until the monotonic clock reaches ``deadline``; whether
@@ -313,6 +354,7 @@ CATCH_UP_PAUSE = 0.01
 
 
 async def _catch_up(owner: TableOwner) -> None:
+    # A failure other than a refused capture ends the task: ``Capturer._caught_up`` tells it.
     await asyncio.sleep(CATCH_UP_DELAY)
     try:
         owner.estimator.arrive()

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from crowdfill.compensation import CompensationSettings, Estimator, LogMismatch, settle
 from crowdfill.compensation.estimator import Estimate
+from crowdfill.compensation.ledger import Key
 from crowdfill.model import (
     CandidateTable,
     Column,
@@ -435,3 +436,63 @@ def test_an_estimator_arriving_with_another_tables_state_refuses_it() -> None:
     arriving = Estimator.arriving(table, lambda: Estimator(other, CompensationSettings(1000)))
     with pytest.raises(LogMismatch):
         arriving.arrive()
+
+
+def _observed_twice(ops: list[Operation]) -> tuple[Estimator, Estimator]:
+    """An estimator that observed ``ops`` at once, and one that deferred them all (not caught up)."""
+    at_once_table, deferred_table = CandidateTable(SOCCER_PLAYER), CandidateTable(SOCCER_PLAYER)
+    at_once = Estimator(at_once_table, CompensationSettings(1000))
+    deferred = Estimator(deferred_table, CompensationSettings(1000))
+    deferred.defer()
+    for op in ops:
+        canonical = at_once_table.validate(op)
+        at_once_table.integrate(canonical)
+        at_once.observe(canonical)
+        deferred_table.integrate(canonical)
+        deferred.observe(canonical)
+    deferred.stop_deferring()
+    return at_once, deferred
+
+
+PELE_FILLED_IN: list[Operation] = [
+    Insert("r1", frozenset()),
+    Fill("ann", "r1", "r2", "name", "Pelé", frozenset()),
+    Fill("bob", "r2", "r3", "nationality", "Brazil", frozenset()),
+    Fill("cid", "r3", "r4", "caps", 92, frozenset()),
+]
+
+
+def test_a_deferred_operation_whose_work_is_refused_stays_first_and_a_retry_ends_as_observing_at_once_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    at_once, deferred = _observed_twice(PELE_FILLED_IN)
+    assert deferred.deferred == len(PELE_FILLED_IN)
+    touched = deferred._touched
+    refusals = ["once"]  # a passing fault
+
+    def misread(op: Operation) -> list[Key]:
+        if refusals and deferred.deferred == 2:  # the third operation is seen touching nothing
+            refusals.pop()
+            return []
+        return touched(op)
+
+    monkeypatch.setattr(deferred, "_touched", misread)
+    with pytest.raises(LogMismatch):
+        deferred.catch_up()
+    assert deferred.deferred == len(PELE_FILLED_IN) - 2  # the refused one is still there, first
+    assert not deferred.catch_up()
+    assert deferred.fingerprint() == at_once.fingerprint()  # not lost, nor counted twice
+    assert deferred.estimate("bob") == at_once.estimate("bob")
+
+
+def test_a_deferred_operation_the_ledger_refuses_is_refused_again_by_every_read() -> None:
+    _, deferred = _observed_twice(PELE_FILLED_IN[:3])
+    pele = frozenset({("name", "Pelé"), ("nationality", "Brazil")})
+    deferred.defer()
+    deferred.observe(Retract("cid", "r3", pele))  # no sign: no ledger takes it
+    deferred.stop_deferring()
+    assert deferred.deferred == 4
+    for _ in range(2):
+        with pytest.raises(LogMismatch):
+            deferred.estimate("bob")
+        assert deferred.deferred == 1

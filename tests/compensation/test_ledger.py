@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crowdfill.compensation import LogMismatch
 from crowdfill.compensation.ledger import Ledger, votes
 from crowdfill.model import Downvote, Fill, Insert, Operation, Retract, Upvote
 from crowdfill.model.members import LIMIT
@@ -113,3 +115,11 @@ def test_a_lenient_ledger_answers_like_a_direct_reading_of_a_log_with_repeats_an
     for op in extra:
         log.insert(data.draw(st.integers(0, len(log))), op)
     _assert_answers_like_the_reference(Ledger.of(SCHEMA, log, strict=False), log)
+
+
+def test_a_retract_that_does_not_name_its_sign_is_refused_and_leaves_the_ledger_as_it_was() -> None:
+    ledger = Ledger.of(SCHEMA, [Insert("r1", ROW), Upvote("ann", "r1", ROW)])
+    with pytest.raises(LogMismatch):
+        ledger.record(Retract("bob", "r1", ROW))
+    assert ledger.operations == 2
+    assert list(ledger.workers) == ["ann"]

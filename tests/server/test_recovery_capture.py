@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import random
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crowdfill.compensation import Estimator, LogMismatch
 from crowdfill.model import Fill, Reweigh, Sequenced
 from crowdfill.model.operations import Downvote, Upvote
 from crowdfill.server import recovery
@@ -21,6 +23,7 @@ from crowdfill.server.definition import build_spec
 from crowdfill.server.owner import LIVE, TableOwner
 from crowdfill.server.settings import Settings
 from crowdfill.store import MemoryStore, SQLiteStore, Store, TableRecord
+from crowdfill.store.port import LogRecord, StoreError
 from crowdfill.wire.definition import DefinitionModel
 from tests.server.owner_support import QuietListener
 from tests.support.live_server import test_settings
@@ -382,3 +385,144 @@ async def test_a_capture_whose_estimator_does_not_load_is_refused_and_the_table_
     assert restored.seq == expected["seq"] + 1
     await restored.stop()
     await replayed.stop()
+
+
+class FailingAppend:
+    """A store whose next append fails when told to (``fail_next``)."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.fail_next = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    async def append(self, table_id: str, records: Sequence[LogRecord], *, epoch: int | None = None) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise StoreError("the disk is full")
+        await self.inner.append(table_id, records, epoch=epoch)
+
+
+async def caught_up_in_the_background(owner: TableOwner) -> bool:
+    """Whether the owner's estimator arrives and catches up within two seconds, nobody reading it."""
+    for _ in range(200):
+        if owner.estimator.arrived and not owner.estimator.deferred:
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
+def a_complete_row(owner: TableOwner) -> str:
+    return next(row.row_id for row in owner.table.rows() if len(row.values) == 3)
+
+
+@pytest.mark.parametrize("rebuild", ["after a storage failure", "at a takeover"])
+async def test_an_owner_restored_again_catches_its_estimator_up_in_the_background_again(
+    monkeypatch: pytest.MonkeyPatch, rebuild: str
+) -> None:
+    monkeypatch.setattr(recovery, "CATCH_UP_DELAY", 0.01)
+    config = test_settings(capture_every=25, capture_fork=False)
+    store, expected = await upvoted_after_a_capture(config)
+    live_derived = expected.pop("derived")
+    failing = FailingAppend(store)
+    restored = await owner_of(failing, config)  # type: ignore[arg-type]  # duck-typed store
+    assert await caught_up_in_the_background(restored)
+    if rebuild == "after a storage failure":
+        failing.fail_next = True
+        outcome = await restored.submit(Upvote("u4", a_complete_row(restored), frozenset()))
+        assert outcome.failure is not None
+        assert outcome.failure.code == "store_unavailable"
+    else:
+        await restored.lead(epoch=1)
+    # Restored from the capture and its log tail again: the tail's estimator work waits again.
+    assert not restored.estimator.arrived
+    assert restored.estimator.deferred == 3
+    assert await caught_up_in_the_background(restored)
+    assert derived(restored) == live_derived
+    await restored.stop()
+
+
+def failing_catch_ups(monkeypatch: pytest.MonkeyPatch, times: int) -> None:
+    """The next ``times`` deferred operations the estimator works are refused (as a log that does
+    not explain the table would be)."""
+    apply = Estimator._apply
+    left = [times]
+
+    def refused(self: Estimator, deferred: Any) -> None:
+        if left[0] > 0:
+            left[0] -= 1
+            raise LogMismatch("a deferred Upvote touches [], not the key it was noted with")
+        apply(self, deferred)
+
+    monkeypatch.setattr(Estimator, "_apply", refused)
+
+
+async def test_a_background_catch_up_that_fails_is_logged_and_the_next_read_works_what_failed_again(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(recovery, "CATCH_UP_DELAY", 0.01)
+    config = test_settings(capture_every=25, capture_fork=False)
+    store, expected = await upvoted_after_a_capture(config)
+    live_derived = expected.pop("derived")
+    saved = await store.load_capture("t")
+    assert saved is not None
+    restored = await owner_of(store, config)
+    failing_catch_ups(monkeypatch, times=1)  # a passing fault
+    task = restored._capturer._catching_up
+    assert task is not None
+    await asyncio.wait((task,))
+    await asyncio.sleep(0)  # its done callback
+    failed = [
+        r for r in caplog.records if r.levelname == "ERROR" and "catching the estimator up" in r.message
+    ]
+    assert len(failed) == 1
+    assert "table t:" in failed[0].message
+    assert failed[0].exc_info is not None
+    assert restored.estimator.deferred == 3  # what failed is still to be worked
+    assert derived(restored) == live_derived  # a read works it, to the live owner's estimator
+    # As a second pickle that does not load: the capture is refused and the next batch rebuilds
+    # the table from its log.
+    assert restored._capturer.refused == saved[0]
+    outcome = await restored.submit(Upvote("u4", a_complete_row(restored), frozenset()))
+    assert outcome.failure is None
+    replayed = await owner_of(NoCapture(store), config)
+    assert state(restored) == state(replayed)
+    await restored.stop()
+    await replayed.stop()
+
+
+async def test_a_background_catch_up_that_keeps_failing_fails_the_reads_until_the_log_rebuilds_the_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(recovery, "CATCH_UP_DELAY", 0.01)
+    config = test_settings(capture_every=25, capture_fork=False)
+    store, expected = await upvoted_after_a_capture(config)
+    restored = await owner_of(store, config)
+    failing_catch_ups(monkeypatch, times=1_000)
+    task = restored._capturer._catching_up
+    assert task is not None
+    await asyncio.wait((task,))
+    await asyncio.sleep(0)
+    for _ in range(4):  # more reads than there are deferred operations
+        with pytest.raises(LogMismatch):
+            restored.estimator.estimate("u1")
+        assert restored.estimator.deferred == 3
+    outcome = await restored.submit(Upvote("u4", a_complete_row(restored), frozenset()))
+    assert outcome.failure is None  # the rebuilt estimator worked the whole log at once
+    assert restored.seq == expected["seq"] + 1
+    replayed = await owner_of(NoCapture(store), config)
+    assert state(restored) == state(replayed)
+    await restored.stop()
+    await replayed.stop()
+
+
+async def test_stopping_a_restored_owner_ends_its_background_catch_up() -> None:
+    config = test_settings(capture_every=25, capture_fork=False)
+    store, _ = await upvoted_after_a_capture(config)
+    restored = await owner_of(store, config)
+    task = restored._capturer._catching_up
+    assert task is not None
+    assert not task.done()  # waiting out CATCH_UP_DELAY
+    await restored.stop()
+    assert task.cancelled()
