@@ -903,21 +903,12 @@ class TableOwner:
                     if error is not None or self.sequencer.satisfied:
                         await asyncio.wait((append,))
                     continue
-                taken: list[_Submission] = []
-                while len(taken) < self._settings.batch_max_ops and not self._queue.empty():
-                    taken.append(self._queue.get_nowait())
-                batch.extend(taken)  # a failed append refuses them too (_process)
-                base = (follow or group).records[-1].seq
                 try:
-                    piece = self._stage(taken, base)
-                    if piece is not None:
-                        assert self.early is not None  # only called with early forwarding
-                        await self.early.forward(self, [entry for _, entry in piece.published])
+                    piece = await self._stage_arrivals(batch, (follow or group).records[-1].seq)
                 except Exception as fault:  # noqa: BLE001  # raised by _commit once ``group`` is settled
                     error = fault
                     continue
                 if piece is not None:
-                    piece.forwarded = True
                     follow = piece if follow is None else follow.extended(piece)
         except BaseException:
             append.cancel()  # cancelled (the owner stops): as an awaited append would be
@@ -931,8 +922,7 @@ class TableOwner:
         """``group`` and what is staged and forwarded (early) until ``deadline`` (loop time), as
         one group for one append; and the fault that stopped the staging, if any."""
         loop = asyncio.get_running_loop()
-        limit = self._settings.batch_max_ops
-        while not self.sequencer.satisfied and len(group.records) < limit:
+        while not self.sequencer.satisfied and len(group.records) < self._settings.batch_max_ops:
             if self._queue.empty():
                 wait = deadline - loop.time()
                 if wait <= 0:
@@ -946,20 +936,28 @@ class TableOwner:
                     self._arrival = None
                     timer.cancel()
                 continue
-            taken: list[_Submission] = []
-            while len(taken) < limit and not self._queue.empty():
-                taken.append(self._queue.get_nowait())
-            batch.extend(taken)  # a failed append refuses them too (_process)
             try:
-                piece = self._stage(taken, group.records[-1].seq)
-                if piece is not None:
-                    assert self.early is not None  # only called with early forwarding
-                    await self.early.forward(self, [entry for _, entry in piece.published])
+                piece = await self._stage_arrivals(batch, group.records[-1].seq)
             except Exception as fault:  # noqa: BLE001  # raised by _commit once ``group`` is settled
                 return group, fault
             if piece is not None:
                 group = group.extended(piece)
         return group, None
+
+    async def _stage_arrivals(self, batch: list[_Submission], base: int) -> _Group | None:
+        """Take what is queued (up to ``batch_max_ops``) into ``batch``, stage it numbered after
+        ``base`` and forward it (early): the group staged, if any. A fault is raised to the caller,
+        which settles what it holds first."""
+        taken: list[_Submission] = []
+        while len(taken) < self._settings.batch_max_ops and not self._queue.empty():
+            taken.append(self._queue.get_nowait())
+        batch.extend(taken)  # a failed append refuses them too (_process)
+        piece = self._stage(taken, base)
+        if piece is not None:
+            assert self.early is not None  # only called with early forwarding
+            await self.early.forward(self, [entry for _, entry in piece.published])
+            piece.forwarded = True
+        return piece
 
     def _sequence_inserts(self, staged: list[tuple[_Submission | None, Sequenced]]) -> None:
         """Apply the central client's planned inserts, one at a time, until satisfied or none is left."""
