@@ -9,7 +9,9 @@ what it had sent before that first, so it learns which of its operations were se
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -25,6 +27,18 @@ class InFlight:
             return
         self._by_sid.setdefault(sid, set()).add(answered)
         answered.add_done_callback(functools.partial(self._settled, sid))
+
+    @contextlib.contextmanager
+    def answering(self, sid: str) -> Iterator[None]:
+        """Track an operation of ``sid`` answered by the time the block ends (a coroutine that
+        awaits the operation's outcome and answers it, or returns the answer to the libraries,
+        which send it before anyone waiting here resumes)."""
+        answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.add(sid, answered)
+        try:
+            yield
+        finally:
+            answered.set_result(None)
 
     def count(self, sid: str) -> int:
         return len(self._by_sid.get(sid, ()))

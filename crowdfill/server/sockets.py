@@ -421,17 +421,12 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
             return error_ack(dropped.failure)
         except Failure as failure:
             return error_ack(failure)
-        # Done when this returns: the libraries send the answer right after, before a disconnect
-        # waiting for it (``_disconnect_answered``) resumes.
-        answered = asyncio.get_running_loop().create_future()
-        self.in_flight.add(sid, answered)
-        try:
-            outcome = await owner.submit(parsed.op, origin=sid, seen_seq=seen)
-        except Failure as failure:
-            return error_ack(failure)
-        finally:
-            answered.set_result(None)
-        return outcome_ack(outcome)
+        with self.in_flight.answering(sid):
+            try:
+                outcome = await owner.submit(parsed.op, origin=sid, seen_seq=seen)
+            except Failure as failure:
+                return error_ack(failure)
+            return outcome_ack(outcome)
 
     def handle_now(self, sid: str, kind: str, args: list[Any], reply: Callable[[Any], None] | None) -> None:
         """``_operate`` without a coroutine (``GuardedServer.handle_now``, the lean receive path):
@@ -469,9 +464,7 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
     async def _submitted(
         self, owner: TableOwner, parsed: Request, seen: int | None, sid: str, answer: Callable[[Any], None]
     ) -> None:
-        answered = asyncio.get_running_loop().create_future()
-        self.in_flight.add(sid, answered)
-        try:
+        with self.in_flight.answering(sid):
             try:
                 outcome = await owner.submit(parsed.op, origin=sid, seen_seq=seen)
             except Failure as failure:
@@ -484,8 +477,6 @@ class WorkerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # socketi
                 )
                 return
             answer(outcome_ack(outcome))
-        finally:
-            answered.set_result(None)
 
     def _admit(self, sid: str, kind: str, args: Sequence[Any]) -> tuple[TableOwner, Request, int | None]:
         """The checks before an operation is queued: the session (the worker is always the one its

@@ -35,3 +35,14 @@ async def test_waiting_gives_up_after_the_timeout_and_a_done_future_is_never_tra
     await in_flight.answered("a", timeout=0.05)
     assert 0.04 < loop.time() - started < 1
     assert in_flight.count("a") == 1
+
+
+async def test_an_operation_answered_within_a_block_is_in_flight_until_the_block_ends() -> None:
+    in_flight = InFlight()
+    with in_flight.answering("a"):
+        assert in_flight.count("a") == 1
+        waiting = asyncio.ensure_future(in_flight.answered("a", timeout=5))
+        await asyncio.sleep(0.01)
+        assert not waiting.done()
+    await asyncio.wait_for(waiting, timeout=1)
+    assert in_flight.count("a") == 0
