@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 
 from crowdfill.store import open_store
-from crowdfill.store.port import LogRecord, Store, StoreError
 from tests.support.live_server import live_server, test_settings
 from tests.support.requester import CAPITALS, candidates, create_table, worker_token
+from tests.support.stores import FailNextAppend
 from tests.support.worker_client import WorkerClient
 
 WIDE = {
@@ -58,25 +57,8 @@ async def test_a_restarted_server_rebuilds_live_tables_from_snapshot_and_log(tmp
             await fresh.disconnect()
 
 
-class FlakyStore:
-    """A store whose next append fails: the batch must be refused and nothing applied."""
-
-    def __init__(self, inner: Store) -> None:
-        self.inner = inner
-        self.fail_next = False
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
-
-    async def append(self, table_id: str, records: Sequence[LogRecord], *, epoch: int | None = None) -> None:
-        if self.fail_next:
-            self.fail_next = False
-            raise StoreError("disk on fire")
-        await self.inner.append(table_id, records, epoch=epoch)
-
-
 async def test_a_failed_append_refuses_the_operation_and_changes_nothing() -> None:
-    store = FlakyStore(open_store("memory://"))
+    store = FailNextAppend(open_store("memory://"))
     with live_server(test_settings(), store=store) as server:  # type: ignore[arg-type]  # duck-typed store
         async with httpx.AsyncClient(base_url=server.base_url, headers=server.headers) as http:
             table = await create_table(http, WIDE)

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import functools
 import random
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +22,10 @@ from crowdfill.server.definition import build_spec
 from crowdfill.server.owner import LIVE, TableOwner
 from crowdfill.server.settings import Settings
 from crowdfill.store import MemoryStore, SQLiteStore, Store, TableRecord
-from crowdfill.store.port import LogRecord, StoreError
 from crowdfill.wire.definition import DefinitionModel
 from tests.server.owner_support import QuietListener
 from tests.support.live_server import test_settings
+from tests.support.stores import FailNextAppend
 
 DEFINITION = {
     "name": "capture",
@@ -349,10 +348,7 @@ async def test_a_restored_table_loads_its_estimator_in_the_background_when_nobod
     live_derived = expected.pop("derived")
     restored = await owner_of(store, config)
     assert not restored.estimator.arrived
-    for _ in range(200):
-        if restored.estimator.arrived and not restored.estimator.deferred:
-            break
-        await asyncio.sleep(0.01)
+    assert await caught_up_in_the_background(restored)
     assert restored.estimator.arrived
     assert restored.estimator.deferred == 0
     assert derived(restored) == live_derived
@@ -387,23 +383,6 @@ async def test_a_capture_whose_estimator_does_not_load_is_refused_and_the_table_
     await replayed.stop()
 
 
-class FailingAppend:
-    """A store whose next append fails when told to (``fail_next``)."""
-
-    def __init__(self, inner: Store) -> None:
-        self.inner = inner
-        self.fail_next = False
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
-
-    async def append(self, table_id: str, records: Sequence[LogRecord], *, epoch: int | None = None) -> None:
-        if self.fail_next:
-            self.fail_next = False
-            raise StoreError("the disk is full")
-        await self.inner.append(table_id, records, epoch=epoch)
-
-
 async def caught_up_in_the_background(owner: TableOwner) -> bool:
     """Whether the owner's estimator arrives and catches up within two seconds, nobody reading it."""
     for _ in range(200):
@@ -425,7 +404,7 @@ async def test_an_owner_restored_again_catches_its_estimator_up_in_the_backgroun
     config = test_settings(capture_every=25, capture_fork=False)
     store, expected = await upvoted_after_a_capture(config)
     live_derived = expected.pop("derived")
-    failing = FailingAppend(store)
+    failing = FailNextAppend(store)
     restored = await owner_of(failing, config)  # type: ignore[arg-type]  # duck-typed store
     assert await caught_up_in_the_background(restored)
     if rebuild == "after a storage failure":
