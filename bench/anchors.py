@@ -1,0 +1,244 @@
+"""Our server beside y-websocket and the python-socketio relay, in the live-edit harness.
+
+The harness (``shared/anchors/`` beside this checkout: a driver, a workload and one client per
+server, described in its README) is copied to a scratch folder, its client for our server is
+brought up to the protocol, and rounds of ``python3 bench.py --anchor X --n N --rate R --duration
+T`` run interleaved (y-websocket, ours, [the relay,] y-websocket, ours, ...), each server on a fresh
+start. Figures per server are medians over the rounds; ratios are medians of the per-round ratios
+(ours over the anchor in the same round), so a loaded round moves both sides of its ratio.
+
+What the client for our server needs that the harness's copy lacks (it is part of the benchmark,
+not the product, and follows the protocol, docs/protocol.md):
+
+- every fill carries ``seen_seq`` (the largest seq below which the user has seen every number: its
+  snapshot, acks, ``op`` events and batches), or a fill of a row the user saw replaced is refused
+  as stale;
+- the table's ``rate_limit`` is 1000/s (the default of 5/s would refuse a burst);
+- a live ``ops`` batch (several forwards in one frame) is counted entry by entry, like ``op``.
+
+Each change replaces text that must be found exactly once in the harness's client, so a harness
+that changed is reported instead of half-patched.
+
+CPU per delivered message = the server's CPU from GO to the end of the drain / (messages
+delivered per second x (warm-up + duration)); the harness prints the first two. ``lost``,
+``refused`` and ``ok`` are the harness's own verdicts (``ok``: p99 <= 100 ms, nothing lost, the
+clients kept up).
+
+Usage: ``python bench/anchors.py [--harness DIR] [--scratch DIR] [--rounds 6] [--n 50] [--rate 1]
+[--duration 10] [--servers ywebsocket,crowdfill] [--extra "ARGS for crowdfill serve"]``. The
+y-websocket packages are installed with ``npm ci`` from the harness's lock file the first time
+(a registry must be reachable). The last line printed is one JSON object with
+``cpu_per_msg_ratio_ywebsocket`` and ``seen_p99_ratio_ywebsocket`` (and ``..._relay`` with the
+relay in ``--servers``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVERS = {"ywebsocket": "ywebsocket", "crowdfill": "crowdfill", "relay": "socketio"}
+
+# (what the harness's crowdfill/client.py says, what it says here); each found exactly once.
+CLIENT_CHANGES: tuple[tuple[str, str], ...] = (
+    (
+        '"template": [{} for _ in range(rows)], "budget_cents": 100000}',
+        '"template": [{} for _ in range(rows)], "budget_cents": 100000,\n'
+        '                      "rate_limit": {"ops_per_second": 1000, "burst": 1000}}',
+    ),
+    (
+        "            self.joined = asyncio.Event()\n",
+        "            self.joined = asyncio.Event()\n"
+        "            self.last_seq = 0  # every seq up to it seen (acks, op, ops, the snapshot)\n"
+        "            self.ahead: set[int] = set()  # seqs seen beyond last_seq\n",
+    ),
+    (
+        "        # --- events\n",
+        "        def saw(self, seq: int) -> None:\n"
+        "            if seq <= self.last_seq:\n"
+        "                return\n"
+        "            self.ahead.add(seq)\n"
+        "            while self.last_seq + 1 in self.ahead:\n"
+        "                self.last_seq += 1\n"
+        "                self.ahead.discard(self.last_seq)\n"
+        "\n"
+        "        # --- events\n",
+    ),
+    (
+        '            self.original = [r["row_id"] for r in d["rows"] if not r["values"]]\n',
+        '            self.original = [r["row_id"] for r in d["rows"] if not r["values"]]\n'
+        '            self.last_seq = max(self.last_seq, d.get("seq", 0))\n'
+        "            self.ahead = {q for q in self.ahead if q > self.last_seq}\n",
+    ),
+    (
+        "        async def on_ops(self, d: dict) -> None:\n"
+        '            for e in d["ops"]:\n'
+        '                self.apply(e["op"])\n',
+        "        async def on_ops(self, d: dict) -> None:\n"
+        '            for e in d["ops"]:\n'
+        '                if "from_seq" in d:  # a replay after a reconnect\n'
+        '                    self.saw(e["seq"])\n'
+        '                    self.apply(e["op"])\n'
+        "                else:  # a live batch: each entry is a forward, counted like an op\n"
+        "                    await self.on_op(e)\n",
+    ),
+    (
+        '            op = d["op"]\n            self.apply(op)\n',
+        '            op = d["op"]\n            self.saw(d["seq"])\n            self.apply(op)\n',
+    ),
+    (
+        '                if isinstance(ack, dict) and ack.get("ok"):\n                    st["acked"] += 1\n',
+        '                if isinstance(ack, dict) and ack.get("ok"):\n'
+        '                    st["acked"] += 1\n'
+        '                    self.saw(ack["seq"])\n',
+    ),
+    (
+        '"column": col, "value": value},',
+        '"column": col, "value": value,\n                                 "seen_seq": self.last_seq},',
+    ),
+)
+
+
+class HarnessChanged(Exception):
+    """The harness's client is not the one these changes were written for."""
+
+
+def patch_client(text: str) -> str:
+    """The harness's client for our server with ``CLIENT_CHANGES`` made (HarnessChanged if one
+    does not apply exactly once)."""
+    for old, new in CLIENT_CHANGES:
+        found = text.count(old)
+        if found != 1:
+            first = old.strip().splitlines()[0]
+            raise HarnessChanged(
+                f"the harness's crowdfill/client.py has {found} copies of {first!r} (1 expected): "
+                "it changed; bring bench/anchors.py's CLIENT_CHANGES up to it"
+            )
+        text = text.replace(old, new)
+    return text
+
+
+def prepare(harness: Path, scratch: Path, servers: Sequence[str]) -> Path:
+    """A writable copy of ``harness`` in ``scratch`` with our client patched and the packages of
+    ``servers`` installed; returns the copy (kept between runs: an existing copy is reused)."""
+    copy = scratch / "anchors"
+    if not (copy / "bench.py").exists():
+        if not (harness / "bench.py").exists():
+            raise SystemExit(f"no live-edit harness at {harness} (bench.py missing): pass --harness DIR")
+        shutil.copytree(harness, copy, ignore=shutil.ignore_patterns("node_modules", ".state", ".venv"))
+        for path in [copy, *copy.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)  # the shared copy is read-only
+        client = copy / "crowdfill" / "client.py"
+        client.write_text(patch_client(client.read_text()))
+    if "ywebsocket" in servers and not (copy / "ywebsocket" / "node_modules").exists():
+        print("installing y-websocket's packages (npm ci) ...", file=sys.stderr, flush=True)
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=copy / "ywebsocket", check=True)
+    relay = copy / "socketio"
+    if "relay" in servers and not (relay / ".venv" / "bin" / "python").exists():
+        print("installing the relay's packages (its requirements.txt) ...", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", ".venv"], cwd=relay, check=True)
+        pip = [".venv/bin/pip", "install", "-q", "-r", "requirements.txt"]
+        subprocess.run(pip, cwd=relay, check=True)
+    return copy
+
+
+def run_once(copy: Path, server: str, args: argparse.Namespace) -> dict[str, Any]:
+    env = dict(os.environ, CROWDFILL_ROOT=str(ROOT), CF_EXTRA=args.extra)
+    command = [
+        "python3", "bench.py", "--anchor", SERVERS[server],
+        "--n", str(args.n), "--rate", str(args.rate), "--duration", str(args.duration),
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise SystemExit(f"{server}: the harness failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def cpu_per_message_us(result: dict[str, Any], seconds: float) -> float:
+    return float(result["server_cpu_s"]) / (float(result["msgs_delivered_per_s"]) * seconds) * 1e6
+
+
+def summary(rounds: Sequence[dict[str, dict[str, Any]]], seconds: float) -> dict[str, Any]:
+    """Medians per server and the median per-round ratios of ours over each anchor."""
+    servers = list(rounds[0])
+    out: dict[str, Any] = {"rounds": len(rounds)}
+    for server in servers:
+        results = [r[server] for r in rounds]
+        out[server] = {
+            "cpu_per_msg_us": round(statistics.median(cpu_per_message_us(x, seconds) for x in results), 2),
+            "seen_p50_ms": statistics.median(float(x["p50_ms"]) for x in results),
+            "seen_p99_ms": statistics.median(float(x["p99_ms"]) for x in results),
+            "seen_p99_ms_rounds": [x["p99_ms"] for x in results],
+            "lost_edits": sum(int(x["lost_edits"]) for x in results),
+            "ok_rounds": sum(bool(x["ok"]) for x in results),
+            "send_lag_p99_ms_rounds": [x["send_lag_p99_ms"] for x in results],
+        }
+    for anchor, key in (("ywebsocket", "ywebsocket"), ("relay", "relay")):
+        if anchor not in servers or "crowdfill" not in servers:
+            continue
+        cpu = [r["crowdfill"]["server_cpu_s"] / r[anchor]["server_cpu_s"] for r in rounds]
+        p99 = [r["crowdfill"]["p99_ms"] / r[anchor]["p99_ms"] for r in rounds]
+        out[f"cpu_per_msg_ratio_{key}"] = round(statistics.median(cpu), 3)
+        out[f"seen_p99_ratio_{key}"] = round(statistics.median(p99), 3)
+        out[f"seen_p99_ratio_{key}_rounds"] = [round(x, 2) for x in p99]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--harness", type=Path, default=ROOT.parent / "shared" / "anchors")
+    parser.add_argument(
+        "--scratch", type=Path, default=None, help="where the copy goes (default: a temp dir)"
+    )
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--n", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=1.0)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--servers", default="ywebsocket,crowdfill")
+    parser.add_argument("--extra", default="", help="more arguments for `crowdfill serve`")
+    args = parser.parse_args()
+    servers = [s for s in args.servers.split(",") if s]
+    unknown = [s for s in servers if s not in SERVERS]
+    if unknown:
+        parser.error(f"unknown servers {unknown}: choose from {sorted(SERVERS)}")
+    if not (ROOT / ".venv" / "bin" / "crowdfill").exists():
+        raise SystemExit("this checkout has no .venv with crowdfill: run `make setup` first")
+    scratch = args.scratch or Path(tempfile.mkdtemp(prefix="crowdfill-anchors-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    copy = prepare(args.harness.resolve(), scratch, servers)
+    workload = json.loads((copy / "workload.json").read_text())
+    seconds = float(workload["warmup_s"]) + args.duration
+    rounds: list[dict[str, dict[str, Any]]] = []
+    for index in range(args.rounds):
+        this: dict[str, dict[str, Any]] = {}
+        for server in servers:
+            with open("/proc/loadavg") as loadavg:
+                load = loadavg.read().split()[0]
+            started = time.monotonic()
+            result = this[server] = run_once(copy, server, args)
+            print(
+                f"round {index + 1}/{args.rounds} {server}: p50 {result['p50_ms']} ms,"
+                f" p99 {result['p99_ms']} ms,"
+                f" {cpu_per_message_us(result, seconds):.1f} us CPU per message, lost {result['lost_edits']},"
+                f" ok {result['ok']} (load {load}, {time.monotonic() - started:.0f} s)",
+                flush=True,
+            )
+        rounds.append(this)
+    print(json.dumps(summary(rounds, seconds)))
+
+
+if __name__ == "__main__":
+    main()
