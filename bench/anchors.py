@@ -24,8 +24,10 @@ delivered per second x (warm-up + duration)); the harness prints the first two. 
 ``refused`` and ``ok`` are the harness's own verdicts (``ok``: p99 <= 100 ms, nothing lost, the
 clients kept up).
 
-Usage: ``python bench/anchors.py [--harness DIR] [--scratch DIR] [--rounds 6] [--n 50] [--rate 1]
-[--duration 10] [--servers ywebsocket,crowdfill] [--extra "ARGS for crowdfill serve"]``. The
+Usage: ``python bench/anchors.py [--quick] [--harness DIR] [--scratch DIR] [--rounds 6] [--n 50]
+[--rate 1] [--duration 10] [--servers ywebsocket,crowdfill] [--extra "ARGS for crowdfill serve"]``
+(``--quick``: one round of 5 s; where the harness is not beside the checkout, as on CI, it says so
+and prints ``{"skipped": ...}`` instead of failing ``make bench``). The
 y-websocket packages are installed with ``npm ci`` from the harness's lock file the first time
 (a registry must be reachable). The last line printed is one JSON object with
 ``cpu_per_msg_ratio_ywebsocket`` and ``seen_p99_ratio_ywebsocket`` (and ``..._relay`` with the
@@ -203,6 +205,7 @@ def main() -> None:
     parser.add_argument(
         "--scratch", type=Path, default=None, help="where the copy goes (default: a temp dir)"
     )
+    parser.add_argument("--quick", action="store_true", help="1 round of 5 s; skipped without the harness")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--n", type=int, default=50)
     parser.add_argument("--rate", type=float, default=1.0)
@@ -210,6 +213,20 @@ def main() -> None:
     parser.add_argument("--servers", default="ywebsocket,crowdfill")
     parser.add_argument("--extra", default="", help="more arguments for `crowdfill serve`")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.duration = 1, 5.0
+        missing = [
+            what
+            for what, present in (
+                (f"the live-edit harness at {args.harness}", (args.harness / "bench.py").exists()),
+                ("node and npm (for y-websocket)", bool(shutil.which("node") and shutil.which("npm"))),
+            )
+            if not present
+        ]
+        if missing:
+            print(f"skipped, missing: {'; '.join(missing)}", file=sys.stderr)
+            print(json.dumps({"skipped": missing}))
+            return
     servers = [s for s in args.servers.split(",") if s]
     unknown = [s for s in servers if s not in SERVERS]
     if unknown:
