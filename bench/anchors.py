@@ -14,6 +14,9 @@ not the product, and follows the protocol, docs/protocol.md):
   snapshot, acks, ``op`` events and batches), or a fill of a row the user saw replaced is refused
   as stale;
 - the table's ``rate_limit`` is 1000/s (the default of 5/s would refuse a burst);
+- the table has enough empty cells for every fill of the run: the workload's 200 x 5 at r = 1
+  (650 fills), more rows at the higher rates of the stepping (the client's fallback once the
+  cells run out, a fill of a row already replaced, is refused as stale and counted as lost);
 - a live ``ops`` batch (several forwards in one frame) is counted entry by entry, like ``op``.
 
 Each change replaces text that must be found exactly once in the harness's client, so a harness
@@ -31,7 +34,9 @@ and prints ``{"skipped": ...}`` instead of failing ``make bench``). The
 y-websocket packages are installed with ``npm ci`` from the harness's lock file the first time
 (a registry must be reachable). The last line printed is one JSON object with
 ``cpu_per_msg_ratio_ywebsocket`` and ``seen_p99_ratio_ywebsocket`` (and ``..._relay`` with the
-relay in ``--servers``).
+relay in ``--servers``). ``--sustained`` runs the harness's own stepping instead (rates 1, 2, 4,
+... per client until a run fails, then the midpoint once) for each server, and prints the highest
+rate that passed for each and ``sustained_ratio_relay`` (ours over the relay's).
 """
 
 from __future__ import annotations
@@ -58,6 +63,20 @@ CLIENT_CHANGES: tuple[tuple[str, str], ...] = (
         '"template": [{} for _ in range(rows)], "budget_cents": 100000}',
         '"template": [{} for _ in range(rows)], "budget_cents": 100000,\n'
         '                      "rate_limit": {"ops_per_second": 1000, "burst": 1000}}',
+    ),
+    (
+        "setup_table, a.url, a.n, a.rows, a.cols)",
+        "setup_table, a.url, a.n, table_rows(a), a.cols)",
+    ),
+    (
+        "async def main() -> None:\n",
+        "def table_rows(a) -> int:\n"
+        "    # Enough empty cells for every fill of the run (a fill of a row the user saw replaced is\n"
+        "    # refused as stale): more rows than the workload's only at rates that need them.\n"
+        "    fills = a.n * a.rate * (a.warmup + a.duration + 2)\n"
+        "    return max(a.rows, math.ceil(fills * 1.25 / a.cols))\n"
+        "\n\n"
+        "async def main() -> None:\n",
     ),
     (
         "            self.joined = asyncio.Event()\n",
@@ -133,7 +152,8 @@ def patch_client(text: str) -> str:
 
 def prepare(harness: Path, scratch: Path, servers: Sequence[str]) -> Path:
     """A writable copy of ``harness`` in ``scratch`` with our client patched and the packages of
-    ``servers`` installed; returns the copy (kept between runs: an existing copy is reused)."""
+    ``servers`` installed; returns the copy (kept between runs: an existing copy is reused, its
+    client patched again)."""
     copy = scratch / "anchors"
     if not (copy / "bench.py").exists():
         if not (harness / "bench.py").exists():
@@ -141,8 +161,9 @@ def prepare(harness: Path, scratch: Path, servers: Sequence[str]) -> Path:
         shutil.copytree(harness, copy, ignore=shutil.ignore_patterns("node_modules", ".state", ".venv"))
         for path in [copy, *copy.rglob("*")]:
             path.chmod(path.stat().st_mode | 0o200)  # the shared copy is read-only
-        client = copy / "crowdfill" / "client.py"
-        client.write_text(patch_client(client.read_text()))
+    # Patched from the harness's own client every time, so a kept copy follows CLIENT_CHANGES.
+    client = harness / "crowdfill" / "client.py"
+    (copy / "crowdfill" / "client.py").write_text(patch_client(client.read_text()))
     if "ywebsocket" in servers and not (copy / "ywebsocket" / "node_modules").exists():
         print("installing y-websocket's packages (npm ci) ...", file=sys.stderr, flush=True)
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=copy / "ywebsocket", check=True)
@@ -167,6 +188,44 @@ def run_once(copy: Path, server: str, args: argparse.Namespace) -> dict[str, Any
         raise SystemExit(f"{server}: the harness failed ({done.returncode}):\n{done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(lines[-1])
     return result
+
+
+def sustained(copy: Path, server: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The harness's stepping for ``server`` (rates 1, 2, 4, ... until a run fails, then the
+    midpoint once): each run's verdict as it ends, and the highest rate per client that passed."""
+    env = dict(os.environ, CROWDFILL_ROOT=str(ROOT), CF_EXTRA=args.extra)
+    command = ["python3", "bench.py", "--anchor", SERVERS[server], "--n", str(args.n)]
+    command += ["--duration", str(args.duration), "--refine"]
+    runs: list[dict[str, Any]] = []
+    summaries: list[dict[str, Any]] = []
+    with subprocess.Popen(
+        command, cwd=copy, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as harness:
+        assert harness.stdout is not None  # piped above
+        for line in harness.stdout:
+            if not line.startswith("{"):
+                continue
+            result = json.loads(line)
+            if result.get("summary") == "max_sustained":
+                summaries.append(result)
+                continue
+            run = {
+                "rate": result.get("rate_per_client"),
+                "p99_ms": result.get("p99_ms"),
+                "lost": result.get("lost_edits"),
+                "ok": result.get("ok"),
+                "fail": result.get("fail"),
+            }
+            runs.append(run)
+            print(
+                f"{server} at {run['rate']}/s: p99 {run['p99_ms']} ms, lost {run['lost']}, ok {run['ok']}",
+                flush=True,
+            )
+    if harness.returncode != 0 or not summaries:
+        raise SystemExit(
+            f"{server}: the harness's stepping failed (exit {harness.returncode}, no max_sustained line)"
+        )
+    return {"max_rate_per_client": summaries[-1]["max_rate_per_client"], "runs": runs}
 
 
 def cpu_per_message_us(result: dict[str, Any], seconds: float) -> float:
@@ -212,6 +271,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--servers", default="ywebsocket,crowdfill")
     parser.add_argument("--extra", default="", help="more arguments for `crowdfill serve`")
+    parser.add_argument(
+        "--sustained", action="store_true", help="the harness's rate stepping instead of rounds at --rate"
+    )
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.duration = 1, 5.0
@@ -237,6 +299,14 @@ def main() -> None:
     scratch.mkdir(parents=True, exist_ok=True)
     copy = prepare(args.harness.resolve(), scratch, servers)
     workload = json.loads((copy / "workload.json").read_text())
+    if args.sustained:
+        highest = {server: sustained(copy, server, args) for server in servers}
+        out: dict[str, Any] = {"sustained": highest}
+        if "crowdfill" in highest and "relay" in highest:
+            ours, relay = highest["crowdfill"]["max_rate_per_client"], highest["relay"]["max_rate_per_client"]
+            out["sustained_ratio_relay"] = round(ours / relay, 3) if relay else None
+        print(json.dumps(out))
+        return
     seconds = float(workload["warmup_s"]) + args.duration
     rounds: list[dict[str, dict[str, Any]]] = []
     for index in range(args.rounds):
