@@ -23,9 +23,8 @@ Each change replaces text that must be found exactly once in the harness's clien
 that changed is reported instead of half-patched.
 
 CPU per delivered message = the server's CPU from GO to the end of the drain / (messages
-delivered per second x (warm-up + duration)); the harness prints the first two. ``lost``,
-``refused`` and ``ok`` are the harness's own verdicts (``ok``: p99 <= 100 ms, nothing lost, the
-clients kept up).
+delivered per second x (warm-up + duration)); the harness prints the first two. ``lost`` and
+``ok`` are the harness's own verdicts (``ok``: p99 <= 100 ms, nothing lost, the clients kept up).
 
 Usage: ``python bench/anchors.py [--quick] [--harness DIR] [--scratch DIR] [--rounds 6] [--n 50]
 [--rate 1] [--duration 10] [--servers ywebsocket,crowdfill] [--extra "ARGS for crowdfill serve"]``
@@ -187,6 +186,8 @@ def run_once(copy: Path, server: str, args: argparse.Namespace) -> dict[str, Any
     if done.returncode != 0 or not lines:
         raise SystemExit(f"{server}: the harness failed ({done.returncode}):\n{done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(lines[-1])
+    if "error" in result:  # the run did not start (a client was not ready, the server did not open)
+        raise SystemExit(f"{server}: {result['error']}")
     return result
 
 
@@ -250,7 +251,10 @@ def summary(rounds: Sequence[dict[str, dict[str, Any]]], seconds: float) -> dict
     for anchor, key in (("ywebsocket", "ywebsocket"), ("relay", "relay")):
         if anchor not in servers or "crowdfill" not in servers:
             continue
-        cpu = [r["crowdfill"]["server_cpu_s"] / r[anchor]["server_cpu_s"] for r in rounds]
+        cpu = [
+            cpu_per_message_us(r["crowdfill"], seconds) / cpu_per_message_us(r[anchor], seconds)
+            for r in rounds
+        ]
         p99 = [r["crowdfill"]["p99_ms"] / r[anchor]["p99_ms"] for r in rounds]
         out[f"cpu_per_msg_ratio_{key}"] = round(statistics.median(cpu), 3)
         out[f"seen_p99_ratio_{key}"] = round(statistics.median(p99), 3)
