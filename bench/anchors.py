@@ -266,7 +266,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--harness", type=Path, default=ROOT.parent / "shared" / "anchors")
     parser.add_argument(
-        "--scratch", type=Path, default=None, help="where the copy goes (default: a temp dir)"
+        "--scratch",
+        type=Path,
+        default=None,
+        help="where the copy goes, kept for the next run (default: a temp dir, removed at the end)",
     )
     parser.add_argument("--quick", action="store_true", help="1 round of 5 s; skipped without the harness")
     parser.add_argument("--rounds", type=int, default=6)
@@ -299,8 +302,15 @@ def main() -> None:
         parser.error(f"unknown servers {unknown}: choose from {sorted(SERVERS)}")
     if not (ROOT / ".venv" / "bin" / "crowdfill").exists():
         raise SystemExit("this checkout has no .venv with crowdfill: run `make setup` first")
-    scratch = args.scratch or Path(tempfile.mkdtemp(prefix="crowdfill-anchors-"))
-    scratch.mkdir(parents=True, exist_ok=True)
+    if args.scratch is not None:
+        args.scratch.mkdir(parents=True, exist_ok=True)
+        run(args, servers, args.scratch)
+        return
+    with tempfile.TemporaryDirectory(prefix="crowdfill-anchors-") as scratch:
+        run(args, servers, Path(scratch))
+
+
+def run(args: argparse.Namespace, servers: Sequence[str], scratch: Path) -> None:
     copy = prepare(args.harness.resolve(), scratch, servers)
     workload = json.loads((copy / "workload.json").read_text())
     if args.sustained:
