@@ -14,28 +14,33 @@ not the product, and follows the protocol, docs/protocol.md):
   snapshot, acks, ``op`` events and batches), or a fill of a row the user saw replaced is refused
   as stale;
 - the table's ``rate_limit`` is 1000/s (the default of 5/s would refuse a burst);
-- the table has enough empty cells for every fill of the run: the workload's 200 x 5 at r = 1
-  (650 fills), more rows at the higher rates of the stepping (the client's fallback once the
-  cells run out, a fill of a row already replaced, is refused as stale and counted as lost);
+- the table has enough empty cells for every fill of the run (the client's fallback once they run
+  out, a fill of a row already replaced, is refused as stale and counted as lost): the workload's
+  200 x 5 at N = 50, r = 1 and T = 10 s (650 fills), more rows at higher rates or longer runs (so
+  the table grows with the rate: about 6,000 rows at 32/s);
 - a live ``ops`` batch (several forwards in one frame) is counted entry by entry, like ``op``.
 
 Each change replaces text that must be found exactly once in the harness's client, so a harness
 that changed is reported instead of half-patched.
 
 CPU per delivered message = the server's CPU from GO to the end of the drain / (messages
-delivered per second x (warm-up + duration)); the harness prints the first two. ``lost`` and
-``ok`` are the harness's own verdicts (``ok``: p99 <= 100 ms, nothing lost, the clients kept up).
+delivered per second x (warm-up + duration)); the harness prints the first two, its rate over the
+measured window only, so the divisor estimates the messages of the whole run the same way for
+every server (the ratios are exact, the microseconds a little high). ``lost`` and ``ok`` are the
+harness's own verdicts (``ok``: p99 <= 100 ms, nothing lost, the clients kept up).
 
 Usage: ``python bench/anchors.py [--quick] [--harness DIR] [--scratch DIR] [--rounds 6] [--n 50]
-[--rate 1] [--duration 10] [--servers ywebsocket,crowdfill] [--extra "ARGS for crowdfill serve"]``
-(``--quick``: one round of 5 s; where the harness is not beside the checkout, as on CI, it says so
-and prints ``{"skipped": ...}`` instead of failing ``make bench``). The
-y-websocket packages are installed with ``npm ci`` from the harness's lock file the first time
-(a registry must be reachable). The last line printed is one JSON object with
-``cpu_per_msg_ratio_ywebsocket`` and ``seen_p99_ratio_ywebsocket`` (and ``..._relay`` with the
-relay in ``--servers``). ``--sustained`` runs the harness's own stepping instead (rates 1, 2, 4,
-... per client until a run fails, then the midpoint once) for each server, and prints the highest
-rate that passed for each and ``sustained_ratio_relay`` (ours over the relay's).
+[--rate 1] [--duration 10] [--servers ywebsocket,crowdfill] [--extra "ARGS for crowdfill serve"]
+[--sustained]``. ``--quick``: one round of 5 s; where the harness is not beside the checkout, as
+on CI, it says so and prints ``{"skipped": ...}`` instead of failing ``make bench``. The copy is
+kept in ``--scratch`` (default ``bench/results/anchors``, git-ignored) and reused: y-websocket's
+packages are installed there with ``npm ci`` from the harness's lock file, and the relay's with
+pip, the first time only (a registry must be reachable then); our client is patched again on
+every run. The last line printed is one JSON object with ``cpu_per_msg_ratio_ywebsocket`` and
+``seen_p99_ratio_ywebsocket`` (and ``..._relay`` with the relay in ``--servers``).
+``--sustained`` runs the harness's own stepping instead (rates 1, 2, 4, ... per client until a
+run fails, then the midpoint once) for each server, and prints the highest rate that passed for
+each and ``sustained_ratio_relay`` (ours over the relay's).
 """
 
 from __future__ import annotations
@@ -47,7 +52,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,9 +73,10 @@ CLIENT_CHANGES: tuple[tuple[str, str], ...] = (
     ),
     (
         "async def main() -> None:\n",
-        "def table_rows(a) -> int:\n"
+        "def table_rows(a: argparse.Namespace) -> int:\n"
         "    # Enough empty cells for every fill of the run (a fill of a row the user saw replaced is\n"
-        "    # refused as stale): more rows than the workload's only at rates that need them.\n"
+        "    # refused as stale): more rows than the workload's only at rates that need them. 2 s and a\n"
+        "    # quarter more than the schedule's fills: slack for late senders, not a measured bound.\n"
         "    fills = a.n * a.rate * (a.warmup + a.duration + 2)\n"
         "    return max(a.rows, math.ceil(fills * 1.25 / a.cols))\n"
         "\n\n"
@@ -98,8 +103,9 @@ CLIENT_CHANGES: tuple[tuple[str, str], ...] = (
     (
         '            self.original = [r["row_id"] for r in d["rows"] if not r["values"]]\n',
         '            self.original = [r["row_id"] for r in d["rows"] if not r["values"]]\n'
-        '            self.last_seq = max(self.last_seq, d.get("seq", 0))\n'
-        "            self.ahead = {q for q in self.ahead if q > self.last_seq}\n",
+        "            # A snapshot (at connect, or after the server lost a batch) sets the seq outright.\n"
+        '            self.last_seq = d.get("seq", 0)\n'
+        "            self.ahead.clear()\n",
     ),
     (
         "        async def on_ops(self, d: dict) -> None:\n"
@@ -188,6 +194,8 @@ def run_once(copy: Path, server: str, args: argparse.Namespace) -> dict[str, Any
     result: dict[str, Any] = json.loads(lines[-1])
     if "error" in result:  # the run did not start (a client was not ready, the server did not open)
         raise SystemExit(f"{server}: {result['error']}")
+    if not result.get("msgs_delivered_per_s") or result.get("p99_ms") is None:
+        raise SystemExit(f"{server}: the run delivered nothing measurable ({result.get('fail')})")
     return result
 
 
@@ -216,8 +224,11 @@ def sustained(copy: Path, server: str, args: argparse.Namespace) -> dict[str, An
                 "lost": result.get("lost_edits"),
                 "ok": result.get("ok"),
                 "fail": result.get("fail"),
+                "error": result.get("error"),
             }
             runs.append(run)
+            if run["error"]:  # the harness could not run this rate at all: no verdict on the server
+                raise SystemExit(f"{server} at {run['rate']}/s: {run['error']}")
             print(
                 f"{server} at {run['rate']}/s: p99 {run['p99_ms']} ms, lost {run['lost']}, ok {run['ok']}",
                 flush=True,
@@ -268,8 +279,8 @@ def main() -> None:
     parser.add_argument(
         "--scratch",
         type=Path,
-        default=None,
-        help="where the copy goes, kept for the next run (default: a temp dir, removed at the end)",
+        default=ROOT / "bench" / "results" / "anchors",
+        help="where the copy goes, kept for the next run (default: bench/results/anchors, git-ignored)",
     )
     parser.add_argument("--quick", action="store_true", help="1 round of 5 s; skipped without the harness")
     parser.add_argument("--rounds", type=int, default=6)
@@ -282,13 +293,17 @@ def main() -> None:
         "--sustained", action="store_true", help="the harness's rate stepping instead of rounds at --rate"
     )
     args = parser.parse_args()
+    servers = [s for s in args.servers.split(",") if s]
     if args.quick:
         args.rounds, args.duration = 1, 5.0
         missing = [
             what
             for what, present in (
                 (f"the live-edit harness at {args.harness}", (args.harness / "bench.py").exists()),
-                ("node and npm (for y-websocket)", bool(shutil.which("node") and shutil.which("npm"))),
+                (
+                    "node and npm (for y-websocket)",
+                    "ywebsocket" not in servers or bool(shutil.which("node") and shutil.which("npm")),
+                ),
             )
             if not present
         ]
@@ -296,18 +311,15 @@ def main() -> None:
             print(f"skipped, missing: {'; '.join(missing)}", file=sys.stderr)
             print(json.dumps({"skipped": missing}))
             return
-    servers = [s for s in args.servers.split(",") if s]
     unknown = [s for s in servers if s not in SERVERS]
     if unknown:
         parser.error(f"unknown servers {unknown}: choose from {sorted(SERVERS)}")
     if not (ROOT / ".venv" / "bin" / "crowdfill").exists():
         raise SystemExit("this checkout has no .venv with crowdfill: run `make setup` first")
-    if args.scratch is not None:
-        args.scratch.mkdir(parents=True, exist_ok=True)
-        run(args, servers, args.scratch)
-        return
-    with tempfile.TemporaryDirectory(prefix="crowdfill-anchors-") as scratch:
-        run(args, servers, Path(scratch))
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    args.scratch.mkdir(parents=True, exist_ok=True)
+    run(args, servers, args.scratch)
 
 
 def run(args: argparse.Namespace, servers: Sequence[str], scratch: Path) -> None:
@@ -318,7 +330,7 @@ def run(args: argparse.Namespace, servers: Sequence[str], scratch: Path) -> None
         out: dict[str, Any] = {"sustained": highest}
         if "crowdfill" in highest and "relay" in highest:
             ours, relay = highest["crowdfill"]["max_rate_per_client"], highest["relay"]["max_rate_per_client"]
-            out["sustained_ratio_relay"] = round(ours / relay, 3) if relay else None
+            out["sustained_ratio_relay"] = round(ours / relay, 3) if ours and relay else None
         print(json.dumps(out))
         return
     seconds = float(workload["warmup_s"]) + args.duration
