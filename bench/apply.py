@@ -22,9 +22,13 @@ The baseline, in the same run (rounds interleaved): the same operations on the i
 (``memory://``, no thread, no disk); ``ratio_sqlite_over_memory`` is the process CPU per operation
 of the first over the second. The cyclic garbage collector is frozen after setup, as the server
 does after start. Usage: ``python bench/apply.py [--quick] [--ops N] [--rounds N] [--synchronous
-FULL|OFF] [--profile]``; the last line printed is one JSON object. ``--profile`` prints the
-event loop thread's cProfile (CPU time) instead. The loop is uvloop's, as in ``crowdfill serve``,
-when it is installed.
+FULL|OFF] [--profile] [--gap-ms G] [--linger-ms L]``; the last line printed is one JSON object.
+``--gap-ms`` lets the loop idle that long before each operation, as it does between operations at a
+low rate: the same work costs several times more CPU after an idle gap than back to back (cold
+caches; docs/benchmarks.md, "Idle gaps make each operation dearer"). ``--linger-ms`` sets the
+commit linger (``Settings.commit_linger_seconds``; with no gap it is the wait between operations).
+``--profile`` prints the event loop thread's cProfile (CPU time) instead. The loop is uvloop's, as
+in ``crowdfill serve``, when it is installed.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import dataclasses
 import gc
 import json
 import pstats
@@ -109,7 +114,15 @@ def next_fill(owner: TableOwner, rnd: random.Random, q: int) -> Fill:
 
 
 async def one_round(
-    directory: Path, ops: int, synchronous: str, seed: int, profile: bool, *, memory: bool = False
+    directory: Path,
+    ops: int,
+    synchronous: str,
+    seed: int,
+    profile: bool,
+    *,
+    memory: bool = False,
+    gap: float = 0.0,
+    linger: float | None = None,
 ) -> dict[str, Any]:
     store: Store = (
         open_store("memory://")
@@ -121,6 +134,8 @@ async def one_round(
     now = time.time()
     await store.create_table(TableRecord("t", spec.definition, LIVE, now, now))
     settings = Settings(requester_token=TOKEN, secret=SECRET, shutdown_capture_seconds=0.0)
+    if linger is not None:
+        settings = dataclasses.replace(settings, commit_linger_seconds=linger)
     owner = TableOwner("t", spec, LIVE, store, settings, Quiet())
     owner.early = DroppingForward()
     await owner.load()
@@ -143,6 +158,8 @@ async def one_round(
         started = time.thread_time_ns()
         op = next_fill(owner, rnd, q)
         choosing += time.thread_time_ns() - started
+        if gap:
+            await asyncio.sleep(gap)  # the loop idles in between, as at a low rate
         if profiler is not None:
             profiler.enable()
         outcome = await owner.submit(op, "s", owner.seq)
@@ -174,19 +191,35 @@ async def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dir", type=Path, default=None, help="where the stores go (default: a temp dir)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--gap-ms", type=float, default=0.0, help="idle time before each operation")
+    parser.add_argument(
+        "--linger-ms", type=float, default=None, help="the commit linger (default: the server's)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.ops, args.rounds = 200, 1
+    gap = args.gap_ms / 1000
+    linger = None if args.linger_ms is None else args.linger_ms / 1000
     if args.profile:
         with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
-            await one_round(Path(scratch), args.ops, args.synchronous, args.seed, True)
+            await one_round(
+                Path(scratch), args.ops, args.synchronous, args.seed, True, gap=gap, linger=linger
+            )
         return
     rounds: list[dict[str, Any]] = []
     baseline: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
         for r in range(args.rounds):
-            rounds.append(await one_round(Path(scratch), args.ops, args.synchronous, args.seed + r, False))
-            baseline.append(await one_round(Path(scratch), args.ops, "", args.seed + r, False, memory=True))
+            rounds.append(
+                await one_round(
+                    Path(scratch), args.ops, args.synchronous, args.seed + r, False, gap=gap, linger=linger
+                )
+            )
+            baseline.append(
+                await one_round(
+                    Path(scratch), args.ops, "", args.seed + r, False, memory=True, gap=gap, linger=linger
+                )
+            )
     figures = {key: round(statistics.median(r[key] for r in rounds), 1) for key in rounds[0]}
     memory = {
         key: round(statistics.median(r[key] for r in baseline), 1) for key in ("process", "loop", "apply")
@@ -199,6 +232,8 @@ async def main() -> None:
         "ops": args.ops,
         "rounds": len(rounds),
         "synchronous": args.synchronous,
+        "gap_ms": args.gap_ms,
+        "linger_ms": Settings.commit_linger_seconds * 1000 if linger is None else args.linger_ms,
         **figures,
         "memory": memory,
         "ratio_sqlite_over_memory": round(figures["process"] / memory["process"], 3),
