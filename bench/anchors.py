@@ -159,10 +159,10 @@ def prepare(harness: Path, scratch: Path, servers: Sequence[str]) -> Path:
     """A writable copy of ``harness`` in ``scratch`` with our client patched and the packages of
     ``servers`` installed; returns the copy (kept between runs: an existing copy is reused, its
     client patched again)."""
+    if not (harness / "bench.py").exists():  # a kept copy is patched from the harness too
+        raise SystemExit(f"no live-edit harness at {harness} (bench.py missing): pass --harness DIR")
     copy = scratch / "anchors"
     if not (copy / "bench.py").exists():
-        if not (harness / "bench.py").exists():
-            raise SystemExit(f"no live-edit harness at {harness} (bench.py missing): pass --harness DIR")
         shutil.copytree(harness, copy, ignore=shutil.ignore_patterns("node_modules", ".state", ".venv"))
         for path in [copy, *copy.rglob("*")]:
             path.chmod(path.stat().st_mode | 0o200)  # the shared copy is read-only
@@ -181,12 +181,16 @@ def prepare(harness: Path, scratch: Path, servers: Sequence[str]) -> Path:
     return copy
 
 
+def harness_run(server: str, args: argparse.Namespace, *more: str) -> tuple[list[str], dict[str, str]]:
+    """The harness's driver command for ``server`` (``more`` arguments after N and T) and its
+    environment (our checkout, and ``--extra`` for ``crowdfill serve``)."""
+    command = ["python3", "bench.py", "--anchor", SERVERS[server], "--n", str(args.n)]
+    command += ["--duration", str(args.duration), *more]
+    return command, dict(os.environ, CROWDFILL_ROOT=str(ROOT), CF_EXTRA=args.extra)
+
+
 def run_once(copy: Path, server: str, args: argparse.Namespace) -> dict[str, Any]:
-    env = dict(os.environ, CROWDFILL_ROOT=str(ROOT), CF_EXTRA=args.extra)
-    command = [
-        "python3", "bench.py", "--anchor", SERVERS[server],
-        "--n", str(args.n), "--rate", str(args.rate), "--duration", str(args.duration),
-    ]  # fmt: skip
+    command, env = harness_run(server, args, "--rate", str(args.rate))
     done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
@@ -202,9 +206,7 @@ def run_once(copy: Path, server: str, args: argparse.Namespace) -> dict[str, Any
 def sustained(copy: Path, server: str, args: argparse.Namespace) -> dict[str, Any]:
     """The harness's stepping for ``server`` (rates 1, 2, 4, ... until a run fails, then the
     midpoint once): each run's verdict as it ends, and the highest rate per client that passed."""
-    env = dict(os.environ, CROWDFILL_ROOT=str(ROOT), CF_EXTRA=args.extra)
-    command = ["python3", "bench.py", "--anchor", SERVERS[server], "--n", str(args.n)]
-    command += ["--duration", str(args.duration), "--refine"]
+    command, env = harness_run(server, args, "--refine")
     runs: list[dict[str, Any]] = []
     summaries: list[dict[str, Any]] = []
     with subprocess.Popen(
@@ -259,7 +261,7 @@ def summary(rounds: Sequence[dict[str, dict[str, Any]]], seconds: float) -> dict
             "ok_rounds": sum(bool(x["ok"]) for x in results),
             "send_lag_p99_ms_rounds": [x["send_lag_p99_ms"] for x in results],
         }
-    for anchor, key in (("ywebsocket", "ywebsocket"), ("relay", "relay")):
+    for anchor in ("ywebsocket", "relay"):
         if anchor not in servers or "crowdfill" not in servers:
             continue
         cpu = [
@@ -267,9 +269,9 @@ def summary(rounds: Sequence[dict[str, dict[str, Any]]], seconds: float) -> dict
             for r in rounds
         ]
         p99 = [r["crowdfill"]["p99_ms"] / r[anchor]["p99_ms"] for r in rounds]
-        out[f"cpu_per_msg_ratio_{key}"] = round(statistics.median(cpu), 3)
-        out[f"seen_p99_ratio_{key}"] = round(statistics.median(p99), 3)
-        out[f"seen_p99_ratio_{key}_rounds"] = [round(x, 2) for x in p99]
+        out[f"cpu_per_msg_ratio_{anchor}"] = round(statistics.median(cpu), 3)
+        out[f"seen_p99_ratio_{anchor}"] = round(statistics.median(p99), 3)
+        out[f"seen_p99_ratio_{anchor}_rounds"] = [round(x, 2) for x in p99]
     return out
 
 
@@ -319,11 +321,7 @@ def main() -> None:
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     args.scratch.mkdir(parents=True, exist_ok=True)
-    run(args, servers, args.scratch)
-
-
-def run(args: argparse.Namespace, servers: Sequence[str], scratch: Path) -> None:
-    copy = prepare(args.harness.resolve(), scratch, servers)
+    copy = prepare(args.harness.resolve(), args.scratch, servers)
     workload = json.loads((copy / "workload.json").read_text())
     if args.sustained:
         highest = {server: sustained(copy, server, args) for server in servers}
