@@ -54,11 +54,26 @@ class Sequencer:
         A ``Reweigh`` (the server's, already checked by its emitter) is integrated as it is: it can
         rescore rows, so the central client observes what it changed like any operation.
         """
-        if isinstance(op, Reweigh) and self.table.closed:
-            raise TableClosed("the table is complete and accepts no more operations")
-        canonical = op if isinstance(op, Reweigh) else self.table.validate(op)
-        self._planned.extend(self.central.observe(self.table.integrate(canonical)))
+        canonical = self.admit(op)
+        self.settle(canonical)
         return canonical
+
+    def admit(self, op: Sequenced) -> Sequenced:
+        """The first half of ``apply``: validate ``op`` (CrowdFillError if refused) and return it
+        canonical, changing nothing. ``settle`` must follow before anything else is admitted.
+
+        The server forwards an admitted operation before it settles it, so the others see it
+        without waiting for the integration and the central client (docs/benchmarks.md)."""
+        if isinstance(op, Reweigh):
+            if self.table.closed:
+                raise TableClosed("the table is complete and accepts no more operations")
+            return op
+        return self.table.validate(op)
+
+    def settle(self, canonical: Sequenced) -> None:
+        """The second half of ``apply``: integrate an admitted operation, and let the central
+        client observe it (the inserts it calls for wait in ``planned``)."""
+        self._planned.extend(self.central.observe(self.table.integrate(canonical)))
 
     def next_insert(self) -> Insert | None:
         """The next insert the central client asked for, or None when it needs nothing more now."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+import pytest
+
 from crowdfill.central_client import CentralClient
 from crowdfill.central_client.sequencer import Replayed, Sequencer, replay
 from crowdfill.model import (
@@ -22,6 +24,7 @@ from crowdfill.model import (
     Template,
     Upvote,
 )
+from crowdfill.model.errors import UnknownRow
 
 SCHEMA = Schema((Column("country"), Column("capital")), ("country",))
 
@@ -94,6 +97,61 @@ def test_operations_after_the_completing_one_are_reported_and_not_applied() -> N
     assert result.ignored == (after[0],)
     assert any("after the table completed" in d for d in result.divergences)
     assert table.down("r4") == 0
+
+
+def rows_of(table: CandidateTable) -> list[tuple[str, dict[str, str | int | float | bool], int]]:
+    return [
+        (row.row_id, dict(row.values), table.up(row.row_id) - table.down(row.row_id)) for row in table.rows()
+    ]
+
+
+def test_admitting_an_operation_changes_nothing_until_it_is_settled() -> None:
+    table = fresh_table()
+    sequencer = sequencer_for(table)
+    sequencer.start()
+    while (insert := sequencer.next_insert()) is not None:
+        sequencer.apply(insert)
+    before = rows_of(table)
+
+    canonical = sequencer.admit(WORK[0])
+
+    assert rows_of(table) == before
+    assert "r1" not in table
+    sequencer.settle(canonical)
+    assert "r1" in table
+    assert "c1" not in table
+
+
+def test_an_operation_admit_refuses_leaves_the_table_as_it_was() -> None:
+    table = fresh_table()
+    sequencer = sequencer_for(table)
+    sequencer.start()
+    before = rows_of(table)
+    with pytest.raises(UnknownRow):
+        sequencer.admit(Fill("ann", "nowhere", "r9", "country", "fr", frozenset()))
+    assert rows_of(table) == before
+
+
+def test_admit_then_settle_sequences_the_same_log_as_apply() -> None:
+    # Downvotes make the central client plan inserts between the workers' operations.
+    work: list[Sequenced] = [*WORK[:3], Downvote("cy", "r3", frozenset()), Downvote("dee", "r3", frozenset())]
+    by_apply = live_log(work)
+    sequencer = sequencer_for(fresh_table())
+    log: list[Sequenced] = []
+
+    def drain() -> None:
+        while not sequencer.satisfied and (insert := sequencer.next_insert()) is not None:
+            log.append(sequencer.apply(insert))
+
+    sequencer.start()
+    drain()
+    for op in work:
+        canonical = sequencer.admit(op)
+        log.append(canonical)
+        sequencer.settle(canonical)
+        drain()
+    assert list(enumerate(log, 1)) == by_apply
+    assert any(isinstance(op, Insert) for _, op in by_apply[3:])
 
 
 def test_an_operation_the_model_refuses_is_reported_and_skipped() -> None:

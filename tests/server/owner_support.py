@@ -45,6 +45,29 @@ class QuietListener:
         return None
 
 
+class RecordingForward:
+    """The owner's early forwarder (``Settings.early_forward``): what it was given, and what the
+    table held of each forwarded operation's row at that moment."""
+
+    def __init__(self) -> None:
+        self.entries: list[Published] = []
+        self.forwards: list[list[int]] = []
+        # For each forwarded fill: whether its new row was in the owner's table when it was forwarded.
+        self.new_row_present: dict[str, bool] = {}
+        self.resets = 0
+
+    async def forward(self, owner: TableOwner, entries: Sequence[Published]) -> None:
+        self.entries.extend(entries)
+        self.forwards.append([entry.seq for entry in entries])
+        for entry in entries:
+            new_row_id = entry.op.get("new_row_id")
+            if isinstance(new_row_id, str):
+                self.new_row_present[new_row_id] = owner.table.known(new_row_id)
+
+    async def reset(self, owner: TableOwner) -> None:
+        self.resets += 1
+
+
 async def launch_owner(
     store: Store, definition: dict[str, Any], table_id: str = "t-owner", settings: Settings | None = None
 ) -> TableOwner:

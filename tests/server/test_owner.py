@@ -21,6 +21,7 @@ from crowdfill.store.port import LogRecord, TableRecord
 from tests.server.owner_support import (
     ONE_ROW,
     QuietListener,
+    RecordingForward,
     launch_owner,
     logged_operations,
     submit_together,
@@ -135,14 +136,20 @@ def replayed_completion(definition: dict[str, Any], log: list[tuple[int, Operati
     template=st.sampled_from(TEMPLATES),
     scoring=st.sampled_from(SCORINGS),
     rounds=st.integers(1, 25),
+    early=st.booleans(),
 )
 async def test_replaying_the_log_one_operation_at_a_time_completes_where_the_server_did(
-    data: st.DataObject, template: list[dict[str, str]], scoring: dict[str, Any], rounds: int
+    data: st.DataObject, template: list[dict[str, str]], scoring: dict[str, Any], rounds: int, early: bool
 ) -> None:
     definition = random_definition(template, scoring)
     store = open_store("memory://")
     await store.open()
     owner = await launch_owner(store, definition)
+    # Early forwarding (the server's default): each batch is forwarded before its last operation
+    # is integrated, and the inserts that operation calls for follow it (TableOwner._settled).
+    forwarder = RecordingForward() if early else None
+    owner.early = forwarder
+    forwarded_after = owner.seq
     fresh = itertools.count(1)
     accepted: list[int] = []
     closed_refusals = 0
@@ -161,6 +168,13 @@ async def test_replaying_the_log_one_operation_at_a_time_completes_where_the_ser
         completion = replayed_completion(definition, log)
         worker_seqs = [seq for seq, op in log if op.worker != CENTRAL_CLIENT]
         assert worker_seqs == sorted(accepted)
+        if forwarder is not None:
+            # Every logged operation was forwarded once, in seq order, as logged.
+            expected = [seq for seq, _ in log if seq > forwarded_after]
+            assert [entry.seq for entry in forwarder.entries] == expected
+            logged = {record.seq: record.operation for record in await store.read_log(owner.table_id)}
+            assert all(logged[entry.seq] == entry.op for entry in forwarder.entries)
+            assert forwarder.resets == 0
         if owner.status == COMPLETE:
             event("completed")
             # Nothing after the completing operation was accepted: it is the log's last one.
