@@ -12,11 +12,14 @@ estimator. With early forwarding (``Settings.early_forward``, the default) the b
 this process's other clients before the append, as soon as it is validated: its last operation is
 integrated (and observed by the central client) right after that forward, before anything else is
 staged, and the inserts it calls for are forwarded after it and share its append (``_settled``).
-Its senders are still acknowledged only once it is durable. Operations queued while an append is in flight are
-applied and forwarded at once and appended right after it (``_commit``), so nobody waits for an
-earlier batch's fsync to see them. If the append fails, the in-memory state is rebuilt
-from storage and the batch is refused: nothing is half-applied and nothing unacknowledged is
-acknowledged; the clients that were forwarded the lost batch are sent a fresh snapshot.
+Its senders are still acknowledged only once it is durable. Operations queued while an append is
+in flight (or within the commit linger) are staged and forwarded the same way at once and
+appended right after it (``_commit``), so nobody waits for an earlier batch's fsync to see them.
+If the append fails, the in-memory state is rebuilt from storage and the batch is refused: nothing
+is half-applied and nothing unacknowledged is acknowledged; the clients that were forwarded the
+lost batch are sent a fresh snapshot. A fault while integrating an operation already forwarded (a
+bug: validation accepted it) is handled the same way, for that operation's group and what
+follows it.
 
 Each owner's run has an *incarnation* (an id and the durable seq it started from, kept in the
 store): a client keeps it beside its seq, and a reconnecting client of another incarnation gets a
@@ -118,7 +121,8 @@ class _Submission:
 
 @dataclass
 class _Group:
-    """Operations staged (validated and applied in memory) for one append, and their answers."""
+    """Operations staged (validated and applied in memory; the last one perhaps only validated, see
+    ``unsettled``) for one append, and their answers."""
 
     staged: list[tuple[_Submission | None, Sequenced]]
     late: list[_Submission]
@@ -133,6 +137,8 @@ class _Group:
 
     def extended(self, other: _Group) -> _Group:
         """This group and ``other`` (staged right after it) as one append."""
+        # Nothing is staged after an operation before it is integrated (``TableOwner._settled``).
+        assert self.unsettled is None
         return _Group(
             self.staged + other.staged,
             self.late + other.late,
@@ -773,7 +779,7 @@ class TableOwner:
 
         With ``defer`` the last operation staged is only admitted (validated): it is integrated,
         and the central client observes it, once it was forwarded (``_settled``). Those two are
-        about a third of the staging, so the others see it that much sooner (docs/benchmarks.md,
+        more than half of the staging, so the others see it that much sooner (docs/benchmarks.md,
         "Forward, then integrate")."""
         staged: list[tuple[_Submission | None, Sequenced]] = []
         # Operations queued behind the one that satisfied the template: refused once the
@@ -941,6 +947,7 @@ class TableOwner:
             group, error = await self._linger(
                 group, batch, loop.time() + self._settings.commit_linger_seconds
             )
+        assert group.unsettled is None  # the pieces the linger added were settled as they came
         append = asyncio.ensure_future(self._store.append(self.table_id, group.records, epoch=self.epoch))
         follow: _Group | None = None
         try:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
@@ -14,7 +15,7 @@ from crowdfill.model import CENTRAL_CLIENT, CandidateTable, Downvote, Fill, Inse
 from crowdfill.model.codec import operation_to_wire
 from crowdfill.server.audit import Held, audit
 from crowdfill.server.definition import spec_from_json
-from crowdfill.server.owner import COMPLETE, COMPLETION_KIND, LIVE, SETTLEMENT_KIND, TableOwner
+from crowdfill.server.owner import COMPLETE, COMPLETION_KIND, LIVE, SETTLEMENT_KIND, Outcome, TableOwner
 from crowdfill.server.views import candidate_rows, plain_rows
 from crowdfill.store import open_store
 from crowdfill.store.port import LogRecord, TableRecord
@@ -116,6 +117,14 @@ def batch_of_ops(draw: st.DrawFn, owner: TableOwner, fresh: Iterator[int]) -> li
     return ops
 
 
+async def submit_spread(owner: TableOwner, ops: Sequence[Operation]) -> list[Outcome]:
+    pending = []
+    for op in ops:
+        pending.append(asyncio.ensure_future(owner.submit(op)))
+        await asyncio.sleep(0.002)  # the default commit linger is 20 ms
+    return list(await asyncio.gather(*pending))
+
+
 def replayed_completion(definition: dict[str, Any], log: list[tuple[int, Operation]]) -> int | None:
     """Replay ``log`` one operation at a time (plain model + central client): where is it satisfied?"""
     spec = spec_from_json(definition)
@@ -130,16 +139,22 @@ def replayed_completion(definition: dict[str, Any], log: list[tuple[int, Operati
     return None
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.data(),
     template=st.sampled_from(TEMPLATES),
     scoring=st.sampled_from(SCORINGS),
     rounds=st.integers(1, 25),
     early=st.booleans(),
+    spread=st.booleans(),
 )
 async def test_replaying_the_log_one_operation_at_a_time_completes_where_the_server_did(
-    data: st.DataObject, template: list[dict[str, str]], scoring: dict[str, Any], rounds: int, early: bool
+    data: st.DataObject,
+    template: list[dict[str, str]],
+    scoring: dict[str, Any],
+    rounds: int,
+    early: bool,
+    spread: bool,
 ) -> None:
     definition = random_definition(template, scoring)
     store = open_store("memory://")
@@ -147,6 +162,8 @@ async def test_replaying_the_log_one_operation_at_a_time_completes_where_the_ser
     owner = await launch_owner(store, definition)
     # Early forwarding (the server's default): each batch is forwarded before its last operation
     # is integrated, and the inserts that operation calls for follow it (TableOwner._settled).
+    # ``spread``: a round's operations arrive a little apart, most within the commit linger of
+    # the first (TableOwner._stage_arrivals), each its own batch.
     forwarder = RecordingForward() if early else None
     owner.early = forwarder
     forwarded_after = owner.seq
@@ -156,7 +173,7 @@ async def test_replaying_the_log_one_operation_at_a_time_completes_where_the_ser
     try:
         for _ in range(rounds):
             ops = data.draw(batch_of_ops(owner, fresh))
-            outcomes = await submit_together(owner, ops)
+            outcomes = await (submit_spread(owner, ops) if spread else submit_together(owner, ops))
             accepted.extend(o.published.seq for o in outcomes if o.published is not None)
             refused = [o.failure.code for o in outcomes if o.failure is not None]
             closed_refusals += refused.count("table_closed")

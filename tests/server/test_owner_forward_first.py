@@ -5,12 +5,14 @@ see it without waiting for the integration and the central client; the operation
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
-from crowdfill.model import Downvote, Fill, Insert, Sequenced
-from crowdfill.server.owner import COMPLETE, COMPLETION_KIND, LIVE, TableOwner
+from crowdfill.model import Downvote, Fill, Insert, Operation, Sequenced
+from crowdfill.server.owner import COMPLETE, COMPLETION_KIND, LIVE, Outcome, TableOwner
 from crowdfill.store import open_store
 from crowdfill.store.port import LogRecord, Store
 from tests.server.owner_support import (
@@ -160,5 +162,118 @@ async def test_a_fault_integrating_an_operation_already_forwarded_refuses_it_and
     assert accepted.published is not None, accepted.failure
     assert accepted.published.seq == before + 1
     assert owner.status == LIVE
+    await owner.stop()
+    await store.inner.close()
+
+
+# --- operations that arrive within the commit linger (``TableOwner._stage_arrivals``) -----------
+THREE_COLUMNS = {
+    **ONE_ROW,
+    "schema": {"columns": [{"name": "a"}, {"name": "b"}, {"name": "c"}]},
+    "template": [{}, {}, {}],
+}
+
+
+async def lingering_owner(definition: dict[str, Any]) -> tuple[TableOwner, CountedAppends, RecordingForward]:
+    store = CountedAppends(open_store("memory://"))
+    await store.inner.open()
+    settings = test_settings(commit_linger_seconds=0.2)
+    owner = await launch_owner(store, definition, settings=settings)  # type: ignore[arg-type]  # duck-typed store
+    for _ in range(200):  # the central client's seeds, appended after launch
+        if owner.seq == len(definition["template"]) and owner.idle:
+            break
+        await asyncio.sleep(0.01)
+    store.appends.clear()
+    forwarder = RecordingForward()
+    owner.early = forwarder
+    return owner, store, forwarder
+
+
+async def one_after_another(owner: TableOwner, ops: Sequence[Operation]) -> list[Outcome]:
+    """``ops`` submitted 30 ms apart: all within one commit linger, each in a batch of its own."""
+    pending = []
+    for op in ops:
+        pending.append(asyncio.ensure_future(owner.submit(op)))
+        await asyncio.sleep(0.03)
+    return list(await asyncio.gather(*pending))
+
+
+async def test_operations_within_the_linger_are_each_forwarded_first_and_checked_against_the_last() -> None:
+    owner, store, forwarder = await lingering_owner(THREE_COLUMNS)
+    start = owner.seq
+    row = owner.table.rows()[0].row_id
+
+    outcomes = await one_after_another(
+        owner,
+        [  # each fills the row the one before it made (integrated only after its forward)
+            Fill("ann", row, "n1", "a", "x", frozenset()),
+            Fill("bob", "n1", "n2", "b", "y", frozenset()),
+            Fill("cy", "n2", "n3", "c", "z", frozenset()),
+        ],
+    )
+
+    assert [o.failure for o in outcomes] == [None, None, None]
+    assert forwarder.forwards == [[start + 1], [start + 2], [start + 3]]
+    assert forwarder.new_row_present == {"n1": False, "n2": False, "n3": False}
+    assert store.appends == [[start + 1, start + 2, start + 3]]  # one commit
+    assert "n3" in owner.table
+    await owner.stop()
+    await store.inner.close()
+
+
+async def test_inserts_called_for_within_the_linger_follow_their_operation_in_the_same_commit() -> None:
+    owner, store, forwarder = await lingering_owner(ONE_ROW)
+    (empty,) = [row.row_id for row in owner.table.rows()]
+    filled = await owner.submit(Fill("ann", empty, "r1", "country", "France", frozenset()))
+    assert filled.published is not None
+    store.appends.clear()
+    forwarder.forwards.clear()
+    seq = filled.published.seq
+
+    # The first downvote makes the only candidate red: an empty row is inserted for the template.
+    outcomes = await one_after_another(
+        owner, [Downvote("bob", "r1", frozenset()), Downvote("cy", "r1", frozenset())]
+    )
+
+    assert [o.failure for o in outcomes] == [None, None]
+    assert forwarder.forwards == [[seq + 1], [seq + 2], [seq + 3]]
+    assert store.appends == [[seq + 1, seq + 2, seq + 3]]
+    log = await logged_operations(store.inner, owner.table_id)
+    assert [type(op) for _, op in log[-3:]] == [Downvote, Insert, Downvote]
+    await owner.stop()
+    await store.inner.close()
+
+
+async def test_a_fault_integrating_an_operation_forwarded_in_the_linger_refuses_it_and_keeps_the_one_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    owner, store, forwarder = await lingering_owner(ONE_ROW)
+    (empty,) = [row.row_id for row in owner.table.rows()]
+    filled = await owner.submit(Fill("ann", empty, "r1", "country", "France", frozenset()))
+    assert filled.published is not None
+    seq = filled.published.seq
+    settle = owner.sequencer.settle
+    settled: list[Sequenced] = []
+
+    def failing_the_second(op: Sequenced) -> None:
+        settled.append(op)
+        if len(settled) == 3:  # bob's downvote, then its insert (applied), then cy's downvote
+            raise RuntimeError("a bug in the central client")
+        settle(op)
+
+    monkeypatch.setattr(owner.sequencer, "settle", failing_the_second)
+    first, second = await one_after_another(
+        owner, [Downvote("bob", "r1", frozenset()), Downvote("cy", "r1", frozenset())]
+    )
+
+    assert first.published is not None
+    assert first.published.seq == seq + 1
+    assert second.failure is not None
+    assert second.failure.code == "internal_error"
+    assert forwarder.resets == 1
+    log = await logged_operations(store.inner, owner.table_id)
+    assert [type(op) for _, op in log[-3:]] == [Fill, Downvote, Insert]  # bob's downvote is durable
+    assert owner.seq == seq + 2
+    assert owner.table.down("r1") == 1
     await owner.stop()
     await store.inner.close()
