@@ -38,8 +38,11 @@ def sequencer_for(table: CandidateTable) -> Sequencer:
     return Sequencer(table, CentralClient(table, lambda: f"c{next(counter)}", close_when_satisfied=False))
 
 
-def live_log(worker_ops: Sequence[Sequenced], template_rows: int = 2) -> list[tuple[int, Sequenced]]:
-    """The log the server would write: each operation followed by the inserts it calls for."""
+def live_log(
+    worker_ops: Sequence[Sequenced], template_rows: int = 2, *, split: bool = False
+) -> list[tuple[int, Sequenced]]:
+    """The log the server would write: each operation followed by the inserts it calls for
+    (``split``: each worker operation admitted, logged, then settled, as the server forwards it)."""
     sequencer = sequencer_for(fresh_table(template_rows))
     log: list[Sequenced] = []
 
@@ -52,7 +55,12 @@ def live_log(worker_ops: Sequence[Sequenced], template_rows: int = 2) -> list[tu
     for op in worker_ops:
         if sequencer.satisfied:
             break
-        log.append(sequencer.apply(op))
+        if split:
+            canonical = sequencer.admit(op)
+            log.append(canonical)
+            sequencer.settle(canonical)
+        else:
+            log.append(sequencer.apply(op))
         drain()
     return list(enumerate(log, 1))
 
@@ -136,21 +144,7 @@ def test_admit_then_settle_sequences_the_same_log_as_apply() -> None:
     # Downvotes make the central client plan inserts between the workers' operations.
     work: list[Sequenced] = [*WORK[:3], Downvote("cy", "r3", frozenset()), Downvote("dee", "r3", frozenset())]
     by_apply = live_log(work)
-    sequencer = sequencer_for(fresh_table())
-    log: list[Sequenced] = []
-
-    def drain() -> None:
-        while not sequencer.satisfied and (insert := sequencer.next_insert()) is not None:
-            log.append(sequencer.apply(insert))
-
-    sequencer.start()
-    drain()
-    for op in work:
-        canonical = sequencer.admit(op)
-        log.append(canonical)
-        sequencer.settle(canonical)
-        drain()
-    assert list(enumerate(log, 1)) == by_apply
+    assert live_log(work, split=True) == by_apply
     assert any(isinstance(op, Insert) for _, op in by_apply[3:])
 
 
