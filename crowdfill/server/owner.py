@@ -11,7 +11,7 @@ with ONE ``store.append``; only then is it published, acknowledged, and fed to t
 estimator. With early forwarding (``Settings.early_forward``, the default) the batch is forwarded to
 this process's other clients before the append, as soon as it is validated: its last operation is
 integrated (and observed by the central client) right after that forward, before anything else is
-staged, and the inserts it calls for are forwarded after it and share its append (``_settled``).
+staged, and the inserts it calls for are forwarded after it and share its append (``_forward_then_settle``).
 Its senders are still acknowledged only once it is durable. Operations queued while an append is
 in flight (or within the commit linger) are staged and forwarded the same way at once and
 appended right after it (``_commit``), so nobody waits for an earlier batch's fsync to see them.
@@ -132,12 +132,12 @@ class _Group:
     # Already forwarded early (staged while an earlier append was in flight).
     forwarded: bool = False
     # The last operation staged, admitted but not integrated yet: it is forwarded first
-    # (``TableOwner._settled``); ``complete`` is known once it is integrated.
+    # (``TableOwner._forward_then_settle``); ``complete`` is known once it is integrated.
     unsettled: Sequenced | None = None
 
     def extended(self, other: _Group) -> _Group:
         """This group and ``other`` (staged right after it) as one append."""
-        # Nothing is staged after an operation before it is integrated (``TableOwner._settled``).
+        # Nothing is staged after an operation before it is integrated (``TableOwner._forward_then_settle``).
         assert self.unsettled is None
         return _Group(
             self.staged + other.staged,
@@ -778,7 +778,7 @@ class TableOwner:
         """Validate and apply ``batch`` in memory (refusals answered at once), numbered after ``base``.
 
         With ``defer`` the last operation staged is only admitted (validated): it is integrated,
-        and the central client observes it, once it was forwarded (``_settled``). Those two are
+        and the central client observes it, once it was forwarded (``_forward_then_settle``). Those two are
         more than half of the staging, so the others see it that much sooner (docs/benchmarks.md,
         "Forward, then integrate")."""
         staged: list[tuple[_Submission | None, Sequenced]] = []
@@ -824,37 +824,42 @@ class TableOwner:
         if unsettled is not None and not defer:
             self._settle_one(unsettled, staged)
             unsettled = None
-        complete = unsettled is None and self.sequencer.satisfied
-        if complete:
-            self.sequencer.discard_planned()  # inserts for a complete table are never needed
+        complete = unsettled is None and self._completes()
         if not staged:
             return None
         records, published = self._entries(staged, base)
         return _Group(staged, late, complete, records, published, unsettled=unsettled)
+
+    def _completes(self) -> bool:
+        """Whether the template is satisfied now (then the central client's plans are dropped)."""
+        if not self.sequencer.satisfied:
+            return False
+        self.sequencer.discard_planned()  # inserts for a complete table are never needed
+        return True
 
     def _settle_one(self, op: Sequenced, staged: list[tuple[_Submission | None, Sequenced]]) -> None:
         """Integrate the admitted ``op``, then stage the inserts the central client calls for."""
         self.sequencer.settle(op)
         self._sequence_inserts(staged)
 
-    async def _settled(self, group: _Group) -> _Group:
-        """``group`` once its last operation, forwarded before it was integrated (``_stage``'s
-        ``defer``), is integrated; the central client's inserts it called for join the group and
-        are forwarded right after it."""
+    async def _forward_then_settle(self, group: _Group) -> _Group:
+        """Forward ``group`` to this process's other clients (early), then integrate its last
+        operation if it was only admitted (``_stage``'s ``defer``): the group as it is then, with
+        the central client's inserts that operation called for, forwarded right after it."""
+        early = self.early
+        assert early is not None  # only called with early forwarding
+        await early.forward(self, [entry for _, entry in group.published])
         op = group.unsettled
         if op is None:
             return group
         group.unsettled = None
         inserts: list[tuple[_Submission | None, Sequenced]] = []
         self._settle_one(op, inserts)
-        group.complete = self.sequencer.satisfied
-        if group.complete:
-            self.sequencer.discard_planned()
+        group.complete = self._completes()
         if not inserts:
             return group
         records, published = self._entries(inserts, group.records[-1].seq)
-        assert self.early is not None  # only deferred with early forwarding
-        await self.early.forward(self, [entry for _, entry in published])
+        await early.forward(self, [entry for _, entry in published])
         return group.extended(_Group(inserts, [], group.complete, records, published, group.forwarded))
 
     def _entries(
@@ -881,15 +886,13 @@ class TableOwner:
         staged and forwarded while its append was in flight (``take``), and the fault that stopped
         that staging, if any (raised by the caller once ``group`` is settled)."""
         early = self.early
-        entries = [entry for _, entry in group.published]
         follow: _Group | None = None
         error: Exception | None = None
         if early is not None and not group.forwarded:
             # The others see the batch now; if the append below fails, _process resets them.
             self._unsure = True
-            await early.forward(self, entries)
-            group = await self._settled(group)
-            entries = [entry for _, entry in group.published]
+            group = await self._forward_then_settle(group)
+        entries = [entry for _, entry in group.published]
         assert group.unsettled is None  # every deferred operation was forwarded and integrated
         # A StoreError here propagates to _process, which refuses the batch and rebuilds the
         # table from storage (the in-memory state is ahead of the durable log).
@@ -1017,9 +1020,7 @@ class TableOwner:
         batch.extend(taken)  # a failed append refuses them too (_process)
         piece = self._stage(taken, base, defer=True)
         if piece is not None:
-            assert self.early is not None  # only called with early forwarding
-            await self.early.forward(self, [entry for _, entry in piece.published])
-            piece = await self._settled(piece)
+            piece = await self._forward_then_settle(piece)
             piece.forwarded = True
         return piece
 

@@ -161,7 +161,7 @@ async def test_replaying_the_log_one_operation_at_a_time_completes_where_the_ser
     await store.open()
     owner = await launch_owner(store, definition)
     # Early forwarding (the server's default): each batch is forwarded before its last operation
-    # is integrated, and the inserts that operation calls for follow it (TableOwner._settled).
+    # is integrated, and the inserts that operation calls for follow it (TableOwner._forward_then_settle).
     # ``spread``: a round's operations arrive a little apart, most within the commit linger of
     # the first (TableOwner._stage_arrivals), each its own batch.
     forwarder = RecordingForward() if early else None

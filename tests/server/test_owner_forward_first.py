@@ -1,7 +1,7 @@
 """With early forwarding a batch is forwarded before its last operation is integrated: the others
 see it without waiting for the integration and the central client; the operation is in the table
 (and its inserts follow it) before anything else is staged, appended or acknowledged
-(``TableOwner._stage``'s ``defer``, ``TableOwner._settled``)."""
+(``TableOwner._stage``'s ``defer``, ``TableOwner._forward_then_settle``)."""
 
 from __future__ import annotations
 
