@@ -12,7 +12,7 @@ from crowdfill.model.codec import operation_from_wire
 from crowdfill.server.definition import spec_from_json
 from crowdfill.server.owner import LIVE, Outcome, Published, TableOwner
 from crowdfill.server.settings import Settings
-from crowdfill.store.port import Store, TableRecord
+from crowdfill.store.port import LogRecord, Store, TableRecord
 from tests.support.live_server import test_settings
 
 # One empty template row: the central client inserts one empty row at launch, and the template is
@@ -43,6 +43,28 @@ class QuietListener:
 
     def changed(self, owner: TableOwner) -> None:
         return None
+
+
+class SlowAppends:
+    """A store whose appends take ``delay`` seconds (a slow fsync); it counts them."""
+
+    def __init__(self, inner: Store, delay: float) -> None:
+        self.inner = inner
+        self.delay = delay
+        self.appending = False
+        self.appends: list[list[int]] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    async def append(self, table_id: str, records: Sequence[LogRecord], *, epoch: int | None = None) -> None:
+        self.appending = True
+        try:
+            await asyncio.sleep(self.delay)
+            await self.inner.append(table_id, records, epoch=epoch)
+        finally:
+            self.appending = False
+        self.appends.append([record.seq for record in records])
 
 
 class RecordingForward:
@@ -83,6 +105,15 @@ async def launch_owner(
 async def submit_together(owner: TableOwner, ops: Sequence[Operation]) -> list[Outcome]:
     """Submit ``ops`` concurrently so they are queued before the owner's loop runs: one batch."""
     return list(await asyncio.gather(*(owner.submit(op) for op in ops)))
+
+
+async def submit_apart(owner: TableOwner, ops: Sequence[Operation], gap: float) -> list[Outcome]:
+    """Submit ``ops`` ``gap`` seconds apart (each in a batch of its own if the owner keeps up)."""
+    pending = []
+    for op in ops:
+        pending.append(asyncio.ensure_future(owner.submit(op)))
+        await asyncio.sleep(gap)
+    return list(await asyncio.gather(*pending))
 
 
 async def logged_operations(store: Store, table_id: str) -> list[tuple[int, Operation]]:

@@ -6,45 +6,38 @@ see it without waiting for the integration and the central client; the operation
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from crowdfill.model import Downvote, Fill, Insert, Operation, Sequenced
-from crowdfill.server.owner import COMPLETE, COMPLETION_KIND, LIVE, Outcome, TableOwner
+from crowdfill.model import Downvote, Fill, Insert, Sequenced
+from crowdfill.server.owner import COMPLETE, COMPLETION_KIND, LIVE, TableOwner
 from crowdfill.store import open_store
-from crowdfill.store.port import LogRecord, Store
 from tests.server.owner_support import (
     ONE_ROW,
     RecordingForward,
+    SlowAppends,
     launch_owner,
     logged_operations,
+    submit_apart,
     submit_together,
 )
 from tests.support.live_server import test_settings
 
 
-class CountedAppends:
-    """A store that remembers the seqs of each append."""
-
-    def __init__(self, inner: Store) -> None:
-        self.inner = inner
-        self.appends: list[list[int]] = []
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
-
-    async def append(self, table_id: str, records: Sequence[LogRecord], *, epoch: int | None = None) -> None:
-        await self.inner.append(table_id, records, epoch=epoch)
-        self.appends.append([record.seq for record in records])
-
-
-async def forwarding_owner(linger: float = 0.0) -> tuple[TableOwner, CountedAppends, RecordingForward]:
-    store = CountedAppends(open_store("memory://"))
+async def forwarding_owner(
+    definition: dict[str, Any] = ONE_ROW, **settings: float
+) -> tuple[TableOwner, SlowAppends, RecordingForward]:
+    """An owner of ``definition`` with early forwarding, once the central client's seeds are
+    appended (its appends counted from then on)."""
+    store = SlowAppends(open_store("memory://"), delay=0.0)
     await store.inner.open()
-    settings = test_settings(batch_linger_seconds=linger)
-    owner = await launch_owner(store, ONE_ROW, settings=settings)  # type: ignore[arg-type]  # duck-typed store
+    owner = await launch_owner(store, definition, settings=test_settings(**settings))  # type: ignore[arg-type]  # duck-typed store
+    for _ in range(200):
+        if owner.seq == len(definition["template"]) and owner.idle:
+            break
+        await asyncio.sleep(0.01)
+    store.appends.clear()
     forwarder = RecordingForward()
     owner.early = forwarder
     return owner, store, forwarder
@@ -67,7 +60,7 @@ async def test_an_operation_is_forwarded_before_the_table_integrates_it_and_is_i
 
 async def test_an_operation_batched_behind_another_is_checked_against_the_table_the_first_one_left() -> None:
     # A linger so both surely share a batch; the second fills the row the first one makes.
-    owner, store, forwarder = await forwarding_owner(linger=0.05)
+    owner, store, forwarder = await forwarding_owner(batch_linger_seconds=0.05)
     (empty,) = [row.row_id for row in owner.table.rows()]
 
     first, second = await submit_together(
@@ -167,6 +160,8 @@ async def test_a_fault_integrating_an_operation_already_forwarded_refuses_it_and
 
 
 # --- operations that arrive within the commit linger (``TableOwner._stage_arrivals``) -----------
+# 30 ms apart within a 200 ms commit linger: each its own batch, all in one commit.
+LINGERED = 0.03
 THREE_COLUMNS = {
     **ONE_ROW,
     "schema": {"columns": [{"name": "a"}, {"name": "b"}, {"name": "c"}]},
@@ -174,42 +169,19 @@ THREE_COLUMNS = {
 }
 
 
-async def lingering_owner(definition: dict[str, Any]) -> tuple[TableOwner, CountedAppends, RecordingForward]:
-    store = CountedAppends(open_store("memory://"))
-    await store.inner.open()
-    settings = test_settings(commit_linger_seconds=0.2)
-    owner = await launch_owner(store, definition, settings=settings)  # type: ignore[arg-type]  # duck-typed store
-    for _ in range(200):  # the central client's seeds, appended after launch
-        if owner.seq == len(definition["template"]) and owner.idle:
-            break
-        await asyncio.sleep(0.01)
-    store.appends.clear()
-    forwarder = RecordingForward()
-    owner.early = forwarder
-    return owner, store, forwarder
-
-
-async def one_after_another(owner: TableOwner, ops: Sequence[Operation]) -> list[Outcome]:
-    """``ops`` submitted 30 ms apart: all within one commit linger, each in a batch of its own."""
-    pending = []
-    for op in ops:
-        pending.append(asyncio.ensure_future(owner.submit(op)))
-        await asyncio.sleep(0.03)
-    return list(await asyncio.gather(*pending))
-
-
 async def test_operations_within_the_linger_are_each_forwarded_first_and_checked_against_the_last() -> None:
-    owner, store, forwarder = await lingering_owner(THREE_COLUMNS)
+    owner, store, forwarder = await forwarding_owner(THREE_COLUMNS, commit_linger_seconds=0.2)
     start = owner.seq
     row = owner.table.rows()[0].row_id
 
-    outcomes = await one_after_another(
+    outcomes = await submit_apart(
         owner,
         [  # each fills the row the one before it made (integrated only after its forward)
             Fill("ann", row, "n1", "a", "x", frozenset()),
             Fill("bob", "n1", "n2", "b", "y", frozenset()),
             Fill("cy", "n2", "n3", "c", "z", frozenset()),
         ],
+        LINGERED,
     )
 
     assert [o.failure for o in outcomes] == [None, None, None]
@@ -222,7 +194,7 @@ async def test_operations_within_the_linger_are_each_forwarded_first_and_checked
 
 
 async def test_inserts_called_for_within_the_linger_follow_their_operation_in_the_same_commit() -> None:
-    owner, store, forwarder = await lingering_owner(ONE_ROW)
+    owner, store, forwarder = await forwarding_owner(commit_linger_seconds=0.2)
     (empty,) = [row.row_id for row in owner.table.rows()]
     filled = await owner.submit(Fill("ann", empty, "r1", "country", "France", frozenset()))
     assert filled.published is not None
@@ -231,8 +203,8 @@ async def test_inserts_called_for_within_the_linger_follow_their_operation_in_th
     seq = filled.published.seq
 
     # The first downvote makes the only candidate red: an empty row is inserted for the template.
-    outcomes = await one_after_another(
-        owner, [Downvote("bob", "r1", frozenset()), Downvote("cy", "r1", frozenset())]
+    outcomes = await submit_apart(
+        owner, [Downvote("bob", "r1", frozenset()), Downvote("cy", "r1", frozenset())], LINGERED
     )
 
     assert [o.failure for o in outcomes] == [None, None]
@@ -247,7 +219,7 @@ async def test_inserts_called_for_within_the_linger_follow_their_operation_in_th
 async def test_a_fault_integrating_an_operation_forwarded_in_the_linger_refuses_it_and_keeps_the_one_before(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    owner, store, forwarder = await lingering_owner(ONE_ROW)
+    owner, store, forwarder = await forwarding_owner(commit_linger_seconds=0.2)
     (empty,) = [row.row_id for row in owner.table.rows()]
     filled = await owner.submit(Fill("ann", empty, "r1", "country", "France", frozenset()))
     assert filled.published is not None
@@ -262,8 +234,8 @@ async def test_a_fault_integrating_an_operation_forwarded_in_the_linger_refuses_
         settle(op)
 
     monkeypatch.setattr(owner.sequencer, "settle", failing_the_second)
-    first, second = await one_after_another(
-        owner, [Downvote("bob", "r1", frozenset()), Downvote("cy", "r1", frozenset())]
+    first, second = await submit_apart(
+        owner, [Downvote("bob", "r1", frozenset()), Downvote("cy", "r1", frozenset())], LINGERED
     )
 
     assert first.published is not None

@@ -11,8 +11,7 @@ from typing import Any
 from crowdfill.model import Fill
 from crowdfill.server.owner import Published, TableOwner
 from crowdfill.store import open_store
-from crowdfill.store.port import LogRecord, Store
-from tests.server.owner_support import launch_owner, logged_operations
+from tests.server.owner_support import SlowAppends, launch_owner, logged_operations
 from tests.support.live_server import test_settings
 
 WIDE: dict[str, Any] = {
@@ -21,28 +20,6 @@ WIDE: dict[str, Any] = {
     "template": [{} for _ in range(40)],
     "budget_cents": 1000,
 }
-
-
-class SlowAppends:
-    """A store whose appends take ``delay`` seconds (a slow fsync); it counts them."""
-
-    def __init__(self, inner: Store, delay: float) -> None:
-        self.inner = inner
-        self.delay = delay
-        self.appending = False
-        self.appends: list[list[int]] = []
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
-
-    async def append(self, table_id: str, records: Sequence[LogRecord], *, epoch: int | None = None) -> None:
-        self.appending = True
-        try:
-            await asyncio.sleep(self.delay)
-            await self.inner.append(table_id, records, epoch=epoch)
-        finally:
-            self.appending = False
-        self.appends.append([record.seq for record in records])
 
 
 class Forwarded:
